@@ -1,0 +1,1 @@
+// Report: placeholder until the analyze module lands in this session.

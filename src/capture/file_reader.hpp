@@ -1,0 +1,72 @@
+#pragma once
+// FileReader: streams packets out of a pcap (µs or ns, either byte order) or pcapng file
+// (any number of interfaces with differing link types, snaplens and timestamp
+// resolutions). Plain files are memory-mapped and read without copying; "-" (stdin) and
+// files ending in .gz or .zst are read through a bounded streaming buffer. Memory use is
+// bounded by the largest record, never by file size.
+//
+// Errors are values, not exceptions, after open(): next() returns false at the end of
+// the file or at damage, and status() says which, with the byte offset where reading
+// stopped.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capture/raw_packet.hpp"
+
+namespace netscope::capture {
+
+enum class FileFormat { pcap, pcapng };
+
+enum class ReadStatus {
+  ok,         // more packets may follow
+  end,        // clean end of file
+  truncated,  // the file ends in the middle of a record
+  corrupt,    // a record header is impossible (bad length, unknown magic, ...)
+};
+
+struct InterfaceInfo {
+  int linktype = 0;
+  std::uint32_t snaplen = 0;
+  std::string name;  // pcapng if_name when present
+};
+
+class FileReader {
+ public:
+  FileReader();
+  ~FileReader();
+  FileReader(const FileReader&) = delete;
+  FileReader& operator=(const FileReader&) = delete;
+
+  // Opens and reads the file header. Throws std::runtime_error naming the file (and the
+  // reason) when the file cannot be opened or is not a pcap/pcapng capture.
+  void open(const std::string& path);
+
+  // Fills `out` with the next packet. Returns false at the end or on damage; then
+  // status() and error() tell which.
+  bool next(RawPacket& out);
+
+  ReadStatus status() const;
+  // Human-readable description of the damage, naming the file and byte offset.
+  const std::string& error() const;
+  // Offset (in the decompressed stream) where reading stopped or will continue.
+  std::uint64_t offset() const;
+
+  FileFormat format() const;
+  // Interfaces seen so far (pcap files have exactly one).
+  const std::vector<InterfaceInfo>& interfaces() const;
+  const std::string& path() const;
+  // Size of the file on disk when known (plain files), else 0. For progress reporting.
+  std::uint64_t file_size() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Name of a link type for messages: "EN10MB (Ethernet)", "LINUX_SLL2", "DLT 160".
+std::string linktype_name(int linktype);
+
+}  // namespace netscope::capture

@@ -1,0 +1,6 @@
+#include <cstdio>
+
+int main() {
+  std::puts("netscope " NETSCOPE_VERSION);
+  return 0;
+}

@@ -1,0 +1,43 @@
+#pragma once
+// FlowKey: the canonical, hole-free key of a bidirectional flow. The two endpoints are
+// ordered (a <= b by address, then port) so both directions of a conversation map to the
+// same key; make_flow_key() reports which side sent the packet. Every byte is
+// significant (no padding), so the key can be hashed and compared as raw bytes, as
+// Zeek's PackedConnTuple does.
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "core/ip_address.hpp"
+
+namespace netscope::core {
+
+struct FlowKey {
+  IpAddress addr_a;
+  IpAddress addr_b;
+  std::uint16_t port_a = 0;
+  std::uint16_t port_b = 0;
+  std::uint16_t vlan = 0;       // 802.1Q VID of the innermost tag, 0 when untagged
+  std::uint8_t proto = 0;       // IP protocol number
+  std::uint8_t reserved = 0;    // always zero; keeps the layout free of padding
+  std::uint32_t tunnel_id = 0;  // VXLAN VNI or GRE key of the enclosing tunnel, 0 if none
+
+  bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof(FlowKey)) == 0; }
+};
+static_assert(std::has_unique_object_representations_v<FlowKey>,
+              "FlowKey must have no padding: it is hashed as bytes");
+
+struct OrientedKey {
+  FlowKey key;
+  bool src_is_a = true;  // the packet's source is endpoint a
+};
+
+OrientedKey make_flow_key(const IpAddress& src, std::uint16_t sport, const IpAddress& dst,
+                          std::uint16_t dport, std::uint8_t proto, std::uint16_t vlan = 0,
+                          std::uint32_t tunnel_id = 0);
+
+// 64-bit hash over the key bytes; strong enough for open addressing with linear probing.
+std::uint64_t hash_flow_key(const FlowKey& key);
+
+}  // namespace netscope::core

@@ -1,0 +1,1 @@
+// Engine: placeholder until the monitor module lands in this session.
