@@ -1,0 +1,128 @@
+#include "analyze/analyze.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+
+#include "analyze/json_report.hpp"
+#include "analyze/report.hpp"
+#include "analyze/text_report.hpp"
+#include "capture/file_reader.hpp"
+#include "decode/decode.hpp"
+#include "monitor/engine.hpp"
+
+namespace netscope::analyze {
+
+namespace {
+
+bool stream_is_terminal(const std::ostream& s) {
+  if (&s == &std::cout) return isatty(STDOUT_FILENO) != 0;
+  if (&s == &std::cerr) return isatty(STDERR_FILENO) != 0;
+  return false;
+}
+
+}  // namespace
+
+int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err) {
+  capture::FileReader reader;
+  try {
+    reader.open(opt.file);
+  } catch (const std::exception& e) {
+    err << "netscope: error: " << e.what() << '\n';
+    return kExitUsage;
+  }
+  if (reader.format() == capture::FileFormat::pcap && !reader.interfaces().empty()) {
+    const int lt = reader.interfaces().front().linktype;
+    if (!decode::linktype_supported(lt)) {
+      err << "netscope: error: " << opt.file << ": unsupported link type "
+          << capture::linktype_name(lt) << " (" << lt << ")\n";
+      return kExitUsage;
+    }
+  }
+
+  // With --json -, stdout holds only JSON and the human report goes to stderr.
+  const bool json_to_stdout = opt.json_path && *opt.json_path == "-";
+  std::ostream& text_out = json_to_stdout ? err : out;
+  std::ofstream json_file;
+  std::ostream* json_stream = nullptr;
+  if (opt.json_path) {
+    if (json_to_stdout) {
+      json_stream = &out;
+    } else {
+      json_file.open(*opt.json_path, std::ios::out | std::ios::trunc);
+      if (!json_file) {
+        err << "netscope: error: cannot write " << *opt.json_path << '\n';
+        return kExitUsage;
+      }
+      json_stream = &json_file;
+    }
+  }
+  std::unique_ptr<JsonReportWriter> json;
+  if (json_stream != nullptr) json = std::make_unique<JsonReportWriter>(*json_stream);
+
+  ReportBuilder report(opt.top_n, [&json](const Conversation& c) {
+    if (json) json->write_conversation(c);
+  });
+  monitor::EngineConfig config;
+  config.flows.max_flows = opt.max_flows;
+  config.bpf = opt.bpf;
+  std::unique_ptr<monitor::Engine> engine;
+  try {
+    engine = std::make_unique<monitor::Engine>(config, report);
+    if (!opt.bpf.empty()) {
+      for (const capture::InterfaceInfo& i : reader.interfaces()) {
+        capture::BpfFilter probe(opt.bpf);
+        probe.prepare(i.linktype, i.snaplen == 0 ? 262144 : i.snaplen);
+      }
+    }
+  } catch (const std::exception& e) {
+    err << "netscope: error: " << e.what() << '\n';
+    return kExitUsage;
+  }
+
+  const auto started = std::chrono::steady_clock::now();
+  capture::RawPacket pkt;
+  try {
+    while (reader.next(pkt)) {
+      report.set_capture_end(pkt.ts);
+      engine->process(pkt);
+    }
+  } catch (const std::exception& e) {
+    // A BPF program that cannot compile for a link type met mid-file (pcapng).
+    err << "netscope: error: " << e.what() << '\n';
+    return kExitUsage;
+  }
+  engine->finish();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  const monitor::EngineStats& stats = engine->stats();
+  const Summary summary = make_summary(reader, stats, seconds);
+  if (json) json->finish(summary, report, engine->anomalies(), stats, engine->flows());
+
+  TextOptions text;
+  text.top_n = opt.top_n;
+  text.color = opt.color == ColorMode::always ||
+               (opt.color == ColorMode::automatic && stream_is_terminal(text_out));
+  write_text_report(text_out, text, summary, report, engine->anomalies(), stats, engine->flows());
+  text_out.flush();
+
+  std::uint64_t unsupported = 0;
+  for (const auto& [lt, count] : stats.unsupported_linktypes) unsupported += count;
+  if (stats.packets > 0 && unsupported == stats.packets) {
+    err << "netscope: error: " << opt.file << ": every packet is on an unsupported link type ("
+        << capture::linktype_name(stats.unsupported_linktypes.begin()->first) << ")\n";
+    return kExitUsage;
+  }
+  if (!summary.complete()) {
+    err << "netscope: warning: " << reader.error() << "; partial results above\n";
+    return kExitDamaged;
+  }
+  return kExitOk;
+}
+
+}  // namespace netscope::analyze

@@ -1,0 +1,29 @@
+#pragma once
+// run_analyze(): the whole `netscope analyze FILE` mode — read, analyse, report — returning
+// the process exit code of ARCHITECTURE.md (0 ok, 2 usage/environment, 3 damaged input).
+
+#include <cstddef>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+namespace netscope::analyze {
+
+enum class ColorMode { automatic, always, never };
+
+struct AnalyzeOptions {
+  std::string file;
+  std::optional<std::string> json_path;  // "-" for stdout
+  std::size_t top_n = 10;
+  std::string bpf;
+  ColorMode color = ColorMode::automatic;
+  std::size_t max_flows = 262'144;
+};
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitDamaged = 3;
+
+int run_analyze(const AnalyzeOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace netscope::analyze

@@ -1,0 +1,114 @@
+#include "analyze/conversation.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace netscope::analyze {
+
+namespace {
+// A SYN sent this close to the end of the capture may simply have had its answer cut
+// off; such a connection is not called unanswered.
+constexpr std::int64_t kUnansweredGraceNs = 1'000'000'000;
+}  // namespace
+
+std::string_view level_name(Level l) {
+  switch (l) {
+    case Level::none:
+      return "NONE";
+    case Level::low:
+      return "LOW";
+    case Level::medium:
+      return "MEDIUM";
+    case Level::high:
+      return "HIGH";
+  }
+  return "NONE";
+}
+
+Level level_of(int score) {
+  if (score <= 0) return Level::none;
+  if (score < 50) return Level::low;
+  if (score < 100) return Level::medium;
+  return Level::high;
+}
+
+std::string proto_name(std::uint8_t proto) {
+  switch (proto) {
+    case decode::ip_proto::tcp:
+      return "tcp";
+    case decode::ip_proto::udp:
+      return "udp";
+    case decode::ip_proto::icmp:
+      return "icmp";
+    case decode::ip_proto::icmpv6:
+      return "icmpv6";
+    case decode::ip_proto::gre:
+      return "gre";
+    case 132:
+      return "sctp";
+    case 50:
+      return "esp";
+    default:
+      return "ip-proto-" + std::to_string(proto);
+  }
+}
+
+std::string describe(const Conversation& c) {
+  std::string proto = proto_name(c.proto);
+  std::transform(proto.begin(), proto.end(), proto.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  const bool ported = c.proto == decode::ip_proto::tcp || c.proto == decode::ip_proto::udp;
+  if (!ported) return proto + " " + c.client.addr.to_string() + " -> " + c.server.addr.to_string();
+  return proto + " " + c.client.to_string() + " -> " + c.server.to_string();
+}
+
+Conversation summarize(const flow::Flow& f, flow::EndReason reason, core::Timestamp capture_end) {
+  Conversation c;
+  c.client = f.client();
+  c.server = f.server();
+  c.proto = f.key.proto;
+  c.client_by = f.client_by;
+  c.vlan = f.key.vlan;
+  c.tunnel = f.tunnel;
+  c.tunnel_id = f.key.tunnel_id;
+  c.tunnel_src = f.tunnel_src;
+  c.tunnel_dst = f.tunnel_dst;
+  c.first_seen = f.first_seen;
+  c.last_seen = f.last_seen;
+  c.end_reason = reason;
+  c.icmp_errors = f.icmp_errors;
+  c.icmp_type = f.icmp_type;
+  c.icmp_code = f.icmp_code;
+  c.icmp_version = f.icmp_version;
+  for (int d = 0; d < 2; ++d) {
+    DirectionSummary& s = c.dir[d];
+    s.packets = f.dir[d].packets;
+    s.bytes = f.dir[d].bytes;
+    s.payload_bytes = f.dir[d].payload_bytes;
+    s.data_packets = f.dir[d].data_packets;
+    if (f.is_tcp()) s.tcp = f.tcp.health(d);
+  }
+  if (f.is_tcp()) {
+    const flow::TcpTracker& t = f.tcp;
+    c.tcp_state = t.state();
+    c.rtt.handshake_ms = t.handshake_rtt_ms();
+    c.rtt.p50_ms = t.rtt().quantile_ms(0.50);
+    c.rtt.p95_ms = t.rtt().quantile_ms(0.95);
+    c.rtt.max_ms = t.rtt().max_ms();
+    c.rtt.samples = t.rtt().count();
+    c.reset_by = t.reset_by();
+    if (t.refused()) {
+      c.setup = SetupProblem::refused;
+    } else if (t.syn_seen() && !t.syn_ack_seen() && f.dir[flow::kServerToClient].packets == 0 &&
+               capture_end.ns - f.last_seen.ns >= kUnansweredGraceNs) {
+      c.setup = SetupProblem::syn_unanswered;
+    } else if (t.syn_seen() && !t.syn_ack_seen() && f.dir[flow::kServerToClient].packets == 0 &&
+               f.dir[flow::kClientToServer].packets > 1) {
+      // Re-sent SYNs with no answer at all: unanswered even if the capture stops soon.
+      c.setup = SetupProblem::syn_unanswered;
+    }
+  }
+  return c;
+}
+
+}  // namespace netscope::analyze

@@ -1,0 +1,34 @@
+#pragma once
+// JSON output of `analyze --json`: {"schema": "netscope.analyze/1", "conversations": [...],
+// "summary": {...}, "problems": [...], "anomalies": {...}, "totals": {...}}.
+// Conversations are written one by one as flows end (streaming), the rest at the end.
+// Keys follow ARCHITECTURE.md Conventions: snake_case, integers for counts, RFC 3339
+// times, *_ms durations, null for unknown.
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "analyze/conversation.hpp"
+#include "analyze/report.hpp"
+#include "analyze/summary.hpp"
+
+namespace netscope::analyze {
+
+inline constexpr const char* kAnalyzeSchema = "netscope.analyze/1";
+
+nlohmann::ordered_json conversation_json(const Conversation& c);
+
+class JsonReportWriter {
+ public:
+  explicit JsonReportWriter(std::ostream& out);
+  void write_conversation(const Conversation& c);
+  void finish(const Summary& summary, const ReportBuilder& report,
+              const decode::AnomalyCounters& anomalies, const monitor::EngineStats& stats,
+              const flow::FlowTable& flows);
+
+ private:
+  std::ostream& out_;
+  bool first_ = true;
+};
+
+}  // namespace netscope::analyze

@@ -1,0 +1,173 @@
+#include "analyze/text_report.hpp"
+
+#include <fmt/format.h>
+
+#include "core/units.hpp"
+
+namespace netscope::analyze {
+
+namespace {
+
+struct Palette {
+  bool on = false;
+  std::string paint(std::string_view code, std::string_view text) const {
+    if (!on) return std::string(text);
+    return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
+  }
+  std::string bold(std::string_view t) const { return paint("1", t); }
+  std::string dim(std::string_view t) const { return paint("2", t); }
+  std::string level(Level l, std::string_view t) const {
+    switch (l) {
+      case Level::high:
+        return paint("1;31", t);
+      case Level::medium:
+        return paint("33", t);
+      case Level::low:
+        return paint("36", t);
+      case Level::none:
+        return paint("32", t);
+    }
+    return std::string(t);
+  }
+};
+
+std::string rtt_cell(const Conversation& c) {
+  if (!c.is_tcp()) return "-";
+  auto ms = [](const std::optional<double>& v) {
+    return v ? fmt::format("{:.1f}", *v) : std::string("-");
+  };
+  if (!c.rtt.p50_ms && !c.rtt.handshake_ms) return "-";
+  return fmt::format("{}/{} ms", ms(c.rtt.p50_ms), ms(c.rtt.p95_ms));
+}
+
+std::string pair_cell(std::uint64_t a, std::uint64_t b) {
+  return core::format_count(a) + "/" + core::format_count(b);
+}
+
+std::string bytes_pair(std::uint64_t a, std::uint64_t b) {
+  return core::format_bytes(static_cast<double>(a)) + "/" +
+         core::format_bytes(static_cast<double>(b));
+}
+
+void conversation_table(std::ostream& out, const Palette& p, const std::vector<Conversation>& rows,
+                        bool with_reasons) {
+  out << p.dim(
+      fmt::format("  {:>4}  {:<6} {:>5}  {:<58} {:>15}  {:>21}  {:>9}  {:>5}  {:>6}  {:>4}  {}\n",
+                  "#", "LEVEL", "SCORE", "CONVERSATION (client -> server)", "PACKETS c→s/s→c",
+                  "BYTES c→s/s→c", "RETX", "OOO", "DUPACK", "ZWIN", "RTT p50/p95"));
+  for (const Conversation& c : rows) {
+    const flow::TcpHealth& a = c.dir[0].tcp;
+    const flow::TcpHealth& b = c.dir[1].tcp;
+    const std::string level = std::string(level_name(c.level()));
+    out << fmt::format(
+        "  {:>4}  {} {:>5}  {:<58} {:>15}  {:>21}  {:>9}  {:>5}  {:>6}  {:>4}  {}\n", c.id,
+        p.level(c.level(), fmt::format("{:<6}", level)), c.score, describe(c),
+        pair_cell(c.dir[0].packets, c.dir[1].packets), bytes_pair(c.dir[0].bytes, c.dir[1].bytes),
+        c.is_tcp() ? pair_cell(a.retransmissions, b.retransmissions) : "-",
+        c.is_tcp() ? core::format_count(a.out_of_order + b.out_of_order) : "-",
+        c.is_tcp() ? core::format_count(a.dup_acks + b.dup_acks) : "-",
+        c.is_tcp() ? core::format_count(a.zero_windows + b.zero_windows) : "-", rtt_cell(c));
+    if (with_reasons) {
+      for (const std::string& r : c.reasons) out << "        " << p.dim("-") << ' ' << r << '\n';
+    }
+  }
+}
+
+}  // namespace
+
+void write_text_report(std::ostream& out, const TextOptions& opt, const Summary& s,
+                       const ReportBuilder& report, const decode::AnomalyCounters& anomalies,
+                       const monitor::EngineStats& stats, const flow::FlowTable& flows) {
+  const Palette p{opt.color};
+  std::string links;
+  for (const std::string& l : s.link_types) links += (links.empty() ? "" : ", ") + l;
+  out << p.bold("netscope analyze") << "  " << s.file << '\n';
+  out << fmt::format(
+      "  {} ({}) · {} packets · {} · {} · {} average · {} packets/s processed\n", s.format,
+      links.empty() ? "no packets" : links, core::format_count(s.packets),
+      core::format_bytes(static_cast<double>(s.ip_bytes)), core::format_duration(s.duration_s),
+      core::format_bitrate(s.average_rate() * 8),
+      core::format_count(static_cast<std::uint64_t>(s.packets_per_second_processed())));
+  if (!s.complete()) {
+    out << "  " << p.paint("1;31", "reading stopped early") << ": " << s.read_error << '\n';
+    out << "  the report covers the " << core::format_count(s.packets)
+        << " packets read before byte offset " << s.stopped_at_offset << '\n';
+  }
+  for (const auto& [lt, count] : stats.unsupported_linktypes) {
+    out << "  " << p.paint("33", "skipped") << ' ' << core::format_count(count)
+        << " packets on unsupported link type " << capture::linktype_name(lt) << '\n';
+  }
+
+  const ReportTotals& t = report.totals();
+  std::string protos;
+  for (const auto& [name, pt] : t.by_proto) {
+    protos += fmt::format("{}{} {}", protos.empty() ? "" : ", ", name, pt.conversations);
+  }
+  out << '\n'
+      << p.bold("Conversations") << ": " << core::format_count(t.conversations)
+      << (protos.empty() ? "" : " (" + protos + ")") << " · "
+      << p.level(Level::high, fmt::format("HIGH {}", t.by_level[3])) << " · "
+      << p.level(Level::medium, fmt::format("MEDIUM {}", t.by_level[2])) << " · "
+      << p.level(Level::low, fmt::format("LOW {}", t.by_level[1])) << " · "
+      << p.level(Level::none, fmt::format("NONE {}", t.by_level[0])) << '\n';
+  out << fmt::format(
+      "  TCP: {} retransmissions ({} fast, {} spurious) · {} out-of-order · {} duplicate ACKs "
+      "({} runs of 3+) · {} zero-window · {} resets\n",
+      t.tcp.retransmissions, t.tcp.fast_retransmissions, t.tcp.spurious_retransmissions,
+      t.tcp.out_of_order, t.tcp.dup_acks, t.tcp.dup_ack_events, t.tcp.zero_windows, t.tcp.rsts);
+
+  std::vector<Conversation> severe;
+  for (const Conversation& c : report.top_by_severity()) {
+    if (c.score > 0) severe.push_back(c);
+  }
+  out << '\n' << p.bold(fmt::format("Top {} conversations by severity", opt.top_n)) << '\n';
+  if (severe.empty()) {
+    out << "  " << p.level(Level::none, "no problems found") << " — every conversation scored 0\n";
+  } else {
+    conversation_table(out, p, severe, true);
+  }
+
+  out << '\n' << p.bold(fmt::format("Top {} conversations by bytes", opt.top_n)) << '\n';
+  const std::vector<Conversation> big = report.top_by_bytes();
+  if (big.empty()) {
+    out << "  none\n";
+  } else {
+    conversation_table(out, p, big, false);
+  }
+
+  out << '\n' << p.bold("Connection problems") << '\n';
+  if (report.problems().empty()) {
+    out << "  none: no unanswered SYNs, refused connections or ICMP errors\n";
+  } else {
+    std::size_t shown = 0;
+    for (const Problem& pr : report.problems()) {
+      if (shown++ == 3 * opt.top_n) {
+        out << "  … " << (t.problems - shown + 1) << " more in --json\n";
+        break;
+      }
+      out << fmt::format("  {:<20} {}  {}  ({})\n", pr.kind, core::to_rfc3339(pr.time), pr.flow,
+                         pr.detail);
+    }
+  }
+
+  out << '\n' << p.bold("Anomalies") << '\n';
+  bool any = false;
+  for (std::size_t i = 0; i < decode::kAnomalyCount; ++i) {
+    if (anomalies.counts[i] == 0) continue;
+    any = true;
+    out << fmt::format("  {:<28} {}\n", decode::anomaly_name(static_cast<decode::Anomaly>(i)),
+                       core::format_count(anomalies.counts[i]));
+  }
+  if (stats.time_went_backwards > 0) {
+    any = true;
+    out << fmt::format("  {:<28} {}\n", "time_went_backwards", stats.time_went_backwards);
+  }
+  if (flows.evicted() > 0) {
+    any = true;
+    out << fmt::format("  {:<28} {} (raise --max-flows above {})\n", "flows_evicted",
+                       flows.evicted(), flows.capacity());
+  }
+  if (!any) out << "  none\n";
+}
+
+}  // namespace netscope::analyze

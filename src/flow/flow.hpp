@@ -1,0 +1,76 @@
+#pragma once
+// Flow: one bidirectional conversation (5-tuple + VLAN + tunnel id). Statistics are kept
+// per direction, indexed 0 = client -> server and 1 = server -> client. The client is the
+// sender of the SYN; without a SYN, client_heuristic() decides (see flow_table.cpp).
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "core/flow_key.hpp"
+#include "core/timestamp.hpp"
+#include "decode/packet_view.hpp"
+#include "flow/tcp_tracker.hpp"
+
+namespace netscope::flow {
+
+inline constexpr int kClientToServer = 0;
+inline constexpr int kServerToClient = 1;
+
+struct DirectionStats {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;          // IP bytes (Conventions)
+  std::uint64_t payload_bytes = 0;  // transport payload bytes
+  std::uint64_t data_packets = 0;   // packets carrying transport payload
+  core::Timestamp first;
+  core::Timestamp last;
+};
+
+// How the client side was chosen.
+enum class ClientBy : std::uint8_t {
+  syn,          // sender of a SYN (or receiver of a SYN+ACK)
+  port,         // the other side uses a well-known / lower port
+  first_packet  // sender of the first packet seen
+};
+
+enum class EndReason : std::uint8_t {
+  closed,        // TCP FIN exchange or RST finished, and the linger time passed
+  idle_timeout,  // no packet for the protocol's idle timeout
+  evicted,       // the flow table was full
+  end_of_input,  // the capture ended with the flow still open
+};
+std::string_view end_reason_name(EndReason r);
+
+struct Flow {
+  core::FlowKey key;
+  bool client_is_a = true;  // the client is endpoint a of `key`
+  ClientBy client_by = ClientBy::first_packet;
+  decode::Tunnel tunnel = decode::Tunnel::none;
+  core::IpAddress tunnel_src;
+  core::IpAddress tunnel_dst;
+  core::Timestamp first_seen;
+  core::Timestamp last_seen;
+  std::array<DirectionStats, 2> dir{};
+
+  // ICMP errors whose quoted header names this flow (RFC 792 / RFC 4443 §3).
+  std::uint32_t icmp_errors = 0;
+  std::uint8_t icmp_type = 0;  // of the last such error
+  std::uint8_t icmp_code = 0;
+  std::uint8_t icmp_version = 0;  // 4 for ICMP, 6 for ICMPv6
+
+  TcpTracker tcp;  // meaningful when key.proto == TCP
+
+  core::Endpoint client() const {
+    return client_is_a ? core::Endpoint{key.addr_a, key.port_a}
+                       : core::Endpoint{key.addr_b, key.port_b};
+  }
+  core::Endpoint server() const {
+    return client_is_a ? core::Endpoint{key.addr_b, key.port_b}
+                       : core::Endpoint{key.addr_a, key.port_a};
+  }
+  bool is_tcp() const { return key.proto == decode::ip_proto::tcp; }
+  std::uint64_t total_bytes() const { return dir[0].bytes + dir[1].bytes; }
+  std::uint64_t total_packets() const { return dir[0].packets + dir[1].packets; }
+};
+
+}  // namespace netscope::flow

@@ -1,0 +1,256 @@
+#include "flow/flow_table.hpp"
+
+#include <algorithm>
+#include <bit>
+
+namespace netscope::flow {
+
+std::string_view end_reason_name(EndReason r) {
+  switch (r) {
+    case EndReason::closed:
+      return "closed";
+    case EndReason::idle_timeout:
+      return "idle_timeout";
+    case EndReason::evicted:
+      return "evicted";
+    case EndReason::end_of_input:
+      return "end_of_input";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Ports at or above this are treated as ephemeral (Linux ip_local_port_range starts at
+// 32768; IANA's dynamic range at 49152).
+constexpr std::uint16_t kEphemeralFloor = 32768;
+
+// Which side of a first packet is the client, when no SYN tells us.
+//   1. exactly one side uses a privileged port (< 1024): that side is the server;
+//   2. exactly one side uses an ephemeral port (>= 32768): the other side is the server;
+//   3. otherwise the sender of the first packet is the client.
+ClientBy choose_client(const decode::PacketView& pkt, bool& src_is_client) {
+  if (pkt.ip_proto == decode::ip_proto::tcp && (pkt.tcp_flags & decode::tcp_flag::syn) != 0) {
+    src_is_client = (pkt.tcp_flags & decode::tcp_flag::ack) == 0;
+    return ClientBy::syn;
+  }
+  const bool s_priv = pkt.sport < 1024;
+  const bool d_priv = pkt.dport < 1024;
+  if (s_priv != d_priv) {
+    src_is_client = d_priv;
+    return ClientBy::port;
+  }
+  const bool s_eph = pkt.sport >= kEphemeralFloor;
+  const bool d_eph = pkt.dport >= kEphemeralFloor;
+  if (s_eph != d_eph) {
+    src_is_client = s_eph;
+    return ClientBy::port;
+  }
+  src_is_client = true;
+  return ClientBy::first_packet;
+}
+
+bool is_fresh_syn(const decode::PacketView& pkt) {
+  return pkt.ip_proto == decode::ip_proto::tcp &&
+         (pkt.tcp_flags & (decode::tcp_flag::syn | decode::tcp_flag::ack)) == decode::tcp_flag::syn;
+}
+
+}  // namespace
+
+FlowTable::FlowTable(FlowTableConfig config, FlowSink& sink)
+    : config_(config), sink_(sink), max_flows_(std::max<std::size_t>(config.max_flows, 16)) {
+  const std::size_t slots = std::bit_ceil(max_flows_ * 2);
+  mask_ = slots - 1;
+  index_.resize(slots);
+}
+
+FlowTable::~FlowTable() = default;
+
+std::uint32_t FlowTable::allocate_flow() {
+  std::uint32_t idx;
+  if (!free_.empty()) {
+    idx = free_.back();
+    free_.pop_back();
+  } else {
+    idx = next_unused_++;
+    if (idx / kChunk >= chunks_.size()) chunks_.push_back(std::make_unique<Flow[]>(kChunk));
+  }
+  flow_at(idx) = Flow{};
+  return idx;
+}
+
+std::size_t FlowTable::probe(const core::FlowKey& key, std::uint32_t tag, bool& found) {
+  std::size_t pos = (static_cast<std::size_t>(tag) * 0x9E3779B1u) & mask_;
+  while (true) {
+    const Slot& s = index_[pos];
+    if (s.hash == 0) {
+      found = false;
+      return pos;
+    }
+    if (s.hash == tag && flow_at(s.flow).key == key) {
+      found = true;
+      return pos;
+    }
+    pos = (pos + 1) & mask_;
+  }
+}
+
+namespace {
+std::uint32_t tag_of(const core::FlowKey& key) {
+  const std::uint64_t h = core::hash_flow_key(key);
+  return static_cast<std::uint32_t>(h >> 32) | 1u;  // never 0: 0 marks an empty slot
+}
+}  // namespace
+
+Flow& FlowTable::upsert(const decode::PacketView& pkt, int& dir) {
+  const core::OrientedKey ok = core::make_flow_key(pkt.src, pkt.sport, pkt.dst, pkt.dport,
+                                                   pkt.ip_proto, pkt.vlan, pkt.tunnel_id);
+  const std::uint32_t tag = tag_of(ok.key);
+  bool found = false;
+  std::size_t pos = probe(ok.key, tag, found);
+  if (found) {
+    Flow& f = flow_at(index_[pos].flow);
+    // A new SYN on a connection that has finished starts a new conversation (port reuse).
+    const TcpState st = f.tcp.state();
+    if (is_fresh_syn(pkt) && (st == TcpState::closed || st == TcpState::time_wait)) {
+      end_slot(pos, EndReason::closed);
+      pos = probe(ok.key, tag, found);
+    } else {
+      dir = (ok.src_is_a == f.client_is_a) ? kClientToServer : kServerToClient;
+      return f;
+    }
+  }
+  if (size_ >= max_flows_) {
+    evict_one(pkt.ts);
+    pos = probe(ok.key, tag, found);
+  }
+  const std::uint32_t idx = allocate_flow();
+  index_[pos] = Slot{tag, idx};
+  ++size_;
+  ++created_;
+  peak_size_ = std::max(peak_size_, size_);
+  Flow& f = flow_at(idx);
+  f.key = ok.key;
+  bool src_is_client = true;
+  f.client_by = choose_client(pkt, src_is_client);
+  f.client_is_a = (ok.src_is_a == src_is_client);
+  f.tunnel = pkt.tunnel;
+  f.tunnel_src = pkt.tunnel_src;
+  f.tunnel_dst = pkt.tunnel_dst;
+  f.first_seen = pkt.ts;
+  f.last_seen = pkt.ts;
+  dir = src_is_client ? kClientToServer : kServerToClient;
+  return f;
+}
+
+Flow* FlowTable::find(const core::IpAddress& src, std::uint16_t sport, const core::IpAddress& dst,
+                      std::uint16_t dport, std::uint8_t proto, std::uint16_t vlan,
+                      std::uint32_t tunnel_id, int& dir) {
+  const core::OrientedKey ok = core::make_flow_key(src, sport, dst, dport, proto, vlan, tunnel_id);
+  bool found = false;
+  const std::size_t pos = probe(ok.key, tag_of(ok.key), found);
+  if (!found) return nullptr;
+  Flow& f = flow_at(index_[pos].flow);
+  dir = (ok.src_is_a == f.client_is_a) ? kClientToServer : kServerToClient;
+  return &f;
+}
+
+void FlowTable::erase_slot(std::size_t pos) {
+  // Backward-shift deletion for linear probing: pull later members of the cluster back
+  // so that no lookup ever needs a tombstone.
+  std::size_t hole = pos;
+  std::size_t next = (pos + 1) & mask_;
+  while (index_[next].hash != 0) {
+    const std::size_t home = (static_cast<std::size_t>(index_[next].hash) * 0x9E3779B1u) & mask_;
+    // Move `next` into the hole if its home is not cyclically within (hole, next].
+    const bool home_in_range =
+        hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
+    if (!home_in_range) {
+      index_[hole] = index_[next];
+      hole = next;
+    }
+    next = (next + 1) & mask_;
+  }
+  index_[hole] = Slot{};
+}
+
+void FlowTable::end_slot(std::size_t pos, EndReason reason) {
+  const std::uint32_t idx = index_[pos].flow;
+  sink_.on_flow_end(flow_at(idx), reason);
+  erase_slot(pos);
+  free_.push_back(idx);
+  --size_;
+}
+
+bool FlowTable::is_expired(const Flow& f, core::Timestamp now) const {
+  const double idle = static_cast<double>(now.ns - f.last_seen.ns) / 1e9;
+  const FlowTimeouts& t = config_.timeouts;
+  if (f.is_tcp()) {
+    switch (f.tcp.state()) {
+      case TcpState::closed:
+      case TcpState::time_wait:
+        return idle > t.tcp_closed;
+      case TcpState::syn_sent:
+      case TcpState::syn_recv:
+        return idle > t.tcp_handshake;
+      default:
+        return idle > t.tcp_established;
+    }
+  }
+  if (f.key.proto == decode::ip_proto::udp) return idle > t.udp;
+  return idle > t.other;
+}
+
+void FlowTable::expire(core::Timestamp now, std::size_t budget) {
+  budget = std::min(budget, index_.size());
+  for (std::size_t n = 0; n < budget; ++n) {
+    const std::size_t pos = cursor_;
+    const Slot s = index_[pos];
+    if (s.hash != 0 && is_expired(flow_at(s.flow), now)) {
+      const TcpState st = flow_at(s.flow).tcp.state();
+      const bool closed =
+          flow_at(s.flow).is_tcp() && (st == TcpState::closed || st == TcpState::time_wait);
+      end_slot(pos, closed ? EndReason::closed : EndReason::idle_timeout);
+      // Backward shift may have moved another flow into `pos`: look at it again.
+      continue;
+    }
+    cursor_ = (cursor_ + 1) & mask_;
+  }
+}
+
+void FlowTable::evict_one(core::Timestamp now) {
+  // Prefer a flow that has already timed out; otherwise the stalest of a small window.
+  constexpr std::size_t kWindow = 64;
+  std::size_t best = index_.size();
+  std::int64_t best_seen = 0;
+  std::size_t pos = cursor_;
+  for (std::size_t scanned = 0; scanned < index_.size(); ++scanned) {
+    const Slot s = index_[pos];
+    if (s.hash != 0) {
+      const Flow& f = flow_at(s.flow);
+      if (is_expired(f, now)) {
+        end_slot(pos, EndReason::idle_timeout);
+        return;
+      }
+      if (best == index_.size() || f.last_seen.ns < best_seen) {
+        best = pos;
+        best_seen = f.last_seen.ns;
+      }
+      if (scanned >= kWindow) break;
+    }
+    pos = (pos + 1) & mask_;
+  }
+  cursor_ = pos;
+  if (best != index_.size()) {
+    ++evicted_;
+    end_slot(best, EndReason::evicted);
+  }
+}
+
+void FlowTable::drain(EndReason reason) {
+  for (std::size_t pos = 0; pos < index_.size(); ++pos) {
+    while (index_[pos].hash != 0) end_slot(pos, reason);
+  }
+}
+
+}  // namespace netscope::flow

@@ -1,0 +1,103 @@
+#pragma once
+// FlowTable: all live flows, in a flat open-addressing index (linear probing, backward-
+// shift deletion, no tombstones) over a chunked pool of Flow objects with stable
+// addresses. The index is sized once from max_flows (load factor <= 1/2); pool chunks are
+// allocated as the number of active flows grows, so memory follows the peak number of
+// flows alive at once, never the length of the input.
+//
+// Expiry is driven by packet timestamps only and is incremental: each call to expire()
+// examines a bounded number of slots from a rotating cursor, the same live and offline
+// (STYLE.md §7). When the table is full the stalest flow in a small window is evicted and
+// counted. Ended flows are handed to a FlowSink before their slot is reused.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "decode/packet_view.hpp"
+#include "flow/flow.hpp"
+
+namespace netscope::flow {
+
+struct FlowTimeouts {
+  // Idle timeouts in seconds of packet time. Documented in README "Flow lifetime".
+  double tcp_established = 300;  // an ESTABLISHED connection with no packet
+  double tcp_handshake = 30;     // SYN_SENT / SYN_RECV never completed
+  double tcp_closed = 5;         // linger after FIN/FIN or RST, to catch retransmissions
+  double udp = 60;
+  double other = 30;  // ICMP and other protocols
+};
+
+struct FlowTableConfig {
+  std::size_t max_flows = 262'144;
+  FlowTimeouts timeouts;
+};
+
+class FlowSink {
+ public:
+  virtual ~FlowSink() = default;
+  virtual void on_flow_end(const Flow& flow, EndReason reason) = 0;
+};
+
+class FlowTable {
+ public:
+  FlowTable(FlowTableConfig config, FlowSink& sink);
+  ~FlowTable();
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
+
+  // Finds the flow of a decoded packet (has_ip() and, unless it is a non-first fragment,
+  // has_transport()), creating it when new. `dir` receives 0 (client -> server) or 1.
+  // Never fails: when the table is full another flow is evicted first.
+  Flow& upsert(const decode::PacketView& pkt, int& dir);
+
+  // Looks up a flow by 5-tuple as seen from one side, for ICMP quotes. nullptr if absent.
+  Flow* find(const core::IpAddress& src, std::uint16_t sport, const core::IpAddress& dst,
+             std::uint16_t dport, std::uint8_t proto, std::uint16_t vlan, std::uint32_t tunnel_id,
+             int& dir);
+
+  // Examines up to `budget` slots from the rotating cursor and ends the flows whose idle
+  // timeout has passed at `now`.
+  void expire(core::Timestamp now, std::size_t budget);
+  // Ends every flow (end of input), in no particular order.
+  void drain(EndReason reason = EndReason::end_of_input);
+
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return max_flows_; }
+  std::size_t slots() const { return index_.size(); }
+  std::uint64_t evicted() const { return evicted_; }
+  std::uint64_t created() const { return created_; }
+  std::size_t peak_size() const { return peak_size_; }
+  // True once `flow` has outlived its timeout at `now`.
+  bool is_expired(const Flow& flow, core::Timestamp now) const;
+
+ private:
+  struct Slot {
+    std::uint32_t hash = 0;  // low 32 bits of the key hash, 0 means empty
+    std::uint32_t flow = 0;  // index into the pool
+  };
+  static constexpr std::size_t kChunk = 4096;
+
+  Flow& flow_at(std::uint32_t idx) { return chunks_[idx / kChunk][idx % kChunk]; }
+  std::uint32_t allocate_flow();
+  void erase_slot(std::size_t slot);
+  void end_slot(std::size_t slot, EndReason reason);
+  void evict_one(core::Timestamp now);
+  std::size_t probe(const core::FlowKey& key, std::uint32_t h, bool& found);
+
+  FlowTableConfig config_;
+  FlowSink& sink_;
+  std::size_t max_flows_;
+  std::size_t mask_;
+  std::vector<Slot> index_;
+  std::vector<std::unique_ptr<Flow[]>> chunks_;
+  std::vector<std::uint32_t> free_;
+  std::uint32_t next_unused_ = 0;
+  std::size_t size_ = 0;
+  std::size_t peak_size_ = 0;
+  std::size_t cursor_ = 0;
+  std::uint64_t evicted_ = 0;
+  std::uint64_t created_ = 0;
+};
+
+}  // namespace netscope::flow
