@@ -9,9 +9,12 @@
 // the file or at damage, and status() says which, with the byte offset where reading
 // stopped.
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "capture/raw_packet.hpp"
@@ -27,6 +30,18 @@ enum class ReadStatus {
   corrupt,    // a record header is impossible (bad length, unknown magic, ...)
 };
 
+std::string_view to_string(ReadStatus s);
+
+// A record (pcap packet or pcapng block) larger than this is treated as corrupt: it bounds
+// the streaming buffer, and no real capture comes close (libpcap caps packets at 256 KiB).
+inline constexpr std::size_t kDefaultMaxRecordBytes = 64u * 1024 * 1024;
+
+struct ReaderOptions {
+  // Memory-map plain regular files. Off forces the streaming path (tests, benchmarks).
+  bool use_mmap = true;
+  std::size_t max_record_bytes = kDefaultMaxRecordBytes;
+};
+
 struct InterfaceInfo {
   int linktype = 0;
   std::uint32_t snaplen = 0;
@@ -36,13 +51,20 @@ struct InterfaceInfo {
 class FileReader {
  public:
   FileReader();
+  explicit FileReader(ReaderOptions options);
   ~FileReader();
   FileReader(const FileReader&) = delete;
   FileReader& operator=(const FileReader&) = delete;
 
   // Opens and reads the file header. Throws std::runtime_error naming the file (and the
   // reason) when the file cannot be opened or is not a pcap/pcapng capture.
+  // "-" is stdin. gzip and zstd input is recognised by its magic bytes (so .gz and .zst
+  // files work), and decompressed while streaming. Non-seekable inputs (pipes, FIFOs)
+  // are streamed.
   void open(const std::string& path);
+  // Reads a capture held in memory (gzip/zstd recognised as above). `bytes` must outlive
+  // the reader; packets point into it. `name` is used in messages. Used by the fuzzer.
+  void open_memory(std::span<const std::uint8_t> bytes, const std::string& name);
 
   // Fills `out` with the next packet. Returns false at the end or on damage; then
   // status() and error() tell which.
@@ -60,6 +82,10 @@ class FileReader {
   const std::string& path() const;
   // Size of the file on disk when known (plain files), else 0. For progress reporting.
   std::uint64_t file_size() const;
+  // Packets returned by next() so far.
+  std::uint64_t packets_read() const;
+  // True when packets point into a memory-mapped file or caller memory (zero-copy).
+  bool zero_copy() const;
 
  private:
   struct Impl;
