@@ -33,7 +33,7 @@ inline constexpr std::uint8_t gre = 47;
 inline constexpr std::uint8_t icmpv6 = 58;
 }  // namespace ip_proto
 
-enum class Tunnel : std::uint8_t { none, gre, vxlan };
+enum class Tunnel : std::uint8_t { none, gre, vxlan, ip_in_ip };
 
 struct TcpOptions {
   bool has_mss = false;
