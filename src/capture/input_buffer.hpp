@@ -40,6 +40,8 @@ class InputBuffer {
   bool streaming() const { return decoder_ != nullptr; }
   // Empty unless reading or decompressing failed.
   const std::string& error() const;
+  // The compressed input ended inside a gzip member or zstd frame.
+  bool cut_short() const { return decoder_ != nullptr && decoder_->cut_short(); }
 
  private:
   const std::uint8_t* refill(std::size_t n);

@@ -42,6 +42,12 @@ struct ReadContext {
       return fail(ReadStatus::corrupt, at,
                   in.error() + " (decoded stream offset " + std::to_string(at) + ")");
     }
+    if (in.available() == 0 && in.cut_short()) {
+      return fail(ReadStatus::truncated, at,
+                  "compressed data ends in the middle of a gzip member or zstd frame (decoded "
+                  "stream offset " +
+                      std::to_string(at) + ")");
+    }
     if (in.available() == 0) {
       status = ReadStatus::end;
       stop_offset = at;

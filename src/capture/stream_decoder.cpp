@@ -49,7 +49,10 @@ class GzipDecoder final : public StreamDecoder {
         at_member_start_ = false;
       }
       auto avail = in_->fetch();
-      if (avail.empty()) return finish(dst);  // cut inside a member: the stream just ends
+      if (avail.empty()) {
+        cut_short_ = true;  // the input ends inside a member
+        return finish(dst);
+      }
       zs_.next_in = const_cast<Bytef*>(avail.data());
       zs_.avail_in = static_cast<uInt>(std::min<std::size_t>(avail.size(), 1u << 30));
       const uInt before = zs_.avail_in;
@@ -98,6 +101,7 @@ class ZstdDecoder final : public StreamDecoder {
       auto avail = in_->fetch();
       if (avail.empty()) {
         done_ = true;
+        cut_short_ = in_frame_;
         if (!in_->error().empty()) error_ = in_->error();
         break;
       }
@@ -109,6 +113,7 @@ class ZstdDecoder final : public StreamDecoder {
         done_ = true;
         return 0;
       }
+      in_frame_ = rc != 0;  // 0: a frame just ended (RFC 8878 §3.1.1)
     }
     return out.pos;
   }
@@ -117,6 +122,7 @@ class ZstdDecoder final : public StreamDecoder {
   std::unique_ptr<RawInput> in_;
   ZSTD_DStream* ds_;
   bool done_ = false;
+  bool in_frame_ = false;
 };
 
 }  // namespace

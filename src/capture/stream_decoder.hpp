@@ -59,9 +59,13 @@ class StreamDecoder {
   // stream, or on failure with error() set.
   virtual std::size_t read(std::uint8_t* dst, std::size_t n) = 0;
   const std::string& error() const { return error_; }
+  // True when the input ended inside a gzip member or zstd frame: the decoded stream is
+  // incomplete even if it happens to end on a record boundary.
+  bool cut_short() const { return cut_short_; }
 
  protected:
   std::string error_;
+  bool cut_short_ = false;
 };
 
 std::unique_ptr<StreamDecoder> make_decoder(Compression c, std::unique_ptr<RawInput> input);
