@@ -38,7 +38,8 @@ namespace netscope::decode {
   X(snaplen_truncated)          /* packet captured shorter than its wire length */           \
   X(unsupported_address_family) /* BSD null/loop AF that is neither IPv4 nor IPv6 */         \
   X(udp_trailing_bytes)         /* UDP length < IP payload: bytes after the datagram */      \
-  X(truncated_icmp_quote)       /* ICMP error quotes less than an IP header */
+  X(truncated_icmp_quote)       /* ICMP error quotes less than an IP header */               \
+  X(ip_len_zero) /* IP length field 0 (no jumbo): offload capture, length from the wire */
 
 enum class Anomaly : std::uint8_t {
 #define NETSCOPE_X(name) name,

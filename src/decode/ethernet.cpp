@@ -75,11 +75,16 @@ struct EtherEntry {
 
 // Most common first; the scan is a handful of compares.
 constexpr std::array kEtherTable{
-    EtherEntry{0x0800, decode_ipv4}, EtherEntry{0x86dd, decode_ipv6},
-    EtherEntry{0x8100, decode_vlan}, EtherEntry{0x0806, decode_arp},
-    EtherEntry{0x88a8, decode_vlan}, EtherEntry{0x9100, decode_vlan},
-    EtherEntry{0x9200, decode_vlan}, EtherEntry{0x8847, decode_mpls},
+    EtherEntry{0x0800, decode_ipv4},
+    EtherEntry{0x86dd, decode_ipv6},
+    EtherEntry{0x8100, decode_vlan},
+    EtherEntry{0x0806, decode_arp},
+    EtherEntry{0x88a8, decode_vlan},
+    EtherEntry{0x9100, decode_vlan},
+    EtherEntry{0x9200, decode_vlan},
+    EtherEntry{0x8847, decode_mpls},
     EtherEntry{0x8848, decode_mpls},
+    EtherEntry{0x8035, decode_arp},  // RARP (RFC 903) shares the ARP layout
 };
 
 }  // namespace

@@ -33,7 +33,9 @@ bool decode_ipv4(Bytes b, Ctx& ctx) {
   std::uint32_t total_len = core::load_be16(b.data() + 2);
   if (total_len == 0) {
     // TCP segmentation / receive offload hands the capture one large packet whose length
-    // field the NIC fills in later: only the wire length is meaningful.
+    // field the NIC fills in later: only the wire length is meaningful. Counted because
+    // on a packet that crossed a network it is a bogus header, not offload.
+    ctx.bump(Anomaly::ip_len_zero);
     total_len = wire;
   } else if (total_len < header_len) {
     ctx.bump(Anomaly::bad_ipv4_total_len);

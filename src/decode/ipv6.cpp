@@ -111,7 +111,8 @@ bool decode_ipv6(Bytes b, Ctx& ctx) {
     if (first_next == kHopByHop && find_jumbo(b.subspan(40), jumbo)) {
       payload_len = jumbo;
     } else if (first_next != kNoNext) {
-      payload_len = wire_payload;  // offload capture, as for IPv4 total length 0
+      ctx.bump(Anomaly::ip_len_zero);  // offload capture, as for IPv4 total length 0
+      payload_len = wire_payload;
     }
   }
   if (payload_len > wire_payload) {

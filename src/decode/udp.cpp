@@ -30,6 +30,8 @@ bool decode_udp(Bytes b, Ctx& ctx) {
   std::uint32_t udp_len = core::load_be16(b.data() + 4);
   if (udp_len == 0 && ctx.view.ip_version == 6) {
     udp_len = wire;  // RFC 2675 §4: jumbograms carry UDP length 0
+  } else if (udp_len > wire && ctx.view.first_fragment) {
+    udp_len = wire;  // the length covers the reassembled datagram, not this fragment
   } else if (udp_len < 8 || udp_len > wire) {
     ctx.bump(Anomaly::bad_udp_length);
     udp_len = wire;

@@ -57,7 +57,8 @@ TEST(DecodeIpv4, total_length_zero_uses_the_wire_length_for_offload_captures) {
   ASSERT_TRUE(d.view.is_tcp());
   EXPECT_EQ(d.view.ip_bytes, 3040u);
   EXPECT_EQ(d.view.payload_len, 3000u);
-  EXPECT_EQ(d.total(), 0u);
+  EXPECT_EQ(d.count(Anomaly::ip_len_zero), 1u);
+  EXPECT_EQ(d.others(Anomaly::ip_len_zero), 0u);
 }
 
 TEST(DecodeIpv4, total_length_beyond_the_wire_is_clamped_and_counted) {
@@ -100,8 +101,9 @@ TEST(DecodeIpv4, first_fragment_decodes_transport) {
   EXPECT_TRUE(d.view.first_fragment);
   EXPECT_EQ(d.view.frag_id, 0x1234u);
   ASSERT_TRUE(d.view.is_udp());
-  // The UDP length (108) covers the whole datagram; this fragment holds 16 bytes of it.
-  EXPECT_EQ(d.count(Anomaly::bad_udp_length), 1u);
+  // The UDP length (108) covers the whole datagram; this fragment holds 16 bytes of it,
+  // which is how fragmentation works, not an anomaly.
+  EXPECT_EQ(d.count(Anomaly::bad_udp_length), 0u);
   EXPECT_EQ(d.view.payload_len, 8u);
 }
 
@@ -219,6 +221,9 @@ TEST(DecodeIpv6, payload_length_zero_without_jumbo_uses_the_wire) {
   ASSERT_TRUE(d.view.is_tcp());
   EXPECT_EQ(d.view.ip_bytes, 69u);
   EXPECT_EQ(d.view.payload_len, 9u);
+  EXPECT_EQ(d.count(Anomaly::ip_len_zero), 1u);
+  // With No Next Header, length 0 is simply an empty packet.
+  EXPECT_EQ(decode(linktype::raw, ipv6(59, 0)).total(), 0u);
 }
 
 }  // namespace
