@@ -152,7 +152,8 @@ void JsonReportWriter::finish(const Summary& s, const ReportBuilder& report,
   summary["last_packet"] = time_or_null(s.last);
   summary["duration_ms"] = std::round(s.duration_s * 1e6) / 1e3;
   summary["rate"] = std::round(s.average_rate() * 1000.0) / 1000.0;
-  summary["packets_per_second_processed"] = std::round(s.packets_per_second_processed());
+  summary["packets_per_second_processed"] =
+      static_cast<std::uint64_t>(std::llround(s.packets_per_second_processed()));
   summary["read_status"] = read_status_name(s.read_status);
   summary["read_error"] = s.read_error.empty() ? Json(nullptr) : Json(s.read_error);
   summary["stopped_at_offset"] = s.complete() ? Json(nullptr) : Json(s.stopped_at_offset);

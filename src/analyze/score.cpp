@@ -96,17 +96,17 @@ int icmp_points(const Conversation& c) {
 }  // namespace
 
 void score_conversation(Conversation& c) {
-  int score = 0;
-  std::vector<std::string>& why = c.reasons;
-  why.clear();
+  // Reasons are listed by their weight, heaviest first.
+  std::vector<std::pair<int, std::string>> found;
+  const auto add = [&found](int points, std::string reason) {
+    found.emplace_back(points, std::move(reason));
+  };
 
   if (c.setup == SetupProblem::syn_unanswered) {
-    score += kSynUnansweredPoints;
-    why.push_back(fmt::format("SYN never answered ({} SYN{} sent)", c.dir[0].packets,
-                              c.dir[0].packets == 1 ? "" : "s"));
+    add(kSynUnansweredPoints, fmt::format("SYN never answered ({} SYN{} sent)", c.dir[0].packets,
+                                          c.dir[0].packets == 1 ? "" : "s"));
   } else if (c.setup == SetupProblem::refused) {
-    score += kRefusedPoints;
-    why.push_back("connection refused: the SYN was answered by a RST");
+    add(kRefusedPoints, "connection refused: the SYN was answered by a RST");
   }
 
   for (int d = 0; d < 2; ++d) {
@@ -114,8 +114,7 @@ void score_conversation(Conversation& c) {
     const flow::TcpHealth& h = s.tcp;
     if (h.retransmissions > 0 && c.setup == SetupProblem::none) {
       const double pct = percent_of(h.retransmissions, s.data_packets);
-      score += scaled_points(pct, kRetransmitPointsPerPercent, kRetransmitMax);
-      why.push_back(
+      add(scaled_points(pct, kRetransmitPointsPerPercent, kRetransmitMax),
           fmt::format("{:.1f}% of {} segments retransmitted ({} of {}{})", pct, arrow_name(d),
                       h.retransmissions, std::max(s.data_packets, h.retransmissions),
                       h.fast_retransmissions > 0 ? fmt::format(", {} fast", h.fast_retransmissions)
@@ -123,48 +122,53 @@ void score_conversation(Conversation& c) {
     }
     if (h.out_of_order > 0) {
       const double pct = percent_of(h.out_of_order, s.data_packets);
-      score += scaled_points(pct, kOutOfOrderPointsPerPercent, kOutOfOrderMax);
-      why.push_back(fmt::format("{:.1f}% of {} segments arrived out of order ({})", pct,
-                                arrow_name(d), h.out_of_order));
+      add(scaled_points(pct, kOutOfOrderPointsPerPercent, kOutOfOrderMax),
+          fmt::format("{:.1f}% of {} segments arrived out of order ({})", pct, arrow_name(d),
+                      h.out_of_order));
     }
     if (h.dup_ack_events > 0) {
-      score += std::min<int>(static_cast<int>(h.dup_ack_events) * kDupAckRunPoints, kDupAckRunMax);
-      why.push_back(fmt::format("{} sent {} run{} of 3+ duplicate ACKs (it saw loss)", side_name(d),
-                                h.dup_ack_events, h.dup_ack_events == 1 ? "" : "s"));
+      add(std::min<int>(static_cast<int>(h.dup_ack_events) * kDupAckRunPoints, kDupAckRunMax),
+          fmt::format("{} sent {} run{} of 3+ duplicate ACKs (it saw loss)", side_name(d),
+                      h.dup_ack_events, h.dup_ack_events == 1 ? "" : "s"));
     }
     if (h.zero_windows > 0) {
-      score += std::min<int>(
-          kZeroWindowBase + static_cast<int>(std::min<std::uint64_t>(h.zero_windows, 1000)) *
-                                kZeroWindowPerPacket,
-          kZeroWindowMax);
-      why.push_back(fmt::format(
-          "{} advertised a zero window {} time{} (its receive buffer was "
-          "full; the {} had to stop sending)",
-          side_name(d), h.zero_windows, h.zero_windows == 1 ? "" : "s", side_name(1 - d)));
+      add(std::min<int>(
+              kZeroWindowBase + static_cast<int>(std::min<std::uint64_t>(h.zero_windows, 1000)) *
+                                    kZeroWindowPerPacket,
+              kZeroWindowMax),
+          fmt::format("{} advertised a zero window {} time{} (its receive buffer was "
+                      "full; the {} had to stop sending)",
+                      side_name(d), h.zero_windows, h.zero_windows == 1 ? "" : "s",
+                      side_name(1 - d)));
     }
   }
 
   if (c.reset_by >= 0 && c.setup == SetupProblem::none) {
-    score += kResetPoints;
-    why.push_back(fmt::format("connection reset by the {}", side_name(c.reset_by)));
+    add(kResetPoints, fmt::format("connection reset by the {}", side_name(c.reset_by)));
   }
   if (c.icmp_errors > 0) {
-    score += icmp_points(c);
-    why.push_back(
+    add(icmp_points(c),
         fmt::format("{} received for this flow{}", icmp_description(c),
                     c.icmp_errors > 1 ? fmt::format(" ({} times)", c.icmp_errors) : std::string()));
   }
   if (c.rtt.handshake_ms) {
     const double ms = *c.rtt.handshake_ms;
     if (ms >= kVerySlowHandshakeMs) {
-      score += kVerySlowHandshakePoints;
-      why.push_back(fmt::format("slow connection set-up: handshake took {:.0f} ms", ms));
+      add(kVerySlowHandshakePoints,
+          fmt::format("slow connection set-up: handshake took {:.0f} ms", ms));
     } else if (ms >= kSlowHandshakeMs) {
-      score += kSlowHandshakePoints;
-      why.push_back(fmt::format("slow connection set-up: handshake took {:.0f} ms", ms));
+      add(kSlowHandshakePoints,
+          fmt::format("slow connection set-up: handshake took {:.0f} ms", ms));
     }
   }
-  c.score = score;
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  c.score = 0;
+  c.reasons.clear();
+  for (auto& [points, reason] : found) {
+    c.score += points;
+    c.reasons.push_back(std::move(reason));
+  }
 }
 
 }  // namespace netscope::analyze

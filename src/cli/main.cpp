@@ -19,16 +19,22 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
 
   netscope::analyze::AnalyzeOptions analyze;
-  // Global options, accepted before or after the subcommand name.
-  app.add_option("--max-flows", analyze.max_flows,
-                 "Flow table capacity; when full the stalest flow is evicted and counted")
-      ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 26))
-      ->capture_default_str();
-  app.add_option("--bpf", analyze.bpf, "Only packets matching this tcpdump filter expression");
+  // Options shared by every mode. They are declared on the app and on each subcommand,
+  // bound to the same variables, so they work before or after the subcommand name.
+  const auto add_common = [&analyze](CLI::App& where) {
+    where
+        .add_option("--max-flows", analyze.max_flows,
+                    "Flow table capacity; when full the stalest flow is evicted and counted")
+        ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 26))
+        ->capture_default_str();
+    where.add_option("--bpf", analyze.bpf, "Only packets matching this tcpdump filter expression")
+        ->type_name("EXPR");
+  };
+  add_common(app);
 
   CLI::App* cmd = app.add_subcommand(
       "analyze", "Diagnose a capture file: TCP health per conversation, RTT, connection problems");
-  cmd->fallthrough();
+  add_common(*cmd);
   cmd->add_option("FILE", analyze.file,
                   "pcap or pcapng file; '-' reads stdin; .gz and .zst are decompressed")
       ->required();

@@ -202,19 +202,21 @@ bool FlowTable::is_expired(const Flow& f, core::Timestamp now) const {
 }
 
 void FlowTable::expire(core::Timestamp now, std::size_t budget) {
+  // `budget` counts slots the cursor moves over; ending a flow does not use it up, since
+  // the backward shift may pull another flow into the same slot, which is looked at again.
   budget = std::min(budget, index_.size());
-  for (std::size_t n = 0; n < budget; ++n) {
+  for (std::size_t n = 0; n < budget;) {
     const std::size_t pos = cursor_;
     const Slot s = index_[pos];
     if (s.hash != 0 && is_expired(flow_at(s.flow), now)) {
-      const TcpState st = flow_at(s.flow).tcp.state();
-      const bool closed =
-          flow_at(s.flow).is_tcp() && (st == TcpState::closed || st == TcpState::time_wait);
+      const Flow& f = flow_at(s.flow);
+      const TcpState st = f.tcp.state();
+      const bool closed = f.is_tcp() && (st == TcpState::closed || st == TcpState::time_wait);
       end_slot(pos, closed ? EndReason::closed : EndReason::idle_timeout);
-      // Backward shift may have moved another flow into `pos`: look at it again.
       continue;
     }
     cursor_ = (cursor_ + 1) & mask_;
+    ++n;
   }
 }
 
