@@ -72,10 +72,11 @@ struct FileReader::Impl {
   // a decoder fed from memory.
   void attach_memory(std::span<const std::uint8_t> bytes) {
     Compression c = detail::sniff_compression(bytes);
-    if (c == Compression::none) {
+    if (c == Compression::none && options.use_mmap) {
       in.attach_memory(bytes);
     } else {
-      in.attach_stream(detail::make_decoder(c, std::make_unique<detail::RawInput>(bytes)));
+      in.attach_stream(detail::make_decoder(c, std::make_unique<detail::RawInput>(bytes)),
+                       options.stream_buffer_bytes);
     }
   }
 
@@ -83,7 +84,7 @@ struct FileReader::Impl {
     auto raw = std::make_unique<detail::RawInput>(fd, owns);
     Compression c = detail::sniff_compression(raw->peek(4));
     if (!raw->error().empty()) fail(raw->error());
-    in.attach_stream(detail::make_decoder(c, std::move(raw)));
+    in.attach_stream(detail::make_decoder(c, std::move(raw)), options.stream_buffer_bytes);
   }
 
   void read_header() {

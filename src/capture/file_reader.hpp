@@ -37,9 +37,13 @@ std::string_view to_string(ReadStatus s);
 inline constexpr std::size_t kDefaultMaxRecordBytes = 64u * 1024 * 1024;
 
 struct ReaderOptions {
-  // Memory-map plain regular files. Off forces the streaming path (tests, benchmarks).
+  // Memory-map plain regular files (and read open_memory() input in place). Off forces
+  // the streaming path (tests, benchmarks, the fuzzer's differential check).
   bool use_mmap = true;
   std::size_t max_record_bytes = kDefaultMaxRecordBytes;
+  // First size of the streaming buffer; it grows to the largest record. Tiny values make
+  // every record cross a refill, which tests and the fuzzer use.
+  std::size_t stream_buffer_bytes = 1024 * 1024;
 };
 
 struct InterfaceInfo {

@@ -5,7 +5,6 @@
 
 namespace netscope::capture::detail {
 namespace {
-constexpr std::size_t kInitialCapacity = 1024 * 1024;
 const std::string kNoError;
 }  // namespace
 
@@ -20,9 +19,10 @@ void InputBuffer::attach_memory(std::span<const std::uint8_t> bytes) {
   eof_ = true;
 }
 
-void InputBuffer::attach_stream(std::unique_ptr<StreamDecoder> decoder) {
+void InputBuffer::attach_stream(std::unique_ptr<StreamDecoder> decoder,
+                                std::size_t initial_capacity) {
   decoder_ = std::move(decoder);
-  capacity_ = kInitialCapacity;
+  capacity_ = std::max<std::size_t>(initial_capacity, 16);
   buf_ = std::make_unique<std::uint8_t[]>(capacity_);
   base_ = pos_ = end_ = buf_.get();
   base_offset_ = 0;
@@ -48,19 +48,21 @@ const std::uint8_t* InputBuffer::refill(std::size_t n) {
   // before the cursor: RawPacket data is only valid until the next next().
   const std::size_t tail = available();
   base_offset_ = offset();
-  if (n > capacity_) {
-    // Parsers bound n by the largest legal record, so this growth is bounded too.
-    std::size_t cap = std::max(n, capacity_ * 2);
-    auto bigger = std::make_unique<std::uint8_t[]>(cap);
-    std::memcpy(bigger.get(), pos_, tail);
-    buf_ = std::move(bigger);
-    capacity_ = cap;
-  } else if (tail != 0 && pos_ != buf_.get()) {
-    std::memmove(buf_.get(), pos_, tail);
-  }
+  if (tail != 0 && pos_ != buf_.get()) std::memmove(buf_.get(), pos_, tail);
   base_ = pos_ = buf_.get();
   end_ = buf_.get() + tail;
   while (available() < n) {
+    if (available() == capacity_) {
+      // Grow only when full and only up to n, which parsers bound by the largest legal
+      // record: a bogus length on a short stream costs what the stream holds, not n.
+      const std::size_t cap = std::min(n, std::max(capacity_ * 2, std::size_t{64 * 1024}));
+      auto bigger = std::make_unique<std::uint8_t[]>(cap);
+      std::memcpy(bigger.get(), pos_, available());
+      end_ = bigger.get() + available();
+      base_ = pos_ = bigger.get();
+      buf_ = std::move(bigger);
+      capacity_ = cap;
+    }
     std::size_t got = decoder_->read(buf_.get() + available(), capacity_ - available());
     if (got == 0) {
       eof_ = true;

@@ -23,7 +23,7 @@ class InputBuffer {
 
   // The whole stream is `bytes`, which must outlive this buffer.
   void attach_memory(std::span<const std::uint8_t> bytes);
-  void attach_stream(std::unique_ptr<StreamDecoder> decoder);
+  void attach_stream(std::unique_ptr<StreamDecoder> decoder, std::size_t initial_capacity);
   // Back to the state of a new buffer (nothing attached, empty).
   void detach();
 

@@ -62,9 +62,10 @@ class GzipDecoder final : public StreamDecoder {
         inflateReset(&zs_);
         at_member_start_ = true;
       } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        // Hand out what was decoded before the damage; the error shows on the next call.
         error_ = std::string("gzip data is corrupt: ") + (zs_.msg ? zs_.msg : zError(rc));
         done_ = true;
-        return 0;
+        return static_cast<std::size_t>(zs_.next_out - dst);
       }
     }
     return static_cast<std::size_t>(zs_.next_out - dst);
@@ -109,9 +110,10 @@ class ZstdDecoder final : public StreamDecoder {
       std::size_t rc = ZSTD_decompressStream(ds_, &out, &in);
       in_->consume(in.pos);
       if (ZSTD_isError(rc)) {
+        // As for gzip: deliver the bytes decoded before the damage first.
         error_ = std::string("zstd data is corrupt: ") + ZSTD_getErrorName(rc);
         done_ = true;
-        return 0;
+        return out.pos;
       }
       in_frame_ = rc != 0;  // 0: a frame just ended (RFC 8878 §3.1.1)
     }
