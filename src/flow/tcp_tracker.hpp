@@ -11,7 +11,10 @@
 // Directions are 0 = client -> server and 1 = server -> client; the caller decides who
 // the client is (the sender of the SYN).
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "core/timestamp.hpp"
@@ -86,16 +89,83 @@ class TcpTracker {
   bool refused() const;
 
   // SYN -> SYN+ACK -> ACK as seen at the capture point, in ms; nullopt if incomplete.
+  // This is tshark's tcp.analysis.initial_rtt. The SYN is the last one sent before the
+  // SYN+ACK, so a retransmitted SYN does not inflate it by the SYN timeout.
   std::optional<double> handshake_rtt_ms() const;
+  // The two halves of it: SYN -> SYN+ACK (the path to the server and back, as seen from
+  // the capture point) and SYN+ACK -> ACK (the path to the client and back).
+  std::optional<double> syn_to_syn_ack_ms() const;
+  std::optional<double> syn_ack_to_ack_ms() const;
+  // Window-scale shift in use for `dir`'s advertised windows: the value from its SYN when
+  // both SYNs carried the option (RFC 7323 §2.2), otherwise -1 (SYNs not seen, windows
+  // are taken raw, as tshark does) or -2 (SYNs seen, scaling not in use).
+  int window_scale(int dir) const;
+  // Last window `dir` advertised, in bytes, scaled when scaling is in use; nullopt
+  // before it sent anything.
+  std::optional<std::uint64_t> window_bytes(int dir) const;
   // Data RTT samples: time from a segment to the ACK covering it, per sending direction
   // combined into one sketch (the conversation's RTT as the capture point sees it).
   const RttSketch& rtt() const { return rtt_; }
 
  private:
-  // State owned by flow/tcp_tracker.cpp. Keep the object small (it lives inline in every
-  // TCP flow) and free of heap allocations.
-  struct Direction;  // defined in the .cpp is not possible for an inline member; see below
+  // One side of the conversation, named after the sender of the segments it describes
+  // (tshark's "forward" flow when that side sends, "reverse" when it receives). Sequence
+  // values are absolute and compared modulo 2^32 (RFC 9293 §3.4, RFC 1982).
+  struct Half {
+    // Segments sent by this side and not yet acknowledged, for RTT samples (RFC 6298 §3:
+    // Karn's rule). A fixed ring; when it is full the oldest entry is dropped, so a
+    // window of more than kOutstanding segments yields samples for its newest ones only.
+    static constexpr std::size_t kOutstanding = 8;
+    struct Sent {
+      std::uint32_t end_seq;  // seq + len (+1 for SYN/FIN): the ACK that covers it
+      std::uint32_t sent_us;  // low 32 bits of the send time in µs (RTT < 71 min)
+    };
+
+    std::int64_t last_ack_ns = 0;  // when last_ack was last set
+    std::int64_t next_seq_ns = 0;  // when next_seq last advanced
+    std::uint32_t isn = 0;         // SYN's sequence number (or first seq - 1 mid-stream)
+    std::uint32_t next_seq = 0;    // next expected sequence number
+    std::uint32_t max_seq = 0;     // highest seq + len sent ("next expected ACK")
+    std::uint32_t last_ack = 0;    // last ACK number this side sent
+    std::uint32_t window = 0;      // last raw window this side advertised
+    std::uint32_t fin_seq = 0;     // sequence number of this side's FIN
+    std::uint32_t dup_acks = 0;    // duplicate ACKs in the current run (tshark's #n)
+    std::array<Sent, kOutstanding> sent{};
+    std::uint8_t sent_head = 0;  // index of the oldest entry
+    std::uint8_t sent_count = 0;
+    std::int8_t wscale = -1;  // shift from its SYN; -1 unknown, -2 not in use
+    bool seen = false;        // any segment from this side
+    bool next_seq_known = false;
+    bool last_ack_known = false;
+    bool window_known = false;
+    bool window_in_syn = false;    // last window came in a SYN (never scaled, RFC 7323 §2.2)
+    bool syn = false;              // sent a SYN
+    bool fin = false;              // sent a FIN
+    bool fin_acked = false;        // its FIN has been acknowledged by the peer
+    bool last_keep_alive = false;  // its last segment was a keep-alive
+    bool last_zero_window_probe = false;
+    bool rst = false;  // sent a RST
+  };
+
+  std::uint32_t analyze(Half& fwd, Half& rev, const decode::PacketView& pkt, std::uint32_t seglen,
+                        std::int64_t now_ns);
+  void update_sequence(Half& fwd, const decode::PacketView& pkt, std::uint32_t seglen,
+                       std::uint32_t flags, std::int64_t now_ns);
+  void update_state(int dir, const decode::PacketView& pkt);
+  void track_rtt(Half& fwd, Half& rev, const decode::PacketView& pkt, std::uint32_t seglen,
+                 std::uint32_t flags, std::int64_t now_ns);
+  void start_over();
+  std::int64_t ooo_threshold_ns() const;
+  std::uint64_t scaled_window(const Half& h) const;
+
+  Half half_[2];
+  std::int64_t syn_ns_ = -1;      // last client SYN before the SYN+ACK
+  std::int64_t syn_ack_ns_ = -1;  // first server SYN+ACK
+  std::int64_t ack_ns_ = -1;      // client ACK completing the handshake
   TcpState state_ = TcpState::none;
+  std::int8_t reset_by_ = -1;
+  std::int8_t first_fin_ = -1;  // direction that sent the first FIN
+  bool refused_ = false;
   TcpHealth health_[2];
   RttSketch rtt_;
 };

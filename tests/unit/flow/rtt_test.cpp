@@ -1,0 +1,67 @@
+// Data RTT samples from ACKs, with Karn's rule (RFC 6298 §3).
+
+#include <gtest/gtest.h>
+
+#include "tcp_test_util.hpp"
+
+namespace netscope::flow::test {
+namespace {
+
+constexpr std::uint32_t C1 = Conn::kC + 1;
+constexpr std::uint32_t S1 = Conn::kS + 1;
+
+TEST(TcpRtt, ack_covering_a_segment_exactly_gives_one_sample) {
+  Conn c;
+  c.handshake();  // the SYN/ACK's ACK is itself a sample (20 ms - 10 ms)
+  const auto base = c.tracker.rtt().count();
+  c.send(0, {.t_us = 30'000, .seq = C1, .ack = S1, .len = 100});
+  c.send(1, {.t_us = 42'500, .seq = S1, .ack = C1 + 100});
+  ASSERT_EQ(c.tracker.rtt().count(), base + 1);
+  EXPECT_DOUBLE_EQ(*c.tracker.rtt().max_ms(), 12.5);
+}
+
+TEST(TcpRtt, karn_rule_no_sample_from_a_retransmitted_segment) {
+  Conn c;
+  c.handshake();
+  const auto base = c.tracker.rtt().count();
+  c.send(0, {.t_us = 30'000, .seq = C1, .ack = S1, .len = 100});
+  c.send(0, {.t_us = 330'000, .seq = C1, .ack = S1, .len = 100});  // RTO retransmission
+  c.send(1, {.t_us = 335'000, .seq = S1, .ack = C1 + 100});
+  EXPECT_EQ(c.tracker.rtt().count(), base) << "the ACK may answer either copy";
+  // The next, unambiguous segment samples again.
+  c.send(0, {.t_us = 400'000, .seq = C1 + 100, .ack = S1, .len = 100});
+  c.send(1, {.t_us = 405'000, .seq = S1, .ack = C1 + 200});
+  EXPECT_EQ(c.tracker.rtt().count(), base + 1);
+  EXPECT_DOUBLE_EQ(*c.tracker.rtt().min_ms(), 5.0);
+}
+
+TEST(TcpRtt, dup_acks_and_acks_inside_a_segment_give_no_sample) {
+  Conn c;
+  c.handshake();
+  const auto base = c.tracker.rtt().count();
+  c.send(0, {.t_us = 30'000, .seq = C1, .ack = S1, .len = 100});
+  c.send(0, {.t_us = 30'100, .seq = C1 + 100, .ack = S1, .len = 100});
+  c.send(1, {.t_us = 40'000, .seq = S1, .ack = C1 + 50});  // partial ACK
+  c.send(1, {.t_us = 40'100, .seq = S1, .ack = C1 + 50});  // dup
+  EXPECT_EQ(c.tracker.rtt().count(), base);
+  c.send(1, {.t_us = 50'000, .seq = S1, .ack = C1 + 200});  // covers the second exactly
+  EXPECT_EQ(c.tracker.rtt().count(), base + 1);
+}
+
+TEST(TcpRtt, outstanding_queue_is_bounded_and_keeps_the_newest_segments) {
+  Conn c;
+  c.handshake();
+  const auto base = c.tracker.rtt().count();
+  for (std::uint32_t i = 0; i < 40; ++i) {
+    c.send(0, {.t_us = 30'000 + i, .seq = C1 + i * 10, .ack = S1, .len = 10});
+  }
+  for (std::uint32_t i = 0; i < 40; ++i) {
+    c.send(1, {.t_us = 50'000 + i, .seq = S1, .ack = C1 + (i + 1) * 10});
+  }
+  const auto samples = c.tracker.rtt().count() - base;
+  EXPECT_GT(samples, 0u);
+  EXPECT_LT(samples, 40u);
+}
+
+}  // namespace
+}  // namespace netscope::flow::test
