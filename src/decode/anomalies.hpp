@@ -39,7 +39,7 @@ namespace netscope::decode {
   X(unsupported_address_family) /* BSD null/loop AF that is neither IPv4 nor IPv6 */         \
   X(udp_trailing_bytes)         /* UDP length < IP payload: bytes after the datagram */      \
   X(truncated_icmp_quote)       /* ICMP error quotes less than an IP header */               \
-  X(ip_len_zero) /* IP length field 0 (no jumbo): offload capture, length from the wire */
+  X(ip_len_zero)                /* IP length 0, no jumbo: offload capture, wire length used */
 
 enum class Anomaly : std::uint8_t {
 #define NETSCOPE_X(name) name,
