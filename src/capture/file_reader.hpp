@@ -7,7 +7,21 @@
 //
 // Errors are values, not exceptions, after open(): next() returns false at the end of
 // the file or at damage, and status() says which, with the byte offset where reading
-// stopped.
+// stopped. Every packet before the damage is returned.
+//
+// Decisions where files break the rules (each covered by a test):
+// - pcap records with caplen > max(snaplen, 256 KiB) are corrupt (libpcap agrees); a
+//   snaplen of 0 or a huge one is not an error. No record may exceed
+//   ReaderOptions::max_record_bytes (64 MiB), in any format.
+// - caplen > origlen is kept, as tshark does; orig_len is raised to caplen so that
+//   orig_len >= data.size() always holds.
+// - A µs fraction >= 1,000,000 (or ns >= 10^9) is carried into the seconds.
+// - pcapng Simple Packet Blocks have no timestamp: they get the previous packet's, so
+//   packet time never goes backwards. Malformed IDB options end the option list only.
+// - gzip/zstd are recognised by magic bytes whatever the name. Bytes after the last gzip
+//   member that do not start another member are ignored (as gzip(1) does). Compressed
+//   data cut inside a member or frame is `truncated` even when the cut falls between
+//   records; undecodable compressed data is `corrupt`.
 
 #include <cstddef>
 #include <cstdint>

@@ -246,6 +246,7 @@ std::string open_error(const std::string& path) {
 TEST(PcapReader, open_errors_name_the_file_and_the_reason) {
   EXPECT_EQ(open_error("/nonexistent/x.pcap"),
             "/nonexistent/x.pcap: cannot open: No such file or directory");
+  EXPECT_NE(open_error("/tmp").find("/tmp: read failed: Is a directory"), std::string::npos);
   TempFile empty("empty.bin");
   EXPECT_EQ(open_error(empty.path()), empty.path() + ": empty file");
   TempFile text("notes.pcap", Bytes{0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6});
