@@ -11,14 +11,10 @@
 #include <span>
 
 #include "decode/decode.hpp"
+#include "fuzz_linktypes.hpp"
 
 namespace {
-
-namespace lt = netscope::decode::linktype;
-
-constexpr std::array kLinkTypes{lt::ethernet, lt::linux_sll, lt::linux_sll2, lt::raw,  lt::raw_dlt,
-                                lt::ipv4,     lt::ipv6,      lt::null_bsd,   lt::loop, lt::nflog};
-
+using netscope::fuzz::kLinkTypes;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -45,6 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (view.payload.size() > view.payload_len) __builtin_trap();
   if (view.has_ip() && view.ip_bytes > view.orig_len) __builtin_trap();
+  // Lengths derived from the wire never exceed it (an unsigned underflow would).
+  if (view.payload_len > view.orig_len) __builtin_trap();
+  if (view.missing_bytes != view.orig_len - view.cap_len) __builtin_trap();
   if (ok != ((view.layers &
               (netscope::decode::PacketView::kIp | netscope::decode::PacketView::kArp)) != 0)) {
     __builtin_trap();
