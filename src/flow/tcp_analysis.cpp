@@ -134,7 +134,10 @@ void TcpTracker::update_sequence(Half& fwd, const decode::PacketView& pkt, std::
   // The next expected sequence number only moves forward, with any segment that reaches
   // past it, retransmissions included (zeek/http_206_example_b.pcap frame 262 resends
   // data and adds new bytes; frame 265 that follows is not "previous segment lost").
-  if (!fwd.next_seq_known || seq_gt(end, fwd.next_seq)) {
+  // A zero-window probe does not move it: the receiver has not taken its byte, and the
+  // next probe of the same byte is again a probe, not a keep-alive (observed with the
+  // capture tests/tshark/make_corner_cases.py writes, port 40004).
+  if (!fwd.next_seq_known || ((flags & ta::zero_window_probe) == 0 && seq_gt(end, fwd.next_seq))) {
     fwd.next_seq = end;
     fwd.next_seq_ns = now_ns;
   }

@@ -163,18 +163,26 @@ TEST(TcpAnalysis, zero_window_is_counted_and_a_window_update_follows) {
   EXPECT_EQ(c.tracker.health(1).dup_acks, 0u);
 }
 
-TEST(TcpAnalysis, zero_window_probe_is_not_a_retransmission_and_its_repeat_is_keep_alive) {
+TEST(TcpAnalysis, zero_window_probes_are_neither_retransmissions_nor_keep_alives) {
   Conn c;
   c.handshake();
   c.send(0, {.t_us = 30'000, .seq = C1, .ack = S1, .len = 100});
   c.send(1, {.t_us = 31'000, .seq = S1, .ack = C1 + 100, .window = 0});
-  EXPECT_EQ(c.send(0, {.t_us = 300'000, .seq = C1 + 100, .ack = S1, .len = 1}),
-            ta::zero_window_probe);
-  // tshark shows the same probe byte sent again as a keep-alive
-  // (chrissanders/tcp_zerowindowdead.pcapng frames 3, 5, 7).
-  EXPECT_EQ(c.send(0, {.t_us = 900'000, .seq = C1 + 100, .ack = S1, .len = 1}), ta::keep_alive);
+  // The same byte probed again and again (RFC 9293 §3.8.6.1) stays a probe.
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_EQ(c.send(0, {.t_us = 300'000 * i, .seq = C1 + 100, .ack = S1, .len = 1}),
+              ta::zero_window_probe);
+    EXPECT_EQ(c.send(1, {.t_us = 300'000 * i + 100, .seq = S1, .ack = C1 + 100, .window = 0}),
+              ta::zero_window);
+  }
   EXPECT_EQ(c.tracker.health(0).retransmissions, 0u);
-  EXPECT_EQ(c.tracker.health(0).keep_alives, 1u);
+  EXPECT_EQ(c.tracker.health(0).keep_alives, 0u);
+  // A zero-byte probe one below the next expected byte is a keep-alive to tshark
+  // (chrissanders/tcp_zerowindowdead.pcapng frames 3, 5, 7).
+  EXPECT_EQ(c.send(0, {.t_us = 2'000'000, .seq = C1 + 99, .ack = S1}), ta::keep_alive);
+  // Once the window opens, the probed byte is sent for real: not a retransmission.
+  c.send(1, {.t_us = 2'100'000, .seq = S1, .ack = C1 + 100, .window = 1000});
+  EXPECT_EQ(c.send(0, {.t_us = 2'200'000, .seq = C1 + 100, .ack = S1, .len = 100}), 0u);
 }
 
 TEST(TcpAnalysis, keep_alive_is_not_counted_as_retransmission_and_its_ack_is_not_dup_ack) {
