@@ -18,7 +18,6 @@ constexpr int kDupAckRunMax = 25;
 constexpr int kZeroWindowBase = 10;
 constexpr int kZeroWindowPerPacket = 2;
 constexpr int kZeroWindowMax = 40;
-constexpr int kResetPoints = 20;
 constexpr int kSynUnansweredPoints = 100;
 constexpr int kRefusedPoints = 100;
 constexpr int kIcmpUnreachablePoints = 50;
@@ -143,9 +142,6 @@ void score_conversation(Conversation& c) {
     }
   }
 
-  if (c.reset_by >= 0 && c.setup == SetupProblem::none) {
-    add(kResetPoints, fmt::format("connection reset by the {}", side_name(c.reset_by)));
-  }
   if (c.icmp_errors > 0) {
     add(icmp_points(c),
         fmt::format("{} received for this flow{}", icmp_description(c),

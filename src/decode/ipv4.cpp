@@ -42,6 +42,7 @@ bool decode_ipv4(Bytes b, Ctx& ctx) {
     return false;
   } else if (total_len > wire) {
     ctx.bump(Anomaly::ipv4_len_exceeds_frame);
+    ctx.view.ip_len_excess = total_len - wire;
     total_len = wire;
   }
 

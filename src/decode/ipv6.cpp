@@ -117,6 +117,7 @@ bool decode_ipv6(Bytes b, Ctx& ctx) {
   }
   if (payload_len > wire_payload) {
     ctx.bump(Anomaly::bad_ipv6_payload_len);
+    ctx.view.ip_len_excess = payload_len - wire_payload;
     payload_len = wire_payload;
   }
 

@@ -123,6 +123,9 @@ struct PacketView {
 
   // Bytes of the packet on the wire that were not captured (orig_len - cap_len).
   std::uint32_t missing_bytes = 0;
+  // Bytes the IP length field claimed beyond what the wire held (0 normally). ip_bytes
+  // and payload_len are trimmed to the wire.
+  std::uint32_t ip_len_excess = 0;
 
   bool has_ip() const { return (layers & kIp) != 0; }
   bool has_transport() const { return (layers & kTransport) != 0; }

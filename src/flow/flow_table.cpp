@@ -110,9 +110,12 @@ Flow& FlowTable::upsert(const decode::PacketView& pkt, int& dir) {
   std::size_t pos = probe(ok.key, tag, found);
   if (found) {
     Flow& f = flow_at(index_[pos].flow);
-    // A new SYN on a connection that has finished starts a new conversation (port reuse).
+    // A new SYN on a connection that has finished starts a new conversation (port
+    // reuse), unless it re-sends the SYN already seen (same ISN): tshark calls that a
+    // retransmission of the same connection, e.g. after a refusing RST.
     const TcpState st = f.tcp.state();
-    if (is_fresh_syn(pkt) && (st == TcpState::closed || st == TcpState::time_wait)) {
+    if (is_fresh_syn(pkt) && (st == TcpState::closed || st == TcpState::time_wait) &&
+        f.tcp.client_isn() != pkt.seq) {
       end_slot(pos, EndReason::closed);
       pos = probe(ok.key, tag, found);
     } else {

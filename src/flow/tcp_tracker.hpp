@@ -83,6 +83,12 @@ class TcpTracker {
   bool syn_seen() const;        // client SYN observed
   bool syn_ack_seen() const;    // server SYN+ACK observed
   bool handshake_done() const;  // the client's ACK of the SYN+ACK observed
+  // Sequence number of the client's SYN, when one was seen. A SYN with another ISN on a
+  // finished connection's 5-tuple is a new connection (port reuse).
+  std::optional<std::uint32_t> client_isn() const {
+    if (!half_[0].syn) return std::nullopt;
+    return half_[0].isn;
+  }
   // Direction that sent the first RST, or -1.
   int reset_by() const;
   // SYN answered by RST (connection refused).

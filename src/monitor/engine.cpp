@@ -100,7 +100,15 @@ void Engine::handle_ip(decode::PacketView& v) {
   d.bytes += v.ip_bytes;
   d.payload_bytes += v.payload_len;
   if (v.payload_len != 0) ++d.data_packets;
-  if (v.is_tcp() && !(v.is_fragment && !v.first_fragment)) f.tcp.on_segment(dir, v);
+  // When the IP header claims more than the frame held, tshark analyses the segment with
+  // the length trimmed to the frame (zeek/tcp_reassembly.pcap frames 35, 39 are flagged
+  // as retransmissions) unless nothing of the payload remains: then it flags nothing
+  // (packetmancer/captures_telnet-cooked.pcap frames 18, 32, 52, 70, 78 would otherwise
+  // look like duplicate ACKs). The tracker is fed the same way.
+  const bool header_only_remnant = v.ip_len_excess != 0 && v.payload_len == 0;
+  if (v.is_tcp() && !(v.is_fragment && !v.first_fragment) && !header_only_remnant) {
+    f.tcp.on_segment(dir, v);
+  }
 }
 
 void Engine::handle_icmp_error(const decode::PacketView& v) {

@@ -37,6 +37,9 @@ ReplayResult replay_tcp(const std::string& path) {
     // Non-first fragments carry no TCP header; tshark does not reassemble IP fragments
     // into TCP analysis either unless the whole datagram is present.
     if (!view.is_tcp() || (view.is_fragment && !view.first_fragment)) continue;
+    // IP length beyond the frame and no payload left once trimmed: tshark flags nothing
+    // on such a frame, and monitor::Engine does not feed it to the tracker.
+    if (view.ip_len_excess != 0 && view.payload_len == 0) continue;
     // tshark keys TCP conversations on addresses and ports only: the same connection
     // seen on two VLANs (zeek/ldap_gap-data-missing.pcapng: client and server frames
     // come from differently tagged interfaces) is one stream. Key the same way here.

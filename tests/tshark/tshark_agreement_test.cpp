@@ -61,20 +61,6 @@ struct KnownDifference {
 
 // Deliberate differences from tshark 4.0.17.
 constexpr KnownDifference kKnownDifferences[] = {
-    // IPv4 total length (137) exceeds the frame (52 bytes of IP): tshark marks the IP
-    // header malformed and runs no TCP analysis on the frame. Our decoder clamps the
-    // datagram to the wire, which leaves a 0-byte segment repeating the last ACK and
-    // window, i.e. a duplicate ACK by the User's Guide definition.
-    {"packetmancer/captures_telnet-cooked.pcap", 18, ta::dup_ack, true},
-    {"packetmancer/captures_telnet-cooked.pcap", 32, ta::dup_ack, true},
-    {"packetmancer/captures_telnet-cooked.pcap", 52, ta::dup_ack, true},
-    {"packetmancer/captures_telnet-cooked.pcap", 70, ta::dup_ack, true},
-    {"packetmancer/captures_telnet-cooked.pcap", 78, ta::dup_ack, true},
-    {"packetmancer/tests_fixtures_tiny.pcap", 18, ta::dup_ack, true},
-    {"packetmancer/tests_fixtures_tiny.pcap", 32, ta::dup_ack, true},
-    {"packetmancer/tests_fixtures_tiny.pcap", 52, ta::dup_ack, true},
-    {"packetmancer/tests_fixtures_tiny.pcap", 70, ta::dup_ack, true},
-    {"packetmancer/tests_fixtures_tiny.pcap", 78, ta::dup_ack, true},
     // After an "ACKed unseen segment" from the server (frame 8), tshark 4.0 calls each
     // later retransmission that repeats the client's last ACK within 20 ms "fast", with
     // no duplicate ACKs before it, until the client's ACK number changes (reproduced

@@ -1,0 +1,170 @@
+"""Shared helpers for netscope's end-to-end tests (stdlib only, run with /usr/bin/python3).
+
+Network namespaces: `Namespaces` creates a client and a server namespace joined by a
+veth pair and removes them on exit, even when the test fails.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77  # ctest SKIP_RETURN_CODE
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+    print("ok: " + msg)
+
+
+def run(cmd, **kw):
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    kw.setdefault("timeout", 300)
+    return subprocess.run(cmd, **kw)
+
+
+def analyze_json(netscope, path, *extra):
+    """Runs `netscope analyze PATH --json -` and returns (exit code, document, stderr)."""
+    r = run([netscope, "analyze", path, "--json", "-", "--no-color", *extra])
+    doc = None
+    if r.stdout.strip():
+        doc = json.loads(r.stdout)
+    return r.returncode, doc, r.stderr
+
+
+def tshark_count(path, display_filter):
+    r = run(["tshark", "-n", "-r", path, "-Y", display_filter, "-T", "fields", "-e", "frame.number"])
+    if r.returncode != 0:
+        fail("tshark failed on %s: %s" % (path, r.stderr))
+    return len([l for l in r.stdout.splitlines() if l.strip()])
+
+
+def need_root_and_netns():
+    if os.geteuid() != 0:
+        print("skip: needs root for network namespaces")
+        sys.exit(SKIP)
+    if shutil.which("ip") is None or shutil.which("nft") is None:
+        print("skip: needs iproute2 and nftables")
+        sys.exit(SKIP)
+
+
+class Namespaces:
+    """Client and server namespaces joined by a veth pair; offloads off."""
+
+    def __init__(self, tag):
+        self.tag = tag
+        net = tag % 250 + 1
+        self.cli, self.srv = "nscli-%d" % tag, "nssrv-%d" % tag
+        self.vcli, self.vsrv = "vc%d" % tag, "vs%d" % tag
+        self.cli_ip, self.srv_ip = "10.78.%d.1" % net, "10.78.%d.2" % net
+        self.procs = []
+
+    def sh(self, ns, cmd, check_rc=True, **kw):
+        r = run(["ip", "netns", "exec", ns] + cmd, **kw)
+        if check_rc and r.returncode != 0:
+            fail("%s in %s failed (%d): %s" % (" ".join(cmd), ns, r.returncode, r.stderr))
+        return r
+
+    def spawn(self, ns, cmd, **kw):
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        p = subprocess.Popen(["ip", "netns", "exec", ns] + cmd, **kw)
+        self.procs.append(p)
+        return p
+
+    def __enter__(self):
+        self.down()
+        for ns in (self.cli, self.srv):
+            run(["ip", "netns", "add", ns], check=True)
+        run(["ip", "link", "add", self.vcli, "type", "veth", "peer", "name", self.vsrv], check=True)
+        run(["ip", "link", "set", self.vcli, "netns", self.cli], check=True)
+        run(["ip", "link", "set", self.vsrv, "netns", self.srv], check=True)
+        for ns, dev, ip in ((self.cli, self.vcli, self.cli_ip), (self.srv, self.vsrv, self.srv_ip)):
+            self.sh(ns, ["ip", "addr", "add", ip + "/24", "dev", dev])
+            self.sh(ns, ["ip", "link", "set", "lo", "up"])
+            self.sh(ns, ["ip", "link", "set", dev, "up"])
+            self.sh(ns, ["ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off",
+                         "tx", "off", "rx", "off"], check_rc=False)
+        return self
+
+    def loss(self, ns, dev, per_1024, match=""):
+        """Drops per_1024/1024 of matching packets arriving on dev (nftables netdev ingress)."""
+        rules = """table netdev loss {
+  chain ingress {
+    type filter hook ingress device "%s" priority 0; policy accept;
+    %s meta random & 1023 < %d drop
+  }
+}
+""" % (dev, match, per_1024)
+        self.sh(ns, ["nft", "-f", "-"], input=rules)
+
+    def wait_port(self, ns, port, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            r = self.sh(ns, ["ss", "-ltn", "sport = :%d" % port], check_rc=False)
+            if "LISTEN" in r.stdout:
+                return
+            time.sleep(0.05)
+        fail("nothing listening on port %d in %s" % (port, ns))
+
+    def down(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.procs = []
+        for ns in (self.cli, self.srv):
+            pids = run(["ip", "netns", "pids", ns]).stdout.split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), 9)
+                except OSError:
+                    pass
+            run(["ip", "netns", "del", ns])
+
+    def __exit__(self, *exc):
+        self.down()
+        return False
+
+
+class Capture:
+    """tcpdump on an interface inside a namespace, writing a pcap."""
+
+    def __init__(self, nsx, ns, dev, path, snaplen=262144):
+        self.p = nsx.spawn(ns, ["tcpdump", "-i", dev, "-s", str(snaplen), "-B", "131072", "--immediate-mode", "-U", "-w", path],
+                           stderr=subprocess.PIPE)
+        # tcpdump prints "listening on ..." once the socket is ready.
+        deadline = time.time() + 10
+        line = b""
+        while time.time() < deadline and b"listening" not in line:
+            line = self.p.stderr.readline()
+            if not line and self.p.poll() is not None:
+                fail("tcpdump exited early")
+        time.sleep(0.2)
+
+    def stop(self):
+        """Stops tcpdump; fails the test if the kernel dropped packets of the capture."""
+        time.sleep(0.5)
+        self.p.terminate()
+        self.p.wait(timeout=10)
+        tail = self.p.stderr.read().decode(errors="replace")
+        for line in tail.splitlines():
+            if "dropped by kernel" in line and not line.strip().startswith("0 "):
+                fail("the capture is incomplete: tcpdump says " + line.strip())
+
+
+def tmpdir():
+    return tempfile.mkdtemp(prefix="netscope-e2e-")
