@@ -2,51 +2,13 @@
 
 #include <cmath>
 
+#include "analyze/json_out.hpp"
+
 namespace netscope::analyze {
 
 using Json = nlohmann::ordered_json;
 
 namespace {
-
-// Milliseconds rounded to the microsecond, or null.
-Json ms_or_null(const std::optional<double>& ms) {
-  if (!ms) return nullptr;
-  return std::round(*ms * 1000.0) / 1000.0;
-}
-
-Json endpoint_json(const core::Endpoint& e, bool ported) {
-  Json j;
-  j["addr"] = e.addr.to_string();
-  j["port"] = ported ? Json(e.port) : Json(nullptr);
-  return j;
-}
-
-Json health_json(const flow::TcpHealth& h) {
-  Json j;
-  j["retransmissions"] = h.retransmissions;
-  j["fast_retransmissions"] = h.fast_retransmissions;
-  j["spurious_retransmissions"] = h.spurious_retransmissions;
-  j["out_of_order"] = h.out_of_order;
-  j["dup_acks"] = h.dup_acks;
-  j["dup_ack_events"] = h.dup_ack_events;
-  j["zero_windows"] = h.zero_windows;
-  j["window_full"] = h.window_full;
-  j["lost_segments"] = h.lost_segments;
-  j["keep_alives"] = h.keep_alives;
-  j["rsts"] = h.rsts;
-  return j;
-}
-
-Json direction_json(const DirectionSummary& d, bool tcp) {
-  Json j;
-  j["packets"] = d.packets;
-  j["bytes"] = d.bytes;
-  j["payload_bytes"] = d.payload_bytes;
-  j["data_packets"] = d.data_packets;
-  const Json h = health_json(d.tcp);
-  for (const auto& [key, value] : h.items()) j[key] = tcp ? value : Json(nullptr);
-  return j;
-}
 
 std::string_view client_by_name(flow::ClientBy b) {
   switch (b) {
@@ -81,51 +43,154 @@ Json time_or_null(const std::optional<core::Timestamp>& t) {
 
 }  // namespace
 
-Json conversation_json(const Conversation& c) {
+namespace {
+
+void endpoint_out(JsonOut& j, const core::Endpoint& e, bool ported) {
+  j.begin_object().key("addr").value(e.addr.to_string()).key("port");
+  if (ported) {
+    j.value(e.port);
+  } else {
+    j.null();
+  }
+  j.end_object();
+}
+
+void health_out(JsonOut& j, const flow::TcpHealth* h) {
+  const auto field = [&](std::string_view name, std::uint64_t v) {
+    j.key(name);
+    if (h != nullptr) {
+      j.value(v);
+    } else {
+      j.null();
+    }
+  };
+  const flow::TcpHealth zero;
+  const flow::TcpHealth& x = h != nullptr ? *h : zero;
+  field("retransmissions", x.retransmissions);
+  field("fast_retransmissions", x.fast_retransmissions);
+  field("spurious_retransmissions", x.spurious_retransmissions);
+  field("out_of_order", x.out_of_order);
+  field("dup_acks", x.dup_acks);
+  field("dup_ack_events", x.dup_ack_events);
+  field("zero_windows", x.zero_windows);
+  field("window_full", x.window_full);
+  field("lost_segments", x.lost_segments);
+  field("keep_alives", x.keep_alives);
+  field("rsts", x.rsts);
+}
+
+// The same fields as an nlohmann value, for the totals written once at the end.
+Json health_json(const flow::TcpHealth& h) {
+  JsonOut j;
+  j.begin_object();
+  health_out(j, &h);
+  j.end_object();
+  return Json::parse(j.str());
+}
+
+void direction_out(JsonOut& j, const DirectionSummary& d, bool tcp) {
+  j.begin_object();
+  j.key("packets").value(d.packets);
+  j.key("bytes").value(d.bytes);
+  j.key("payload_bytes").value(d.payload_bytes);
+  j.key("data_packets").value(d.data_packets);
+  health_out(j, tcp ? &d.tcp : nullptr);
+  j.end_object();
+}
+
+std::optional<double> round_ms(const std::optional<double>& ms) {
+  if (!ms) return std::nullopt;
+  return std::round(*ms * 1000.0) / 1000.0;
+}
+
+}  // namespace
+
+void write_conversation_json(JsonOut& j, const Conversation& c) {
   const bool ported = c.proto == decode::ip_proto::tcp || c.proto == decode::ip_proto::udp;
-  Json j;
-  j["id"] = c.id;
-  j["flow"] = describe(c);
-  j["proto"] = proto_name(c.proto);
-  j["client"] = endpoint_json(c.client, ported);
-  j["server"] = endpoint_json(c.server, ported);
-  j["client_by"] = client_by_name(c.client_by);
-  j["vlan"] = c.vlan != 0 ? Json(c.vlan) : Json(nullptr);
+  j.begin_object();
+  j.key("id").value(c.id);
+  j.key("flow").value(describe(c));
+  j.key("proto").value(proto_name(c.proto));
+  j.key("client");
+  endpoint_out(j, c.client, ported);
+  j.key("server");
+  endpoint_out(j, c.server, ported);
+  j.key("client_by").value(client_by_name(c.client_by));
+  j.key("vlan");
+  if (c.vlan != 0) {
+    j.value(c.vlan);
+  } else {
+    j.null();
+  }
+  j.key("tunnel");
   if (c.tunnel != decode::Tunnel::none) {
-    j["tunnel"] = {{"type", tunnel_name(c.tunnel)},
-                   {"id", c.tunnel_id},
-                   {"outer_src", c.tunnel_src.to_string()},
-                   {"outer_dst", c.tunnel_dst.to_string()}};
+    j.begin_object()
+        .key("type")
+        .value(tunnel_name(c.tunnel))
+        .key("id")
+        .value(c.tunnel_id)
+        .key("outer_src")
+        .value(c.tunnel_src.to_string())
+        .key("outer_dst")
+        .value(c.tunnel_dst.to_string())
+        .end_object();
   } else {
-    j["tunnel"] = nullptr;
+    j.null();
   }
-  j["state"] = c.tcp_state ? Json(std::string(flow::tcp_state_name(*c.tcp_state))) : Json(nullptr);
-  j["first_seen"] = core::to_rfc3339(c.first_seen);
-  j["last_seen"] = core::to_rfc3339(c.last_seen);
-  j["duration_ms"] = std::round(c.duration_s() * 1e6) / 1e3;
-  j["end_reason"] = flow::end_reason_name(c.end_reason);
-  j["score"] = {{"value", c.score}, {"level", level_name(c.level())}};
-  j["reasons"] = c.reasons;
-  j["c2s"] = direction_json(c.dir[0], c.is_tcp());
-  j["s2c"] = direction_json(c.dir[1], c.is_tcp());
+  j.key("state");
+  if (c.tcp_state) {
+    j.value(flow::tcp_state_name(*c.tcp_state));
+  } else {
+    j.null();
+  }
+  j.key("first_seen").value(core::to_rfc3339(c.first_seen));
+  j.key("last_seen").value(core::to_rfc3339(c.last_seen));
+  j.key("duration_ms").value(std::round(c.duration_s() * 1e6) / 1e3);
+  j.key("end_reason").value(flow::end_reason_name(c.end_reason));
+  j.key("score").begin_object().key("value").value(c.score).key("level").value(
+      level_name(c.level()));
+  j.end_object();
+  j.key("reasons").begin_array();
+  for (const std::string& r : c.reasons) j.value(r);
+  j.end_array();
+  j.key("c2s");
+  direction_out(j, c.dir[0], c.is_tcp());
+  j.key("s2c");
+  direction_out(j, c.dir[1], c.is_tcp());
+  j.key("rtt");
   if (c.is_tcp()) {
-    j["rtt"] = {{"handshake_ms", ms_or_null(c.rtt.handshake_ms)},
-                {"p50_ms", ms_or_null(c.rtt.p50_ms)},
-                {"p95_ms", ms_or_null(c.rtt.p95_ms)},
-                {"max_ms", ms_or_null(c.rtt.max_ms)},
-                {"samples", c.rtt.samples}};
+    j.begin_object();
+    j.key("handshake_ms").value(round_ms(c.rtt.handshake_ms));
+    j.key("p50_ms").value(round_ms(c.rtt.p50_ms));
+    j.key("p95_ms").value(round_ms(c.rtt.p95_ms));
+    j.key("max_ms").value(round_ms(c.rtt.max_ms));
+    j.key("samples").value(c.rtt.samples);
+    j.end_object();
   } else {
-    j["rtt"] = nullptr;
+    j.null();
   }
+  j.key("icmp_errors");
   if (c.icmp_errors > 0) {
-    j["icmp_errors"] = {{"count", c.icmp_errors},
-                        {"version", c.icmp_version},
-                        {"type", c.icmp_type},
-                        {"code", c.icmp_code}};
+    j.begin_object()
+        .key("count")
+        .value(c.icmp_errors)
+        .key("version")
+        .value(c.icmp_version)
+        .key("type")
+        .value(c.icmp_type)
+        .key("code")
+        .value(c.icmp_code)
+        .end_object();
   } else {
-    j["icmp_errors"] = nullptr;
+    j.null();
   }
-  return j;
+  j.end_object();
+}
+
+std::string conversation_json(const Conversation& c) {
+  JsonOut j;
+  write_conversation_json(j, c);
+  return std::move(j.str());
 }
 
 JsonReportWriter::JsonReportWriter(std::ostream& out) : out_(out) {
@@ -133,9 +198,12 @@ JsonReportWriter::JsonReportWriter(std::ostream& out) : out_(out) {
 }
 
 void JsonReportWriter::write_conversation(const Conversation& c) {
-  if (!first_) out_ << ',';
+  buf_.clear();
+  write_conversation_json(buf_, c);
+  if (!first_) out_.put(',');
   first_ = false;
-  out_ << '\n' << conversation_json(c).dump();
+  out_.put('\n');
+  out_.write(buf_.str().data(), static_cast<std::streamsize>(buf_.str().size()));
 }
 
 void JsonReportWriter::finish(const Summary& s, const ReportBuilder& report,

@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "analyze/conversation.hpp"
+#include "analyze/json_out.hpp"
 #include "analyze/report.hpp"
 #include "analyze/summary.hpp"
 
@@ -16,7 +17,9 @@ namespace netscope::analyze {
 
 inline constexpr const char* kAnalyzeSchema = "netscope.analyze/1";
 
-nlohmann::ordered_json conversation_json(const Conversation& c);
+// One conversation as a JSON object (the elements of "conversations").
+void write_conversation_json(JsonOut& out, const Conversation& c);
+std::string conversation_json(const Conversation& c);
 
 class JsonReportWriter {
  public:
@@ -28,6 +31,7 @@ class JsonReportWriter {
 
  private:
   std::ostream& out_;
+  JsonOut buf_;  // reused for every conversation
   bool first_ = true;
 };
 

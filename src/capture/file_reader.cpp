@@ -45,11 +45,27 @@ struct FileReader::Impl {
   std::uint64_t file_size = 0;
   void* map = nullptr;
   std::size_t map_len = 0;
+  std::uint64_t released = 0;  // bytes at the start of `map` handed back to the kernel
 
   ~Impl() { unmap(); }
   void unmap() {
     if (map != nullptr) ::munmap(map, map_len);
     map = nullptr;
+    released = 0;
+  }
+
+  // The pages of a mapped file count in the process's RSS once touched. Packets are
+  // read once, front to back, so every kReleaseStep bytes the pages more than one step
+  // behind the cursor are dropped (MADV_DONTNEED: they stay in the page cache), which
+  // bounds RSS whatever the file size. The last packet returned is never in that range.
+  static constexpr std::uint64_t kReleaseStep = 8ULL << 20;
+  void release_behind() {
+    const std::uint64_t pos = in.offset();
+    if (pos < released + 2 * kReleaseStep) [[likely]]
+      return;
+    const std::uint64_t upto = (pos - kReleaseStep) & ~std::uint64_t{0xfffff};
+    ::madvise(static_cast<std::uint8_t*>(map) + released, upto - released, MADV_DONTNEED);
+    released = upto;
   }
 
   [[noreturn]] void fail(const std::string& why) const {
@@ -168,6 +184,7 @@ bool FileReader::next(RawPacket& out) {
     m.ctx.status = ReadStatus::end;
     return false;
   }
+  if (m.map != nullptr) m.release_behind();
   if (m.format == FileFormat::pcap) [[likely]]
     return m.pcap.next(m.in, out, m.ctx);
   return m.pcapng.next(m.in, out, m.ctx);

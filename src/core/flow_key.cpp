@@ -8,7 +8,14 @@ OrientedKey make_flow_key(const IpAddress& src, std::uint16_t sport, const IpAdd
                           std::uint16_t dport, std::uint8_t proto, std::uint16_t vlan,
                           std::uint32_t tunnel_id) {
   OrientedKey out;
-  const bool src_first = (src < dst) || (src == dst && sport <= dport);
+  // Any consistent total order canonicalises the key; comparing the addresses as two
+  // native 64-bit words avoids a memcmp() call per packet.
+  std::uint64_t s[2];
+  std::uint64_t d[2];
+  std::memcpy(s, src.bytes().data(), 16);
+  std::memcpy(d, dst.bytes().data(), 16);
+  const bool same = s[0] == d[0] && s[1] == d[1];
+  const bool src_first = same ? sport <= dport : (s[0] != d[0] ? s[0] < d[0] : s[1] < d[1]);
   out.src_is_a = src_first;
   out.key.addr_a = src_first ? src : dst;
   out.key.addr_b = src_first ? dst : src;
@@ -21,24 +28,32 @@ OrientedKey make_flow_key(const IpAddress& src, std::uint16_t sport, const IpAdd
 }
 
 namespace {
-constexpr std::uint64_t mix(std::uint64_t x) {
-  // splitmix64 finaliser: full avalanche for a few cycles.
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
+
+__extension__ typedef unsigned __int128 U128;
+
+// Folded 64x64->128 multiply (the "mum" step of wyhash-style hashes): one multiply
+// mixes every bit of both inputs into the result.
+inline std::uint64_t mum(std::uint64_t a, std::uint64_t b) {
+  const U128 r = static_cast<U128>(a) * b;
+  return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
 }
+
+constexpr std::uint64_t kSecret[7] = {
+    0xa0761d6478bd642fULL, 0xe7037ed1a0b428dbULL, 0x8ebc6af09c88c6e3ULL, 0x589965cc75374cc3ULL,
+    0x1d8e4e27c47d124fULL, 0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL};
+
 }  // namespace
 
 std::uint64_t hash_flow_key(const FlowKey& key) {
   static_assert(sizeof(FlowKey) == 44);
-  std::array<std::uint64_t, 6> words{};
-  std::memcpy(words.data(), &key, sizeof(FlowKey));
-  std::uint64_t h = 0x9e3779b97f4a7c15ULL;
-  for (const std::uint64_t w : words) h = mix(h ^ w) + 0x9e3779b97f4a7c15ULL;
-  return h;
+  std::array<std::uint64_t, 6> w{};
+  std::memcpy(w.data(), &key, sizeof(FlowKey));
+  // Three independent multiplies (they run in parallel), then one to finish: the packet
+  // path pays this on every packet, so it is kept to a short dependency chain.
+  const std::uint64_t h = mum(w[0] ^ kSecret[0], w[1] ^ kSecret[1]) ^
+                          mum(w[2] ^ kSecret[2], w[3] ^ kSecret[3]) ^
+                          mum(w[4] ^ kSecret[4], w[5] ^ kSecret[5]);
+  return mum(h ^ kSecret[6], sizeof(FlowKey) ^ kSecret[5]);
 }
 
 }  // namespace netscope::core

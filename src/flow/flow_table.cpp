@@ -80,7 +80,7 @@ std::uint32_t FlowTable::allocate_flow() {
 }
 
 std::size_t FlowTable::probe(const core::FlowKey& key, std::uint32_t tag, bool& found) {
-  std::size_t pos = (static_cast<std::size_t>(tag) * 0x9E3779B1u) & mask_;
+  std::size_t pos = home(tag);
   while (true) {
     const Slot& s = index_[pos];
     if (s.hash == 0) {
@@ -102,10 +102,26 @@ std::uint32_t tag_of(const core::FlowKey& key) {
 }
 }  // namespace
 
-Flow& FlowTable::upsert(const decode::PacketView& pkt, int& dir) {
-  const core::OrientedKey ok = core::make_flow_key(pkt.src, pkt.sport, pkt.dst, pkt.dport,
-                                                   pkt.ip_proto, pkt.vlan, pkt.tunnel_id);
-  const std::uint32_t tag = tag_of(ok.key);
+FlowTable::PreparedKey FlowTable::prepare(const decode::PacketView& pkt) {
+  PreparedKey k;
+  k.ok = core::make_flow_key(pkt.src, pkt.sport, pkt.dst, pkt.dport, pkt.ip_proto, pkt.vlan,
+                             pkt.tunnel_id);
+  k.tag = tag_of(k.ok.key);
+  return k;
+}
+
+void FlowTable::prefetch_flow(const PreparedKey& k) const {
+  const Slot& s = index_[home(k.tag)];
+  if (s.hash != k.tag) return;  // empty, or a collision: the probe will find out
+  // The parts of a Flow every packet touches: key, timestamps, direction counters and the
+  // TCP tracker's per-direction state, which lie in its first few hundred bytes.
+  const char* p = reinterpret_cast<const char*>(&flow_at(s.flow));
+  for (std::size_t off = 0; off < kHotFlowBytes; off += 64) __builtin_prefetch(p + off);
+}
+
+Flow& FlowTable::upsert(const decode::PacketView& pkt, const PreparedKey& k, int& dir) {
+  const core::OrientedKey& ok = k.ok;
+  const std::uint32_t tag = k.tag;
   bool found = false;
   std::size_t pos = probe(ok.key, tag, found);
   if (found) {
@@ -119,6 +135,7 @@ Flow& FlowTable::upsert(const decode::PacketView& pkt, int& dir) {
       end_slot(pos, EndReason::closed);
       pos = probe(ok.key, tag, found);
     } else {
+      last_pos_ = pos;
       dir = (ok.src_is_a == f.client_is_a) ? kClientToServer : kServerToClient;
       return f;
     }
@@ -128,7 +145,8 @@ Flow& FlowTable::upsert(const decode::PacketView& pkt, int& dir) {
     pos = probe(ok.key, tag, found);
   }
   const std::uint32_t idx = allocate_flow();
-  index_[pos] = Slot{tag, idx};
+  index_[pos] = Slot{tag, idx, 0};
+  last_pos_ = pos;
   ++size_;
   ++created_;
   peak_size_ = std::max(peak_size_, size_);
@@ -142,6 +160,7 @@ Flow& FlowTable::upsert(const decode::PacketView& pkt, int& dir) {
   f.tunnel_dst = pkt.tunnel_dst;
   f.first_seen = pkt.ts;
   f.last_seen = pkt.ts;
+  index_[pos].deadline = deadline_of(f);
   dir = src_is_client ? kClientToServer : kServerToClient;
   return f;
 }
@@ -164,10 +183,9 @@ void FlowTable::erase_slot(std::size_t pos) {
   std::size_t hole = pos;
   std::size_t next = (pos + 1) & mask_;
   while (index_[next].hash != 0) {
-    const std::size_t home = (static_cast<std::size_t>(index_[next].hash) * 0x9E3779B1u) & mask_;
+    const std::size_t h = home(index_[next].hash);
     // Move `next` into the hole if its home is not cyclically within (hole, next].
-    const bool home_in_range =
-        hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
+    const bool home_in_range = hole <= next ? (h > hole && h <= next) : (h > hole || h <= next);
     if (!home_in_range) {
       index_[hole] = index_[next];
       hole = next;
@@ -185,33 +203,43 @@ void FlowTable::end_slot(std::size_t pos, EndReason reason) {
   --size_;
 }
 
-bool FlowTable::is_expired(const Flow& f, core::Timestamp now) const {
-  const double idle = static_cast<double>(now.ns - f.last_seen.ns) / 1e9;
+std::int64_t FlowTable::timeout_ns(const Flow& f) const {
   const FlowTimeouts& t = config_.timeouts;
+  double seconds = t.other;
   if (f.is_tcp()) {
     switch (f.tcp.state()) {
       case TcpState::closed:
       case TcpState::time_wait:
-        return idle > t.tcp_closed;
+        seconds = t.tcp_closed;
+        break;
       case TcpState::syn_sent:
       case TcpState::syn_recv:
-        return idle > t.tcp_handshake;
+        seconds = t.tcp_handshake;
+        break;
       default:
-        return idle > t.tcp_established;
+        seconds = t.tcp_established;
     }
+  } else if (f.key.proto == decode::ip_proto::udp) {
+    seconds = t.udp;
   }
-  if (f.key.proto == decode::ip_proto::udp) return idle > t.udp;
-  return idle > t.other;
+  return static_cast<std::int64_t>(seconds * 1e9);
+}
+
+bool FlowTable::is_expired(const Flow& f, core::Timestamp now) const {
+  return now.ns - f.last_seen.ns > timeout_ns(f);
 }
 
 void FlowTable::expire(core::Timestamp now, std::size_t budget) {
   // `budget` counts slots the cursor moves over; ending a flow does not use it up, since
   // the backward shift may pull another flow into the same slot, which is looked at again.
   budget = std::min(budget, index_.size());
+  const std::uint32_t now_coarse = coarse_time(now.ns);
   for (std::size_t n = 0; n < budget;) {
     const std::size_t pos = cursor_;
     const Slot s = index_[pos];
-    if (s.hash != 0 && is_expired(flow_at(s.flow), now)) {
+    // The signed difference handles the wrap of the coarse clock.
+    if (s.hash != 0 && static_cast<std::int32_t>(now_coarse - s.deadline) >= 0 &&
+        is_expired(flow_at(s.flow), now)) {
       const Flow& f = flow_at(s.flow);
       const TcpState st = f.tcp.state();
       const bool closed = f.is_tcp() && (st == TcpState::closed || st == TcpState::time_wait);

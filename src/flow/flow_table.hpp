@@ -46,10 +46,22 @@ class FlowTable {
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
 
+  // A packet's key and hash tag, computed once: ahead of time for a batch of packets so
+  // that the index slot and the flow can be prefetched before they are needed.
+  struct PreparedKey {
+    core::OrientedKey ok;
+    std::uint32_t tag = 0;
+  };
+  static PreparedKey prepare(const decode::PacketView& pkt);
+  // Cache hints only: they never change the table.
+  void prefetch_slot(const PreparedKey& k) const { __builtin_prefetch(&index_[home(k.tag)]); }
+  void prefetch_flow(const PreparedKey& k) const;
+
   // Finds the flow of a decoded packet (has_ip() and, unless it is a non-first fragment,
   // has_transport()), creating it when new. `dir` receives 0 (client -> server) or 1.
   // Never fails: when the table is full another flow is evicted first.
-  Flow& upsert(const decode::PacketView& pkt, int& dir);
+  Flow& upsert(const decode::PacketView& pkt, int& dir) { return upsert(pkt, prepare(pkt), dir); }
+  Flow& upsert(const decode::PacketView& pkt, const PreparedKey& key, int& dir);
 
   // Looks up a flow by 5-tuple as seen from one side, for ICMP quotes. nullptr if absent.
   Flow* find(const core::IpAddress& src, std::uint16_t sport, const core::IpAddress& dst,
@@ -70,15 +82,36 @@ class FlowTable {
   std::size_t peak_size() const { return peak_size_; }
   // True once `flow` has outlived its timeout at `now`.
   bool is_expired(const Flow& flow, core::Timestamp now) const;
+  // Idle timeout of `flow` in its current state, in ns.
+  std::int64_t timeout_ns(const Flow& flow) const;
+  // Call after updating the flow returned by the last upsert() (its last_seen or TCP
+  // state): refreshes the deadline the expiry sweep screens with.
+  void touched(const Flow& flow) { index_[last_pos_].deadline = deadline_of(flow); }
 
  private:
   struct Slot {
-    std::uint32_t hash = 0;  // low 32 bits of the key hash, 0 means empty
+    std::uint32_t hash = 0;  // high 32 bits of the key hash (never 0), 0 means empty
     std::uint32_t flow = 0;  // index into the pool
+    // Packet time, in units of 2^30 ns (~1.07 s, wrapping), before which the flow
+    // cannot have timed out: lets the expiry sweep skip live flows without touching them.
+    std::uint32_t deadline = 0;
   };
+  static std::uint32_t coarse_time(std::int64_t ns) {
+    return static_cast<std::uint32_t>(static_cast<std::uint64_t>(ns) >> 30);
+  }
+  // Rounded down, so a sweep that skips a slot whose deadline is still ahead never
+  // skips a flow that has in fact expired.
+  std::uint32_t deadline_of(const Flow& f) const {
+    return coarse_time(f.last_seen.ns + timeout_ns(f));
+  }
   static constexpr std::size_t kChunk = 4096;
+  static constexpr std::size_t kHotFlowBytes = 640;
 
   Flow& flow_at(std::uint32_t idx) { return chunks_[idx / kChunk][idx % kChunk]; }
+  const Flow& flow_at(std::uint32_t idx) const { return chunks_[idx / kChunk][idx % kChunk]; }
+  std::size_t home(std::uint32_t tag) const {
+    return (static_cast<std::size_t>(tag) * 0x9E3779B1u) & mask_;
+  }
   std::uint32_t allocate_flow();
   void erase_slot(std::size_t slot);
   void end_slot(std::size_t slot, EndReason reason);
@@ -98,6 +131,7 @@ class FlowTable {
   std::size_t cursor_ = 0;
   std::uint64_t evicted_ = 0;
   std::uint64_t created_ = 0;
+  std::size_t last_pos_ = 0;  // slot of the flow the last upsert() returned
 };
 
 }  // namespace netscope::flow

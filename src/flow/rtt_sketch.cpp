@@ -1,6 +1,7 @@
 #include "flow/rtt_sketch.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -12,14 +13,33 @@ constexpr double kUsPerMs = 1000.0;
 
 }  // namespace
 
+namespace {
+
+// Lower edge (µs, rounded up to an integer) of every logarithmic bucket, computed once:
+// bucket_of() is then a binary search instead of a log() per RTT sample.
+struct BucketEdges {
+  std::array<std::uint64_t, RttSketch::kBuckets> lo{};
+  BucketEdges() {
+    for (std::size_t i = 0; i < lo.size(); ++i) {
+      lo[i] =
+          i < RttSketch::kLinear
+              ? i
+              : static_cast<std::uint64_t>(std::ceil(
+                    static_cast<double>(RttSketch::kLinear) *
+                        std::pow(RttSketch::kGrowth, static_cast<double>(i - RttSketch::kLinear)) -
+                    1e-9));
+    }
+  }
+};
+
+}  // namespace
+
 std::size_t RttSketch::bucket_of(std::uint32_t micros) {
   if (micros < kLinear) return micros;
-  // log base kGrowth of micros/kLinear; the +1e-9 keeps exact bucket edges (where the
-  // division rounds a hair low) in the bucket they open.
-  const double steps =
-      std::log(static_cast<double>(micros) / static_cast<double>(kLinear)) / std::log(kGrowth);
-  const auto idx = kLinear + static_cast<std::size_t>(std::floor(steps + 1e-9));
-  return std::min(idx, kBuckets - 1);
+  static const BucketEdges edges;
+  // The last bucket whose lower edge is <= micros.
+  const auto it = std::upper_bound(edges.lo.begin(), edges.lo.end(), std::uint64_t{micros});
+  return static_cast<std::size_t>(it - edges.lo.begin()) - 1;
 }
 
 double RttSketch::bucket_value_us(std::size_t bucket) {

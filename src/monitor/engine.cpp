@@ -1,5 +1,7 @@
 #include "monitor/engine.hpp"
 
+#include <algorithm>
+
 #include "decode/decode.hpp"
 
 namespace netscope::monitor {
@@ -32,14 +34,57 @@ Engine::Engine(EngineConfig config, EngineSink& sink)
 
 Engine::~Engine() = default;
 
-void Engine::process(const capture::RawPacket& pkt) {
+void Engine::process_batch(std::span<const capture::RawPacket> pkts) {
+  while (!pkts.empty()) {
+    const std::size_t n = std::min(pkts.size(), kBatch);
+    // Stage 1: filter and decode each packet, compute its flow key, prefetch its slot.
+    for (std::size_t i = 0; i < n; ++i) decode_stage(pkts[i], views_[i], pending_[i]);
+    // Stage 2: the slots have arrived (or are on their way): prefetch the flows.
+    if (n > 1) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (pending_[i].keyed) flows_.prefetch_flow(pending_[i].key);
+      }
+    }
+    // Stage 3: in order, everything that depends on earlier packets.
+    for (std::size_t i = 0; i < n; ++i) account(pkts[i], views_[i], pending_[i]);
+    pkts = pkts.subspan(n);
+  }
+}
+
+void Engine::decode_stage(const capture::RawPacket& pkt, decode::PacketView& v, Pending& p) {
+  p.keyed = false;
   if (bpf_ && !bpf_->matches(pkt)) {
     ++stats_.filtered;
+    p.kind = Pending::Kind::skip;
     return;
   }
+  if (!decode::linktype_supported(pkt.linktype)) {
+    p.kind = Pending::Kind::unsupported;
+    return;
+  }
+  p.kind = Pending::Kind::decoded;
+  decode::decode_packet(pkt.linktype, pkt.data, pkt.orig_len, v, anomalies_);
+  v.ts = pkt.ts;
+  // Later fragments take their ports from the fragment cache, in packet order: they are
+  // keyed in stage 3. So are TCP/UDP packets whose header was cut (they get no flow).
+  const bool ported = v.ip_proto == decode::ip_proto::tcp || v.ip_proto == decode::ip_proto::udp;
+  if (v.has_ip() && !(v.is_fragment && !v.first_fragment) && (!ported || v.has_transport())) {
+    p.key = flow::FlowTable::prepare(v);
+    p.keyed = true;
+    flows_.prefetch_slot(p.key);
+  }
+}
+
+void Engine::account(const capture::RawPacket& pkt, decode::PacketView& v, const Pending& p) {
+  if (p.kind == Pending::Kind::skip) return;
   ++stats_.packets;
   stats_.wire_bytes += pkt.orig_len;
-  ++stats_.packets_by_linktype[pkt.linktype];
+  // One map lookup per change of link type, not per packet.
+  if (pkt.linktype != counted_linktype_ || linktype_count_ == nullptr) [[unlikely]] {
+    counted_linktype_ = pkt.linktype;
+    linktype_count_ = &stats_.packets_by_linktype[pkt.linktype];
+  }
+  ++*linktype_count_;
   if (!stats_.first) stats_.first = pkt.ts;
   if (stats_.last && pkt.ts < *stats_.last) {
     ++stats_.time_went_backwards;
@@ -47,16 +92,12 @@ void Engine::process(const capture::RawPacket& pkt) {
     stats_.last = pkt.ts;
   }
 
-  if (!decode::linktype_supported(pkt.linktype)) {
+  if (p.kind == Pending::Kind::unsupported) {
     ++stats_.unsupported_linktypes[pkt.linktype];
     ++stats_.other_packets;
-    return;
-  }
-  decode::decode_packet(pkt.linktype, pkt.data, pkt.orig_len, view_, anomalies_);
-  view_.ts = pkt.ts;
-  if (view_.has_ip()) {
-    handle_ip(view_);
-  } else if ((view_.layers & decode::PacketView::kArp) != 0) {
+  } else if (v.has_ip()) {
+    handle_ip(v, p);
+  } else if ((v.layers & decode::PacketView::kArp) != 0) {
     ++stats_.arp_packets;
   } else {
     ++stats_.other_packets;
@@ -69,7 +110,7 @@ void Engine::process(const capture::RawPacket& pkt) {
   }
 }
 
-void Engine::handle_ip(decode::PacketView& v) {
+void Engine::handle_ip(decode::PacketView& v, const Pending& p) {
   ++stats_.ip_packets;
   stats_.ip_bytes += v.ip_bytes;
 
@@ -91,7 +132,7 @@ void Engine::handle_ip(decode::PacketView& v) {
   if (v.has_transport() && is_icmp_error(v)) handle_icmp_error(v);
 
   int dir = 0;
-  flow::Flow& f = flows_.upsert(v, dir);
+  flow::Flow& f = p.keyed ? flows_.upsert(v, p.key, dir) : flows_.upsert(v, dir);
   if (v.ts > f.last_seen) f.last_seen = v.ts;
   flow::DirectionStats& d = f.dir[dir];
   if (d.packets == 0) d.first = v.ts;
@@ -109,6 +150,7 @@ void Engine::handle_ip(decode::PacketView& v) {
   if (v.is_tcp() && !(v.is_fragment && !v.first_fragment) && !header_only_remnant) {
     f.tcp.on_segment(dir, v);
   }
+  flows_.touched(f);
 }
 
 void Engine::handle_icmp_error(const decode::PacketView& v) {
