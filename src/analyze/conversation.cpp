@@ -97,14 +97,19 @@ Conversation summarize(const flow::Flow& f, flow::EndReason reason, core::Timest
     c.rtt.max_ms = t.rtt().max_ms();
     c.rtt.samples = t.rtt().count();
     c.reset_by = t.reset_by();
+    // "Unanswered" only when the client sent nothing but its SYN and re-sent SYNs (which
+    // the analysis counts as retransmissions): a client that went on to send ACKs or data
+    // was answered by packets this capture did not see, as when each direction crosses
+    // a different VLAN (zeek/ldap_gap-data-missing.pcapng).
+    const flow::DirectionStats& up = f.dir[flow::kClientToServer];
+    const bool only_syns = up.packets == t.health(flow::kClientToServer).retransmissions + 1;
+    const bool silent_server =
+        t.syn_seen() && !t.syn_ack_seen() && f.dir[flow::kServerToClient].packets == 0;
     if (t.refused()) {
       c.setup = SetupProblem::refused;
-    } else if (t.syn_seen() && !t.syn_ack_seen() && f.dir[flow::kServerToClient].packets == 0 &&
-               capture_end.ns - f.last_seen.ns >= kUnansweredGraceNs) {
-      c.setup = SetupProblem::syn_unanswered;
-    } else if (t.syn_seen() && !t.syn_ack_seen() && f.dir[flow::kServerToClient].packets == 0 &&
-               f.dir[flow::kClientToServer].packets > 1) {
-      // Re-sent SYNs with no answer at all: unanswered even if the capture stops soon.
+    } else if (silent_server && only_syns &&
+               (capture_end.ns - f.last_seen.ns >= kUnansweredGraceNs || up.packets > 1)) {
+      // Re-sent SYNs with no answer at all are unanswered even if the capture stops soon.
       c.setup = SetupProblem::syn_unanswered;
     }
   }
