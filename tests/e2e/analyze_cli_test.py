@@ -102,6 +102,13 @@ try:
     check(rc == 0 and doc["summary"]["packets"] == expected,
           "--bpf matches tcpdump's count (%d)" % expected)
 
+    # Each direction on its own VLAN: the client's half alone must not look like an
+    # unanswered SYN (no false HIGH).
+    rc, doc, _ = analyze_json(netscope, os.path.join(pcaps, "zeek", "ldap_gap-data-missing.pcapng"))
+    check(rc == 0 and not [p for p in doc["problems"] if p["kind"] == "syn_unanswered"],
+          "asymmetric VLANs raise no unanswered-SYN problem")
+    check(doc["totals"]["by_level"]["HIGH"] == 0, "and no HIGH conversation")
+
     # Global options before the subcommand work too.
     r = run([netscope, "--max-flows", "16", "analyze", src, "--json", "-"])
     check(r.returncode == 0 and json.loads(r.stdout)["totals"]["max_flows"] == 16,
