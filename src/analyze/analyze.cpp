@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -10,11 +9,11 @@
 #include <stdexcept>
 
 #include "analyze/json_report.hpp"
+#include "analyze/pipeline.hpp"
 #include "analyze/report.hpp"
 #include "analyze/text_report.hpp"
 #include "capture/file_reader.hpp"
 #include "decode/decode.hpp"
-#include "monitor/engine.hpp"
 
 namespace netscope::analyze {
 
@@ -65,16 +64,12 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
   std::unique_ptr<JsonReportWriter> json;
   if (json_stream != nullptr) json = std::make_unique<JsonReportWriter>(*json_stream);
 
-  ReportBuilder report(opt.top_n, [&json](const Conversation& c) {
-    if (json) json->write_conversation(c);
-  });
   monitor::EngineConfig config;
   config.flows.max_flows = opt.max_flows;
   config.bpf = opt.bpf;
-  std::unique_ptr<monitor::Engine> engine;
   try {
-    engine = std::make_unique<monitor::Engine>(config, report);
     if (!opt.bpf.empty()) {
+      capture::BpfFilter check(opt.bpf);
       for (const capture::InterfaceInfo& i : reader.interfaces()) {
         capture::BpfFilter probe(opt.bpf);
         probe.prepare(i.linktype, i.snaplen == 0 ? 262144 : i.snaplen);
@@ -86,43 +81,27 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
   }
 
   const auto started = std::chrono::steady_clock::now();
+  PipelineResult result;
   try {
-    if (reader.zero_copy()) {
-      // Packets point into the mapped file and stay valid: hand them over in batches so
-      // the engine can prefetch their flows.
-      std::array<capture::RawPacket, monitor::Engine::kBatch> batch;
-      std::size_t n = 0;
-      do {
-        n = 0;
-        while (n < batch.size() && reader.next(batch[n])) ++n;
-        if (n > 0) report.set_capture_end(batch[n - 1].ts);
-        engine->process_batch({batch.data(), n});
-      } while (n == batch.size());
-    } else {
-      capture::RawPacket pkt;
-      while (reader.next(pkt)) {
-        report.set_capture_end(pkt.ts);
-        engine->process(pkt);
-      }
-    }
+    result = run_pipeline(reader, config, opt.top_n, json.get(), resolve_threads(opt.threads));
   } catch (const std::exception& e) {
     // A BPF program that cannot compile for a link type met mid-file (pcapng).
     err << "netscope: error: " << e.what() << '\n';
     return kExitUsage;
   }
-  engine->finish();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  const monitor::EngineStats& stats = engine->stats();
+  const monitor::EngineStats& stats = result.stats;
+  const ReportBuilder& report = *result.report;
   const Summary summary = make_summary(reader, stats, seconds);
-  if (json) json->finish(summary, report, engine->anomalies(), stats, engine->flows());
+  if (json) json->finish(summary, report, result.anomalies, stats, result.flows);
 
   TextOptions text;
   text.top_n = opt.top_n;
   text.color = opt.color == ColorMode::always ||
                (opt.color == ColorMode::automatic && stream_is_terminal(text_out));
-  write_text_report(text_out, text, summary, report, engine->anomalies(), stats, engine->flows());
+  write_text_report(text_out, text, summary, report, result.anomalies, stats, result.flows);
   text_out.flush();
 
   std::uint64_t unsupported = 0;

@@ -18,6 +18,7 @@ struct AnalyzeOptions {
   std::string bpf;
   ColorMode color = ColorMode::automatic;
   std::size_t max_flows = 262'144;
+  std::size_t threads = 0;  // flow shards; 0 = the number of CPUs, at most 4
 };
 
 inline constexpr int kExitOk = 0;

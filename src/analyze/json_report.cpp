@@ -206,9 +206,16 @@ void JsonReportWriter::write_conversation(const Conversation& c) {
   out_.write(buf_.str().data(), static_cast<std::streamsize>(buf_.str().size()));
 }
 
+void JsonReportWriter::write_chunk(std::string_view chunk) {
+  if (chunk.empty()) return;
+  if (!first_) out_.put(',');
+  first_ = false;
+  out_.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+}
+
 void JsonReportWriter::finish(const Summary& s, const ReportBuilder& report,
                               const decode::AnomalyCounters& anomalies,
-                              const monitor::EngineStats& stats, const flow::FlowTable& flows) {
+                              const monitor::EngineStats& stats, const FlowTableCounts& flows) {
   Json summary;
   summary["file"] = s.file;
   summary["format"] = s.format;
@@ -271,9 +278,9 @@ void JsonReportWriter::finish(const Summary& s, const ReportBuilder& report,
   totals["problems"] = t.problems;
   totals["problems_not_listed"] = t.problems_dropped;
   totals["icmp_errors"] = stats.icmp_errors;
-  totals["flows_evicted"] = flows.evicted();
-  totals["peak_active_flows"] = flows.peak_size();
-  totals["max_flows"] = flows.capacity();
+  totals["flows_evicted"] = flows.evicted;
+  totals["peak_active_flows"] = flows.peak_active;
+  totals["max_flows"] = flows.capacity;
 
   out_ << "\n],\"summary\":" << summary.dump() << ",\n\"problems\":" << problems.dump()
        << ",\n\"anomalies\":" << anomaly_json.dump() << ",\n\"totals\":" << totals.dump() << "}\n";

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <string_view>
 
 #include "analyze/conversation.hpp"
 #include "analyze/json_out.hpp"
@@ -25,9 +26,12 @@ class JsonReportWriter {
  public:
   explicit JsonReportWriter(std::ostream& out);
   void write_conversation(const Conversation& c);
+  // Appends conversations serialised elsewhere (a flow shard's ConversationBuffer): each
+  // one preceded by '\n', separated by ','. Calls must not overlap (the caller locks).
+  void write_chunk(std::string_view chunk);
   void finish(const Summary& summary, const ReportBuilder& report,
               const decode::AnomalyCounters& anomalies, const monitor::EngineStats& stats,
-              const flow::FlowTable& flows);
+              const FlowTableCounts& flows);
 
  private:
   std::ostream& out_;

@@ -3,24 +3,57 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "analyze/score.hpp"
 
 namespace netscope::analyze {
 
+namespace {
+// True when `a` started after `b` (or, at the same instant, sorts after it by flow): on
+// ties, earlier conversations rank higher. Not the id, which follows the order flows end
+// in and so differs between a single run and a sharded one.
+bool later(const Conversation& a, const Conversation& b) {
+  const auto rank = [](const Conversation& c) {
+    return std::tie(c.first_seen.ns, c.proto, c.client, c.server, c.vlan, c.tunnel_id,
+                    c.last_seen.ns);
+  };
+  return rank(a) > rank(b);
+}
+}  // namespace
+
 bool severity_less(const Conversation& a, const Conversation& b) {
   if (a.score != b.score) return a.score < b.score;
   if (a.total_bytes() != b.total_bytes()) return a.total_bytes() < b.total_bytes();
-  return a.id > b.id;  // earlier conversations rank higher on ties
+  return later(a, b);
 }
 
 bool bytes_less(const Conversation& a, const Conversation& b) {
   if (a.total_bytes() != b.total_bytes()) return a.total_bytes() < b.total_bytes();
   if (a.score != b.score) return a.score < b.score;
-  return a.id > b.id;
+  return later(a, b);
+}
+
+bool problem_less(const Problem& a, const Problem& b) {
+  return std::tie(a.time.ns, a.kind, a.flow, a.detail) <
+         std::tie(b.time.ns, b.kind, b.flow, b.detail);
 }
 
 namespace {
+void add_health(flow::TcpHealth& t, const flow::TcpHealth& d) {
+  t.retransmissions += d.retransmissions;
+  t.fast_retransmissions += d.fast_retransmissions;
+  t.spurious_retransmissions += d.spurious_retransmissions;
+  t.out_of_order += d.out_of_order;
+  t.dup_acks += d.dup_acks;
+  t.dup_ack_events += d.dup_ack_events;
+  t.zero_windows += d.zero_windows;
+  t.window_full += d.window_full;
+  t.lost_segments += d.lost_segments;
+  t.keep_alives += d.keep_alives;
+  t.rsts += d.rsts;
+}
+
 // std heap functions build a max-heap under `comp`; with the inverse order the root is
 // the smallest kept element, the one to replace.
 template <bool (*Less)(const Conversation&, const Conversation&)>
@@ -48,11 +81,45 @@ void ReportBuilder::keep_top(std::vector<Conversation>& heap, const Conversation
 
 void ReportBuilder::add_problem(Problem p) {
   ++totals_.problems;
+  // Keep the earliest kMaxProblems, whatever order they arrive in: a max-heap whose root
+  // is the latest kept one.
   if (problems_.size() < kMaxProblems) {
     problems_.push_back(std::move(p));
-  } else {
-    ++totals_.problems_dropped;
+    std::push_heap(problems_.begin(), problems_.end(), problem_less);
+    return;
   }
+  ++totals_.problems_dropped;
+  if (problem_less(p, problems_.front())) {
+    std::pop_heap(problems_.begin(), problems_.end(), problem_less);
+    problems_.back() = std::move(p);
+    std::push_heap(problems_.begin(), problems_.end(), problem_less);
+  }
+}
+
+std::vector<Problem> ReportBuilder::problems() const {
+  std::vector<Problem> out = problems_;
+  std::sort(out.begin(), out.end(), problem_less);
+  return out;
+}
+
+void ReportBuilder::merge(const ReportBuilder& o) {
+  totals_.conversations += o.totals_.conversations;
+  for (std::size_t i = 0; i < totals_.by_level.size(); ++i) {
+    totals_.by_level[i] += o.totals_.by_level[i];
+  }
+  for (const auto& [name, pt] : o.totals_.by_proto) {
+    ProtoTotals& mine = totals_.by_proto[name];
+    mine.conversations += pt.conversations;
+    mine.packets += pt.packets;
+    mine.bytes += pt.bytes;
+  }
+  add_health(totals_.tcp, o.totals_.tcp);
+  // add_problem counts each one again; the other's dropped ones are added on top.
+  for (const Problem& p : o.problems_) add_problem(p);
+  totals_.problems += o.totals_.problems - o.problems_.size();
+  totals_.problems_dropped += o.totals_.problems_dropped;
+  for (const Conversation& c : o.by_severity_) keep_top(by_severity_, c, &severity_less);
+  for (const Conversation& c : o.by_bytes_) keep_top(by_bytes_, c, &bytes_less);
 }
 
 void ReportBuilder::on_flow_end(const flow::Flow& flow, flow::EndReason reason) {
@@ -66,20 +133,7 @@ void ReportBuilder::on_flow_end(const flow::Flow& flow, flow::EndReason reason) 
   ++pt.conversations;
   pt.packets += c.total_packets();
   pt.bytes += c.total_bytes();
-  for (const DirectionSummary& d : c.dir) {
-    flow::TcpHealth& t = totals_.tcp;
-    t.retransmissions += d.tcp.retransmissions;
-    t.fast_retransmissions += d.tcp.fast_retransmissions;
-    t.spurious_retransmissions += d.tcp.spurious_retransmissions;
-    t.out_of_order += d.tcp.out_of_order;
-    t.dup_acks += d.tcp.dup_acks;
-    t.dup_ack_events += d.tcp.dup_ack_events;
-    t.zero_windows += d.tcp.zero_windows;
-    t.window_full += d.tcp.window_full;
-    t.lost_segments += d.tcp.lost_segments;
-    t.keep_alives += d.tcp.keep_alives;
-    t.rsts += d.tcp.rsts;
-  }
+  for (const DirectionSummary& d : c.dir) add_health(totals_.tcp, d.tcp);
 
   const std::string who = describe(c);
   if (c.setup == SetupProblem::syn_unanswered) {

@@ -4,6 +4,11 @@
 // bounded state for the text report: the top N conversations by severity and by bytes,
 // the first problems of each kind, and running totals. Memory therefore follows the
 // number of flows alive at once, never the length of the capture.
+//
+// Nothing it reports depends on the order flows end in (only Conversation::id does): the
+// top lists break ties by first_seen and flow, the kept problems are the earliest by
+// (time, kind, flow, detail), so per-shard builders merged with merge() give the same
+// report as one builder that saw every flow (analyze --threads).
 
 #include <cstdint>
 #include <functional>
@@ -49,13 +54,19 @@ class ReportBuilder : public monitor::EngineSink {
 
   void on_flow_end(const flow::Flow& flow, flow::EndReason reason) override;
   void on_icmp_error(const decode::PacketView& icmp, const flow::Flow* flow) override;
-  // The newest packet time, for judging "unanswered" SYNs near the end of the capture.
+  // The engine's packet clock: the newest packet time, for judging "unanswered" SYNs
+  // near the end of the capture.
+  void on_clock(core::Timestamp now) override { capture_end_ = now; }
   void set_capture_end(core::Timestamp t) { capture_end_ = t; }
+
+  // Adds another builder's totals, top lists and problems (a flow shard's) to this one.
+  void merge(const ReportBuilder& other);
 
   // Sorted views of the kept conversations (most severe / largest first).
   std::vector<Conversation> top_by_severity() const;
   std::vector<Conversation> top_by_bytes() const;
-  const std::vector<Problem>& problems() const { return problems_; }
+  // Ordered by time, then kind, flow and detail.
+  std::vector<Problem> problems() const;
   const ReportTotals& totals() const { return totals_; }
 
   static constexpr std::size_t kMaxProblems = 10'000;
@@ -71,12 +82,15 @@ class ReportBuilder : public monitor::EngineSink {
   std::uint64_t next_id_ = 1;
   std::vector<Conversation> by_severity_;  // min-heaps of size <= top_n_
   std::vector<Conversation> by_bytes_;
-  std::vector<Problem> problems_;
+  std::vector<Problem> problems_;  // max-heap under problem_less, size <= kMaxProblems
   ReportTotals totals_;
 };
 
-// Orders used for the top lists: severity (score, then bytes) and bytes (then score).
+// Orders used for the top lists: severity (score, then bytes) and bytes (then score); on
+// a tie the later conversation (first_seen, then flow) is the lesser.
 bool severity_less(const Conversation& a, const Conversation& b);
 bool bytes_less(const Conversation& a, const Conversation& b);
+// The order problems are listed and kept in: time, kind, flow, detail.
+bool problem_less(const Problem& a, const Problem& b);
 
 }  // namespace netscope::analyze

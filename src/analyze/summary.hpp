@@ -37,6 +37,18 @@ struct Summary {
   bool complete() const { return read_status == capture::ReadStatus::end; }
 };
 
+// The flow tables' bounds and how often they were hit, summed over the flow shards.
+struct FlowTableCounts {
+  std::uint64_t evicted = 0;
+  std::size_t peak_active = 0;  // with shards: the sum of each shard's peak (an upper bound)
+  std::size_t capacity = 0;     // --max-flows (per shard)
+  void add(const flow::FlowTable& t) {
+    evicted += t.evicted();
+    peak_active += t.peak_size();
+    capacity = t.capacity();
+  }
+};
+
 Summary make_summary(const capture::FileReader& reader, const monitor::EngineStats& stats,
                      double processing_seconds);
 

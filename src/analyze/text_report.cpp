@@ -55,12 +55,16 @@ void conversation_table(std::ostream& out, const Palette& p, const std::vector<C
       fmt::format("  {:>4}  {:<6} {:>5}  {:<58} {:>15}  {:>21}  {:>9}  {:>5}  {:>6}  {:>4}  {}\n",
                   "#", "LEVEL", "SCORE", "CONVERSATION (client -> server)", "PACKETS c→s/s→c",
                   "BYTES c→s/s→c", "RETX", "OOO", "DUPACK", "ZWIN", "RTT p50/p95"));
+  // The first column is the rank, not Conversation::id: ids follow the order flows end in,
+  // which --threads changes.
+  std::size_t rank = 0;
   for (const Conversation& c : rows) {
+    ++rank;
     const flow::TcpHealth& a = c.dir[0].tcp;
     const flow::TcpHealth& b = c.dir[1].tcp;
     const std::string level = std::string(level_name(c.level()));
     out << fmt::format(
-        "  {:>4}  {} {:>5}  {:<58} {:>15}  {:>21}  {:>9}  {:>5}  {:>6}  {:>4}  {}\n", c.id,
+        "  {:>4}  {} {:>5}  {:<58} {:>15}  {:>21}  {:>9}  {:>5}  {:>6}  {:>4}  {}\n", rank,
         p.level(c.level(), fmt::format("{:<6}", level)), c.score, describe(c),
         pair_cell(c.dir[0].packets, c.dir[1].packets), bytes_pair(c.dir[0].bytes, c.dir[1].bytes),
         c.is_tcp() ? pair_cell(a.retransmissions, b.retransmissions) : "-",
@@ -77,7 +81,7 @@ void conversation_table(std::ostream& out, const Palette& p, const std::vector<C
 
 void write_text_report(std::ostream& out, const TextOptions& opt, const Summary& s,
                        const ReportBuilder& report, const decode::AnomalyCounters& anomalies,
-                       const monitor::EngineStats& stats, const flow::FlowTable& flows) {
+                       const monitor::EngineStats& stats, const FlowTableCounts& flows) {
   const Palette p{opt.color};
   std::string links;
   for (const std::string& l : s.link_types) links += (links.empty() ? "" : ", ") + l;
@@ -136,11 +140,12 @@ void write_text_report(std::ostream& out, const TextOptions& opt, const Summary&
   }
 
   out << '\n' << p.bold("Connection problems") << '\n';
-  if (report.problems().empty()) {
+  const std::vector<Problem> problems = report.problems();
+  if (problems.empty()) {
     out << "  none: no unanswered SYNs, refused connections or ICMP errors\n";
   } else {
     std::size_t shown = 0;
-    for (const Problem& pr : report.problems()) {
+    for (const Problem& pr : problems) {
       if (shown++ == 3 * opt.top_n) {
         out << "  … " << (t.problems - shown + 1) << " more in --json\n";
         break;
@@ -162,10 +167,10 @@ void write_text_report(std::ostream& out, const TextOptions& opt, const Summary&
     any = true;
     out << fmt::format("  {:<28} {}\n", "time_went_backwards", stats.time_went_backwards);
   }
-  if (flows.evicted() > 0) {
+  if (flows.evicted > 0) {
     any = true;
-    out << fmt::format("  {:<28} {} (raise --max-flows above {})\n", "flows_evicted",
-                       flows.evicted(), flows.capacity());
+    out << fmt::format("  {:<28} {} (raise --max-flows above {})\n", "flows_evicted", flows.evicted,
+                       flows.capacity);
   }
   if (!any) out << "  none\n";
 }

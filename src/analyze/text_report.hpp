@@ -17,6 +17,6 @@ struct TextOptions {
 
 void write_text_report(std::ostream& out, const TextOptions& opt, const Summary& summary,
                        const ReportBuilder& report, const decode::AnomalyCounters& anomalies,
-                       const monitor::EngineStats& stats, const flow::FlowTable& flows);
+                       const monitor::EngineStats& stats, const FlowTableCounts& flows);
 
 }  // namespace netscope::analyze

@@ -44,6 +44,12 @@ int main(int argc, char** argv) {
   cmd->add_option("--top", analyze.top_n, "Conversations listed per table")
       ->check(CLI::Range(std::size_t{0}, std::size_t{100000}))
       ->capture_default_str();
+  cmd->add_option("--threads", analyze.threads,
+                  "Flow shards analysed in parallel (0 = one per CPU, at most 4; 1 = a single "
+                  "thread). Memory-mapped files only: compressed input and pipes use 1. The "
+                  "report is the same for every value")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{64}))
+      ->capture_default_str();
   bool no_color = false;
   bool color = false;
   cmd->add_flag("--no-color", no_color, "Never color the report");

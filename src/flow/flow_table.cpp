@@ -95,12 +95,10 @@ std::size_t FlowTable::probe(const core::FlowKey& key, std::uint32_t tag, bool& 
   }
 }
 
-namespace {
-std::uint32_t tag_of(const core::FlowKey& key) {
+std::uint32_t FlowTable::tag_of(const core::FlowKey& key) {
   const std::uint64_t h = core::hash_flow_key(key);
   return static_cast<std::uint32_t>(h >> 32) | 1u;  // never 0: 0 marks an empty slot
 }
-}  // namespace
 
 FlowTable::PreparedKey FlowTable::prepare(const decode::PacketView& pkt) {
   PreparedKey k;
@@ -119,7 +117,8 @@ void FlowTable::prefetch_flow(const PreparedKey& k) const {
   for (std::size_t off = 0; off < kHotFlowBytes; off += 64) __builtin_prefetch(p + off);
 }
 
-Flow& FlowTable::upsert(const decode::PacketView& pkt, const PreparedKey& k, int& dir) {
+Flow& FlowTable::upsert(const decode::PacketView& pkt, const PreparedKey& k, core::Timestamp now,
+                        int& dir) {
   const core::OrientedKey& ok = k.ok;
   const std::uint32_t tag = k.tag;
   bool found = false;
@@ -130,8 +129,12 @@ Flow& FlowTable::upsert(const decode::PacketView& pkt, const PreparedKey& k, int
     // reuse), unless it re-sends the SYN already seen (same ISN): tshark calls that a
     // retransmission of the same connection, e.g. after a refusing RST.
     const TcpState st = f.tcp.state();
-    if (is_fresh_syn(pkt) && (st == TcpState::closed || st == TcpState::time_wait) &&
-        f.tcp.client_isn() != pkt.seq) {
+    if (is_expired(f, now)) {
+      // The sweep has not reached it yet; had it, this packet would start a new flow.
+      end_slot(pos, expiry_reason(f));
+      pos = probe(ok.key, tag, found);
+    } else if (is_fresh_syn(pkt) && (st == TcpState::closed || st == TcpState::time_wait) &&
+               f.tcp.client_isn() != pkt.seq) {
       end_slot(pos, EndReason::closed);
       pos = probe(ok.key, tag, found);
     } else {
@@ -141,7 +144,7 @@ Flow& FlowTable::upsert(const decode::PacketView& pkt, const PreparedKey& k, int
     }
   }
   if (size_ >= max_flows_) {
-    evict_one(pkt.ts);
+    evict_one(now);
     pos = probe(ok.key, tag, found);
   }
   const std::uint32_t idx = allocate_flow();
@@ -167,12 +170,16 @@ Flow& FlowTable::upsert(const decode::PacketView& pkt, const PreparedKey& k, int
 
 Flow* FlowTable::find(const core::IpAddress& src, std::uint16_t sport, const core::IpAddress& dst,
                       std::uint16_t dport, std::uint8_t proto, std::uint16_t vlan,
-                      std::uint32_t tunnel_id, int& dir) {
+                      std::uint32_t tunnel_id, int& dir, std::optional<core::Timestamp> now) {
   const core::OrientedKey ok = core::make_flow_key(src, sport, dst, dport, proto, vlan, tunnel_id);
   bool found = false;
   const std::size_t pos = probe(ok.key, tag_of(ok.key), found);
   if (!found) return nullptr;
   Flow& f = flow_at(index_[pos].flow);
+  if (now && is_expired(f, *now)) {
+    end_slot(pos, expiry_reason(f));
+    return nullptr;
+  }
   dir = (ok.src_is_a == f.client_is_a) ? kClientToServer : kServerToClient;
   return &f;
 }
@@ -225,6 +232,12 @@ std::int64_t FlowTable::timeout_ns(const Flow& f) const {
   return static_cast<std::int64_t>(seconds * 1e9);
 }
 
+EndReason FlowTable::expiry_reason(const Flow& f) {
+  const TcpState st = f.tcp.state();
+  const bool closed = f.is_tcp() && (st == TcpState::closed || st == TcpState::time_wait);
+  return closed ? EndReason::closed : EndReason::idle_timeout;
+}
+
 bool FlowTable::is_expired(const Flow& f, core::Timestamp now) const {
   return now.ns - f.last_seen.ns > timeout_ns(f);
 }
@@ -240,10 +253,7 @@ void FlowTable::expire(core::Timestamp now, std::size_t budget) {
     // The signed difference handles the wrap of the coarse clock.
     if (s.hash != 0 && static_cast<std::int32_t>(now_coarse - s.deadline) >= 0 &&
         is_expired(flow_at(s.flow), now)) {
-      const Flow& f = flow_at(s.flow);
-      const TcpState st = f.tcp.state();
-      const bool closed = f.is_tcp() && (st == TcpState::closed || st == TcpState::time_wait);
-      end_slot(pos, closed ? EndReason::closed : EndReason::idle_timeout);
+      end_slot(pos, expiry_reason(flow_at(s.flow)));
       continue;
     }
     cursor_ = (cursor_ + 1) & mask_;
@@ -262,7 +272,7 @@ void FlowTable::evict_one(core::Timestamp now) {
     if (s.hash != 0) {
       const Flow& f = flow_at(s.flow);
       if (is_expired(f, now)) {
-        end_slot(pos, EndReason::idle_timeout);
+        end_slot(pos, expiry_reason(f));
         return;
       }
       if (best == index_.size() || f.last_seen.ns < best_seen) {
@@ -283,6 +293,15 @@ void FlowTable::evict_one(core::Timestamp now) {
 void FlowTable::drain(EndReason reason) {
   for (std::size_t pos = 0; pos < index_.size(); ++pos) {
     while (index_[pos].hash != 0) end_slot(pos, reason);
+  }
+}
+
+void FlowTable::drain_at(core::Timestamp end) {
+  for (std::size_t pos = 0; pos < index_.size(); ++pos) {
+    while (index_[pos].hash != 0) {
+      const Flow& f = flow_at(index_[pos].flow);
+      end_slot(pos, is_expired(f, end) ? expiry_reason(f) : EndReason::end_of_input);
+    }
   }
 }
 

@@ -9,9 +9,16 @@
 // examines a bounded number of slots from a rotating cursor, the same live and offline
 // (STYLE.md §7). When the table is full the stalest flow in a small window is evicted and
 // counted. Ended flows are handed to a FlowSink before their slot is reused.
+//
+// Where a conversation ends never depends on how far the sweep has got: a lookup that
+// meets a flow already past its timeout ends it the way the sweep would have, and
+// drain_at() ends the flows whose timeout has passed at the end of input as timed out.
+// That keeps the conversations identical however the flows are split into tables
+// (analyze --threads) or however often the sweep runs.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "decode/packet_view.hpp"
@@ -22,8 +29,11 @@ namespace netscope::flow {
 struct FlowTimeouts {
   // Idle timeouts in seconds of packet time. Documented in README "Flow lifetime".
   double tcp_established = 300;  // an ESTABLISHED connection with no packet
-  double tcp_handshake = 30;     // SYN_SENT / SYN_RECV never completed
-  double tcp_closed = 5;         // linger after FIN/FIN or RST, to catch retransmissions
+  // SYN_SENT / SYN_RECV never completed. Linux re-sends an unanswered SYN after 1, 2,
+  // 4, 8, 16 and 32 s (tcp_syn_retries = 6, RFC 6298 backoff): the timeout must outlast
+  // the longest gap, or the last retransmissions start a conversation of their own.
+  double tcp_handshake = 65;
+  double tcp_closed = 5;  // linger after FIN/FIN or RST, to catch retransmissions
   double udp = 60;
   double other = 30;  // ICMP and other protocols
 };
@@ -53,26 +63,40 @@ class FlowTable {
     std::uint32_t tag = 0;
   };
   static PreparedKey prepare(const decode::PacketView& pkt);
+  // The hash tag prepare() gives a key (high 32 bits of its hash, never 0).
+  static std::uint32_t tag_of(const core::FlowKey& key);
   // Cache hints only: they never change the table.
   void prefetch_slot(const PreparedKey& k) const { __builtin_prefetch(&index_[home(k.tag)]); }
   void prefetch_flow(const PreparedKey& k) const;
 
   // Finds the flow of a decoded packet (has_ip() and, unless it is a non-first fragment,
   // has_transport()), creating it when new. `dir` receives 0 (client -> server) or 1.
-  // Never fails: when the table is full another flow is evicted first.
-  Flow& upsert(const decode::PacketView& pkt, int& dir) { return upsert(pkt, prepare(pkt), dir); }
-  Flow& upsert(const decode::PacketView& pkt, const PreparedKey& key, int& dir);
+  // Never fails: when the table is full another flow is evicted first. `now` is the
+  // packet clock (the newest packet time so far, >= pkt.ts): a flow found already past
+  // its timeout at `now` is ended and a new one started. Without `now`, pkt.ts is used.
+  Flow& upsert(const decode::PacketView& pkt, int& dir) {
+    return upsert(pkt, prepare(pkt), pkt.ts, dir);
+  }
+  Flow& upsert(const decode::PacketView& pkt, const PreparedKey& key, int& dir) {
+    return upsert(pkt, key, pkt.ts, dir);
+  }
+  Flow& upsert(const decode::PacketView& pkt, const PreparedKey& key, core::Timestamp now,
+               int& dir);
 
-  // Looks up a flow by 5-tuple as seen from one side, for ICMP quotes. nullptr if absent.
+  // Looks up a flow by 5-tuple as seen from one side, for ICMP quotes. nullptr if absent
+  // or (when `now` is given) past its timeout at `now`, in which case it is ended.
   Flow* find(const core::IpAddress& src, std::uint16_t sport, const core::IpAddress& dst,
              std::uint16_t dport, std::uint8_t proto, std::uint16_t vlan, std::uint32_t tunnel_id,
-             int& dir);
+             int& dir, std::optional<core::Timestamp> now = std::nullopt);
 
   // Examines up to `budget` slots from the rotating cursor and ends the flows whose idle
   // timeout has passed at `now`.
   void expire(core::Timestamp now, std::size_t budget);
   // Ends every flow (end of input), in no particular order.
   void drain(EndReason reason = EndReason::end_of_input);
+  // End of input at packet time `end`: flows whose timeout has passed at `end` end as the
+  // sweep would have ended them (closed or idle_timeout), the rest as end_of_input.
+  void drain_at(core::Timestamp end);
 
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return max_flows_; }
@@ -84,6 +108,8 @@ class FlowTable {
   bool is_expired(const Flow& flow, core::Timestamp now) const;
   // Idle timeout of `flow` in its current state, in ns.
   std::int64_t timeout_ns(const Flow& flow) const;
+  // Why an expired flow ends: closed for a finished TCP connection, else idle_timeout.
+  static EndReason expiry_reason(const Flow& flow);
   // Call after updating the flow returned by the last upsert() (its last_seen or TCP
   // state): refreshes the deadline the expiry sweep screens with.
   void touched(const Flow& flow) { index_[last_pos_].deadline = deadline_of(flow); }

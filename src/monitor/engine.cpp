@@ -1,34 +1,30 @@
 #include "monitor/engine.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "decode/decode.hpp"
 
 namespace netscope::monitor {
 
 namespace {
-
-// Expiry runs once per second of packet time and examines 1/32 of the index slots, so a
-// full sweep takes about 32 s of packet time however many flows there are.
-constexpr std::int64_t kExpiryIntervalNs = 1'000'000'000;
-constexpr std::size_t kExpirySweepFraction = 32;
-
-bool is_icmp_error(const decode::PacketView& v) {
-  if (!v.icmp_quote.present) return false;
-  if (v.ip_proto == decode::ip_proto::icmp) {
-    // RFC 792: 3 destination unreachable, 4 source quench, 5 redirect, 11 time exceeded,
-    // 12 parameter problem.
-    return v.icmp_type == 3 || v.icmp_type == 4 || v.icmp_type == 5 || v.icmp_type == 11 ||
-           v.icmp_type == 12;
-  }
-  // RFC 4443 §2.1: ICMPv6 error messages have types 0..127.
-  return v.ip_proto == decode::ip_proto::icmpv6 && v.icmp_type < 128;
-}
-
+// The sink of a routing engine's (unused) stage.
+class NullSink : public EngineSink {
+ public:
+  void on_flow_end(const flow::Flow& /*flow*/, flow::EndReason /*reason*/) override {}
+};
 }  // namespace
 
 Engine::Engine(EngineConfig config, EngineSink& sink)
-    : config_(std::move(config)), sink_(sink), flows_(config_.flows, sink) {
+    : config_(std::move(config)), stage_(std::make_unique<FlowStage>(config_.flows, sink, stats_)) {
+  if (!config_.bpf.empty()) bpf_ = std::make_unique<capture::BpfFilter>(config_.bpf);
+}
+
+Engine::Engine(EngineConfig config, PacketRouter& router)
+    : config_(std::move(config)), router_(&router), null_sink_(std::make_unique<NullSink>()) {
+  flow::FlowTableConfig none = config_.flows;
+  none.max_flows = 16;  // never used: flows() of a routing engine is empty
+  stage_ = std::make_unique<FlowStage>(none, *null_sink_, stats_);
   if (!config_.bpf.empty()) bpf_ = std::make_unique<capture::BpfFilter>(config_.bpf);
 }
 
@@ -40,9 +36,9 @@ void Engine::process_batch(std::span<const capture::RawPacket> pkts) {
     // Stage 1: filter and decode each packet, compute its flow key, prefetch its slot.
     for (std::size_t i = 0; i < n; ++i) decode_stage(pkts[i], views_[i], pending_[i]);
     // Stage 2: the slots have arrived (or are on their way): prefetch the flows.
-    if (n > 1) {
+    if (n > 1 && router_ == nullptr) {
       for (std::size_t i = 0; i < n; ++i) {
-        if (pending_[i].keyed) flows_.prefetch_flow(pending_[i].key);
+        if (pending_[i].keyed) stage_->prefetch_flow(pending_[i].key);
       }
     }
     // Stage 3: in order, everything that depends on earlier packets.
@@ -71,7 +67,7 @@ void Engine::decode_stage(const capture::RawPacket& pkt, decode::PacketView& v, 
   if (v.has_ip() && !(v.is_fragment && !v.first_fragment) && (!ported || v.has_transport())) {
     p.key = flow::FlowTable::prepare(v);
     p.keyed = true;
-    flows_.prefetch_slot(p.key);
+    if (router_ == nullptr) stage_->prefetch_slot(p.key);
   }
 }
 
@@ -92,6 +88,8 @@ void Engine::account(const capture::RawPacket& pkt, decode::PacketView& v, const
     stats_.last = pkt.ts;
   }
 
+  if (router_ == nullptr) stage_->advance_clock(*stats_.last);
+
   if (p.kind == Pending::Kind::unsupported) {
     ++stats_.unsupported_linktypes[pkt.linktype];
     ++stats_.other_packets;
@@ -103,11 +101,7 @@ void Engine::account(const capture::RawPacket& pkt, decode::PacketView& v, const
     ++stats_.other_packets;
   }
 
-  const std::int64_t now = stats_.last->ns;
-  if (now >= next_expiry_ns_) {
-    flows_.expire(*stats_.last, flows_.slots() / kExpirySweepFraction);
-    next_expiry_ns_ = now + kExpiryIntervalNs;
-  }
+  if (router_ == nullptr) stage_->expire_if_due();
 }
 
 void Engine::handle_ip(decode::PacketView& v, const Pending& p) {
@@ -129,48 +123,22 @@ void Engine::handle_ip(decode::PacketView& v, const Pending& p) {
     fragments_.remember(v.src, v.dst, v.frag_id, v.ip_proto, v.sport, v.dport, v.ts);
   }
 
-  if (v.has_transport() && is_icmp_error(v)) handle_icmp_error(v);
-
-  int dir = 0;
-  flow::Flow& f = p.keyed ? flows_.upsert(v, p.key, dir) : flows_.upsert(v, dir);
-  if (v.ts > f.last_seen) f.last_seen = v.ts;
-  flow::DirectionStats& d = f.dir[dir];
-  if (d.packets == 0) d.first = v.ts;
-  d.last = v.ts;
-  ++d.packets;
-  d.bytes += v.ip_bytes;
-  d.payload_bytes += v.payload_len;
-  if (v.payload_len != 0) ++d.data_packets;
-  // When the IP header claims more than the frame held, tshark analyses the segment with
-  // the length trimmed to the frame (zeek/tcp_reassembly.pcap frames 35, 39 are flagged
-  // as retransmissions) unless nothing of the payload remains: then it flags nothing
-  // (packetmancer/captures_telnet-cooked.pcap frames 18, 32, 52, 70, 78 would otherwise
-  // look like duplicate ACKs). The tracker is fed the same way.
-  const bool header_only_remnant = v.ip_len_excess != 0 && v.payload_len == 0;
-  if (v.is_tcp() && !(v.is_fragment && !v.first_fragment) && !header_only_remnant) {
-    f.tcp.on_segment(dir, v);
-  }
-  flows_.touched(f);
-}
-
-void Engine::handle_icmp_error(const decode::PacketView& v) {
-  ++stats_.icmp_errors;
-  const decode::IcmpQuote& q = v.icmp_quote;
-  int dir = 0;
-  flow::Flow* f = flows_.find(q.src, q.sport, q.dst, q.dport, q.proto, v.vlan, v.tunnel_id, dir);
-  if (f != nullptr) {
-    ++f->icmp_errors;
-    f->icmp_type = v.icmp_type;
-    f->icmp_code = v.icmp_code;
-    f->icmp_version = v.ip_version;
+  const std::uint8_t roles = role::count | (is_icmp_error(v) ? role::icmp_error : 0);
+  const flow::FlowTable::PreparedKey key = p.keyed ? p.key : flow::FlowTable::prepare(v);
+  if (router_ != nullptr) {
+    router_->route(v, key, roles, *stats_.last);
   } else {
-    ++stats_.icmp_errors_unmatched;
+    stage_->handle(v, key, roles);
   }
-  sink_.on_icmp_error(v, f);
 }
 
 void Engine::finish() {
-  flows_.drain(flow::EndReason::end_of_input);
+  const core::Timestamp end = stats_.last.value_or(core::Timestamp{});
+  if (router_ != nullptr) {
+    router_->finish(end);
+  } else {
+    stage_->finish(end);
+  }
 }
 
 }  // namespace netscope::monitor

@@ -3,6 +3,12 @@
 // (ARCHITECTURE.md "One pipeline, many readers"). It takes raw frames, decodes them,
 // updates the flow table and the TCP trackers, ties ICMP errors to the flows they quote,
 // and hands ended flows to a sink. It never renders or writes anything itself.
+//
+// It has two halves. The front end (filter, decode, accounting, fragment ports, flow key)
+// runs in packet order on the calling thread; the flow half is a FlowStage. With an
+// EngineSink the engine owns one stage and runs both halves itself. With a PacketRouter
+// it runs only the front end and hands each keyed packet to the router, which spreads
+// them over flow shards (monitor/sharded_flows.hpp).
 
 #include <array>
 #include <cstdint>
@@ -17,6 +23,7 @@
 #include "decode/anomalies.hpp"
 #include "decode/packet_view.hpp"
 #include "flow/flow_table.hpp"
+#include "monitor/flow_stage.hpp"
 #include "monitor/fragment_cache.hpp"
 
 namespace netscope::monitor {
@@ -48,11 +55,28 @@ class EngineSink : public flow::FlowSink {
  public:
   // An ICMP/ICMPv6 error; `flow` is the flow its quoted header names, or nullptr.
   virtual void on_icmp_error(const decode::PacketView& /*icmp*/, const flow::Flow* /*flow*/) {}
+  // The packet clock moved to `now` (the newest packet time so far; at the end of input,
+  // the newest of the whole input). Flows that end next end at this time.
+  virtual void on_clock(core::Timestamp /*now*/) {}
+};
+
+// Takes the front end's output when the flow half runs elsewhere (sharded analysis).
+class PacketRouter {
+ public:
+  virtual ~PacketRouter() = default;
+  // A decoded IP packet with its ports settled, in packet order. `key` is its flow key
+  // (valid when `roles` has role::count); `now` is the packet clock.
+  virtual void route(const decode::PacketView& v, const flow::FlowTable::PreparedKey& key,
+                     std::uint8_t roles, core::Timestamp now) = 0;
+  // End of input; `end` is the newest packet time read (0 when there was none).
+  virtual void finish(core::Timestamp end) = 0;
 };
 
 class Engine {
  public:
   Engine(EngineConfig config, EngineSink& sink);
+  // Front end only: keyed packets go to `router`; flows() is then empty.
+  Engine(EngineConfig config, PacketRouter& router);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -69,7 +93,7 @@ class Engine {
 
   const EngineStats& stats() const { return stats_; }
   const decode::AnomalyCounters& anomalies() const { return anomalies_; }
-  const flow::FlowTable& flows() const { return flows_; }
+  const flow::FlowTable& flows() const { return stage_->flows(); }
 
  private:
   // Per packet of a batch: what stage 1 found out.
@@ -82,18 +106,17 @@ class Engine {
   void decode_stage(const capture::RawPacket& pkt, decode::PacketView& view, Pending& pending);
   void account(const capture::RawPacket& pkt, decode::PacketView& view, const Pending& pending);
   void handle_ip(decode::PacketView& view, const Pending& pending);
-  void handle_icmp_error(const decode::PacketView& view);
 
   EngineConfig config_;
-  EngineSink& sink_;
-  flow::FlowTable flows_;
+  EngineStats stats_;  // before stage_, which keeps a reference to it
+  PacketRouter* router_ = nullptr;
+  std::unique_ptr<EngineSink> null_sink_;  // the stage's sink when routing
+  std::unique_ptr<FlowStage> stage_;
   FragmentCache fragments_;
   std::unique_ptr<capture::BpfFilter> bpf_;
-  EngineStats stats_;
   decode::AnomalyCounters anomalies_;
   std::array<decode::PacketView, kBatch> views_{};
   std::array<Pending, kBatch> pending_{};
-  std::int64_t next_expiry_ns_ = 0;
   int counted_linktype_ = -1;
   std::uint64_t* linktype_count_ = nullptr;  // into stats_.packets_by_linktype (stable)
 };

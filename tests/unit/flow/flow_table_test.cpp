@@ -132,3 +132,83 @@ TEST(FlowTable, many_inserts_and_removals_keep_every_flow_findable) {
   EXPECT_EQ(table.size(), 0u);
   EXPECT_EQ(sink.ended.size(), 4000u);
 }
+
+// A packet for a flow already past its idle timeout ends that flow (as the sweep would
+// have) and starts a new one, whether or not expire() ran: conversation boundaries must
+// not depend on the sweep's timing (or on how flows are split into shards).
+TEST(FlowTable, packet_after_the_idle_timeout_ends_the_flow_even_before_the_sweep) {
+  RecordingSink sink;
+  flow::FlowTable table({}, sink);  // UDP idle timeout: 60 s
+  int dir = -1;
+  table.upsert(packet("10.0.0.1", 40000, "10.0.0.2", 53, kUdp, 0), dir);
+  table.upsert(packet("10.0.0.1", 40000, "10.0.0.2", 53, kUdp, 59), dir);
+  EXPECT_TRUE(sink.ended.empty());
+  flow::Flow& f = table.upsert(packet("10.0.0.2", 53, "10.0.0.1", 40000, kUdp, 119.5), dir);
+  ASSERT_EQ(sink.ended.size(), 1u);
+  EXPECT_EQ(sink.ended[0].second, flow::EndReason::idle_timeout);
+  EXPECT_EQ(table.created(), 2u);
+  EXPECT_EQ(table.size(), 1u);
+  EXPECT_EQ(f.first_seen.ns, 119'500'000'000);
+}
+
+TEST(FlowTable, lookup_uses_the_packet_clock_not_the_packet_time) {
+  // With time going backwards the clock (newest packet time so far) is ahead of the
+  // packet: the flow is expired on the clock, as the sweep would judge it.
+  RecordingSink sink;
+  flow::FlowTable table({}, sink);
+  int dir = -1;
+  const PacketView first = packet("10.0.0.1", 40000, "10.0.0.2", 53, kUdp, 0);
+  table.upsert(first, flow::FlowTable::prepare(first), core::Timestamp{0}, dir);
+  const PacketView late = packet("10.0.0.1", 40000, "10.0.0.2", 53, kUdp, 30);
+  table.upsert(late, flow::FlowTable::prepare(late), core::Timestamp{100'000'000'000}, dir);
+  ASSERT_EQ(sink.ended.size(), 1u);
+  EXPECT_EQ(sink.ended[0].second, flow::EndReason::idle_timeout);
+}
+
+TEST(FlowTable, expired_closed_connection_met_on_lookup_ends_as_closed) {
+  RecordingSink sink;
+  flow::FlowTable table({}, sink);
+  int dir = -1;
+  table.upsert(packet("10.0.0.1", 40000, "10.0.0.2", 80, kTcp, 0, decode::tcp_flag::syn), dir)
+      .tcp.on_segment(0, packet("10.0.0.1", 40000, "10.0.0.2", 80, kTcp, 0, decode::tcp_flag::syn));
+  PacketView rst = packet("10.0.0.2", 80, "10.0.0.1", 40000, kTcp, 0.1,
+                          decode::tcp_flag::rst | decode::tcp_flag::ack);
+  table.upsert(rst, dir).tcp.on_segment(dir, rst);
+  // An ACK 10 s later (past the 5 s linger of a closed connection).
+  table.upsert(packet("10.0.0.1", 40000, "10.0.0.2", 80, kTcp, 10.1, decode::tcp_flag::ack), dir);
+  ASSERT_EQ(sink.ended.size(), 1u);
+  EXPECT_EQ(sink.ended[0].second, flow::EndReason::closed);
+}
+
+TEST(FlowTable, icmp_quote_lookup_ignores_and_ends_a_flow_past_its_timeout) {
+  RecordingSink sink;
+  flow::FlowTable table({}, sink);
+  int dir = -1;
+  table.upsert(packet("10.0.0.1", 40000, "10.0.0.2", 53, kUdp, 0), dir);
+  const auto a = *core::IpAddress::parse("10.0.0.1");
+  const auto b = *core::IpAddress::parse("10.0.0.2");
+  EXPECT_NE(table.find(a, 40000, b, 53, kUdp, 0, 0, dir, core::Timestamp{59'000'000'000}), nullptr);
+  EXPECT_EQ(table.find(a, 40000, b, 53, kUdp, 0, 0, dir, core::Timestamp{61'000'000'000}), nullptr);
+  ASSERT_EQ(sink.ended.size(), 1u);
+  EXPECT_EQ(sink.ended[0].second, flow::EndReason::idle_timeout);
+  EXPECT_EQ(table.size(), 0u);
+}
+
+TEST(FlowTable, drain_at_end_of_input_ends_timed_out_flows_as_idle_and_the_rest_as_open) {
+  RecordingSink sink;
+  flow::FlowTable table({}, sink);
+  int dir = -1;
+  table.upsert(packet("10.0.0.1", 40000, "10.0.0.2", 53, kUdp, 0), dir);   // idle 100 s
+  table.upsert(packet("10.0.0.1", 40001, "10.0.0.2", 53, kUdp, 90), dir);  // idle 10 s
+  table.drain_at(core::Timestamp{100'000'000'000});
+  ASSERT_EQ(sink.ended.size(), 2u);
+  int idle = 0;
+  int open = 0;
+  for (const auto& [key, reason] : sink.ended) {
+    const bool first = key.port_a == 40000 || key.port_b == 40000;
+    EXPECT_EQ(reason, first ? flow::EndReason::idle_timeout : flow::EndReason::end_of_input);
+    (first ? idle : open) += 1;
+  }
+  EXPECT_EQ(idle, 1);
+  EXPECT_EQ(open, 1);
+}
