@@ -72,5 +72,10 @@ struct Flow {
   std::uint64_t total_bytes() const { return dir[0].bytes + dir[1].bytes; }
   std::uint64_t total_packets() const { return dir[0].packets + dir[1].packets; }
 };
+// The flow table holds one Flow per concurrently active flow, so this is most of the
+// memory of a busy capture: 100k active flows must fit in well under 100 MB (64 MB at
+// this bound). The TCP tracker is two thirds of it; see the layout notes in
+// tcp_tracker.hpp and rtt_sketch.hpp before adding members. (Was 1088 bytes.)
+static_assert(sizeof(Flow) <= 640, "Flow grew: 100k active flows must stay under ~64 MB");
 
 }  // namespace netscope::flow

@@ -49,20 +49,116 @@ double RttSketch::bucket_value_us(std::size_t bucket) {
   return lo * std::sqrt(kGrowth);
 }
 
+RttSketch::RttSketch(const RttSketch& other)
+    : count_(other.count_),
+      sum_us_(other.sum_us_),
+      min_us_(other.min_us_),
+      max_us_(other.max_us_),
+      u_(other.u_),
+      lo_(other.lo_),
+      span_(other.span_),
+      halvings_(other.halvings_) {
+  if (has_histogram()) {
+    u_.counts = new std::uint16_t[span_];
+    std::copy_n(other.u_.counts, span_, u_.counts);
+  }
+}
+
+RttSketch& RttSketch::operator=(const RttSketch& other) {
+  if (this != &other) *this = RttSketch(other);
+  return *this;
+}
+
+RttSketch::RttSketch(RttSketch&& other) noexcept
+    : count_(other.count_),
+      sum_us_(other.sum_us_),
+      min_us_(other.min_us_),
+      max_us_(other.max_us_),
+      u_(other.u_),
+      lo_(other.lo_),
+      span_(other.span_),
+      halvings_(other.halvings_) {
+  // u_ copied the histogram pointer, if any: `other` gives it up.
+  other.count_ = 0;
+  other.span_ = 0;
+}
+
+RttSketch& RttSketch::operator=(RttSketch&& other) noexcept {
+  if (this != &other) {
+    release();
+    count_ = other.count_;
+    sum_us_ = other.sum_us_;
+    min_us_ = other.min_us_;
+    max_us_ = other.max_us_;
+    u_ = other.u_;
+    lo_ = other.lo_;
+    span_ = other.span_;
+    halvings_ = other.halvings_;
+    other.count_ = 0;
+    other.span_ = 0;
+  }
+  return *this;
+}
+
+RttSketch::~RttSketch() {
+  release();
+}
+
+void RttSketch::release() {
+  if (has_histogram()) delete[] u_.counts;
+  u_ = Storage{};
+  span_ = 0;
+}
+
+void RttSketch::hold_bucket(std::size_t bucket) {
+  const std::size_t old_lo = lo_;
+  const std::size_t old_end = old_lo + span_;
+  std::size_t lo = span_ == 0 ? bucket : std::min(old_lo, bucket);
+  std::size_t end = span_ == 0 ? bucket + 1 : std::max(old_end, bucket + 1);
+  lo = lo / kGrain * kGrain;
+  end = std::min(kBuckets, (end + kGrain - 1) / kGrain * kGrain);
+  auto* fresh = new std::uint16_t[end - lo]();
+  if (span_ != 0) {
+    std::copy_n(u_.counts, span_, fresh + (old_lo - lo));
+    delete[] u_.counts;
+  }
+  u_.counts = fresh;
+  lo_ = static_cast<std::uint8_t>(lo);
+  span_ = static_cast<std::uint8_t>(end - lo);
+}
+
+void RttSketch::count_in_histogram(std::size_t bucket) {
+  if (span_ == 0 || bucket < lo_ || bucket >= std::size_t{lo_} + span_) hold_bucket(bucket);
+  auto& b = u_.counts[bucket - lo_];
+  if (b == std::numeric_limits<std::uint16_t>::max()) {
+    // Saturation: halve every bucket (rounding up so no occupied bucket empties) and
+    // keep going; relative shape is what quantiles need. Buckets outside the held range
+    // are zero and stay zero.
+    for (std::size_t i = 0; i < span_; ++i) {
+      u_.counts[i] = static_cast<std::uint16_t>((u_.counts[i] + 1u) / 2u);
+    }
+    if (halvings_ < std::numeric_limits<std::uint8_t>::max()) ++halvings_;
+  }
+  ++b;
+}
+
 void RttSketch::add(std::uint32_t micros) {
-  if (count_ < kExact) exact_[count_] = micros;
+  if (count_ < kExact) {
+    u_.exact[count_] = micros;
+  } else if (count_ == kExact) {
+    // The sample after the exact ones: the histogram takes over the union's storage and
+    // counts the exact samples first, in arrival order, as if it had from the start
+    // (kExact + 1 samples cannot saturate a bucket, so the counts are the same).
+    const std::array<std::uint32_t, kExact> first = u_.exact;
+    u_.counts = nullptr;
+    span_ = 0;
+    for (const auto x : first) count_in_histogram(bucket_of(x));
+  }
   if (count_ == 0 || micros < min_us_) min_us_ = micros;
   if (count_ == 0 || micros > max_us_) max_us_ = micros;
   ++count_;
   sum_us_ += micros;
-  auto& b = buckets_[bucket_of(micros)];
-  if (b == std::numeric_limits<std::uint16_t>::max()) {
-    // Saturation: halve every bucket (rounding up so no occupied bucket empties) and
-    // keep going; relative shape is what quantiles need.
-    for (auto& c : buckets_) c = static_cast<std::uint16_t>((c + 1u) / 2u);
-    if (halvings_ < std::numeric_limits<std::uint8_t>::max()) ++halvings_;
-  }
-  ++b;
+  if (has_histogram()) count_in_histogram(bucket_of(micros));
 }
 
 std::optional<double> RttSketch::min_ms() const {
@@ -84,7 +180,7 @@ std::optional<double> RttSketch::quantile_ms(double q) const {
   if (count_ == 0) return std::nullopt;
   q = std::clamp(q, 0.0, 1.0);
   if (count_ <= kExact) {
-    std::array<std::uint32_t, kExact> sorted = exact_;
+    std::array<std::uint32_t, kExact> sorted = u_.exact;
     const auto n = static_cast<std::size_t>(count_);
     std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
     auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(n)));
@@ -92,15 +188,16 @@ std::optional<double> RttSketch::quantile_ms(double q) const {
     return sorted[rank - 1] / kUsPerMs;
   }
   std::uint64_t total = 0;
-  for (const auto c : buckets_) total += c;
+  for (std::size_t i = 0; i < span_; ++i) total += u_.counts[i];
   auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
   rank = std::clamp<std::uint64_t>(rank, 1, total);
   std::uint64_t seen = 0;
-  std::size_t bucket = 0;
-  for (; bucket < kBuckets; ++bucket) {
-    seen += buckets_[bucket];
+  std::size_t i = 0;
+  for (; i + 1 < span_; ++i) {
+    seen += u_.counts[i];
     if (seen >= rank) break;
   }
+  const std::size_t bucket = lo_ + i;
   const double us = std::clamp(bucket_value_us(bucket), static_cast<double>(min_us_),
                                static_cast<double>(max_us_));
   return us / kUsPerMs;

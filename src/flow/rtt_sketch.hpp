@@ -2,7 +2,16 @@
 // RttSketch: bounded-memory summary of RTT samples for one connection. min, max, count
 // and sum are exact; quantiles are exact while few samples have been seen and then come
 // from a log-bucketed histogram with a bounded relative error (documented on quantile()).
-// Its size is fixed: a long connection costs no more than a short one.
+// Its size is bounded: a long connection costs no more than a short one.
+//
+// Memory: one lives in every Flow, so the object itself is kept to 64 bytes. The first
+// kExact samples are stored inline. The histogram is only allocated with the sample after
+// them, and only over the range of buckets actually hit (grown in steps of kGrain
+// buckets): one connection's RTTs rarely span more than a factor of 10 (~25 buckets,
+// ~50 bytes), so a full 181-bucket array (362 bytes) in every flow was mostly zeros.
+// The buckets, counts and halving are the same as with a full array, so quantiles do not
+// change. The allocation happens a few times per connection at most (never per sample);
+// malloc's per-thread cache recycles these small blocks as flows end.
 
 #include <array>
 #include <cstddef>
@@ -20,6 +29,16 @@ class RttSketch {
   static constexpr std::size_t kLinear = 16;
   static constexpr double kGrowth = 1.1;
   static constexpr std::size_t kBuckets = 181;
+  // The held bucket range starts and ends on multiples of kGrain (clamped to kBuckets),
+  // so a slowly widening RTT range reallocates rarely.
+  static constexpr std::size_t kGrain = 8;
+
+  RttSketch() = default;
+  RttSketch(const RttSketch& other);
+  RttSketch& operator=(const RttSketch& other);
+  RttSketch(RttSketch&& other) noexcept;
+  RttSketch& operator=(RttSketch&& other) noexcept;
+  ~RttSketch();
 
   void add(std::uint32_t micros);
   std::uint64_t count() const { return count_; }
@@ -37,19 +56,35 @@ class RttSketch {
   std::optional<double> quantile_ms(double q) const;
   // How many times the histogram counts were halved on saturation.
   unsigned halvings() const { return halvings_; }
+  // Bytes held outside the object: 0 while count() <= kExact.
+  std::size_t heap_bytes() const { return has_histogram() ? span_ * sizeof(std::uint16_t) : 0; }
 
   static std::size_t bucket_of(std::uint32_t micros);
   // Representative value (µs) of a bucket: exact below kLinear, geometric middle above.
   static double bucket_value_us(std::size_t bucket);
 
  private:
+  // The histogram replaces the exact samples once there are more than kExact of them.
+  bool has_histogram() const { return count_ > kExact; }
+  void count_in_histogram(std::size_t bucket);
+  void hold_bucket(std::size_t bucket);  // widens [lo_, lo_ + span_) to include it
+  void release();
+
   std::uint64_t count_ = 0;
   std::uint64_t sum_us_ = 0;
   std::uint32_t min_us_ = 0;
   std::uint32_t max_us_ = 0;
-  std::array<std::uint32_t, kExact> exact_{};  // first kExact samples, in arrival order
-  std::array<std::uint16_t, kBuckets> buckets_{};
+  // Never both needed: the exact samples are folded into the histogram when it is
+  // allocated, so they share the storage (32 bytes per flow). count_ says which is live.
+  union Storage {
+    std::array<std::uint32_t, kExact> exact{};  // count_ <= kExact: samples in arrival order
+    std::uint16_t* counts;                      // count_ > kExact: buckets [lo_, lo_ + span_)
+  };
+  Storage u_;
+  std::uint8_t lo_ = 0;    // first bucket held (kBuckets <= 255)
+  std::uint8_t span_ = 0;  // buckets held
   std::uint8_t halvings_ = 0;
 };
+static_assert(RttSketch::kBuckets <= 255, "lo_ and span_ are 8-bit");
 
 }  // namespace netscope::flow

@@ -5,6 +5,7 @@
 // peer.
 
 #include <cstdint>
+#include <limits>
 
 #include "decode/packet_view.hpp"
 #include "flow/tcp_seq.hpp"
@@ -164,7 +165,9 @@ void TcpTracker::update_sequence(Half& fwd, const decode::PacketView& pkt, std::
 
   if ((f & flag::ack) != 0) {
     if (!fwd.last_ack_known || pkt.ack != fwd.last_ack) fwd.dup_acks = 0;
-    if ((flags & ta::dup_ack) != 0) ++fwd.dup_acks;
+    if ((flags & ta::dup_ack) != 0 && fwd.dup_acks != std::numeric_limits<std::uint16_t>::max()) {
+      ++fwd.dup_acks;
+    }
     fwd.last_ack = pkt.ack;
     fwd.last_ack_known = true;
     fwd.last_ack_ns = now_ns;

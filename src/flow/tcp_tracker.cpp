@@ -4,6 +4,7 @@
 #include "flow/tcp_tracker.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "flow/tcp_seq.hpp"
 
@@ -16,6 +17,12 @@ namespace ta = tcp_analysis;
 
 // RFC 7323 §2.3: a shift above 14 is treated as 14.
 constexpr int kMaxWindowShift = 14;
+
+// Counts one more when `hit`, sticking at the type's maximum instead of wrapping.
+template <typename T>
+void saturating_inc(T& counter, bool hit) {
+  counter = static_cast<T>(counter + (hit && counter != std::numeric_limits<T>::max() ? 1 : 0));
+}
 
 std::uint32_t micros32(std::int64_t ns) {
   // Only differences are used, so the low 32 bits suffice for RTTs under ~71 minutes.
@@ -88,18 +95,18 @@ std::uint32_t TcpTracker::on_segment(int dir, const decode::PacketView& pkt) {
   if ((flags & ta::dup_ack) != 0 && fwd.dup_acks == 3) flags |= ta::dup_ack_event;
   update_state(dir, pkt);
 
-  TcpHealth& h = health_[dir];
-  h.retransmissions += (flags & ta::retransmission) != 0;
-  h.fast_retransmissions += (flags & ta::fast_retransmission) != 0;
-  h.spurious_retransmissions += (flags & ta::spurious_retransmission) != 0;
-  h.out_of_order += (flags & ta::out_of_order) != 0;
-  h.dup_acks += (flags & ta::dup_ack) != 0;
-  h.dup_ack_events += (flags & ta::dup_ack_event) != 0;
-  h.zero_windows += (flags & ta::zero_window) != 0;
-  h.window_full += (flags & ta::window_full) != 0;
-  h.lost_segments += (flags & ta::lost_segment) != 0;
-  h.keep_alives += (flags & ta::keep_alive) != 0;
-  h.rsts += (flags & ta::rst) != 0;
+  HealthCounters& h = health_[dir];
+  saturating_inc(h.retransmissions, (flags & ta::retransmission) != 0);
+  saturating_inc(h.fast_retransmissions, (flags & ta::fast_retransmission) != 0);
+  saturating_inc(h.spurious_retransmissions, (flags & ta::spurious_retransmission) != 0);
+  saturating_inc(h.out_of_order, (flags & ta::out_of_order) != 0);
+  saturating_inc(h.dup_acks, (flags & ta::dup_ack) != 0);
+  saturating_inc(h.dup_ack_events, (flags & ta::dup_ack_event) != 0);
+  saturating_inc(h.zero_windows, (flags & ta::zero_window) != 0);
+  saturating_inc(h.window_full, (flags & ta::window_full) != 0);
+  saturating_inc(h.lost_segments, (flags & ta::lost_segment) != 0);
+  saturating_inc(h.keep_alives, (flags & ta::keep_alive) != 0);
+  saturating_inc(h.rsts, (flags & ta::rst) != 0);
   return flags;
 }
 
@@ -233,6 +240,23 @@ void TcpTracker::track_rtt(Half& fwd, Half& rev, const decode::PacketView& pkt,
   }
   fwd.sent[(fwd.sent_head + fwd.sent_count) % Half::kOutstanding] = {end, now_us};
   ++fwd.sent_count;
+}
+
+TcpHealth TcpTracker::health(int dir) const {
+  const HealthCounters& h = health_[dir != 0 ? 1 : 0];
+  TcpHealth out;
+  out.retransmissions = h.retransmissions;
+  out.fast_retransmissions = h.fast_retransmissions;
+  out.spurious_retransmissions = h.spurious_retransmissions;
+  out.out_of_order = h.out_of_order;
+  out.dup_acks = h.dup_acks;
+  out.dup_ack_events = h.dup_ack_events;
+  out.zero_windows = h.zero_windows;
+  out.window_full = h.window_full;
+  out.lost_segments = h.lost_segments;
+  out.keep_alives = h.keep_alives;
+  out.rsts = h.rsts;
+  return out;
 }
 
 bool TcpTracker::syn_seen() const {

@@ -57,6 +57,8 @@ inline constexpr std::uint32_t dup_ack_event = 1u << 13;  // this dup ACK is the
 }  // namespace tcp_analysis
 
 // Per-direction health counters; names and meaning as in ARCHITECTURE.md Conventions.
+// This is the reporting type (64-bit, so sums over a whole capture do not overflow); the
+// tracker stores the same counters in 32 bits and widens them in health().
 struct TcpHealth {
   std::uint64_t retransmissions = 0;
   std::uint64_t fast_retransmissions = 0;
@@ -78,7 +80,8 @@ class TcpTracker {
   std::uint32_t on_segment(int dir, const decode::PacketView& pkt);
 
   TcpState state() const { return state_; }
-  const TcpHealth& health(int dir) const { return health_[dir]; }
+  // Counters of the segments `dir` sent (by value: widened from the stored 32 bits).
+  TcpHealth health(int dir) const;
 
   bool syn_seen() const;        // client SYN observed
   bool syn_ack_seen() const;    // server SYN+ACK observed
@@ -127,6 +130,8 @@ class TcpTracker {
       std::uint32_t sent_us;  // low 32 bits of the send time in µs (RTT < 71 min)
     };
 
+    // Widest members first, flags as bits: 112 bytes, no padding (one per direction in
+    // every TCP flow, so it counts towards the flow table's memory).
     std::int64_t last_ack_ns = 0;  // when last_ack was last set
     std::int64_t next_seq_ns = 0;  // when next_seq last advanced
     std::uint32_t isn = 0;         // SYN's sequence number (or first seq - 1 mid-stream)
@@ -135,22 +140,41 @@ class TcpTracker {
     std::uint32_t last_ack = 0;    // last ACK number this side sent
     std::uint32_t window = 0;      // last raw window this side advertised
     std::uint32_t fin_seq = 0;     // sequence number of this side's FIN
-    std::uint32_t dup_acks = 0;    // duplicate ACKs in the current run (tshark's #n)
     std::array<Sent, kOutstanding> sent{};
+    // Duplicate ACKs in the current run (tshark's #n). Saturates at 65535: only "== 3"
+    // (a run's event) and ">= 2" (fast retransmission) are ever asked of it.
+    std::uint16_t dup_acks = 0;
     std::uint8_t sent_head = 0;  // index of the oldest entry
     std::uint8_t sent_count = 0;
     std::int8_t wscale = -1;  // shift from its SYN; -1 unknown, -2 not in use
-    bool seen = false;        // any segment from this side
-    bool next_seq_known = false;
-    bool last_ack_known = false;
-    bool window_known = false;
-    bool window_in_syn = false;    // last window came in a SYN (never scaled, RFC 7323 §2.2)
-    bool syn = false;              // sent a SYN
-    bool fin = false;              // sent a FIN
-    bool fin_acked = false;        // its FIN has been acknowledged by the peer
-    bool last_keep_alive = false;  // its last segment was a keep-alive
-    bool last_zero_window_probe = false;
-    bool rst = false;  // sent a RST
+    bool seen : 1 = false;    // any segment from this side
+    bool next_seq_known : 1 = false;
+    bool last_ack_known : 1 = false;
+    bool window_known : 1 = false;
+    bool window_in_syn : 1 = false;    // last window came in a SYN (never scaled, RFC 7323 §2.2)
+    bool syn : 1 = false;              // sent a SYN
+    bool fin : 1 = false;              // sent a FIN
+    bool fin_acked : 1 = false;        // its FIN has been acknowledged by the peer
+    bool last_keep_alive : 1 = false;  // its last segment was a keep-alive
+    bool last_zero_window_probe : 1 = false;
+    bool rst : 1 = false;  // sent a RST
+  };
+
+  // TcpHealth as stored: 32 bits per counter halve its size, and one direction of one
+  // connection does not see 4 billion retransmissions or dup ACKs; should it, the
+  // counter sticks at the maximum instead of wrapping to a small, wrong number.
+  struct HealthCounters {
+    std::uint32_t retransmissions = 0;
+    std::uint32_t fast_retransmissions = 0;
+    std::uint32_t spurious_retransmissions = 0;
+    std::uint32_t out_of_order = 0;
+    std::uint32_t dup_acks = 0;
+    std::uint32_t dup_ack_events = 0;
+    std::uint32_t zero_windows = 0;
+    std::uint32_t window_full = 0;
+    std::uint32_t lost_segments = 0;
+    std::uint32_t keep_alives = 0;
+    std::uint32_t rsts = 0;
   };
 
   std::uint32_t analyze(Half& fwd, Half& rev, const decode::PacketView& pkt, std::uint32_t seglen,
@@ -164,16 +188,17 @@ class TcpTracker {
   std::int64_t ooo_threshold_ns() const;
   std::uint64_t scaled_window(const Half& h) const;
 
+  // Ordered widest first so that nothing needs padding but the tail.
   Half half_[2];
   std::int64_t syn_ns_ = -1;      // last client SYN before the SYN+ACK
   std::int64_t syn_ack_ns_ = -1;  // first server SYN+ACK
   std::int64_t ack_ns_ = -1;      // client ACK completing the handshake
+  HealthCounters health_[2];
+  RttSketch rtt_;
   TcpState state_ = TcpState::none;
   std::int8_t reset_by_ = -1;
   std::int8_t first_fin_ = -1;  // direction that sent the first FIN
   bool refused_ = false;
-  TcpHealth health_[2];
-  RttSketch rtt_;
 };
 
 }  // namespace netscope::flow

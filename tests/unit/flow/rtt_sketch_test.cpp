@@ -115,7 +115,64 @@ TEST(RttSketch, after_saturation_older_samples_weigh_less) {
 }
 
 TEST(RttSketch, size_is_fixed_and_small) {
-  EXPECT_LE(sizeof(RttSketch), 512u);
+  // One per flow: the exact samples and the histogram pointer share the same 32 bytes.
+  EXPECT_LE(sizeof(RttSketch), 64u);
+}
+
+TEST(RttSketch, histogram_is_allocated_only_after_the_exact_samples) {
+  RttSketch s;
+  for (std::size_t i = 0; i < RttSketch::kExact; ++i) s.add(20'000);
+  EXPECT_EQ(s.heap_bytes(), 0u);
+  s.add(20'000);
+  EXPECT_GT(s.heap_bytes(), 0u);
+  // One connection's RTTs in a narrow band hold a few buckets, not all of them.
+  for (std::uint32_t us = 18'000; us < 30'000; us += 7) s.add(us);
+  EXPECT_LE(s.heap_bytes(), 2 * RttSketch::kGrain * sizeof(std::uint16_t));
+}
+
+TEST(RttSketch, widening_the_range_keeps_the_counts_already_taken) {
+  RttSketch s;
+  std::vector<std::uint32_t> v;
+  // Start in the middle, then reach down and up, so the held range grows both ways.
+  for (std::uint32_t x :
+       {40'000u, 41'000u, 39'000u, 40'500u, 42'000u, 38'000u, 40'000u, 40'000u, 40'000u, 40'000u}) {
+    v.push_back(x);
+    s.add(x);
+  }
+  for (std::uint32_t i = 1; i <= 3000; ++i) {
+    const std::uint32_t x = i % 3 == 0 ? 20 + i : (i % 3 == 1 ? 5'000'000 + i : 40'000 + i);
+    v.push_back(x);
+    s.add(x);
+  }
+  for (double q : {0.1, 0.3, 0.5, 0.7, 0.9, 1.0}) {
+    const double exact = exact_quantile_ms(v, q);
+    EXPECT_NEAR(*s.quantile_ms(q), exact, exact * kBound) << "q=" << q;
+  }
+}
+
+TEST(RttSketch, copies_and_moves_keep_the_samples) {
+  RttSketch few;
+  few.add(1'000);
+  few.add(3'000);
+  RttSketch many;
+  for (std::uint32_t i = 1; i <= 1000; ++i) many.add(i * 100);
+
+  for (const RttSketch* src : {&few, &many}) {
+    RttSketch copy(*src);
+    EXPECT_EQ(copy.count(), src->count());
+    EXPECT_EQ(copy.heap_bytes(), src->heap_bytes());
+    EXPECT_EQ(*copy.quantile_ms(0.5), *src->quantile_ms(0.5));
+    RttSketch assigned;
+    assigned.add(7);
+    assigned = copy;
+    EXPECT_EQ(*assigned.quantile_ms(0.9), *src->quantile_ms(0.9));
+    RttSketch moved(std::move(copy));
+    EXPECT_EQ(*moved.quantile_ms(0.9), *src->quantile_ms(0.9));
+    RttSketch move_assigned = many;  // owns a histogram, which the move must free
+    move_assigned = std::move(moved);
+    EXPECT_EQ(move_assigned.count(), src->count());
+    EXPECT_EQ(*move_assigned.quantile_ms(0.25), *src->quantile_ms(0.25));
+  }
 }
 
 }  // namespace
