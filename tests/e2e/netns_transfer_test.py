@@ -2,8 +2,11 @@
 """Real TCP transfers between two network namespaces, captured at the sender with
 offloads off, then `netscope analyze`d and checked against independent oracles:
 
-  1. a clean iperf3 transfer: netscope's client->server payload bytes equal the bytes
-     iperf3 says it sent (plus iperf3's 37-byte stream cookie), and nothing is flagged;
+  1. a clean transfer by a sender that counts what it sends and closes gracefully (iperf3
+     ends its test while data is still queued and resets the data connection, so its
+     sent count is not what crossed the wire): netscope's client->server payload bytes
+     equal the sender's count, the server->client ones the receiver's 8-byte reply, the
+     IP bytes equal tshark's, and nothing is flagged;
   2. the same transfer with ~1.6% loss on the receiver's ingress (nftables netdev rule,
      as this kernel has no netem): the counters equal tshark's on the same capture, the
      retransmissions are within the sender kernel's own count (iperf3 reports
@@ -14,8 +17,8 @@ import os
 import shutil
 import sys
 
-from common import (Capture, Namespaces, analyze_json, check, fail, need_root_and_netns, run,
-                    tmpdir)
+from common import (Capture, Namespaces, analyze_json, capture_complete_run, check, fail,
+                    need_root_and_netns, run, tmpdir)
 
 netscope, pcaps = sys.argv[1], sys.argv[2]
 need_root_and_netns()
@@ -23,8 +26,53 @@ if shutil.which("iperf3") is None or shutil.which("tcpdump") is None:
     print("skip: needs iperf3 and tcpdump")
     sys.exit(77)
 
-IPERF_COOKIE = 37  # iperf3 sends a 37-byte cookie on every stream before the data
 TRANSFER = 8 * 1024 * 1024
+
+# Receiver: reads until EOF, answers with the byte count (8 bytes), closes.
+RECEIVER = r"""
+import socket, struct, sys
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((sys.argv[1], 6000)); srv.listen(1)
+c, _ = srv.accept(); n = 0
+while True:
+    b = c.recv(1 << 16)
+    if not b: break
+    n += len(b)
+c.sendall(struct.pack("!Q", n)); c.close()
+"""
+# Sender: sends N bytes, half-closes, waits for the count, prints what it sent.
+SENDER = r"""
+import socket, struct, sys
+s = socket.create_connection((sys.argv[1], 6000))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 1200)
+chunk = b"n" * 65536; left = int(sys.argv[2]); sent = 0
+while left > 0:
+    k = s.send(chunk[:min(left, len(chunk))]); sent += k; left -= k
+s.shutdown(socket.SHUT_WR)
+reply = b""
+while len(reply) < 8:
+    b = s.recv(8 - len(reply))
+    if not b: break
+    reply += b
+s.close()
+print(sent, struct.unpack("!Q", reply)[0])
+"""
+
+
+def counted_transfer(nsx, work):
+    """The clean transfer: returns (pcap, bytes the sender sent, bytes the receiver read)."""
+    def once():
+        pcap = os.path.join(work, "clean.pcap")
+        server = nsx.spawn(nsx.srv, ["/usr/bin/python3", "-c", RECEIVER, nsx.srv_ip])
+        nsx.wait_port(nsx.srv, 6000)
+        cap = Capture(nsx, nsx.cli, nsx.vcli, pcap)
+        r = nsx.sh(nsx.cli, ["/usr/bin/python3", "-c", SENDER, nsx.srv_ip, str(TRANSFER)],
+                   timeout=120)
+        incomplete = cap.stop()
+        server.wait(timeout=30)
+        sent, received = (int(x) for x in r.stdout.split())
+        return (pcap, sent, received), incomplete
+    return capture_complete_run(3, once)
 
 TSHARK_FIELDS = {
     "retransmissions": "tcp.analysis.retransmission || tcp.analysis.fast_retransmission || "
@@ -41,20 +89,23 @@ def tshark_count(path, flt):
 
 
 def transfer(nsx, work, name, loss_per_1024):
-    pcap = os.path.join(work, name + ".pcap")
-    if loss_per_1024:
-        nsx.loss(nsx.srv, nsx.vsrv, loss_per_1024, "tcp dport 5201")
-    server = nsx.spawn(nsx.srv, ["iperf3", "-s", "-1", "-B", nsx.srv_ip])
-    nsx.wait_port(nsx.srv, 5201)
-    cap = Capture(nsx, nsx.cli, nsx.vcli, pcap)
-    r = nsx.sh(nsx.cli, ["iperf3", "-c", nsx.srv_ip, "-n", str(TRANSFER), "-M", "1200", "-J"],
-               timeout=120)
-    cap.stop()
-    server.wait(timeout=30)
-    if loss_per_1024:
-        nsx.sh(nsx.srv, ["nft", "delete", "table", "netdev", "loss"])
-    report = json.loads(r.stdout)
-    return pcap, report["end"]["sum_sent"]
+    """One iperf3 run captured at the sender; retried if the capture missed packets."""
+    def once():
+        pcap = os.path.join(work, name + ".pcap")
+        if loss_per_1024:
+            nsx.loss(nsx.srv, nsx.vsrv, loss_per_1024, "tcp dport 5201")
+        server = nsx.spawn(nsx.srv, ["iperf3", "-s", "-1", "-B", nsx.srv_ip])
+        nsx.wait_port(nsx.srv, 5201)
+        cap = Capture(nsx, nsx.cli, nsx.vcli, pcap)
+        r = nsx.sh(nsx.cli, ["iperf3", "-c", nsx.srv_ip, "-n", str(TRANSFER), "-M", "1200",
+                             "-J"], timeout=120)
+        incomplete = cap.stop()
+        server.wait(timeout=30)
+        if loss_per_1024:
+            nsx.sh(nsx.srv, ["nft", "delete", "table", "netdev", "loss"])
+        report = json.loads(r.stdout)
+        return (pcap, report["end"]["sum_sent"]), incomplete
+    return capture_complete_run(3, once)
 
 
 def data_conversation(doc):
@@ -67,22 +118,25 @@ def data_conversation(doc):
 work = tmpdir()
 try:
     with Namespaces(os.getpid() % 1000 + 3000) as nsx:
-        # 1. Clean transfer.
-        pcap, sent = transfer(nsx, work, "clean", 0)
+        # 1. Clean transfer, byte-exact.
+        pcap, sent, received = counted_transfer(nsx, work)
+        check(sent == TRANSFER and received == TRANSFER, "the receiver read all %d bytes" % sent)
         rc, doc, err = analyze_json(netscope, pcap)
         check(rc == 0, "clean capture analyzed")
-        data = data_conversation(doc)
+        convs = [c for c in doc["conversations"] if c["proto"] == "tcp"]
+        check(len(convs) == 1, "one TCP conversation")
+        data = convs[0]
         check(data["client_by"] == "syn" and data["client"]["addr"] == nsx.cli_ip,
               "client is the SYN sender")
-        check(data["c2s"]["payload_bytes"] == sent["bytes"] + IPERF_COOKIE,
-              "payload bytes c->s %d == iperf3 sent %d + cookie" %
-              (data["c2s"]["payload_bytes"], sent["bytes"]))
-        if sent["retransmits"] == 0:
-            check(data["score"]["level"] == "NONE" and data["c2s"]["retransmissions"] == 0,
-                  "a clean transfer scores NONE")
+        check(data["c2s"]["payload_bytes"] == sent,
+              "payload bytes c->s %d == the sender's count %d" % (data["c2s"]["payload_bytes"], sent))
+        check(data["s2c"]["payload_bytes"] == 8, "payload bytes s->c == the 8-byte reply")
+        check(data["score"]["level"] == "NONE" and data["c2s"]["retransmissions"] == 0,
+              "a clean transfer scores NONE")
+        check(data["state"] in ("TIME_WAIT", "CLOSED") and data["end_reason"] in
+              ("closed", "end_of_input"), "the connection closed (%s)" % data["state"])
         check(data["rtt"]["handshake_ms"] is not None and data["rtt"]["samples"] > 10,
               "RTT measured (%s samples)" % data["rtt"]["samples"])
-        ip_bytes = tshark_sum = 0
         r = run(["tshark", "-n", "-r", pcap, "-Y", "tcp.port == %d" % data["client"]["port"],
                  "-T", "fields", "-e", "ip.len"])
         tshark_sum = sum(int(x) for x in r.stdout.split())

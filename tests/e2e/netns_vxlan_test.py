@@ -9,8 +9,8 @@ import shutil
 import sys
 import time
 
-from common import (Capture, Namespaces, analyze_json, check, fail, need_root_and_netns, run,
-                    tmpdir)
+from common import (Capture, Namespaces, analyze_json, capture_complete_run, check, fail,
+                    need_root_and_netns, run, tmpdir)
 
 netscope, pcaps = sys.argv[1], sys.argv[2]
 need_root_and_netns()
@@ -40,10 +40,13 @@ try:
                             "--directory", www])
         nsx.wait_port(nsx.srv, 8000)
         pcap = os.path.join(work, "vxlan.pcap")
-        cap = Capture(nsx, nsx.cli, nsx.vcli, pcap)
-        nsx.sh(nsx.cli, ["curl", "-s", "-o", os.devnull, "--max-time", "20",
-                         "http://%s:8000/f.bin" % inner[nsx.srv]], timeout=60)
-        cap.stop()
+
+        def once():
+            cap = Capture(nsx, nsx.cli, nsx.vcli, pcap)
+            nsx.sh(nsx.cli, ["curl", "-s", "-o", os.devnull, "--max-time", "20",
+                             "http://%s:8000/f.bin" % inner[nsx.srv]], timeout=60)
+            return None, cap.stop()
+        capture_complete_run(3, once)
 
     rc, doc, err = analyze_json(netscope, pcap)
     check(rc == 0, "the VXLAN capture is analyzed")
