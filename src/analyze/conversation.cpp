@@ -32,6 +32,38 @@ Level level_of(int score) {
   return Level::high;
 }
 
+IcmpErrorKind icmp_error_kind(std::uint8_t ip_version, std::uint8_t type, std::uint8_t code) {
+  if (ip_version == 6) {
+    switch (type) {
+      case 1:
+        return IcmpErrorKind::unreachable;
+      case 2:
+        return IcmpErrorKind::packet_too_big;
+      case 3:
+        return IcmpErrorKind::time_exceeded;
+      default:
+        return IcmpErrorKind::other;
+    }
+  }
+  if (type == 3) return code == 4 ? IcmpErrorKind::packet_too_big : IcmpErrorKind::unreachable;
+  if (type == 11) return IcmpErrorKind::time_exceeded;
+  return IcmpErrorKind::other;
+}
+
+std::string_view icmp_error_kind_name(IcmpErrorKind kind) {
+  switch (kind) {
+    case IcmpErrorKind::unreachable:
+      return "icmp_unreachable";
+    case IcmpErrorKind::packet_too_big:
+      return "icmp_packet_too_big";
+    case IcmpErrorKind::time_exceeded:
+      return "icmp_time_exceeded";
+    case IcmpErrorKind::other:
+      break;
+  }
+  return "icmp_error";
+}
+
 std::string proto_name(std::uint8_t proto) {
   switch (proto) {
     case decode::ip_proto::tcp:

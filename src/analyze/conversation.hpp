@@ -82,6 +82,12 @@ struct Conversation {
 // "unanswered" when the capture simply stopped right after it.
 Conversation summarize(const flow::Flow& flow, flow::EndReason reason, core::Timestamp capture_end);
 
+// What an ICMP or ICMPv6 error says about the flow it quotes (RFC 792, RFC 4443 §3).
+enum class IcmpErrorKind : std::uint8_t { unreachable, packet_too_big, time_exceeded, other };
+IcmpErrorKind icmp_error_kind(std::uint8_t ip_version, std::uint8_t type, std::uint8_t code);
+// "icmp_unreachable", "icmp_packet_too_big", "icmp_time_exceeded", "icmp_error".
+std::string_view icmp_error_kind_name(IcmpErrorKind kind);
+
 // "tcp", "udp", "icmp", "icmpv6", "gre", or the protocol number.
 std::string proto_name(std::uint8_t proto);
 // "TCP 10.0.0.1:43512 -> 10.0.0.2:80" (no ports for port-less protocols).

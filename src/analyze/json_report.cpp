@@ -124,12 +124,15 @@ void write_conversation_json(JsonOut& j, const Conversation& c) {
   }
   j.key("tunnel");
   if (c.tunnel != decode::Tunnel::none) {
-    j.begin_object()
-        .key("type")
-        .value(tunnel_name(c.tunnel))
-        .key("id")
-        .value(c.tunnel_id)
-        .key("outer_src")
+    j.begin_object().key("type").value(tunnel_name(c.tunnel)).key("id");
+    // A GRE key or VXLAN VNI; GRE without the key bit and IP-in-IP have none. (VXLAN's
+    // VNI is always present, even when it is 0.)
+    if (c.tunnel_id != 0 || c.tunnel == decode::Tunnel::vxlan) {
+      j.value(c.tunnel_id);
+    } else {
+      j.null();
+    }
+    j.key("outer_src")
         .value(c.tunnel_src.to_string())
         .key("outer_dst")
         .value(c.tunnel_dst.to_string())

@@ -152,11 +152,8 @@ void ReportBuilder::on_flow_end(const flow::Flow& flow, flow::EndReason reason) 
 void ReportBuilder::on_icmp_error(const decode::PacketView& icmp, const flow::Flow* flow) {
   const decode::IcmpQuote& q = icmp.icmp_quote;
   const bool v6 = icmp.ip_proto == decode::ip_proto::icmpv6;
-  std::string kind = "icmp_error";
-  if (v6 ? icmp.icmp_type == 1 : icmp.icmp_type == 3) kind = "icmp_unreachable";
-  if (v6 ? icmp.icmp_type == 2 : (icmp.icmp_type == 3 && icmp.icmp_code == 4))
-    kind = "icmp_packet_too_big";
-  if (v6 ? icmp.icmp_type == 3 : icmp.icmp_type == 11) kind = "icmp_time_exceeded";
+  const std::string kind(
+      icmp_error_kind_name(icmp_error_kind(icmp.ip_version, icmp.icmp_type, icmp.icmp_code)));
   const bool ported = q.proto == decode::ip_proto::tcp || q.proto == decode::ip_proto::udp;
   std::string quoted = proto_name(q.proto) + " " +
                        (ported ? core::Endpoint{q.src, q.sport}.to_string() : q.src.to_string()) +

@@ -84,11 +84,15 @@ std::string icmp_description(const Conversation& c) {
 }
 
 int icmp_points(const Conversation& c) {
-  const bool v6 = c.icmp_version == 6;
-  const bool too_big = v6 ? c.icmp_type == 2 : (c.icmp_type == 3 && c.icmp_code == 4);
-  if (too_big) return kIcmpTooBigPoints;
-  if (v6 ? c.icmp_type == 1 : c.icmp_type == 3) return kIcmpUnreachablePoints;
-  if (v6 ? c.icmp_type == 3 : c.icmp_type == 11) return kIcmpTimeExceededPoints;
+  switch (icmp_error_kind(c.icmp_version, c.icmp_type, c.icmp_code)) {
+    case IcmpErrorKind::packet_too_big:
+      return kIcmpTooBigPoints;
+    case IcmpErrorKind::unreachable:
+      return kIcmpUnreachablePoints;
+    case IcmpErrorKind::time_exceeded:
+    case IcmpErrorKind::other:
+      break;
+  }
   return kIcmpTimeExceededPoints;
 }
 

@@ -62,6 +62,8 @@ FlowTable::FlowTable(FlowTableConfig config, FlowSink& sink)
   const std::size_t slots = std::bit_ceil(max_flows_ * 2);
   mask_ = slots - 1;
   index_.resize(slots);
+  chunk_shift_ = std::min<std::size_t>(kMaxChunkShift, std::bit_width(max_flows_ - 1));
+  chunk_mask_ = (std::size_t{1} << chunk_shift_) - 1;
 }
 
 FlowTable::~FlowTable() = default;
@@ -73,7 +75,9 @@ std::uint32_t FlowTable::allocate_flow() {
     free_.pop_back();
   } else {
     idx = next_unused_++;
-    if (idx / kChunk >= chunks_.size()) chunks_.push_back(std::make_unique<Flow[]>(kChunk));
+    if ((idx >> chunk_shift_) >= chunks_.size()) {
+      chunks_.push_back(std::make_unique<Flow[]>(chunk_mask_ + 1));
+    }
   }
   flow_at(idx) = Flow{};
   return idx;

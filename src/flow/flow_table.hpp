@@ -130,11 +130,16 @@ class FlowTable {
   std::uint32_t deadline_of(const Flow& f) const {
     return coarse_time(f.last_seen.ns + timeout_ns(f));
   }
-  static constexpr std::size_t kChunk = 4096;
-  static constexpr std::size_t kHotFlowBytes = 640;
+  // Flows are allocated in chunks of up to 4096 (fewer for a small table, so that a
+  // table of 64 flows does not zero 2.5 MB).
+  static constexpr std::size_t kMaxChunkShift = 12;
+  // Every packet touches most of a Flow (key, counters, both TCP halves): prefetch it all.
+  static constexpr std::size_t kHotFlowBytes = (sizeof(Flow) + 63) / 64 * 64;
 
-  Flow& flow_at(std::uint32_t idx) { return chunks_[idx / kChunk][idx % kChunk]; }
-  const Flow& flow_at(std::uint32_t idx) const { return chunks_[idx / kChunk][idx % kChunk]; }
+  Flow& flow_at(std::uint32_t idx) { return chunks_[idx >> chunk_shift_][idx & chunk_mask_]; }
+  const Flow& flow_at(std::uint32_t idx) const {
+    return chunks_[idx >> chunk_shift_][idx & chunk_mask_];
+  }
   std::size_t home(std::uint32_t tag) const {
     return (static_cast<std::size_t>(tag) * 0x9E3779B1u) & mask_;
   }
@@ -148,6 +153,8 @@ class FlowTable {
   FlowSink& sink_;
   std::size_t max_flows_;
   std::size_t mask_;
+  std::size_t chunk_shift_ = kMaxChunkShift;
+  std::size_t chunk_mask_ = (std::size_t{1} << kMaxChunkShift) - 1;
   std::vector<Slot> index_;
   std::vector<std::unique_ptr<Flow[]>> chunks_;
   std::vector<std::uint32_t> free_;
