@@ -85,13 +85,18 @@ std::string proto_name(std::uint8_t proto) {
   }
 }
 
-std::string describe(const Conversation& c) {
-  std::string proto = proto_name(c.proto);
-  std::transform(proto.begin(), proto.end(), proto.begin(),
+std::string describe_flow(std::uint8_t proto, const core::Endpoint& from,
+                          const core::Endpoint& to) {
+  std::string name = proto_name(proto);
+  std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-  const bool ported = c.proto == decode::ip_proto::tcp || c.proto == decode::ip_proto::udp;
-  if (!ported) return proto + " " + c.client.addr.to_string() + " -> " + c.server.addr.to_string();
-  return proto + " " + c.client.to_string() + " -> " + c.server.to_string();
+  const bool ported = proto == decode::ip_proto::tcp || proto == decode::ip_proto::udp;
+  if (!ported) return name + " " + from.addr.to_string() + " -> " + to.addr.to_string();
+  return name + " " + from.to_string() + " -> " + to.to_string();
+}
+
+std::string describe(const Conversation& c) {
+  return describe_flow(c.proto, c.client, c.server);
 }
 
 Conversation summarize(const flow::Flow& f, flow::EndReason reason, core::Timestamp capture_end) {

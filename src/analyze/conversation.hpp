@@ -91,6 +91,7 @@ std::string_view icmp_error_kind_name(IcmpErrorKind kind);
 // "tcp", "udp", "icmp", "icmpv6", "gre", or the protocol number.
 std::string proto_name(std::uint8_t proto);
 // "TCP 10.0.0.1:43512 -> 10.0.0.2:80" (no ports for port-less protocols).
+std::string describe_flow(std::uint8_t proto, const core::Endpoint& from, const core::Endpoint& to);
 std::string describe(const Conversation& c);
 
 }  // namespace netscope::analyze

@@ -154,11 +154,7 @@ void ReportBuilder::on_icmp_error(const decode::PacketView& icmp, const flow::Fl
   const bool v6 = icmp.ip_proto == decode::ip_proto::icmpv6;
   const std::string kind(
       icmp_error_kind_name(icmp_error_kind(icmp.ip_version, icmp.icmp_type, icmp.icmp_code)));
-  const bool ported = q.proto == decode::ip_proto::tcp || q.proto == decode::ip_proto::udp;
-  std::string quoted = proto_name(q.proto) + " " +
-                       (ported ? core::Endpoint{q.src, q.sport}.to_string() : q.src.to_string()) +
-                       " -> " +
-                       (ported ? core::Endpoint{q.dst, q.dport}.to_string() : q.dst.to_string());
+  std::string quoted = describe_flow(q.proto, {q.src, q.sport}, {q.dst, q.dport});
   add_problem({kind, icmp.ts, 0, quoted,
                fmt::format("{} type {} code {} from {}{}", v6 ? "ICMPv6" : "ICMP", icmp.icmp_type,
                            icmp.icmp_code, icmp.src.to_string(),
