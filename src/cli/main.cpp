@@ -34,6 +34,11 @@ int main(int argc, char** argv) {
 
   CLI::App* cmd = app.add_subcommand(
       "analyze", "Diagnose a capture file: TCP health per conversation, RTT, connection problems");
+  cmd->footer(
+      "\nExit codes: 0 success; 2 usage or environment error (bad flag, unreadable or\n"
+      "non-capture file, unsupported link type, bad --bpf); 3 the file is damaged part-way\n"
+      "(everything read before the damage is reported, with the byte offset).\n"
+      "JSON schema: netscope.analyze/1 (see README.md).");
   add_common(*cmd);
   cmd->add_option("FILE", analyze.file,
                   "pcap or pcapng file; '-' reads stdin; .gz and .zst are decompressed")
