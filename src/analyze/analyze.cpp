@@ -104,6 +104,15 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
   write_text_report(text_out, text, summary, report, result.anomalies, stats, result.flows);
   text_out.flush();
 
+  // A full disk or a closed pipe must not pass for a complete report (ARCHITECTURE.md:
+  // reported, as an environment error).
+  if (json_stream != nullptr && !json_stream->flush()) {
+    err << "netscope: error: writing the JSON report to "
+        << (json_to_stdout ? std::string("stdout") : *opt.json_path)
+        << " failed (disk full or output closed); it is incomplete\n";
+    return kExitUsage;
+  }
+
   std::uint64_t unsupported = 0;
   for (const auto& [lt, count] : stats.unsupported_linktypes) unsupported += count;
   if (stats.packets > 0 && unsupported == stats.packets) {

@@ -285,8 +285,13 @@ void JsonReportWriter::finish(const Summary& s, const ReportBuilder& report,
   totals["peak_active_flows"] = flows.peak_active;
   totals["max_flows"] = flows.capacity;
 
-  out_ << "\n],\"summary\":" << summary.dump() << ",\n\"problems\":" << problems.dump()
-       << ",\n\"anomalies\":" << anomaly_json.dump() << ",\n\"totals\":" << totals.dump() << "}\n";
+  // File names are bytes, not necessarily UTF-8: replace what is not valid rather than
+  // throw (RFC 8259 §8.1 requires UTF-8 text).
+  const auto dump = [](const Json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  out_ << "\n],\"summary\":" << dump(summary) << ",\n\"problems\":" << dump(problems)
+       << ",\n\"anomalies\":" << dump(anomaly_json) << ",\n\"totals\":" << dump(totals) << "}\n";
   out_.flush();
 }
 

@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
       "analyze", "Diagnose a capture file: TCP health per conversation, RTT, connection problems");
   cmd->footer(
       "\nExit codes: 0 success; 2 usage or environment error (bad flag, unreadable or\n"
-      "non-capture file, unsupported link type, bad --bpf); 3 the file is damaged part-way\n"
+      "non-capture file, unsupported link type, bad --bpf, the JSON could not be written);\n"
+      "3 the file is damaged part-way\n"
       "(everything read before the damage is reported, with the byte offset).\n"
       "JSON schema: netscope.analyze/1 (see README.md).");
   add_common(*cmd);

@@ -9,10 +9,10 @@
 namespace netscope::decode::detail {
 namespace {
 
-constexpr std::uint8_t kProtoSctp = 132;
-
 bool has_ports(std::uint8_t proto) {
-  return proto == ip_proto::tcp || proto == ip_proto::udp || proto == kProtoSctp;
+  // Only the protocols whose ports the flow table keys on: a quote is matched to a flow
+  // by its 5-tuple, so an SCTP quote with ports would never match (SCTP is not decoded).
+  return proto == ip_proto::tcp || proto == ip_proto::udp;
 }
 
 // Fills `q` from a quoted IPv4 header and the transport bytes that follow it. The quote

@@ -210,7 +210,11 @@ void TcpTracker::track_rtt(Half& fwd, Half& rev, const decode::PacketView& pkt,
     while (rev.sent_count > 0) {
       const Half::Sent& oldest = rev.sent[rev.sent_head];
       if (!seq_le(oldest.end_seq, pkt.ack)) break;
-      if (oldest.end_seq == pkt.ack) rtt_.add(now_us - oldest.sent_us);
+      // A negative gap (the ACK stamped before the data: merged captures, a clock step)
+      // is no RTT; the unsigned difference would read as ~71 minutes.
+      if (oldest.end_seq == pkt.ack && static_cast<std::int32_t>(now_us - oldest.sent_us) >= 0) {
+        rtt_.add(now_us - oldest.sent_us);
+      }
       rev.sent_head = static_cast<std::uint8_t>((rev.sent_head + 1) % Half::kOutstanding);
       --rev.sent_count;
     }
@@ -276,17 +280,18 @@ bool TcpTracker::refused() const {
 }
 
 std::optional<double> TcpTracker::handshake_rtt_ms() const {
-  if (syn_ns_ < 0 || ack_ns_ < 0) return std::nullopt;
+  // Out-of-order timestamps (merged captures, clock steps) give no RTT, not a negative one.
+  if (syn_ns_ < 0 || ack_ns_ < syn_ns_) return std::nullopt;
   return static_cast<double>(ack_ns_ - syn_ns_) / 1e6;
 }
 
 std::optional<double> TcpTracker::syn_to_syn_ack_ms() const {
-  if (syn_ns_ < 0 || syn_ack_ns_ < 0) return std::nullopt;
+  if (syn_ns_ < 0 || syn_ack_ns_ < syn_ns_) return std::nullopt;
   return static_cast<double>(syn_ack_ns_ - syn_ns_) / 1e6;
 }
 
 std::optional<double> TcpTracker::syn_ack_to_ack_ms() const {
-  if (syn_ack_ns_ < 0 || ack_ns_ < 0) return std::nullopt;
+  if (syn_ack_ns_ < 0 || ack_ns_ < syn_ack_ns_) return std::nullopt;
   return static_cast<double>(ack_ns_ - syn_ack_ns_) / 1e6;
 }
 

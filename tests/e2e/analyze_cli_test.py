@@ -109,6 +109,21 @@ try:
           "asymmetric VLANs raise no unanswered-SYN problem")
     check(doc["totals"]["by_level"]["HIGH"] == 0, "and no HIGH conversation")
 
+    # A file name that is not UTF-8 (Linux names are bytes): the JSON stays valid.
+    odd = os.path.join(work.encode(), b"bad\xffname.pcap")
+    with open(odd, "wb") as f:
+        f.write(data)
+    r = subprocess.run([netscope.encode(), b"analyze", odd, b"--json", b"-"], capture_output=True,
+                       timeout=120)
+    check(r.returncode == 0 and json.loads(r.stdout)["summary"]["packets"] == full_packets,
+          "a file name that is not UTF-8 gives valid JSON")
+
+    # A JSON output that cannot be written is an error, not a silent success.
+    if os.path.exists("/dev/full"):
+        r = run([netscope, "analyze", src, "--json", "/dev/full"])
+        check(r.returncode == 2 and "/dev/full" in r.stderr,
+              "--json to a full disk exits 2: " + r.stderr.strip().splitlines()[-1])
+
     # Global options before the subcommand work too.
     r = run([netscope, "--max-flows", "16", "analyze", src, "--json", "-"])
     check(r.returncode == 0 and json.loads(r.stdout)["totals"]["max_flows"] == 16,

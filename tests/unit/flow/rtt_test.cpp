@@ -20,6 +20,29 @@ TEST(TcpRtt, ack_covering_a_segment_exactly_gives_one_sample) {
   EXPECT_DOUBLE_EQ(*c.tracker.rtt().max_ms(), 12.5);
 }
 
+TEST(TcpRtt, ack_stamped_before_its_data_gives_no_sample) {
+  // Merged captures and clock steps can put an ACK's timestamp before the data's: that is
+  // no RTT (the unsigned difference once read as ~71 minutes).
+  Conn c;
+  c.handshake();
+  const auto base = c.tracker.rtt().count();
+  c.send(0, {.t_us = 50'000, .seq = C1, .ack = S1, .len = 100});
+  c.send(1, {.t_us = 40'000, .seq = S1, .ack = C1 + 100});
+  EXPECT_EQ(c.tracker.rtt().count(), base);
+  EXPECT_LT(*c.tracker.rtt().max_ms(), 1000.0);
+}
+
+TEST(TcpRtt, handshake_with_time_going_backwards_has_no_rtt) {
+  Conn c;
+  c.send(0, {.t_us = 100'000, .flags = kSyn, .seq = Conn::kC, .ack = 0});
+  c.send(1, {.t_us = 50'000, .flags = kSynAck, .seq = Conn::kS, .ack = C1});
+  c.send(0, {.t_us = 60'000, .flags = kAck, .seq = C1, .ack = S1});
+  EXPECT_TRUE(c.tracker.handshake_done());
+  EXPECT_FALSE(c.tracker.handshake_rtt_ms().has_value());
+  EXPECT_FALSE(c.tracker.syn_to_syn_ack_ms().has_value());
+  EXPECT_TRUE(c.tracker.syn_ack_to_ack_ms().has_value());
+}
+
 TEST(TcpRtt, karn_rule_no_sample_from_a_retransmitted_segment) {
   Conn c;
   c.handshake();
