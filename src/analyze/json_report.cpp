@@ -77,6 +77,7 @@ void health_out(JsonOut& j, const flow::TcpHealth* h) {
   field("lost_segments", x.lost_segments);
   field("keep_alives", x.keep_alives);
   field("rsts", x.rsts);
+  field("retransmitted_bytes", x.retransmitted_bytes);
 }
 
 // The same fields as an nlohmann value, for the totals written once at the end.

@@ -52,6 +52,7 @@ void add_health(flow::TcpHealth& t, const flow::TcpHealth& d) {
   t.lost_segments += d.lost_segments;
   t.keep_alives += d.keep_alives;
   t.rsts += d.rsts;
+  t.retransmitted_bytes += d.retransmitted_bytes;
 }
 
 // std heap functions build a max-heap under `comp`; with the inverse order the root is

@@ -107,6 +107,7 @@ std::uint32_t TcpTracker::on_segment(int dir, const decode::PacketView& pkt) {
   saturating_inc(h.lost_segments, (flags & ta::lost_segment) != 0);
   saturating_inc(h.keep_alives, (flags & ta::keep_alive) != 0);
   saturating_inc(h.rsts, (flags & ta::rst) != 0);
+  if ((flags & ta::retransmission) != 0) h.retransmitted_bytes += pkt.payload_len;
   return flags;
 }
 
@@ -260,6 +261,7 @@ TcpHealth TcpTracker::health(int dir) const {
   out.lost_segments = h.lost_segments;
   out.keep_alives = h.keep_alives;
   out.rsts = h.rsts;
+  out.retransmitted_bytes = h.retransmitted_bytes;
   return out;
 }
 

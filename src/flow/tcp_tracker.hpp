@@ -71,6 +71,9 @@ struct TcpHealth {
   std::uint64_t lost_segments = 0;
   std::uint64_t keep_alives = 0;
   std::uint64_t rsts = 0;
+  // Payload bytes of the retransmitted segments: payload_bytes minus this is what the
+  // sender's application handed over (a sender such as iperf3 counts it once).
+  std::uint64_t retransmitted_bytes = 0;
 };
 
 class TcpTracker {
@@ -175,6 +178,7 @@ class TcpTracker {
     std::uint32_t lost_segments = 0;
     std::uint32_t keep_alives = 0;
     std::uint32_t rsts = 0;
+    std::uint64_t retransmitted_bytes = 0;  // bytes do add up past 4 GiB on one flow
   };
 
   std::uint32_t analyze(Half& fwd, Half& rev, const decode::PacketView& pkt, std::uint32_t seglen,
