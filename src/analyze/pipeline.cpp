@@ -93,6 +93,8 @@ PipelineResult run_sharded(capture::FileReader& reader, const monitor::EngineCon
 
   PipelineResult r;
   {
+    // The shards' threads follow the CPUs (ShardedFlows): on 2 CPUs, one thread reads
+    // and decodes while one other runs every shard.
     monitor::ShardedFlows flows(config.flows, sinks);
     monitor::Engine engine(config, flows);
     feed(reader, engine);

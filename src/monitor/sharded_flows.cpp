@@ -1,28 +1,86 @@
 #include "monitor/sharded_flows.hpp"
 
+#include <algorithm>
+
 namespace netscope::monitor {
 
-ShardedFlows::ShardedFlows(const flow::FlowTableConfig& config,
-                           std::span<EngineSink* const> sinks) {
+ShardedFlows::ShardedFlows(const flow::FlowTableConfig& config, std::span<EngineSink* const> sinks,
+                           std::size_t workers) {
+  if (workers == 0) {
+    // A worker per shard while the reader keeps a core of its own; past that, more
+    // threads than cores only trade the cores back and forth.
+    const std::size_t cpus = std::thread::hardware_concurrency();
+    workers = cpus > 1 ? cpus - 1 : 1;
+  }
+  workers = std::clamp<std::size_t>(workers, 1, std::max<std::size_t>(sinks.size(), 1));
+  for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>());
   shards_.reserve(sinks.size());
-  for (EngineSink* sink : sinks) shards_.push_back(std::make_unique<Shard>(config, *sink));
-  for (auto& s : shards_) s->thread = std::thread(&ShardedFlows::run, std::ref(*s));
+  for (EngineSink* sink : sinks) {
+    auto shard = std::make_unique<Shard>(config, *sink);
+    Worker& w = *workers_[shards_.size() % workers];
+    shard->worker = &w;
+    shard->index = static_cast<std::uint8_t>(w.shards.size());
+    w.shards.push_back(shard.get());
+    shards_.push_back(std::move(shard));
+  }
+  for (auto& w : workers_) w->thread = std::thread(&ShardedFlows::run, std::ref(*w));
 }
 
 ShardedFlows::~ShardedFlows() {
   if (!finished_) stop(core::Timestamp{});
 }
 
+// One packet in one shard, on the thread that owns the shard. A shard that has failed
+// only drains, so that the reader never blocks on it; finish() reports the error.
+void ShardedFlows::handle(Shard& shard, const decode::PacketView& v,
+                          const flow::FlowTable::PreparedKey& key, std::uint8_t roles,
+                          core::Timestamp now) {
+  if (shard.error) return;
+  try {
+    shard.stage.advance_clock(now);
+    shard.stage.handle(v, key, roles);
+    shard.stage.expire_if_due();
+  } catch (...) {
+    shard.error = std::current_exception();
+  }
+}
+
 void ShardedFlows::send(std::size_t shard, const decode::PacketView& v,
                         const flow::FlowTable::PreparedKey& key, std::uint8_t roles,
                         core::Timestamp now) {
-  SpscRing<ShardMessage>& ring = shards_[shard]->ring;
-  ShardMessage& m = ring.claim();
-  m.view = v;
+  const Shard& target = *shards_[shard];
+  Worker& s = *target.worker;
+  ShardMessage& m = s.ring.claim();
   m.key = key;
-  m.now = now;
   m.roles = roles;
-  ring.commit();
+  m.shard = target.index;
+  m.now = now;
+  if ((roles & role::icmp_error) != 0 || v.tunnel != decode::Tunnel::none) [[unlikely]] {
+    m.bits = ShardMessage::kFull;
+    s.full.claim() = v;
+    s.full.commit();
+    // Visible before the message that refers to it can be.
+    s.full.flush();
+    s.ring.commit();
+    return;
+  }
+  m.layers = v.layers;
+  m.ip_proto = v.ip_proto;
+  m.tcp_flags = v.tcp_flags;
+  m.ts = v.ts;
+  m.seq = v.seq;
+  m.ack = v.ack;
+  m.ip_bytes = v.ip_bytes;
+  m.payload_len = v.payload_len;
+  m.ip_len_excess = v.ip_len_excess;
+  m.sport = v.sport;
+  m.dport = v.dport;
+  m.window = v.window;
+  m.wscale = v.tcp_opts.wscale;
+  m.bits = static_cast<std::uint8_t>((v.is_fragment ? ShardMessage::kFragment : 0) |
+                                     (v.first_fragment ? ShardMessage::kFirstFragment : 0) |
+                                     (v.tcp_opts.has_wscale ? ShardMessage::kHasWscale : 0));
+  s.ring.commit();
 }
 
 void ShardedFlows::route(const decode::PacketView& v, const flow::FlowTable::PreparedKey& key,
@@ -46,42 +104,65 @@ void ShardedFlows::route(const decode::PacketView& v, const flow::FlowTable::Pre
   }
 }
 
-void ShardedFlows::run(Shard& shard) {
+void ShardedFlows::run(Worker& worker) {
   constexpr std::size_t kBatch = 16;
-  SpscRing<ShardMessage>& ring = shard.ring;
+  SpscRing<ShardMessage>& ring = worker.ring;
+  decode::PacketView& scratch = worker.scratch;
   while (true) {
     const std::size_t n = ring.wait_readable(kBatch);
     // As in Engine::process_batch: prefetch the slots, then the flows, then work in order.
     if (n > 1) {
       for (std::size_t i = 0; i < n; ++i) {
-        if ((ring.peek(i).roles & role::count) != 0) shard.stage.prefetch_slot(ring.peek(i).key);
+        const ShardMessage& m = ring.peek(i);
+        if ((m.roles & role::count) != 0) worker.shards[m.shard]->stage.prefetch_slot(m.key);
       }
       for (std::size_t i = 0; i < n; ++i) {
-        if ((ring.peek(i).roles & role::count) != 0) shard.stage.prefetch_flow(ring.peek(i).key);
+        const ShardMessage& m = ring.peek(i);
+        if ((m.roles & role::count) != 0) worker.shards[m.shard]->stage.prefetch_flow(m.key);
       }
     }
     for (std::size_t i = 0; i < n; ++i) {
       const ShardMessage& m = ring.peek(i);
       if (m.roles == 0) {
         // End of input: nothing follows it in the ring.
-        if (!shard.error) {
+        for (Shard* shard : worker.shards) {
+          if (shard->error) continue;
           try {
-            shard.stage.finish(m.now);
+            shard->stage.finish(m.now);
           } catch (...) {
-            shard.error = std::current_exception();
+            shard->error = std::current_exception();
           }
         }
         ring.release(i + 1);
         return;
       }
-      if (shard.error) continue;  // keep draining so the reader never blocks on us
-      try {
-        shard.stage.advance_clock(m.now);
-        shard.stage.handle(m.view, m.key, m.roles);
-        shard.stage.expire_if_due();
-      } catch (...) {
-        shard.error = std::current_exception();
+      Shard& shard = *worker.shards[m.shard];
+      if ((m.bits & ShardMessage::kFull) != 0) [[unlikely]] {
+        // Published before `m` was, so it is there; given back before `m` is.
+        worker.full.wait_readable(1);
+        handle(shard, worker.full.peek(0), m.key, m.roles, m.now);
+        worker.full.release(1);
+        continue;
       }
+      // Only this path writes `scratch`, always the same fields: the others keep the
+      // defaults of a packet without a tunnel, which is what the sender checked.
+      scratch.layers = m.layers;
+      scratch.ip_proto = m.ip_proto;
+      scratch.tcp_flags = m.tcp_flags;
+      scratch.ts = m.ts;
+      scratch.seq = m.seq;
+      scratch.ack = m.ack;
+      scratch.ip_bytes = m.ip_bytes;
+      scratch.payload_len = m.payload_len;
+      scratch.ip_len_excess = m.ip_len_excess;
+      scratch.sport = m.sport;
+      scratch.dport = m.dport;
+      scratch.window = m.window;
+      scratch.tcp_opts.wscale = m.wscale;
+      scratch.tcp_opts.has_wscale = (m.bits & ShardMessage::kHasWscale) != 0;
+      scratch.is_fragment = (m.bits & ShardMessage::kFragment) != 0;
+      scratch.first_fragment = (m.bits & ShardMessage::kFirstFragment) != 0;
+      handle(shard, scratch, m.key, m.roles, m.now);
     }
     ring.release(n);
   }
@@ -89,15 +170,15 @@ void ShardedFlows::run(Shard& shard) {
 
 void ShardedFlows::stop(core::Timestamp end) {
   finished_ = true;
-  for (auto& s : shards_) {
-    ShardMessage& m = s->ring.claim();
+  for (auto& w : workers_) {
+    ShardMessage& m = w->ring.claim();
     m.roles = 0;
     m.now = end;
-    s->ring.commit();
-    s->ring.flush();
+    w->ring.commit();
+    w->ring.flush();
   }
-  for (auto& s : shards_) {
-    if (s->thread.joinable()) s->thread.join();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
   }
 }
 
