@@ -2,7 +2,8 @@
 // monitor::Engine (decode -> flow table -> TCP tracker -> ICMP matching -> expiry) and
 // the analyze report's scoring, so flow and tracker state is fuzzed across packets, not
 // one packet at a time. Input: records of [link type selector: 1][length: 2, LE]
-// [time step in ms: 1][frame], as fuzz/make_seeds.cpp writes them from real captures.
+// [signed time step in units of 256 ms: 1][frame], as fuzz/make_seeds.cpp writes them from real
+// captures.
 
 #include <algorithm>
 #include <cstddef>
@@ -27,8 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const int linktype = netscope::fuzz::kLinkTypes[data[pos] % netscope::fuzz::kLinkTypes.size()];
     const std::size_t len =
         std::min<std::size_t>(data[pos + 1] | (data[pos + 2] << 8), size - pos - 4);
-    // Steps up to ~65 s (255 * 256 ms) so that flows also time out.
-    now_ns += static_cast<std::int64_t>(data[pos + 3]) * 256'000'000;
+    // A signed step of up to ~33 s either way (127 * 256 ms): flows time out, and time
+    // also goes backwards, as in merged captures and after clock steps.
+    now_ns += static_cast<std::int64_t>(static_cast<std::int8_t>(data[pos + 3])) * 256'000'000;
     pos += 4;
     // An exactly-sized copy, so ASan sees any read past the captured bytes.
     auto frame = std::make_unique<std::uint8_t[]>(len == 0 ? 1 : len);

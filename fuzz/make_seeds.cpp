@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
       pipeline.push_back(static_cast<char>(sel));
       pipeline.push_back(static_cast<char>(pkt.data.size() & 0xff));
       pipeline.push_back(static_cast<char>(pkt.data.size() >> 8));
-      pipeline.push_back(static_cast<char>(std::clamp<std::int64_t>(step_ms, 0, 255)));
+      pipeline.push_back(static_cast<char>(std::clamp<std::int64_t>(step_ms, 0, 127)));
       pipeline.insert(pipeline.end(), pkt.data.begin(), pkt.data.end());
     }
     if (!pipeline.empty()) {

@@ -111,7 +111,7 @@ void Engine::handle_ip(decode::PacketView& v, const Pending& p) {
   const bool ported = v.ip_proto == decode::ip_proto::tcp || v.ip_proto == decode::ip_proto::udp;
   if (v.is_fragment && !v.first_fragment) {
     // A later fragment: borrow the ports of its first fragment, if we saw it.
-    if (ported && !fragments_.lookup(v.src, v.dst, v.frag_id, v.ip_proto, v.ts, v.sport, v.dport)) {
+    if (ported && !fragments_.lookup(v)) {
       v.sport = 0;
       v.dport = 0;
     }
@@ -120,7 +120,7 @@ void Engine::handle_ip(decode::PacketView& v, const Pending& p) {
     // packet cannot be put in a conversation (the anomaly was counted by the decoder).
     return;
   } else if (v.is_fragment && ported) {
-    fragments_.remember(v.src, v.dst, v.frag_id, v.ip_proto, v.sport, v.dport, v.ts);
+    fragments_.remember(v);
   }
 
   const std::uint8_t roles = role::count | (is_icmp_error(v) ? role::icmp_error : 0);

@@ -4,27 +4,31 @@
 
 namespace netscope::monitor {
 
-std::size_t FragmentCache::slot(const core::IpAddress& src, const core::IpAddress& dst,
-                                std::uint32_t id, std::uint8_t proto) {
-  const core::OrientedKey k = core::make_flow_key(src, static_cast<std::uint16_t>(id >> 16), dst,
-                                                  static_cast<std::uint16_t>(id), proto);
+std::size_t FragmentCache::slot(const decode::PacketView& v) {
+  // The flow-key hash over (addresses, id as the two "ports", protocol, VLAN, tunnel).
+  const core::OrientedKey k =
+      core::make_flow_key(v.src, static_cast<std::uint16_t>(v.frag_id >> 16), v.dst,
+                          static_cast<std::uint16_t>(v.frag_id), v.ip_proto, v.vlan, v.tunnel_id);
   return core::hash_flow_key(k.key) % kEntries;
 }
 
-void FragmentCache::remember(const core::IpAddress& src, const core::IpAddress& dst,
-                             std::uint32_t id, std::uint8_t proto, std::uint16_t sport,
-                             std::uint16_t dport, core::Timestamp ts) {
-  entries_[slot(src, dst, id, proto)] = Entry{src, dst, id, proto, true, sport, dport, ts};
+void FragmentCache::remember(const decode::PacketView& v) {
+  entries_[slot(v)] =
+      Entry{v.src, v.dst, v.frag_id, v.tunnel_id, v.vlan, v.ip_proto, true, v.sport, v.dport, v.ts};
 }
 
-bool FragmentCache::lookup(const core::IpAddress& src, const core::IpAddress& dst, std::uint32_t id,
-                           std::uint8_t proto, core::Timestamp ts, std::uint16_t& sport,
-                           std::uint16_t& dport) const {
-  const Entry& e = entries_[slot(src, dst, id, proto)];
-  if (!e.used || e.id != id || e.proto != proto || e.src != src || e.dst != dst) return false;
-  if (ts.ns - e.ts.ns > kMaxAgeSeconds * 1'000'000'000LL) return false;
-  sport = e.sport;
-  dport = e.dport;
+bool FragmentCache::lookup(decode::PacketView& v) const {
+  const Entry& e = entries_[slot(v)];
+  if (!e.used || e.id != v.frag_id || e.proto != v.ip_proto || e.vlan != v.vlan ||
+      e.tunnel_id != v.tunnel_id || e.src != v.src || e.dst != v.dst) {
+    return false;
+  }
+  // Either way: a merged capture may put a later fragment before its first one in time.
+  const std::int64_t age = v.ts.ns - e.ts.ns;
+  constexpr std::int64_t kMaxAgeNs = kMaxAgeSeconds * 1'000'000'000LL;
+  if (age > kMaxAgeNs || age < -kMaxAgeNs) return false;
+  v.sport = e.sport;
+  v.dport = e.dport;
   return true;
 }
 
