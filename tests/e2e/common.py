@@ -197,5 +197,17 @@ def capture_complete_run(attempts, run_once):
     fail("the capture stayed incomplete after %d attempts: %s" % (attempts, reason))
 
 
+def shared_captures(pcaps):
+    """(path, "dir/name") for every capture under ../shared/pcaps, in a stable order."""
+    for sub in sorted(os.listdir(pcaps)):
+        d = os.path.join(pcaps, sub)
+        if not os.path.isdir(d):
+            continue
+        for name in sorted(os.listdir(d)):
+            path = os.path.join(d, name)
+            if os.path.isfile(path) and not name.endswith(".md"):
+                yield path, sub + "/" + name
+
+
 def tmpdir():
     return tempfile.mkdtemp(prefix="netscope-e2e-")

@@ -15,7 +15,7 @@ import struct
 import sys
 import tempfile
 
-from common import check, fail, run
+from common import check, fail, run, shared_captures
 
 netscope, pcaps = sys.argv[1], sys.argv[2]
 THREADS = [2, 3]
@@ -173,16 +173,9 @@ def generate(path, seed=7):
 
 
 checked = 0
-for sub in sorted(os.listdir(pcaps)):
-    d = os.path.join(pcaps, sub)
-    if not os.path.isdir(d):
-        continue
-    for name in sorted(os.listdir(d)):
-        path = os.path.join(d, name)
-        if not os.path.isfile(path):
-            continue
-        compare(path, sub + "/" + name)
-        checked += 1
+for path, rel in shared_captures(pcaps):
+    compare(path, rel)
+    checked += 1
 check(checked >= 50, "--threads 2 and 3 agree with --threads 1 on %d shared captures" % checked)
 
 with tempfile.TemporaryDirectory() as tmp:

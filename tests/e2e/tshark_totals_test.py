@@ -6,7 +6,7 @@ through the JSON a user reads.)"""
 import os
 import sys
 
-from common import analyze_json, fail, run
+from common import analyze_json, fail, run, shared_captures
 
 netscope, pcaps = sys.argv[1], sys.argv[2]
 
@@ -56,30 +56,24 @@ KNOWN = {
 
 mismatches = []
 checked = 0
-for sub in sorted(os.listdir(pcaps)):
-    d = os.path.join(pcaps, sub)
-    if not os.path.isdir(d):
+for path, rel in shared_captures(pcaps):
+    tcp_packets, expected = tshark_totals(path)
+    if tcp_packets == 0:
         continue
-    for name in sorted(os.listdir(d)):
-        path = os.path.join(d, name)
-        rel = sub + "/" + name
-        tcp_packets, expected = tshark_totals(path)
-        if tcp_packets == 0:
+    rc, doc, err = analyze_json(netscope, path)
+    if doc is None:
+        continue  # unsupported link type etc.: covered by analyze_cli_test
+    checked += 1
+    for key, theirs in expected.items():
+        ours = doc["totals"]["tcp"][key]
+        known = KNOWN.get(rel, {}).get(key)
+        if known and (ours, theirs) == known[:2]:
+            print("known difference %s %s: ours %d, tshark %d (%s)" %
+                  (rel, key, ours, theirs, known[2]))
             continue
-        rc, doc, err = analyze_json(netscope, path)
-        if doc is None:
-            continue  # unsupported link type etc.: covered by analyze_cli_test
-        checked += 1
-        for key, theirs in expected.items():
-            ours = doc["totals"]["tcp"][key]
-            known = KNOWN.get(rel, {}).get(key)
-            if known and (ours, theirs) == known[:2]:
-                print("known difference %s %s: ours %d, tshark %d (%s)" %
-                      (rel, key, ours, theirs, known[2]))
-                continue
-            if ours != theirs:
-                mismatches.append("%s %s: netscope %d, tshark %d" % (rel, key, ours, theirs))
-        print("ok: %s" % rel)
+        if ours != theirs:
+            mismatches.append("%s %s: netscope %d, tshark %d" % (rel, key, ours, theirs))
+    print("ok: %s" % rel)
 
 print("%d captures compared" % checked)
 if checked < 20:
