@@ -1,0 +1,97 @@
+// libFuzzer target for the /proc text parsers in host/process_info and
+// host/proc_scanner. The first byte picks the parser, the rest is the file's text. The
+// input is copied into an exactly-sized heap buffer so ASan sees any read past its end.
+//
+// make_seeds derives seeds from captures, which hold no /proc text, so this target carries
+// its own: LLVMFuzzerInitialize writes them into a seed directory named on the command
+// line that does not exist yet (its parent must), as `make test` and fuzz/run.sh pass
+// <build>/fuzz/seeds/proc_parse. libFuzzer refuses a missing corpus directory.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "host/proc_scanner.hpp"
+#include "host/process_info.hpp"
+
+namespace {
+
+// Selector byte + text, one per parser, in the shapes the kernel writes.
+using namespace std::string_view_literals;
+
+// Selector byte + text, one per parser, in the shapes the kernel writes.
+constexpr std::string_view kSeeds[] = {
+    "\0"
+    "4242 (a) b) S 1 4242 4242 0 -1 4194560 500 0 0 0 12 3 0 0 20 0 1 0 987654 10000000 "
+    "300 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 2 0 0 0 0 0\n"sv,
+    "\1Name:\tbash\nPid:\t42\nPPid:\t1\nUid:\t1000\t1000\t1000\t1000\nGid:\t100\n"sv,
+    "\2"
+    "12:pids:/docker/4f1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9\n"
+    "1:name=systemd:/kubepods/burstable/pod8a1d3f0e-5b2c-4d6e-9f70-1a2b3c4d5e6f/"
+    "4f1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9\n"sv,
+    "\2"
+    "0::/system.slice/cri-containerd-"
+    "4f1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9.scope\n"sv,
+    "\3python3\0-m\0http.server\0"sv,
+    "\4socket:[12345]"sv,
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+  namespace fs = std::filesystem;
+  for (int i = 1; i < *argc; ++i) {
+    const std::string_view arg((*argv)[i]);
+    if (arg.empty() || arg.front() == '-') continue;  // a libFuzzer flag
+    const fs::path dir(arg);
+    std::error_code ec;
+    if (fs::exists(dir, ec) || !fs::is_directory(dir.parent_path(), ec)) continue;
+    if (!fs::create_directory(dir, ec)) continue;
+    int n = 0;
+    for (const std::string_view seed : kSeeds) {
+      std::ofstream(dir / ("seed-" + std::to_string(n++)), std::ios::binary)
+          .write(seed.data(), static_cast<std::streamsize>(seed.size()));
+    }
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) return 0;
+  const std::size_t len = size - 1;
+  auto text = std::make_unique<char[]>(len == 0 ? 1 : len);
+  if (len != 0) std::memcpy(text.get(), data + 1, len);
+  const std::string_view input(text.get(), len);
+
+  namespace host = netscope::host;
+  switch (data[0] % 5) {
+    case 0:
+      if (const auto stat = host::parse_stat(input)) {
+        // The comm lies inside the input, between '(' and the last ')'.
+        if (stat->comm.size() + 2 > input.size()) __builtin_trap();
+      }
+      break;
+    case 1:
+      (void)host::parse_status_uid(input);
+      break;
+    case 2:
+      if (const auto cgroup = host::parse_cgroup_container(input)) {
+        if (!cgroup->container.empty() && cgroup->container.size() != 12) __builtin_trap();
+        if (cgroup->path.size() > input.size()) __builtin_trap();
+      }
+      break;
+    case 3:
+      (void)host::parse_cmdline(input);
+      break;
+    default:
+      (void)host::parse_socket_link(input);
+      break;
+  }
+  return 0;
+}

@@ -1,0 +1,73 @@
+#pragma once
+// ProcessInfo describes one process for display and attribution: name, command line,
+// executable, parent, owner and container. It is read from /proc/<pid>/{stat,status,
+// cmdline,exe,cgroup}. The text parsers are pure functions over string_view, split from
+// the file I/O so they can be fuzzed (fuzz/fuzz_proc_parse.cpp); on malformed input they
+// return std::nullopt and never throw.
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace netscope::host {
+
+// Longest command line kept (the kernel's own limit is far larger).
+inline constexpr std::size_t kMaxCmdlineBytes = 4096;
+
+// The /proc/<pid>/stat fields we use (proc(5)).
+struct StatFields {
+  pid_t pid = 0;
+  std::string comm;  // without the parentheses
+  char state = '?';  // R, S, D, Z, T, ...
+  pid_t ppid = 0;
+  std::uint64_t start_time_ticks = 0;  // field 22: clock ticks after boot
+};
+
+// proc(5): "pid (comm) state ppid ... starttime ...". comm is up to 15 bytes of anything,
+// spaces and ')' included, so the comm ends at the LAST ')'.
+std::optional<StatFields> parse_stat(std::string_view stat);
+
+// The real uid from the "Uid:\treal\teffective\tsaved\tfs" line of /proc/<pid>/status.
+std::optional<uid_t> parse_status_uid(std::string_view status);
+
+struct CgroupInfo {
+  std::string path;       // the cgroup v2 path ("0::/..."), else the first v1 line's path
+  std::string container;  // first 12 hex digits of a container id, or empty
+};
+
+// /proc/<pid>/cgroup: lines of "hierarchy-id:controllers:path". A container runtime
+// (docker, containerd, cri-o, podman, kubepods) names the cgroup after the 64-hex-digit
+// container id, e.g. "/docker/<id>" or ".../cri-containerd-<id>.scope".
+std::optional<CgroupInfo> parse_cgroup_container(std::string_view cgroup);
+
+// NUL-separated /proc/<pid>/cmdline -> arguments (the trailing NUL ends the last one).
+std::vector<std::string> parse_cmdline(std::string_view cmdline);
+
+struct ProcessInfo {
+  pid_t pid = 0;
+  std::string comm;
+  std::vector<std::string> args;
+  std::string cmdline;  // args joined with spaces, for display; empty for kernel threads
+  std::string exe;      // empty when unreadable (another user's process, kernel thread)
+  pid_t ppid = 0;
+  char state = '?';
+  std::uint64_t start_time_ticks = 0;
+  std::optional<uid_t> uid;
+  std::string user;  // from getpwuid_r; empty when the uid has no passwd entry
+  std::string cgroup;
+  std::string container;
+};
+
+// Reads a process from `proc_root`/<pid>. nullopt when the process is gone (its stat file
+// cannot be read or parsed); every other field is best-effort.
+std::optional<ProcessInfo> read_process_info(pid_t pid, std::string_view proc_root = "/proc");
+
+// The login name of a uid, or empty.
+std::string user_name(uid_t uid);
+
+}  // namespace netscope::host
