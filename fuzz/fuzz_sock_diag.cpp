@@ -4,8 +4,8 @@
 //
 // make_seeds derives seeds from captures, which hold no netlink replies, so this target
 // carries its own: LLVMFuzzerInitialize writes them into a seed directory named on the
-// command line that does not exist yet (its parent must), as `make test` and fuzz/run.sh
-// pass <build>/fuzz/seeds/sock_diag. libFuzzer refuses a missing corpus directory.
+// command line that is missing or empty (its parent must exist), as `make test` and
+// fuzz/run.sh pass <build>/fuzz/seeds/sock_diag.
 
 #include <arpa/inet.h>
 #include <linux/inet_diag.h>
@@ -106,8 +106,12 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
     if (arg.empty() || arg.front() == '-') continue;  // a libFuzzer flag
     const fs::path dir(arg);
     std::error_code ec;
-    if (fs::exists(dir, ec) || !fs::is_directory(dir.parent_path(), ec)) continue;
-    if (!fs::create_directory(dir, ec)) continue;
+    // The smoke test's `mkdir -p` may have made it already: an empty directory counts
+    // as missing. A directory with files in it is a corpus and is only read.
+    if (!fs::is_directory(dir.parent_path(), ec)) continue;
+    if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec))) continue;
+    fs::create_directory(dir, ec);
+    if (!fs::is_directory(dir, ec)) continue;
     int n = 0;
     for (const Bytes& seed : seeds()) {
       std::ofstream(dir / ("seed-" + std::to_string(n++)), std::ios::binary)
