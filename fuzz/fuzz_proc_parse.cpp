@@ -10,13 +10,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <system_error>
+#include <vector>
 
+#include "builtin_seeds.hpp"
 #include "host/proc_scanner.hpp"
 #include "host/process_info.hpp"
 
@@ -45,20 +45,8 @@ constexpr std::string_view kSeeds[] = {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  namespace fs = std::filesystem;
-  for (int i = 1; i < *argc; ++i) {
-    const std::string_view arg((*argv)[i]);
-    if (arg.empty() || arg.front() == '-') continue;  // a libFuzzer flag
-    const fs::path dir(arg);
-    std::error_code ec;
-    if (fs::exists(dir, ec) || !fs::is_directory(dir.parent_path(), ec)) continue;
-    if (!fs::create_directory(dir, ec)) continue;
-    int n = 0;
-    for (const std::string_view seed : kSeeds) {
-      std::ofstream(dir / ("seed-" + std::to_string(n++)), std::ios::binary)
-          .write(seed.data(), static_cast<std::streamsize>(seed.size()));
-    }
-  }
+  netscope::fuzz::write_builtin_seeds(
+      *argc, *argv, std::vector<std::string>(std::begin(kSeeds), std::end(kSeeds)));
   return 0;
 }
 

@@ -20,14 +20,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <span>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
+#include "builtin_seeds.hpp"
 #include "host/sock_diag.hpp"
 
 namespace {
@@ -100,25 +98,9 @@ std::vector<Bytes> seeds() {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  namespace fs = std::filesystem;
-  for (int i = 1; i < *argc; ++i) {
-    const std::string_view arg((*argv)[i]);
-    if (arg.empty() || arg.front() == '-') continue;  // a libFuzzer flag
-    const fs::path dir(arg);
-    std::error_code ec;
-    // The smoke test's `mkdir -p` may have made it already: an empty directory counts
-    // as missing. A directory with files in it is a corpus and is only read.
-    if (!fs::is_directory(dir.parent_path(), ec)) continue;
-    if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec))) continue;
-    fs::create_directory(dir, ec);
-    if (!fs::is_directory(dir, ec)) continue;
-    int n = 0;
-    for (const Bytes& seed : seeds()) {
-      std::ofstream(dir / ("seed-" + std::to_string(n++)), std::ios::binary)
-          .write(reinterpret_cast<const char*>(seed.data()),
-                 static_cast<std::streamsize>(seed.size()));
-    }
-  }
+  std::vector<std::string> as_text;
+  for (const Bytes& seed : seeds()) as_text.emplace_back(seed.begin(), seed.end());
+  netscope::fuzz::write_builtin_seeds(*argc, *argv, as_text);
   return 0;
 }
 
