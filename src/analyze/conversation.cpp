@@ -90,7 +90,7 @@ std::string describe_flow(std::uint8_t proto, const core::Endpoint& from,
   std::string name = proto_name(proto);
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-  const bool ported = proto == decode::ip_proto::tcp || proto == decode::ip_proto::udp;
+  const bool ported = decode::proto_has_ports(proto);
   if (!ported) return name + " " + from.addr.to_string() + " -> " + to.addr.to_string();
   return name + " " + from.to_string() + " -> " + to.to_string();
 }

@@ -107,7 +107,7 @@ std::optional<double> round_ms(const std::optional<double>& ms) {
 }  // namespace
 
 void write_conversation_json(JsonOut& j, const Conversation& c) {
-  const bool ported = c.proto == decode::ip_proto::tcp || c.proto == decode::ip_proto::udp;
+  const bool ported = decode::proto_has_ports(c.proto);
   j.begin_object();
   j.key("id").value(c.id);
   j.key("flow").value(describe(c));

@@ -9,12 +9,6 @@
 namespace netscope::decode::detail {
 namespace {
 
-bool has_ports(std::uint8_t proto) {
-  // Only the protocols whose ports the flow table keys on: a quote is matched to a flow
-  // by its 5-tuple, so an SCTP quote with ports would never match (SCTP is not decoded).
-  return proto == ip_proto::tcp || proto == ip_proto::udp;
-}
-
 // Fills `q` from a quoted IPv4 header and the transport bytes that follow it. The quote
 // is not decoded through the layer tables: it must not overwrite the outer view.
 bool quote_ipv4(Bytes b, IcmpQuote& q) {
@@ -25,7 +19,7 @@ bool quote_ipv4(Bytes b, IcmpQuote& q) {
   q.dst = core::IpAddress::from_v4(b.subspan<16, 4>());
   q.proto = b[9];
   const bool later_fragment = (core::load_be16(b.data() + 6) & 0x1fff) != 0;
-  if (!later_fragment && has_ports(q.proto) && b.size() >= header_len + 4) {
+  if (!later_fragment && proto_has_ports(q.proto) && b.size() >= header_len + 4) {
     q.sport = core::load_be16(b.data() + header_len);
     q.dport = core::load_be16(b.data() + header_len + 2);
   }
@@ -42,7 +36,7 @@ bool quote_ipv6(Bytes b, IcmpQuote& q) {
   Ipv6Fragment frag;
   const ExtWalk walk = walk_ipv6_ext(b, static_cast<std::uint32_t>(b.size()), next, offset, frag);
   q.proto = next;
-  if (walk == ExtWalk::ok && frag.offset == 0 && has_ports(next) && b.size() >= offset + 4) {
+  if (walk == ExtWalk::ok && frag.offset == 0 && proto_has_ports(next) && b.size() >= offset + 4) {
     q.sport = core::load_be16(b.data() + offset);
     q.dport = core::load_be16(b.data() + offset + 2);
   }

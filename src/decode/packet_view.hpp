@@ -33,6 +33,11 @@ inline constexpr std::uint8_t gre = 47;
 inline constexpr std::uint8_t icmpv6 = 58;
 }  // namespace ip_proto
 
+// Protocols whose flows are keyed by port (and whose ports ICMP quotes are matched on).
+constexpr bool proto_has_ports(std::uint8_t proto) {
+  return proto == ip_proto::tcp || proto == ip_proto::udp;
+}
+
 enum class Tunnel : std::uint8_t { none, gre, vxlan, ip_in_ip };
 
 struct TcpOptions {

@@ -63,7 +63,7 @@ void Engine::decode_stage(const capture::RawPacket& pkt, decode::PacketView& v, 
   v.ts = pkt.ts;
   // Later fragments take their ports from the fragment cache, in packet order: they are
   // keyed in stage 3. So are TCP/UDP packets whose header was cut (they get no flow).
-  const bool ported = v.ip_proto == decode::ip_proto::tcp || v.ip_proto == decode::ip_proto::udp;
+  const bool ported = decode::proto_has_ports(v.ip_proto);
   if (v.has_ip() && !(v.is_fragment && !v.first_fragment) && (!ported || v.has_transport())) {
     p.key = flow::FlowTable::prepare(v);
     p.keyed = true;
@@ -108,7 +108,7 @@ void Engine::handle_ip(decode::PacketView& v, const Pending& p) {
   ++stats_.ip_packets;
   stats_.ip_bytes += v.ip_bytes;
 
-  const bool ported = v.ip_proto == decode::ip_proto::tcp || v.ip_proto == decode::ip_proto::udp;
+  const bool ported = decode::proto_has_ports(v.ip_proto);
   if (v.is_fragment && !v.first_fragment) {
     // A later fragment: borrow the ports of its first fragment, if we saw it.
     if (ported && !fragments_.lookup(v)) {
