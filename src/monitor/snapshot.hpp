@@ -1,0 +1,159 @@
+#pragma once
+// Snapshot: everything a reader (TUI, --raw, --json-lines, `snapshot`, exporters) may know
+// about one tick of the live engine, as plain values. The engine builds a new one per
+// refresh and publishes it as shared_ptr<const Snapshot>; readers never touch the flow
+// table (ARCHITECTURE.md "One pipeline, many readers"). Field names follow the record
+// keys of the Conventions; an unknown value is an empty optional or an empty string,
+// which the JSON writers print as null.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/ip_address.hpp"
+#include "core/timestamp.hpp"
+
+namespace netscope::monitor {
+
+// Bytes per second, up (sent from a local address) and down (received by one).
+struct RatePoint {
+  double up = 0;
+  double down = 0;
+};
+
+// TCP health of one direction (Conventions "TCP health").
+struct TcpHealthRecord {
+  std::uint64_t retransmissions = 0;
+  std::uint64_t fast_retransmissions = 0;
+  std::uint64_t spurious_retransmissions = 0;
+  std::uint64_t out_of_order = 0;
+  std::uint64_t dup_acks = 0;
+  std::uint64_t dup_ack_events = 0;
+  std::uint64_t zero_windows = 0;
+  std::uint64_t rsts = 0;
+};
+
+struct ConnectionRecord {
+  std::uint8_t proto = 0;  // IP protocol number
+  std::string proto_name;  // "tcp", "udp", "icmp", ...
+  core::IpAddress local_addr;
+  std::uint16_t local_port = 0;
+  core::IpAddress remote_addr;
+  std::uint16_t remote_port = 0;
+  std::string remote_host;    // reverse DNS / DNS answer name; empty when unknown
+  std::string interface;      // capture interface the flow was first seen on
+  std::string state;          // tracked from packets: "ESTABLISHED", "UDP_ACTIVE", ...
+  std::string kernel_state;   // from sock_diag; empty when unknown
+  std::optional<pid_t> pid;   // empty when unattributed
+  std::string process;        // comm of the owner; empty when unattributed
+  std::string attribution;    // "exact", "listener", "local_port" or "unknown:<reason>"
+  std::uint64_t bytes_up = 0;  // IP bytes (Conventions)
+  std::uint64_t bytes_down = 0;
+  std::uint64_t packets_up = 0;
+  std::uint64_t packets_down = 0;
+  std::uint64_t payload_bytes_up = 0;
+  std::uint64_t payload_bytes_down = 0;
+  double rate_up = 0;  // bytes/s over the rate window
+  double rate_down = 0;
+  std::optional<double> rtt_ms;  // kernel tcp_info when attributed, else measured
+  core::Timestamp first_seen;
+  core::Timestamp last_seen;
+  bool closed = false;
+  std::string close_reason;  // "closed", "idle_timeout", "evicted", "end_of_input"
+  double timeout_s = 0;      // idle timeout in the current state (staleness colors)
+  TcpHealthRecord health_up;    // segments sent by the local side
+  TcpHealthRecord health_down;  // segments sent by the remote side
+};
+
+struct ProcessRecord {
+  std::optional<pid_t> pid;  // empty for the "<UNKNOWN>" group
+  std::optional<pid_t> ppid;
+  std::string name;  // comm, or "<UNKNOWN>"
+  std::string cmdline;
+  std::string exe;
+  std::optional<std::uint32_t> uid;
+  std::string user;
+  std::string container;
+  std::optional<core::Timestamp> start_time;
+  bool exited = false;
+  std::string unknown_reason;  // for "<UNKNOWN>" groups: "closed", "forwarded", ...
+  std::uint64_t bytes_up = 0;
+  std::uint64_t bytes_down = 0;
+  std::uint64_t packets_up = 0;
+  std::uint64_t packets_down = 0;
+  double rate_up = 0;
+  double rate_down = 0;
+  std::uint64_t connections = 0;  // connections open or active in the window
+  std::vector<RatePoint> history;  // one point per tick, oldest first, at most 60
+};
+
+struct RemoteRecord {
+  core::IpAddress addr;
+  std::string host;  // empty when unknown
+  std::string country;
+  std::optional<std::uint32_t> asn;
+  std::string asn_org;
+  std::uint64_t bytes_up = 0;
+  std::uint64_t bytes_down = 0;
+  double rate_up = 0;
+  double rate_down = 0;
+  std::uint64_t connections = 0;
+};
+
+struct InterfaceRecord {
+  std::string name;
+  std::uint64_t bytes_up = 0;
+  std::uint64_t bytes_down = 0;
+  std::uint64_t packets = 0;
+  std::uint64_t drops = 0;  // kernel drops (pcap_stats ps_drop + ps_ifdrop)
+  bool up = true;
+  std::string error;  // why capture stopped on it; empty while fine
+};
+
+struct DnsEventRecord {
+  core::Timestamp time;
+  std::optional<pid_t> pid;
+  std::string process;
+  core::IpAddress server;
+  std::string query;
+  std::string qtype;
+  std::optional<std::string> rcode;
+  std::optional<int> rcode_code;
+  std::vector<std::string> answers;
+  std::optional<double> latency_ms;
+};
+
+struct Totals {
+  std::uint64_t bytes_up = 0;
+  std::uint64_t bytes_down = 0;
+  std::uint64_t packets = 0;  // packets captured
+  double rate_up = 0;
+  double rate_down = 0;
+  double packets_per_s = 0;
+  std::uint64_t flows = 0;          // flows in the table now
+  std::uint64_t flows_evicted = 0;  // flows ended because the table was full
+  std::uint64_t kernel_drops = 0;
+  std::uint64_t attribution_overflow = 0;  // lookups dropped because the queue was full
+  std::uint64_t closed_dropped = 0;        // closed connections not kept (bound hit)
+};
+
+struct Snapshot {
+  core::Timestamp time;     // the tick: wall clock live, packet time for --read
+  core::Timestamp started;  // first tick's start
+  double window_s = 5;      // rate window
+  double refresh_s = 1;
+  bool replay = false;         // --read
+  bool end_of_input = false;   // the last snapshot of a replay
+  std::uint64_t tick = 0;      // 0, 1, 2, ...
+  std::vector<ConnectionRecord> connections;
+  std::vector<ProcessRecord> processes;
+  std::vector<RemoteRecord> remotes;
+  std::vector<InterfaceRecord> interfaces;
+  std::vector<DnsEventRecord> dns;  // events since the previous tick
+  Totals totals;
+};
+
+}  // namespace netscope::monitor
