@@ -78,6 +78,7 @@ struct PacketView {
   std::uint32_t cap_len = 0;   // bytes captured
   std::uint32_t orig_len = 0;  // bytes on the wire
   int linktype = 0;
+  std::uint8_t interface_id = 0;  // capture interface index (RawPacket::interface_id)
 
   // Link and encapsulation.
   std::uint8_t vlan_count = 0;

@@ -46,6 +46,7 @@ struct Flow {
   bool client_is_a = true;  // the client is endpoint a of `key`
   ClientBy client_by = ClientBy::first_packet;
   decode::Tunnel tunnel = decode::Tunnel::none;
+  std::uint8_t interface_id = 0;  // capture interface of the first packet (live: index)
   core::IpAddress tunnel_src;
   core::IpAddress tunnel_dst;
   core::Timestamp first_seen;

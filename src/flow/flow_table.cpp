@@ -165,9 +165,11 @@ Flow& FlowTable::upsert(const decode::PacketView& pkt, const PreparedKey& k, cor
   f.tunnel = pkt.tunnel;
   f.tunnel_src = pkt.tunnel_src;
   f.tunnel_dst = pkt.tunnel_dst;
+  f.interface_id = pkt.interface_id;
   f.first_seen = pkt.ts;
   f.last_seen = pkt.ts;
   index_[pos].deadline = deadline_of(f);
+  sink_.on_flow_start(f);
   dir = src_is_client ? kClientToServer : kServerToClient;
   return f;
 }

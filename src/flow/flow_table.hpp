@@ -47,6 +47,10 @@ class FlowSink {
  public:
   virtual ~FlowSink() = default;
   virtual void on_flow_end(const Flow& flow, EndReason reason) = 0;
+  // A flow was just created by the packet `flow.first_seen` belongs to (its counters do
+  // not include that packet yet). The live monitor asks for its owner here, while the
+  // socket still exists. Runs on the packet path: must not block.
+  virtual void on_flow_start(const Flow& /*flow*/) {}
 };
 
 class FlowTable {
@@ -104,6 +108,14 @@ class FlowTable {
   std::uint64_t evicted() const { return evicted_; }
   std::uint64_t created() const { return created_; }
   std::size_t peak_size() const { return peak_size_; }
+  // Calls fn(const Flow&) for every live flow, in slot order. The live monitor samples the
+  // table once per tick with it.
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    for (const Slot& s : index_) {
+      if (s.hash != 0) fn(flow_at(s.flow));
+    }
+  }
   // True once `flow` has outlived its timeout at `now`.
   bool is_expired(const Flow& flow, core::Timestamp now) const;
   // Idle timeout of `flow` in its current state, in ns.

@@ -61,6 +61,7 @@ void Engine::decode_stage(const capture::RawPacket& pkt, decode::PacketView& v, 
   p.kind = Pending::Kind::decoded;
   decode::decode_packet(pkt.linktype, pkt.data, pkt.orig_len, v, anomalies_);
   v.ts = pkt.ts;
+  v.interface_id = static_cast<std::uint8_t>(std::min<std::uint32_t>(pkt.interface_id, 255));
   // Later fragments take their ports from the fragment cache, in packet order: they are
   // keyed in stage 3. So are TCP/UDP packets whose header was cut (they get no flow).
   const bool ported = decode::proto_has_ports(v.ip_proto);
@@ -130,6 +131,12 @@ void Engine::handle_ip(decode::PacketView& v, const Pending& p) {
   } else {
     stage_->handle(v, key, roles);
   }
+}
+
+void Engine::advance_clock(core::Timestamp now) {
+  if (router_ != nullptr) return;
+  stage_->advance_clock(now);
+  stage_->expire_if_due();
 }
 
 void Engine::finish() {

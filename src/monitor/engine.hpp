@@ -90,6 +90,9 @@ class Engine {
   static constexpr std::size_t kBatch = 16;
   // End of input: ends every remaining flow.
   void finish();
+  // Live capture: moves the flow clock to `now` (wall time) even when no packet came, so
+  // that idle flows time out on a quiet link, and runs the expiry sweep. Never backwards.
+  void advance_clock(core::Timestamp now);
 
   const EngineStats& stats() const { return stats_; }
   const decode::AnomalyCounters& anomalies() const { return anomalies_; }

@@ -43,13 +43,13 @@ struct ConnectionRecord {
   std::uint16_t local_port = 0;
   core::IpAddress remote_addr;
   std::uint16_t remote_port = 0;
-  std::string remote_host;    // reverse DNS / DNS answer name; empty when unknown
-  std::string interface;      // capture interface the flow was first seen on
-  std::string state;          // tracked from packets: "ESTABLISHED", "UDP_ACTIVE", ...
-  std::string kernel_state;   // from sock_diag; empty when unknown
-  std::optional<pid_t> pid;   // empty when unattributed
-  std::string process;        // comm of the owner; empty when unattributed
-  std::string attribution;    // "exact", "listener", "local_port" or "unknown:<reason>"
+  std::string remote_host;     // reverse DNS / DNS answer name; empty when unknown
+  std::string interface;       // capture interface the flow was first seen on
+  std::string state;           // tracked from packets: "ESTABLISHED", "UDP_ACTIVE", ...
+  std::string kernel_state;    // from sock_diag; empty when unknown
+  std::optional<pid_t> pid;    // empty when unattributed
+  std::string process;         // comm of the owner; empty when unattributed
+  std::string attribution;     // "exact", "listener", "local_port" or "unknown:<reason>"
   std::uint64_t bytes_up = 0;  // IP bytes (Conventions)
   std::uint64_t bytes_down = 0;
   std::uint64_t packets_up = 0;
@@ -62,8 +62,8 @@ struct ConnectionRecord {
   core::Timestamp first_seen;
   core::Timestamp last_seen;
   bool closed = false;
-  std::string close_reason;  // "closed", "idle_timeout", "evicted", "end_of_input"
-  double timeout_s = 0;      // idle timeout in the current state (staleness colors)
+  std::string close_reason;     // "closed", "idle_timeout", "evicted", "end_of_input"
+  double timeout_s = 0;         // idle timeout in the current state (staleness colors)
   TcpHealthRecord health_up;    // segments sent by the local side
   TcpHealthRecord health_down;  // segments sent by the remote side
 };
@@ -86,7 +86,7 @@ struct ProcessRecord {
   std::uint64_t packets_down = 0;
   double rate_up = 0;
   double rate_down = 0;
-  std::uint64_t connections = 0;  // connections open or active in the window
+  std::uint64_t connections = 0;   // connections open or active in the window
   std::vector<RatePoint> history;  // one point per tick, oldest first, at most 60
 };
 
@@ -145,9 +145,9 @@ struct Snapshot {
   core::Timestamp started;  // first tick's start
   double window_s = 5;      // rate window
   double refresh_s = 1;
-  bool replay = false;         // --read
-  bool end_of_input = false;   // the last snapshot of a replay
-  std::uint64_t tick = 0;      // 0, 1, 2, ...
+  bool replay = false;        // --read
+  bool end_of_input = false;  // the last snapshot of a replay
+  std::uint64_t tick = 0;     // 0, 1, 2, ...
   std::vector<ConnectionRecord> connections;
   std::vector<ProcessRecord> processes;
   std::vector<RemoteRecord> remotes;

@@ -1,0 +1,54 @@
+#pragma once
+// ProcessResolver: what the tick builder asks about sockets and processes. The live
+// monitor implements it over host::Attributor (sock_diag + /proc); a replay has none, and
+// unit tests give the tick builder a scripted one to check its bookkeeping.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/ip_address.hpp"
+#include "core/timestamp.hpp"
+
+namespace netscope::monitor {
+
+struct OwnerInfo {
+  pid_t pid = 0;
+  std::uint64_t start_ticks = 0;  // start time in clock ticks after boot (pid reuse guard)
+  std::string quality;            // "exact", "listener", "local_port"
+  std::string kernel_state;       // sock_diag state name; empty when unknown
+  std::optional<double> kernel_rtt_ms;
+};
+
+struct Resolution {
+  std::optional<OwnerInfo> owner;
+  // Without an owner: "pending" (not looked up yet), "no_socket", "no_permission",
+  // "closed" (the socket was gone when it was looked up).
+  std::string miss = "pending";
+};
+
+struct ProcessDetails {
+  pid_t pid = 0;
+  std::optional<pid_t> ppid;
+  std::string name;
+  std::string cmdline;
+  std::string exe;
+  std::optional<std::uint32_t> uid;
+  std::string user;
+  std::string container;
+  std::optional<core::Timestamp> start_time;
+};
+
+class ProcessResolver {
+ public:
+  virtual ~ProcessResolver() = default;
+  // The socket that owns the flow between `local` and `remote`.
+  virtual Resolution resolve(std::uint8_t proto, const core::Endpoint& local,
+                             const core::Endpoint& remote) = 0;
+  virtual std::optional<ProcessDetails> details(pid_t pid, std::uint64_t start_ticks) = 0;
+  virtual bool alive(pid_t pid, std::uint64_t start_ticks) = 0;
+};
+
+}  // namespace netscope::monitor

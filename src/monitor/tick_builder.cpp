@@ -1,0 +1,618 @@
+#include "monitor/tick_builder.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <unordered_set>
+#include <utility>
+
+#include "decode/packet_view.hpp"
+
+namespace netscope::monitor {
+
+namespace {
+
+constexpr std::int64_t kNsPerSec = 1'000'000'000;
+// A connectionless flow with no packet for this long shows as *_IDLE.
+constexpr std::int64_t kIdleAfterNs = 10 * kNsPerSec;
+
+struct ConnId {
+  core::FlowKey key;
+  std::int64_t first_ns = 0;
+  bool operator==(const ConnId& o) const { return first_ns == o.first_ns && key == o.key; }
+};
+struct ConnIdHash {
+  std::size_t operator()(const ConnId& c) const {
+    return core::hash_flow_key(c.key) ^
+           (static_cast<std::uint64_t>(c.first_ns) * 0x9E3779B97F4A7C15ull);
+  }
+};
+struct AddrHash {
+  std::size_t operator()(const core::IpAddress& a) const {
+    std::uint64_t lo;
+    std::uint64_t hi;
+    std::memcpy(&lo, a.bytes().data(), 8);
+    std::memcpy(&hi, a.bytes().data() + 8, 8);
+    return (lo * 0x9E3779B97F4A7C15ull) ^ (hi * 0xC2B2AE3D27D4EB4Full);
+  }
+};
+
+// Cumulative counters of one connection or group, oriented local/remote.
+struct Cum {
+  std::uint64_t bytes_up = 0;
+  std::uint64_t bytes_down = 0;
+  std::uint64_t packets_up = 0;
+  std::uint64_t packets_down = 0;
+  std::uint64_t payload_up = 0;
+  std::uint64_t payload_down = 0;
+
+  void add(const Cum& o, int sign) {
+    const auto f = [sign](std::uint64_t& a, std::uint64_t b) { a = sign > 0 ? a + b : a - b; };
+    f(bytes_up, o.bytes_up);
+    f(bytes_down, o.bytes_down);
+    f(packets_up, o.packets_up);
+    f(packets_down, o.packets_down);
+    f(payload_up, o.payload_up);
+    f(payload_down, o.payload_down);
+  }
+};
+
+struct RateSample {
+  std::int64_t t_ns = 0;
+  std::uint64_t up = 0;
+  std::uint64_t down = 0;
+};
+
+// (pid, start time); the <UNKNOWN> group is pid -1.
+using ProcKey = std::pair<pid_t, std::uint64_t>;
+constexpr ProcKey kUnknown{-1, 0};
+
+struct Conn {
+  FlowSample s;
+  bool local_is_a = true;
+  bool forwarded = false;  // neither endpoint is local
+  std::optional<OwnerInfo> owner;
+  std::string miss = "pending";
+  Cum cum;       // oriented counters now
+  Cum credited;  // what has been credited to the groups
+  ProcKey credited_to = kUnknown;
+  std::deque<RateSample> samples;
+  double rate_up = 0;
+  double rate_down = 0;
+  bool closed = false;
+  std::int64_t closed_ns = 0;
+  std::string close_reason;
+  std::uint64_t seen_tick = 0;
+
+  int local_dir() const {
+    // Direction index (0 = client -> server) of the packets the local side sends.
+    const bool local_is_client = (local_is_a == s.client_is_a);
+    return local_is_client ? flow::kClientToServer : flow::kServerToClient;
+  }
+  core::Endpoint local() const {
+    return local_is_a ? core::Endpoint{s.key.addr_a, s.key.port_a}
+                      : core::Endpoint{s.key.addr_b, s.key.port_b};
+  }
+  core::Endpoint remote() const {
+    return local_is_a ? core::Endpoint{s.key.addr_b, s.key.port_b}
+                      : core::Endpoint{s.key.addr_a, s.key.port_a};
+  }
+};
+
+struct Proc {
+  ProcessDetails details;
+  bool has_details = false;
+  Cum cum;
+  double rate_up = 0;
+  double rate_down = 0;
+  std::uint64_t connections = 0;
+  std::deque<RatePoint> history;
+  bool exited = false;
+  std::int64_t last_active_ns = 0;
+};
+
+struct Remote {
+  Cum cum;
+  double rate_up = 0;
+  double rate_down = 0;
+  std::uint64_t connections = 0;
+  std::string host;
+  std::int64_t last_active_ns = 0;
+};
+
+struct Iface {
+  Cum cum;
+};
+
+bool is_loopback(const core::IpAddress& a) {
+  if (a.is_v4()) return (a.v4_host_order() >> 24) == 127;
+  static const core::IpAddress kV6Loopback = *core::IpAddress::parse("::1");
+  return a == kV6Loopback;
+}
+
+TcpHealthRecord health_record(const flow::TcpHealth& h) {
+  TcpHealthRecord r;
+  r.retransmissions = h.retransmissions;
+  r.fast_retransmissions = h.fast_retransmissions;
+  r.spurious_retransmissions = h.spurious_retransmissions;
+  r.out_of_order = h.out_of_order;
+  r.dup_acks = h.dup_acks;
+  r.dup_ack_events = h.dup_ack_events;
+  r.zero_windows = h.zero_windows;
+  r.rsts = h.rsts;
+  return r;
+}
+
+}  // namespace
+
+std::string proto_name(std::uint8_t proto) {
+  switch (proto) {
+    case decode::ip_proto::tcp:
+      return "tcp";
+    case decode::ip_proto::udp:
+      return "udp";
+    case decode::ip_proto::icmp:
+      return "icmp";
+    case decode::ip_proto::icmpv6:
+      return "icmpv6";
+    default:
+      return std::to_string(proto);
+  }
+}
+
+std::string tracked_state(const FlowSample& s, core::Timestamp now) {
+  if (s.key.proto == decode::ip_proto::tcp && s.tcp_state != flow::TcpState::none) {
+    return std::string(flow::tcp_state_name(s.tcp_state));
+  }
+  std::string name = proto_name(s.key.proto);
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (s.ended) return name + "_CLOSED";
+  return name + (now.ns - s.last_seen.ns > kIdleAfterNs ? "_IDLE" : "_ACTIVE");
+}
+
+struct TickBuilder::Impl {
+  TickBuilderConfig cfg;
+  std::unordered_map<ConnId, Conn, ConnIdHash> conns;
+  std::deque<ConnId> closed_order;  // closed connections, oldest first (keep_history)
+  std::map<ProcKey, Proc> procs;
+  std::unordered_map<core::IpAddress, Remote, AddrHash> remotes;
+  std::vector<Iface> ifaces;
+  std::unordered_set<core::IpAddress, AddrHash> learned_local;  // replay without --local-net
+  std::deque<std::pair<std::int64_t, std::uint64_t>> packet_samples;
+  std::uint64_t tick_no = 0;
+  std::uint64_t closed_dropped = 0;
+  core::Timestamp started;
+  core::Timestamp last_time;
+  TickInput last_in;  // interfaces and counters of the latest tick (whole_run)
+
+  std::int64_t window_ns() const { return static_cast<std::int64_t>(cfg.window_s * 1e9); }
+  std::int64_t refresh_ns() const {
+    return std::max<std::int64_t>(1, static_cast<std::int64_t>(cfg.refresh_s * 1e9));
+  }
+
+  bool local(const core::IpAddress& a) const {
+    if (cfg.is_local) return cfg.is_local(a);
+    return learned_local.contains(a);
+  }
+
+  // Which side is local, decided once when the connection is first seen.
+  void place(Conn& c) {
+    const FlowSample& s = c.s;
+    const bool a_local = local(s.key.addr_a);
+    const bool b_local = local(s.key.addr_b);
+    if (a_local != b_local) {
+      c.local_is_a = a_local;
+      return;
+    }
+    // Both local (traffic between two local addresses): the client's socket is the one
+    // shown. Neither: forwarded through this host; shown from the client's side.
+    c.local_is_a = s.client_is_a;
+    c.forwarded = !a_local && static_cast<bool>(cfg.is_local);
+  }
+
+  Cum oriented(const Conn& c) const {
+    const int up = c.local_dir();
+    const int down = 1 - up;
+    Cum k;
+    k.bytes_up = c.s.dir[up].bytes;
+    k.bytes_down = c.s.dir[down].bytes;
+    k.packets_up = c.s.dir[up].packets;
+    k.packets_down = c.s.dir[down].packets;
+    k.payload_up = c.s.dir[up].payload_bytes;
+    k.payload_down = c.s.dir[down].payload_bytes;
+    return k;
+  }
+
+  Proc& proc(const ProcKey& k) {
+    auto [it, inserted] = procs.try_emplace(k);
+    if (inserted && k != kUnknown && cfg.resolver != nullptr) {
+      if (auto d = cfg.resolver->details(k.first, k.second)) {
+        it->second.details = std::move(*d);
+        it->second.has_details = true;
+      } else {
+        it->second.details.pid = k.first;
+        it->second.details.name = "pid " + std::to_string(k.first);
+      }
+    }
+    return it->second;
+  }
+
+  void resolve(Conn& c) {
+    if (cfg.resolver == nullptr || c.forwarded) return;
+    const std::uint8_t p = c.s.key.proto;
+    if (p != decode::ip_proto::tcp && p != decode::ip_proto::udp) return;
+    // Owned connections are asked again while open: the kernel state and RTT move.
+    if (c.owner && c.closed) return;
+    if (!c.owner && c.miss != "pending" && c.closed) return;
+    Resolution r = cfg.resolver->resolve(p, c.local(), c.remote());
+    if (r.owner) {
+      if (!c.owner || c.owner->pid != r.owner->pid ||
+          c.owner->start_ticks != r.owner->start_ticks) {
+        c.owner = std::move(r.owner);
+      } else {
+        c.owner->kernel_state = r.owner->kernel_state;
+        c.owner->kernel_rtt_ms = r.owner->kernel_rtt_ms;
+        c.owner->quality = r.owner->quality;
+      }
+    } else if (!c.owner) {
+      c.miss = r.miss;
+    }
+  }
+
+  // Credits what the connection gained since the last tick to its groups.
+  void credit(Conn& c) {
+    const ProcKey target = c.owner ? ProcKey{c.owner->pid, c.owner->start_ticks} : kUnknown;
+    if (target != c.credited_to) {
+      // Attributed late: what went to <UNKNOWN> so far belongs to the process.
+      proc(c.credited_to).cum.add(c.credited, -1);
+      proc(target).cum.add(c.credited, +1);
+      c.credited_to = target;
+    }
+    Cum delta = c.cum;
+    delta.add(c.credited, -1);
+    proc(target).cum.add(delta, +1);
+    remotes[c.remote().addr].cum.add(delta, +1);
+    if (c.s.interface_id >= ifaces.size()) ifaces.resize(c.s.interface_id + 1u);
+    ifaces[c.s.interface_id].cum.add(delta, +1);
+    c.credited = c.cum;
+  }
+
+  void update_rates(Conn& c, std::int64_t now) {
+    c.samples.push_back({now, c.cum.bytes_up, c.cum.bytes_down});
+    const std::int64_t horizon = now - window_ns() + refresh_ns() / 2;
+    // Keep exactly one sample at or before the horizon (the base of the rate).
+    while (c.samples.size() >= 2 && c.samples[1].t_ns <= horizon) c.samples.pop_front();
+    const RateSample& base = c.samples.front();
+    if (base.t_ns <= horizon && base.t_ns < now) {
+      const double dt = static_cast<double>(now - base.t_ns) / 1e9;
+      c.rate_up = static_cast<double>(c.cum.bytes_up - base.up) / dt;
+      c.rate_down = static_cast<double>(c.cum.bytes_down - base.down) / dt;
+      return;
+    }
+    // Younger than the window: every byte it has is inside the window.
+    const double running = static_cast<double>(now - started.ns) / 1e9;
+    const double dt = std::max(1e-3, std::min(cfg.window_s, running));
+    c.rate_up = static_cast<double>(c.cum.bytes_up) / dt;
+    c.rate_down = static_cast<double>(c.cum.bytes_down) / dt;
+  }
+
+  bool active(const Conn& c, std::int64_t now) const {
+    return !c.closed || now - c.closed_ns <= window_ns();
+  }
+
+  std::string attribution(const Conn& c) const {
+    if (c.owner) return c.owner->quality;
+    if (cfg.resolver == nullptr) return "unknown:offline";
+    if (c.forwarded) return "unknown:forwarded";
+    const std::uint8_t p = c.s.key.proto;
+    if (p != decode::ip_proto::tcp && p != decode::ip_proto::udp) return "unknown:kernel";
+    if (c.miss == "no_socket") return "unknown:kernel";
+    if (c.miss == "pending" && c.closed) return "unknown:closed";
+    return "unknown:" + c.miss;
+  }
+
+  ConnectionRecord record(const Conn& c, core::Timestamp now) const {
+    ConnectionRecord r;
+    const FlowSample& s = c.s;
+    r.proto = s.key.proto;
+    r.proto_name = proto_name(s.key.proto);
+    const core::Endpoint l = c.local();
+    const core::Endpoint rm = c.remote();
+    r.local_addr = l.addr;
+    r.local_port = l.port;
+    r.remote_addr = rm.addr;
+    r.remote_port = rm.port;
+    if (auto it = remotes.find(rm.addr); it != remotes.end()) r.remote_host = it->second.host;
+    if (s.interface_id < last_in.interfaces.size()) {
+      r.interface = last_in.interfaces[s.interface_id].name;
+    }
+    r.state = tracked_state(s, now);
+    r.attribution = attribution(c);
+    if (c.owner) {
+      r.pid = c.owner->pid;
+      r.kernel_state = c.closed ? "" : c.owner->kernel_state;
+      if (auto it = procs.find({c.owner->pid, c.owner->start_ticks}); it != procs.end()) {
+        r.process = it->second.details.name;
+      }
+      r.rtt_ms = c.owner->kernel_rtt_ms;
+    }
+    if (!r.rtt_ms) r.rtt_ms = s.rtt_ms;
+    r.bytes_up = c.cum.bytes_up;
+    r.bytes_down = c.cum.bytes_down;
+    r.packets_up = c.cum.packets_up;
+    r.packets_down = c.cum.packets_down;
+    r.payload_bytes_up = c.cum.payload_up;
+    r.payload_bytes_down = c.cum.payload_down;
+    r.rate_up = c.rate_up;
+    r.rate_down = c.rate_down;
+    r.first_seen = s.first_seen;
+    r.last_seen = s.last_seen;
+    r.closed = c.closed;
+    r.close_reason = c.close_reason;
+    r.timeout_s = static_cast<double>(s.timeout_ns) / 1e9;
+    if (s.key.proto == decode::ip_proto::tcp) {
+      const int up = c.local_dir();
+      r.health_up = health_record(s.health[up]);
+      r.health_down = health_record(s.health[1 - up]);
+    }
+    return r;
+  }
+
+  ProcessRecord process_record(const ProcKey& k, const Proc& p,
+                               const std::map<std::string, std::uint64_t>& reasons) const {
+    ProcessRecord r;
+    if (k == kUnknown) {
+      r.name = "<UNKNOWN>";
+      // Most frequent reason first.
+      std::vector<std::pair<std::uint64_t, std::string>> byn;
+      for (const auto& [reason, n] : reasons) byn.emplace_back(n, reason);
+      std::sort(byn.begin(), byn.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+      });
+      for (const auto& [n, reason] : byn) {
+        if (!r.unknown_reason.empty()) r.unknown_reason += ",";
+        r.unknown_reason += reason;
+      }
+    } else {
+      const ProcessDetails& d = p.details;
+      r.pid = k.first;
+      r.ppid = d.ppid;
+      r.name = d.name;
+      r.cmdline = d.cmdline;
+      r.exe = d.exe;
+      r.uid = d.uid;
+      r.user = d.user;
+      r.container = d.container;
+      r.start_time = d.start_time;
+      r.exited = p.exited;
+    }
+    r.bytes_up = p.cum.bytes_up;
+    r.bytes_down = p.cum.bytes_down;
+    r.packets_up = p.cum.packets_up;
+    r.packets_down = p.cum.packets_down;
+    r.rate_up = p.rate_up;
+    r.rate_down = p.rate_down;
+    r.connections = p.connections;
+    r.history.assign(p.history.begin(), p.history.end());
+    return r;
+  }
+
+  RemoteRecord remote_record(const core::IpAddress& a, const Remote& rm) const {
+    RemoteRecord r;
+    r.addr = a;
+    r.host = rm.host;
+    r.bytes_up = rm.cum.bytes_up;
+    r.bytes_down = rm.cum.bytes_down;
+    r.rate_up = rm.rate_up;
+    r.rate_down = rm.rate_down;
+    r.connections = rm.connections;
+    return r;
+  }
+
+  void fill_common(Snapshot& snap, const TickInput& in) const {
+    snap.started = started;
+    snap.window_s = cfg.window_s;
+    snap.refresh_s = cfg.refresh_s;
+    snap.replay = cfg.replay;
+    snap.end_of_input = in.end_of_input;
+    for (std::size_t i = 0; i < in.interfaces.size(); ++i) {
+      InterfaceRecord r;
+      r.name = in.interfaces[i].name;
+      r.drops = in.interfaces[i].drops;
+      r.up = in.interfaces[i].up;
+      r.error = in.interfaces[i].error;
+      if (i < ifaces.size()) {
+        r.bytes_up = ifaces[i].cum.bytes_up;
+        r.bytes_down = ifaces[i].cum.bytes_down;
+        r.packets = ifaces[i].cum.packets_up + ifaces[i].cum.packets_down;
+      }
+      snap.totals.bytes_up += r.bytes_up;
+      snap.totals.bytes_down += r.bytes_down;
+      snap.totals.kernel_drops += r.drops;
+      snap.interfaces.push_back(std::move(r));
+    }
+    snap.totals.packets = in.packets;
+    snap.totals.flows = in.flows_in_table;
+    snap.totals.flows_evicted = in.flows_evicted;
+    snap.totals.attribution_overflow = in.attribution_overflow;
+    snap.totals.closed_dropped = closed_dropped;
+  }
+
+  void forget_closed(std::int64_t now) {
+    if (!cfg.keep_history) {
+      const std::int64_t keep = window_ns() + refresh_ns();
+      std::erase_if(conns, [&](const auto& kv) {
+        return kv.second.closed && now - kv.second.closed_ns > keep;
+      });
+      return;
+    }
+    while (closed_order.size() > cfg.max_closed) {
+      conns.erase(closed_order.front());
+      closed_order.pop_front();
+      ++closed_dropped;
+    }
+  }
+
+  Snapshot tick(const TickInput& in) {
+    const std::int64_t now = in.time.ns;
+    if (tick_no == 0) started = in.started;
+    last_time = in.time;
+    ++tick_no;
+
+    // Learned local addresses (replay without --local-net): the senders of SYNs.
+    if (!cfg.is_local) {
+      for (const FlowSample& s : in.flows) {
+        if (s.key.proto == decode::ip_proto::tcp && s.client_by == flow::ClientBy::syn) {
+          learned_local.insert(s.client_addr());
+        }
+      }
+    }
+
+    for (const FlowSample& s : in.flows) {
+      if (!cfg.show_localhost && is_loopback(s.key.addr_a) && is_loopback(s.key.addr_b)) continue;
+      auto [it, inserted] = conns.try_emplace(ConnId{s.key, s.first_seen.ns});
+      Conn& c = it->second;
+      if (c.closed) continue;  // a stale sample of a flow that already ended
+      c.s = s;
+      if (inserted) place(c);
+      c.cum = oriented(c);
+      c.seen_tick = tick_no;
+      if (s.ended) {
+        c.closed = true;
+        c.closed_ns = std::max(s.last_seen.ns, now - refresh_ns());
+        c.close_reason = std::string(flow::end_reason_name(s.end_reason));
+        if (cfg.keep_history) closed_order.push_back(it->first);
+      }
+    }
+
+    // Connections that vanished from the table without an end notice (the ended list
+    // was cut short): closed now.
+    for (auto& [id, c] : conns) {
+      if (!c.closed && c.seen_tick != tick_no) {
+        c.closed = true;
+        c.closed_ns = now;
+        c.close_reason = "unknown";
+        if (cfg.keep_history) closed_order.push_back(id);
+      }
+    }
+
+    for (auto& [p, pr] : procs) {
+      pr.rate_up = pr.rate_down = 0;
+      pr.connections = 0;
+    }
+    for (auto& [a, rm] : remotes) {
+      rm.rate_up = rm.rate_down = 0;
+      rm.connections = 0;
+    }
+
+    std::map<std::string, std::uint64_t> unknown_reasons;
+    double rate_up = 0;
+    double rate_down = 0;
+    for (auto& [id, c] : conns) {
+      if (c.seen_tick == tick_no) resolve(c);
+      credit(c);
+      if (!active(c, now)) continue;
+      update_rates(c, now);
+      Proc& p = proc(c.credited_to);
+      p.rate_up += c.rate_up;
+      p.rate_down += c.rate_down;
+      ++p.connections;
+      p.last_active_ns = now;
+      Remote& rm = remotes[c.remote().addr];
+      rm.rate_up += c.rate_up;
+      rm.rate_down += c.rate_down;
+      ++rm.connections;
+      rm.last_active_ns = now;
+      rate_up += c.rate_up;
+      rate_down += c.rate_down;
+      if (!c.owner) ++unknown_reasons[attribution(c).substr(8)];
+    }
+
+    for (auto& [a, rm] : remotes) {
+      if (rm.host.empty() && cfg.host_name && rm.last_active_ns == now) {
+        if (auto h = cfg.host_name(a)) rm.host = std::move(*h);
+      }
+    }
+
+    for (auto& [k, p] : procs) {
+      p.history.push_back({p.rate_up, p.rate_down});
+      while (p.history.size() > cfg.history_points) p.history.pop_front();
+      if (k != kUnknown && !p.exited && cfg.resolver != nullptr &&
+          !cfg.resolver->alive(k.first, k.second)) {
+        p.exited = true;
+      }
+    }
+
+    Snapshot snap;
+    snap.time = in.time;
+    snap.tick = tick_no - 1;
+    last_in = in;
+    last_in.flows.clear();
+    fill_common(snap, in);
+    snap.totals.rate_up = rate_up;
+    snap.totals.rate_down = rate_down;
+    packet_samples.emplace_back(now, in.packets);
+    while (packet_samples.size() >= 2 &&
+           packet_samples[1].first <= now - window_ns() + refresh_ns() / 2) {
+      packet_samples.pop_front();
+    }
+    if (packet_samples.front().first < now) {
+      snap.totals.packets_per_s = static_cast<double>(in.packets - packet_samples.front().second) /
+                                  (static_cast<double>(now - packet_samples.front().first) / 1e9);
+    } else if (now > started.ns) {
+      snap.totals.packets_per_s =
+          static_cast<double>(in.packets) / (static_cast<double>(now - started.ns) / 1e9);
+    }
+
+    for (const auto& [id, c] : conns) {
+      if (active(c, now)) snap.connections.push_back(record(c, in.time));
+    }
+    for (const auto& [k, p] : procs) {
+      if (p.connections > 0 || p.last_active_ns >= now - window_ns()) {
+        snap.processes.push_back(process_record(k, p, unknown_reasons));
+      }
+    }
+    for (const auto& [a, rm] : remotes) {
+      if (rm.connections > 0 || rm.last_active_ns >= now - window_ns()) {
+        snap.remotes.push_back(remote_record(a, rm));
+      }
+    }
+    forget_closed(now);
+    return snap;
+  }
+
+  Snapshot whole_run() const {
+    Snapshot snap;
+    snap.time = last_time;
+    snap.tick = tick_no == 0 ? 0 : tick_no - 1;
+    fill_common(snap, last_in);
+    std::map<std::string, std::uint64_t> unknown_reasons;
+    for (const auto& [id, c] : conns) {
+      snap.connections.push_back(record(c, last_time));
+      snap.totals.rate_up += c.closed ? 0 : c.rate_up;
+      snap.totals.rate_down += c.closed ? 0 : c.rate_down;
+      if (!c.owner) ++unknown_reasons[attribution(c).substr(8)];
+    }
+    for (const auto& [k, p] : procs) {
+      if (k == kUnknown && p.cum.packets_up + p.cum.packets_down == 0) continue;
+      snap.processes.push_back(process_record(k, p, unknown_reasons));
+    }
+    for (const auto& [a, rm] : remotes) snap.remotes.push_back(remote_record(a, rm));
+    return snap;
+  }
+};
+
+TickBuilder::TickBuilder(TickBuilderConfig config) : impl_(std::make_unique<Impl>()) {
+  impl_->cfg = std::move(config);
+}
+TickBuilder::~TickBuilder() = default;
+
+Snapshot TickBuilder::tick(const TickInput& in) {
+  return impl_->tick(in);
+}
+Snapshot TickBuilder::whole_run() const {
+  return impl_->whole_run();
+}
+
+}  // namespace netscope::monitor

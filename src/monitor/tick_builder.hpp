@@ -1,0 +1,97 @@
+#pragma once
+// TickBuilder: turns the flow samples of one refresh into a Snapshot. It owns everything
+// that lives longer than a flow table entry: per-connection rate history, the owner of
+// each connection, per-process, per-remote and per-interface totals, and (for the
+// `snapshot` command) the connections that closed during the run.
+//
+// Accounting is by deltas: each tick, the bytes a connection gained since the previous
+// tick are credited to its process (or the <UNKNOWN> group), its remote and its
+// interface. Totals therefore survive the connection being forgotten. A connection
+// attributed late moves what it had already credited from <UNKNOWN> to its process.
+//
+// Rates (Conventions: bytes per second over --window) are exact at tick boundaries: the
+// difference between the cumulative counters now and at the tick one window ago, over the
+// time between them. A connection younger than the window is averaged over the whole
+// window (bytes before it existed are zero), but never over more time than the monitor
+// has been running.
+
+#include <sys/types.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "monitor/flow_sample.hpp"
+#include "monitor/process_resolver.hpp"
+#include "monitor/snapshot.hpp"
+
+namespace netscope::monitor {
+
+struct InterfaceStatus {
+  std::string name;
+  std::uint64_t drops = 0;
+  bool up = true;
+  std::string error;
+};
+
+struct TickInput {
+  core::Timestamp time;           // the tick
+  core::Timestamp started;        // when the monitor started (first packet of a replay)
+  std::vector<FlowSample> flows;  // every flow in the table + those ended since last tick
+  std::uint64_t packets = 0;      // packets captured so far
+  std::uint64_t flows_in_table = 0;
+  std::uint64_t flows_evicted = 0;
+  std::uint64_t attribution_overflow = 0;
+  std::vector<InterfaceStatus> interfaces;  // indexed by interface_id
+  bool end_of_input = false;
+};
+
+struct TickBuilderConfig {
+  double window_s = 5;
+  double refresh_s = 1;
+  bool replay = false;
+  // Keep closed connections and exited processes for a whole-run document (`snapshot`);
+  // otherwise closed connections are dropped once they leave the rate window.
+  bool keep_history = false;
+  std::size_t max_closed = 100'000;  // closed connections kept for the whole-run document
+  std::size_t history_points = 60;   // per-process sparkline length
+  bool show_localhost = false;
+  // Which addresses are local. Without it (a replay with no --local-net), the local
+  // addresses are learned: those that open connections (send a SYN) in the input.
+  std::function<bool(const core::IpAddress&)> is_local;
+  // Name of a remote address (reverse DNS, DNS answers); never blocks. Optional.
+  std::function<std::optional<std::string>(const core::IpAddress&)> host_name;
+  ProcessResolver* resolver = nullptr;  // null: no attribution (replay)
+};
+
+class TickBuilder {
+ public:
+  explicit TickBuilder(TickBuilderConfig config);
+  ~TickBuilder();
+  TickBuilder(const TickBuilder&) = delete;
+  TickBuilder& operator=(const TickBuilder&) = delete;
+
+  // Folds one tick in and returns its snapshot: connections open or active within the
+  // window, processes and remotes with such connections or traffic in the window.
+  Snapshot tick(const TickInput& in);
+  // Everything seen during the run: every connection kept (closed ones flagged), every
+  // process (exited ones flagged), every remote, and the totals. Needs keep_history.
+  Snapshot whole_run() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// "tcp", "udp", "icmp", "icmpv6", or the number.
+std::string proto_name(std::uint8_t proto);
+// The state a connection shows: the TCP state, or for connectionless protocols
+// "<PROTO>_ACTIVE" / "<PROTO>_IDLE" (idle: no packet for 10 s).
+std::string tracked_state(const FlowSample& s, core::Timestamp now);
+
+}  // namespace netscope::monitor
