@@ -20,6 +20,9 @@ struct OwnerInfo {
   std::string quality;            // "exact", "listener", "local_port"
   std::string kernel_state;       // sock_diag state name; empty when unknown
   std::optional<double> kernel_rtt_ms;
+  // The socket's own local endpoint: tells which side of the flow is on this host (or in
+  // a container on it) when the addresses alone cannot, as for forwarded traffic.
+  std::optional<core::Endpoint> local;
 };
 
 struct Resolution {
@@ -44,7 +47,8 @@ struct ProcessDetails {
 class ProcessResolver {
  public:
   virtual ~ProcessResolver() = default;
-  // The socket that owns the flow between `local` and `remote`.
+  // The socket that owns the flow between `local` and `remote`; the socket may hold
+  // either end (see OwnerInfo::local).
   virtual Resolution resolve(std::uint8_t proto, const core::Endpoint& local,
                              const core::Endpoint& remote) = 0;
   virtual std::optional<ProcessDetails> details(pid_t pid, std::uint64_t start_ticks) = 0;

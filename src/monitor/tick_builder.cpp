@@ -239,7 +239,7 @@ struct TickBuilder::Impl {
   }
 
   void resolve(Conn& c) {
-    if (cfg.resolver == nullptr || c.forwarded) return;
+    if (cfg.resolver == nullptr) return;
     const std::uint8_t p = c.s.key.proto;
     if (p != decode::ip_proto::tcp && p != decode::ip_proto::udp) return;
     // Owned connections are asked again while open: the kernel state and RTT move.
@@ -247,6 +247,7 @@ struct TickBuilder::Impl {
     if (!c.owner && c.miss != "pending" && c.closed) return;
     Resolution r = cfg.resolver->resolve(p, c.local(), c.remote());
     if (r.owner) {
+      if (r.owner->local && *r.owner->local == c.remote()) turn_around(c);
       if (!c.owner || c.owner->pid != r.owner->pid ||
           c.owner->start_ticks != r.owner->start_ticks) {
         c.owner = std::move(r.owner);
@@ -258,6 +259,20 @@ struct TickBuilder::Impl {
     } else if (!c.owner) {
       c.miss = r.miss;
     }
+  }
+
+  // The owning socket holds the side we took for remote (forwarded traffic of a
+  // container, or two local addresses): swap sides, and re-credit what was credited with
+  // up and down the wrong way round.
+  void turn_around(Conn& c) {
+    proc(c.credited_to).cum.add(c.credited, -1);
+    remotes[c.remote().addr].cum.add(c.credited, -1);
+    if (c.s.interface_id < ifaces.size()) ifaces[c.s.interface_id].cum.add(c.credited, -1);
+    c.credited = Cum{};
+    c.samples.clear();
+    c.local_is_a = !c.local_is_a;
+    c.forwarded = false;
+    c.cum = oriented(c);
   }
 
   // Credits what the connection gained since the last tick to its groups.
@@ -569,12 +584,12 @@ struct TickBuilder::Impl {
       if (active(c, now)) snap.connections.push_back(record(c, in.time));
     }
     for (const auto& [k, p] : procs) {
-      if (p.connections > 0 || p.last_active_ns >= now - window_ns()) {
+      if (p.connections > 0) {
         snap.processes.push_back(process_record(k, p, unknown_reasons));
       }
     }
     for (const auto& [a, rm] : remotes) {
-      if (rm.connections > 0 || rm.last_active_ns >= now - window_ns()) {
+      if (rm.connections > 0) {
         snap.remotes.push_back(remote_record(a, rm));
       }
     }
@@ -598,7 +613,9 @@ struct TickBuilder::Impl {
       if (k == kUnknown && p.cum.packets_up + p.cum.packets_down == 0) continue;
       snap.processes.push_back(process_record(k, p, unknown_reasons));
     }
-    for (const auto& [a, rm] : remotes) snap.remotes.push_back(remote_record(a, rm));
+    for (const auto& [a, rm] : remotes) {
+      if (rm.cum.packets_up + rm.cum.packets_down > 0) snap.remotes.push_back(remote_record(a, rm));
+    }
     return snap;
   }
 };

@@ -80,7 +80,7 @@ TickInput input_at(std::int64_t t_s, std::vector<FlowSample> flows) {
 
 TEST(TickBuilder, steady_rate_is_exact_once_the_window_has_passed) {
   ScriptedResolver res;
-  res.owners[40000] = OwnerInfo{42, 7, "exact", "ESTABLISHED", 1.5};
+  res.owners[40000] = OwnerInfo{42, 7, "exact", "ESTABLISHED", 1.5, std::nullopt};
   TickBuilder b(live_config(&res));
   FlowSample f = tcp_flow(0, 40000);
   Snapshot snap;
@@ -134,7 +134,7 @@ TEST(TickBuilder, late_attribution_moves_bytes_from_unknown_to_the_process) {
   EXPECT_EQ(snap.processes[0].unknown_reason, "pending");
   EXPECT_EQ(snap.connections[0].attribution, "unknown:pending");
 
-  res.owners[40001] = OwnerInfo{77, 1, "exact", "ESTABLISHED", std::nullopt};
+  res.owners[40001] = OwnerInfo{77, 1, "exact", "ESTABLISHED", std::nullopt, std::nullopt};
   set_bytes(f, 300, 600, 2);
   snap = b.tick(input_at(2, {f}));
   std::uint64_t unknown_bytes = 0;
@@ -148,7 +148,7 @@ TEST(TickBuilder, late_attribution_moves_bytes_from_unknown_to_the_process) {
 
 TEST(TickBuilder, closed_connection_leaves_the_tick_but_stays_in_the_whole_run) {
   ScriptedResolver res;
-  res.owners[40002] = OwnerInfo{5, 1, "exact", "ESTABLISHED", std::nullopt};
+  res.owners[40002] = OwnerInfo{5, 1, "exact", "ESTABLISHED", std::nullopt, std::nullopt};
   TickBuilderConfig cfg = live_config(&res);
   cfg.keep_history = true;
   TickBuilder b(cfg);
@@ -218,6 +218,46 @@ TEST(TickBuilder, forwarded_and_loopback_traffic) {
   const Snapshot snap = b.tick(input_at(1, {fwd, lo}));
   ASSERT_EQ(snap.connections.size(), 1u);  // loopback hidden by default
   EXPECT_EQ(snap.connections[0].attribution, "unknown:forwarded");
+}
+
+TEST(TickBuilder, forwarded_flow_owned_by_a_container_socket_is_turned_around) {
+  // 172.17.0.2 (a container behind this host) talks to 192.0.2.9; neither is local. The
+  // container's socket holds 172.17.0.2:5000, so that is the local side, whichever
+  // side the flow table called the client.
+  class ContainerResolver : public ScriptedResolver {
+   public:
+    Resolution resolve(std::uint8_t, const core::Endpoint& local,
+                       const core::Endpoint& remote) override {
+      Resolution r;
+      OwnerInfo o{900, 3, "exact", "ESTABLISHED", std::nullopt, std::nullopt};
+      o.local = local.port == 5000 ? local : remote;
+      r.owner = o;
+      return r;
+    }
+  } res;
+  TickBuilder b(live_config(&res));
+  const core::IpAddress container = *core::IpAddress::parse("172.17.0.2");
+  const core::IpAddress server = *core::IpAddress::parse("192.0.2.9");
+  FlowSample f;
+  f.key = core::make_flow_key(server, 80, container, 5000, decode::ip_proto::tcp).key;
+  f.client_is_a = (f.key.addr_a == server);   // wrongly: the server as client
+  f.dir[flow::kClientToServer].bytes = 5000;  // from the server
+  f.dir[flow::kClientToServer].packets = 5;
+  f.dir[flow::kServerToClient].bytes = 300;  // from the container
+  f.dir[flow::kServerToClient].packets = 3;
+  const Snapshot snap = b.tick(input_at(1, {f}));
+  ASSERT_EQ(snap.connections.size(), 1u);
+  const ConnectionRecord& c = snap.connections[0];
+  EXPECT_EQ(c.local_addr, container);
+  EXPECT_EQ(c.local_port, 5000);
+  EXPECT_EQ(c.pid, 900);
+  EXPECT_EQ(c.bytes_up, 300u);
+  EXPECT_EQ(c.bytes_down, 5000u);
+  ASSERT_EQ(snap.remotes.size(), 1u);
+  EXPECT_EQ(snap.remotes[0].addr, server);
+  EXPECT_EQ(snap.remotes[0].bytes_down, 5000u);
+  ASSERT_EQ(snap.processes.size(), 1u);
+  EXPECT_EQ(snap.processes[0].bytes_up, 300u);
 }
 
 }  // namespace

@@ -1,0 +1,63 @@
+#include "monitor/snapshot_filter.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace netscope::monitor {
+
+void SnapshotFilter::set_pattern(const std::string& text) {
+  pattern = std::regex(text, std::regex::ECMAScript | std::regex::optimize);
+  pattern_text = text;
+}
+
+bool SnapshotFilter::matches(const ProcessRecord& p) const {
+  if (p.pid && std::find(pids.begin(), pids.end(), *p.pid) != pids.end()) return true;
+  if (pattern) {
+    return std::regex_search(p.name, *pattern) ||
+           (!p.cmdline.empty() && std::regex_search(p.cmdline, *pattern));
+  }
+  return false;
+}
+
+void apply_filter(Snapshot& snap, const SnapshotFilter& filter) {
+  if (filter.empty()) return;
+  std::set<pid_t> kept_pids;
+  bool keep_unknown = false;
+  std::erase_if(snap.processes, [&](const ProcessRecord& p) {
+    if (!filter.matches(p)) return true;
+    if (p.pid) {
+      kept_pids.insert(*p.pid);
+    } else {
+      keep_unknown = true;
+    }
+    return false;
+  });
+  std::erase_if(snap.connections, [&](const ConnectionRecord& c) {
+    return c.pid ? !kept_pids.contains(*c.pid) : !keep_unknown;
+  });
+  std::map<core::IpAddress, RemoteRecord> remotes;
+  for (const ConnectionRecord& c : snap.connections) {
+    RemoteRecord& r = remotes[c.remote_addr];
+    r.addr = c.remote_addr;
+    r.bytes_up += c.bytes_up;
+    r.bytes_down += c.bytes_down;
+    r.rate_up += c.rate_up;
+    r.rate_down += c.rate_down;
+    ++r.connections;
+  }
+  std::vector<RemoteRecord> kept;
+  for (RemoteRecord& r : snap.remotes) {
+    auto it = remotes.find(r.addr);
+    if (it == remotes.end()) continue;
+    r.bytes_up = it->second.bytes_up;
+    r.bytes_down = it->second.bytes_down;
+    r.rate_up = it->second.rate_up;
+    r.rate_down = it->second.rate_down;
+    r.connections = it->second.connections;
+    kept.push_back(std::move(r));
+  }
+  snap.remotes = std::move(kept);
+}
+
+}  // namespace netscope::monitor
