@@ -76,7 +76,9 @@ struct Conn {
   Cum cum;       // oriented counters now
   Cum credited;  // what has been credited to the groups
   ProcKey credited_to = kUnknown;
-  std::deque<RateSample> samples;
+  // Cumulative counters at recent ticks, oldest first: about window/refresh + 2 entries.
+  // A vector, not a deque: a deque's first block alone is 512 bytes per connection.
+  std::vector<RateSample> samples;
   double rate_up = 0;
   double rate_down = 0;
   bool closed = false;
@@ -297,7 +299,9 @@ struct TickBuilder::Impl {
     c.samples.push_back({now, c.cum.bytes_up, c.cum.bytes_down});
     const std::int64_t horizon = now - window_ns() + refresh_ns() / 2;
     // Keep exactly one sample at or before the horizon (the base of the rate).
-    while (c.samples.size() >= 2 && c.samples[1].t_ns <= horizon) c.samples.pop_front();
+    std::size_t drop = 0;
+    while (c.samples.size() - drop >= 2 && c.samples[drop + 1].t_ns <= horizon) ++drop;
+    c.samples.erase(c.samples.begin(), c.samples.begin() + static_cast<std::ptrdiff_t>(drop));
     const RateSample& base = c.samples.front();
     if (base.t_ns <= horizon && base.t_ns < now) {
       const double dt = static_cast<double>(now - base.t_ns) / 1e9;
