@@ -1,0 +1,90 @@
+#include "capture/replay_pacer.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace netscope::capture {
+namespace {
+
+std::int64_t monotonic_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+ReplayPacer::ReplayPacer(double speed) : speed_(speed) {
+  if (!std::isfinite(speed) || speed < 0) {
+    throw std::invalid_argument(
+        "replay speed must be a number >= 0 (0: as fast as possible), not " +
+        std::to_string(speed));
+  }
+  if (speed_ > 0) {
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd_ < 0) {
+      throw std::runtime_error(std::string("replay pacer: eventfd: ") + std::strerror(errno));
+    }
+  }
+}
+
+ReplayPacer::~ReplayPacer() {
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+bool ReplayPacer::pace(core::Timestamp ts) {
+  if (speed_ == 0) return true;
+  const std::int64_t now = monotonic_ns();
+  if (!anchored_ || ts < last_ts_) {
+    anchored_ = true;
+    wall0_ns_ = now;
+    ts0_ = ts;
+    last_ts_ = ts;
+    return true;
+  }
+  last_ts_ = ts;
+  // In double: (ts - ts0) / speed overflows int64 only for absurd gaps or speeds, which
+  // the clamp below turns into a very long (interruptible) sleep.
+  const double offset = static_cast<double>(core::nanos_between(ts0_, ts)) / speed_;
+  const double due = static_cast<double>(wall0_ns_) + offset;
+  std::int64_t remaining = static_cast<std::int64_t>(
+      std::min(due - static_cast<double>(now),
+               static_cast<double>(std::numeric_limits<std::int64_t>::max() / 2)));
+  std::int64_t before = now;
+  while (remaining > 0) {
+    timespec wait{static_cast<time_t>(remaining / 1'000'000'000),
+                  static_cast<long>(remaining % 1'000'000'000)};
+    pollfd pfd{wake_fd_, POLLIN, 0};
+    const int rc = ::ppoll(&pfd, 1, &wait, nullptr);
+    const std::int64_t after = monotonic_ns();
+    slept_ns_ += after - before;
+    before = after;
+    if (rc > 0) {
+      std::uint64_t count = 0;
+      while (::read(wake_fd_, &count, sizeof(count)) > 0) {
+      }
+      return false;
+    }
+    remaining = static_cast<std::int64_t>(due - static_cast<double>(after));
+    if (rc < 0 && errno != EINTR) break;
+  }
+  return true;
+}
+
+void ReplayPacer::interrupt() {
+  if (wake_fd_ < 0) return;  // speed 0 never sleeps
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+}
+
+}  // namespace netscope::capture

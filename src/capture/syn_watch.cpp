@@ -1,0 +1,183 @@
+#include "capture/syn_watch.hpp"
+
+#include "capture/live_capture.hpp"
+#include "core/bytes.hpp"
+
+namespace netscope::capture {
+namespace {
+
+using Bytes = std::span<const std::uint8_t>;
+using core::load_be16;
+
+constexpr std::uint16_t kEtherIpv4 = 0x0800;
+constexpr std::uint16_t kEtherIpv6 = 0x86dd;
+constexpr std::uint8_t kProtoTcp = 6;
+constexpr std::uint8_t kTcpSyn = 0x02;
+constexpr std::uint8_t kTcpAck = 0x10;
+
+// TCP header: ports at 0 and 2, flags at 13 (RFC 9293 §3.1).
+std::optional<SynEvent> parse_tcp(Bytes b, core::IpAddress src, core::IpAddress dst) {
+  if (b.size() < 14) return std::nullopt;
+  const std::uint8_t flags = b[13];
+  if ((flags & kTcpSyn) == 0) return std::nullopt;
+  SynEvent ev;
+  ev.src = src;
+  ev.dst = dst;
+  ev.sport = load_be16(b.data());
+  ev.dport = load_be16(b.data() + 2);
+  ev.ack = (flags & kTcpAck) != 0;
+  return ev;
+}
+
+// RFC 791 §3.1. Only a first (or unfragmented) fragment carries the TCP header.
+std::optional<SynEvent> parse_ipv4(Bytes b) {
+  if (b.size() < 20 || (b[0] >> 4) != 4) return std::nullopt;
+  const std::size_t ihl = std::size_t{b[0] & 0x0fu} * 4;
+  if (ihl < 20 || ihl > b.size()) return std::nullopt;
+  if ((load_be16(b.data() + 6) & 0x1fff) != 0 || b[9] != kProtoTcp) return std::nullopt;
+  return parse_tcp(b.subspan(ihl), core::IpAddress::from_v4(b.subspan<12, 4>()),
+                   core::IpAddress::from_v4(b.subspan<16, 4>()));
+}
+
+// RFC 8200 §4: extension headers are walked to TCP. Each consumes at least 8 bytes, so
+// the walk ends with the bytes; the count bounds it further.
+std::optional<SynEvent> parse_ipv6(Bytes b) {
+  if (b.size() < 40 || (b[0] >> 4) != 6) return std::nullopt;
+  const auto src = core::IpAddress::from_v6(b.subspan<8, 16>());
+  const auto dst = core::IpAddress::from_v6(b.subspan<24, 16>());
+  std::uint8_t next = b[6];
+  Bytes rest = b.subspan(40);
+  for (int i = 0; i < 8 && next != kProtoTcp; ++i) {
+    if (rest.size() < 8) return std::nullopt;
+    std::size_t len = 0;
+    switch (next) {
+      case 0:   // hop-by-hop options
+      case 43:  // routing
+      case 60:  // destination options
+        len = (std::size_t{rest[1]} + 1) * 8;
+        break;
+      case 44:  // fragment: TCP is only in the fragment at offset 0
+        if ((load_be16(rest.data() + 2) & 0xfff8) != 0) return std::nullopt;
+        len = 8;
+        break;
+      case 51:  // authentication header, RFC 4302 §2.2: length in 4-byte units minus 2
+        len = (std::size_t{rest[1]} + 2) * 4;
+        break;
+      default:
+        return std::nullopt;
+    }
+    if (len > rest.size()) return std::nullopt;
+    next = rest[0];
+    rest = rest.subspan(len);
+  }
+  if (next != kProtoTcp) return std::nullopt;
+  return parse_tcp(rest, src, dst);
+}
+
+std::optional<SynEvent> parse_ip(std::uint16_t ethertype, Bytes b) {
+  if (ethertype == kEtherIpv4) return parse_ipv4(b);
+  if (ethertype == kEtherIpv6) return parse_ipv6(b);
+  return std::nullopt;
+}
+
+// Ethernet II with any number of 802.1Q / 802.1ad tags.
+std::optional<SynEvent> parse_ethernet(Bytes b) {
+  if (b.size() < 14) return std::nullopt;
+  std::uint16_t type = load_be16(b.data() + 12);
+  b = b.subspan(14);
+  while (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
+    if (b.size() < 4) return std::nullopt;
+    type = load_be16(b.data() + 2);
+    b = b.subspan(4);
+  }
+  return parse_ip(type, b);
+}
+
+}  // namespace
+
+std::optional<SynEvent> parse_syn(int linktype, std::span<const std::uint8_t> frame) {
+  switch (linktype) {
+    case 1:  // LINKTYPE_ETHERNET (also Linux loopback)
+      return parse_ethernet(frame);
+    case 113:  // LINKTYPE_LINUX_SLL: 16-byte header, protocol last
+      return frame.size() < 16 ? std::nullopt
+                               : parse_ip(load_be16(frame.data() + 14), frame.subspan(16));
+    case 276:  // LINKTYPE_LINUX_SLL2: 20-byte header, protocol first
+      return frame.size() < 20 ? std::nullopt
+                               : parse_ip(load_be16(frame.data()), frame.subspan(20));
+    case 12:   // DLT_RAW as Linux numbers it
+    case 101:  // LINKTYPE_RAW: the version nibble tells
+      if (frame.empty()) return std::nullopt;
+      return (frame[0] >> 4) == 4 ? parse_ipv4(frame) : parse_ipv6(frame);
+    case 228:  // LINKTYPE_IPV4
+      return parse_ipv4(frame);
+    case 229:  // LINKTYPE_IPV6
+      return parse_ipv6(frame);
+    default:
+      return std::nullopt;
+  }
+}
+
+class SynWatch::Handler : public PacketHandler {
+ public:
+  explicit Handler(SynWatch& owner) : owner_(owner) {}
+  void on_packet(const RawPacket& pkt) override {
+    auto ev = parse_syn(pkt.linktype, pkt.data);
+    if (!ev) {
+      owner_.unparsed_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    ev->interface_id = pkt.interface_id;
+    ev->ts = pkt.ts;
+    owner_.seen_.fetch_add(1, std::memory_order_relaxed);
+    owner_.on_syn_(*ev);
+  }
+
+ private:
+  SynWatch& owner_;
+};
+
+SynWatch::SynWatch(std::vector<std::string> interfaces, std::function<void(const SynEvent&)> on_syn,
+                   int snaplen)
+    : on_syn_(std::move(on_syn)) {
+  LiveOptions o;
+  o.interfaces = std::move(interfaces);
+  o.snaplen = snaplen;
+  // SYNs are small and few: 1 MiB holds thousands even if the thread is descheduled.
+  o.buffer_bytes = 1 << 20;
+  o.immediate = true;
+  o.bpf = kSynFilter;
+  capture_ = std::make_unique<LiveCapture>(std::move(o));
+}
+
+SynWatch::~SynWatch() {
+  stop();
+}
+
+void SynWatch::start() {
+  if (thread_.joinable()) return;
+  stop_.store(false);
+  thread_ = std::thread([this] { run(); });
+}
+
+void SynWatch::stop() {
+  stop_.store(true);
+  capture_->wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+const std::vector<std::string>& SynWatch::interfaces() const {
+  return capture_->interfaces();
+}
+
+void SynWatch::run() {
+  Handler handler(*this);
+  while (!stop_.load()) {
+    // The timeout only bounds how often interface loss is rechecked; wake() ends it.
+    capture_->dispatch(1000, handler);
+    // The main capture reports interface changes; drop ours so they do not pile up.
+    capture_->take_events();
+  }
+}
+
+}  // namespace netscope::capture
