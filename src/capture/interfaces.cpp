@@ -53,8 +53,10 @@ std::string attr_string(Bytes payload) {
 }
 
 // One RTM_GETLINK or RTM_GETADDR dump of the current network namespace. `fn` gets the
-// body (after the nlmsghdr) of every message of type `reply_type`.
-void netlink_dump(std::uint16_t request_type, std::uint16_t reply_type,
+// body (after the nlmsghdr) of every message of type `reply_type`. Returns false when
+// the kernel flagged the dump as interrupted by a concurrent change (NLM_F_DUMP_INTR):
+// the caller should dump again.
+bool netlink_dump(std::uint16_t request_type, std::uint16_t reply_type,
                   const std::function<void(Bytes)>& fn) {
   const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) throw std::runtime_error(std::string("rtnetlink socket: ") + std::strerror(errno));
@@ -82,6 +84,7 @@ void netlink_dump(std::uint16_t request_type, std::uint16_t reply_type,
   // 32 KiB is what the kernel fills per dump datagram at most (NLMSG_GOODSIZE is one page
   // up to 8 KiB); 64 KiB leaves room, and MSG_TRUNC below catches anything larger.
   std::vector<std::uint8_t> buf(64 * 1024);
+  bool consistent = true;
   for (;;) {
     const ssize_t got = ::recv(fd, buf.data(), buf.size(), MSG_TRUNC);
     if (got < 0) {
@@ -98,10 +101,11 @@ void netlink_dump(std::uint16_t request_type, std::uint16_t reply_type,
         throw std::runtime_error("rtnetlink: malformed reply");
       }
       const Bytes body = b.subspan(sizeof(nlmsghdr), hdr.nlmsg_len - sizeof(nlmsghdr));
-      if (hdr.nlmsg_type == NLMSG_DONE) return;
+      if ((hdr.nlmsg_flags & NLM_F_DUMP_INTR) != 0) consistent = false;
+      if (hdr.nlmsg_type == NLMSG_DONE) return consistent;
       if (hdr.nlmsg_type == NLMSG_ERROR) {
         const int err = body.size() >= sizeof(int) ? -load<int>(body) : EPROTO;
-        if (err == 0) return;
+        if (err == 0) return consistent;
         throw std::runtime_error(std::string("rtnetlink dump: ") + std::strerror(err));
       }
       if (hdr.nlmsg_type == reply_type) fn(body);
@@ -216,8 +220,16 @@ bool NetInterface::has_configured_address() const {
 
 std::vector<NetInterface> list_interfaces() {
   std::map<int, NetInterface> links;
-  netlink_dump(RTM_GETLINK, RTM_NEWLINK, [&](Bytes body) { parse_link(body, links); });
-  netlink_dump(RTM_GETADDR, RTM_NEWADDR, [&](Bytes body) { parse_address(body, links); });
+  // A link or address change during the dump makes it inconsistent; a few retries get a
+  // clean one, and a last inconsistent one is still better than none.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    links.clear();
+    const bool links_clean =
+        netlink_dump(RTM_GETLINK, RTM_NEWLINK, [&](Bytes body) { parse_link(body, links); });
+    const bool addresses_clean =
+        netlink_dump(RTM_GETADDR, RTM_NEWADDR, [&](Bytes body) { parse_address(body, links); });
+    if (links_clean && addresses_clean) break;
+  }
   std::vector<NetInterface> out;
   out.reserve(links.size());
   for (auto& [index, itf] : links) {

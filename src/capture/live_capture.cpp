@@ -290,6 +290,8 @@ struct LiveCapture::Impl {
   }
 
   void try_reopen(Slot& s) {
+    // Cheap test first: opening a missing device would build the whole error message.
+    if (s.name != "any" && if_nametoindex(s.name.c_str()) == 0) return;
     try {
       Opened o = open_handle(options, s.name);
       if (!o.pcap) return;  // still down

@@ -53,13 +53,16 @@ bool ReplayPacer::pace(core::Timestamp ts) {
     return true;
   }
   last_ts_ = ts;
-  // In double: (ts - ts0) / speed overflows int64 only for absurd gaps or speeds, which
-  // the clamp below turns into a very long (interruptible) sleep.
-  const double offset = static_cast<double>(core::nanos_between(ts0_, ts)) / speed_;
-  const double due = static_cast<double>(wall0_ns_) + offset;
-  std::int64_t remaining = static_cast<std::int64_t>(
-      std::min(due - static_cast<double>(now),
-               static_cast<double>(std::numeric_limits<std::int64_t>::max() / 2)));
+  // Wall time after the anchor at which the packet is due. In double: (ts - ts0) / speed
+  // overflows int64 only for absurd gaps or speeds, which the clamp turns into a very
+  // long (interruptible) sleep.
+  const double due = static_cast<double>(core::nanos_between(ts0_, ts)) / speed_;
+  const auto remaining_at = [&](std::int64_t t) {
+    const double left = due - static_cast<double>(t - wall0_ns_);
+    return static_cast<std::int64_t>(
+        std::min(left, static_cast<double>(std::numeric_limits<std::int64_t>::max() / 2)));
+  };
+  std::int64_t remaining = remaining_at(now);
   std::int64_t before = now;
   while (remaining > 0) {
     timespec wait{static_cast<time_t>(remaining / 1'000'000'000),
@@ -75,7 +78,7 @@ bool ReplayPacer::pace(core::Timestamp ts) {
       }
       return false;
     }
-    remaining = static_cast<std::int64_t>(due - static_cast<double>(after));
+    remaining = remaining_at(after);
     if (rc < 0 && errno != EINTR) break;
   }
   return true;

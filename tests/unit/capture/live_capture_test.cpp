@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -60,6 +61,38 @@ std::vector<std::size_t> sizes(std::size_t first, std::size_t count) {
 
 constexpr std::uint32_t kEthIpUdp = 14 + 20 + 8;
 
+// Two veth pairs: datagrams sent by send_va() leave through va and arrive on vb, those of
+// send_vc() leave through vc and arrive on vd.
+bool make_two_veths() {
+  return make_veth("va", "vb", 1, "10.77.0.1", "10.77.0.2") &&
+         make_veth("vc", "vd", 2, "10.78.0.1", "10.78.0.2");
+}
+void send_va(const std::vector<std::size_t>& payloads) {
+  send_udp("10.77.0.1", "10.77.0.2", 40000, payloads);
+}
+void send_vc(const std::vector<std::size_t>& payloads) {
+  send_udp("10.78.0.1", "10.78.0.2", 40000, payloads);
+}
+
+LiveOptions udp_on(std::vector<std::string> interfaces, int retry_interval_ms = 3000) {
+  LiveOptions o;
+  o.interfaces = std::move(interfaces);
+  o.bpf = "udp";
+  o.retry_interval_ms = retry_interval_ms;
+  return o;
+}
+
+// The CaptureError the constructor throws for `o`; a test failure when it throws none.
+std::optional<CaptureError> construction_error(const LiveOptions& o) {
+  try {
+    LiveCapture cap(o);
+  } catch (const CaptureError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "LiveCapture did not throw";
+  return std::nullopt;
+}
+
 TEST(LiveCapture, SeesExactlyTheSentDatagramsOnBothEndsOfAVeth) {
   NETSCOPE_IN_NETNS([] {
     ASSERT_TRUE(make_veth("va", "vb", 1, "10.77.0.1", "10.77.0.2"));
@@ -69,7 +102,7 @@ TEST(LiveCapture, SeesExactlyTheSentDatagramsOnBothEndsOfAVeth) {
     LiveCapture cap(o);
     ASSERT_EQ(cap.interfaces(), (std::vector<std::string>{"va", "vb"}));
     Recorder rec;
-    send_udp("10.77.0.1", "10.77.0.2", 40000, sizes(100, 10));
+    send_va(sizes(100, 10));
     dispatch_until(cap, rec, [&] { return rec.seen.size() >= 20; });
     // A few more rounds: nothing else may turn up.
     for (int i = 0; i < 3; ++i) cap.dispatch(100, rec);
@@ -102,13 +135,11 @@ TEST(LiveCapture, SeesExactlyTheSentDatagramsOnBothEndsOfAVeth) {
 TEST(LiveCapture, SnaplenLimitsCapturedBytesButNotOrigLen) {
   NETSCOPE_IN_NETNS([] {
     ASSERT_TRUE(make_veth("va", "vb", 1, "10.77.0.1", "10.77.0.2"));
-    LiveOptions o;
-    o.interfaces = {"va"};
-    o.bpf = "udp";
+    LiveOptions o = udp_on({"va"});
     o.snaplen = 64;
     LiveCapture cap(o);
     Recorder rec;
-    send_udp("10.77.0.1", "10.77.0.2", 40000, {1000});
+    send_va({1000});
     dispatch_until(cap, rec, [&] { return !rec.seen.empty(); });
     ASSERT_EQ(rec.seen.size(), 1u);
     EXPECT_EQ(rec.seen[0].caplen, 64u);
@@ -118,15 +149,11 @@ TEST(LiveCapture, SnaplenLimitsCapturedBytesButNotOrigLen) {
 
 TEST(LiveCapture, DeletedInterfaceIsClosedAndTheOthersKeepCapturing) {
   NETSCOPE_IN_NETNS([] {
-    ASSERT_TRUE(make_veth("va", "vb", 1, "10.77.0.1", "10.77.0.2"));
-    ASSERT_TRUE(make_veth("vc", "vd", 2, "10.78.0.1", "10.78.0.2"));
-    LiveOptions o;
-    o.interfaces = {"va", "vc"};
-    o.bpf = "udp";
-    LiveCapture cap(o);
+    ASSERT_TRUE(make_two_veths());
+    LiveCapture cap(udp_on({"va", "vc"}));
     Recorder rec;
-    send_udp("10.77.0.1", "10.77.0.2", 40000, sizes(100, 5));
-    send_udp("10.78.0.1", "10.78.0.2", 40000, sizes(200, 5));
+    send_va(sizes(100, 5));
+    send_vc(sizes(200, 5));
     dispatch_until(cap, rec, [&] { return rec.seen.size() >= 10; });
     ASSERT_EQ(rec.count_on(0), 5u);
     ASSERT_EQ(rec.count_on(1), 5u);
@@ -144,7 +171,7 @@ TEST(LiveCapture, DeletedInterfaceIsClosedAndTheOthersKeepCapturing) {
     EXPECT_TRUE(cap.take_events().empty());
 
     rec.seen.clear();
-    send_udp("10.77.0.1", "10.77.0.2", 40000, sizes(300, 5));
+    send_va(sizes(300, 5));
     dispatch_until(cap, rec, [&] { return rec.seen.size() >= 5; });
     EXPECT_EQ(rec.count_on(0), 5u);
     EXPECT_EQ(rec.count_on(1), 0u);
@@ -153,23 +180,18 @@ TEST(LiveCapture, DeletedInterfaceIsClosedAndTheOthersKeepCapturing) {
 
 TEST(LiveCapture, RecreatedInterfaceIsReopenedByName) {
   NETSCOPE_IN_NETNS([] {
-    ASSERT_TRUE(make_veth("va", "vb", 1, "10.77.0.1", "10.77.0.2"));
-    ASSERT_TRUE(make_veth("vc", "vd", 2, "10.78.0.1", "10.78.0.2"));
-    LiveOptions o;
-    o.interfaces = {"va", "vc"};
-    o.bpf = "udp";
-    o.retry_interval_ms = 100;
-    LiveCapture cap(o);
+    ASSERT_TRUE(make_two_veths());
+    LiveCapture cap(udp_on({"va", "vc"}, 100));
     Recorder rec;
     ASSERT_TRUE(sh("ip link del vc"));
     dispatch_until(cap, rec, [&] { return !cap.stats()[1].open; });
     ASSERT_FALSE(cap.stats()[1].open);
 
-    ASSERT_TRUE(make_veth("vc", "vd", 2, "10.78.0.1", "10.78.0.2"));
+    ASSERT_TRUE(make_veth("vc", "vd", 2, "10.78.0.1", "10.78.0.2"));  // the same name again
     dispatch_until(cap, rec, [&] { return cap.stats()[1].open; });
     ASSERT_TRUE(cap.stats()[1].open);
     EXPECT_TRUE(has_event(cap.take_events(), "vc: interface is back"));
-    send_udp("10.78.0.1", "10.78.0.2", 40000, sizes(200, 3));
+    send_vc(sizes(200, 3));
     dispatch_until(cap, rec, [&] { return rec.count_on(1) >= 3; });
     EXPECT_EQ(rec.count_on(1), 3u);
   });
@@ -177,13 +199,8 @@ TEST(LiveCapture, RecreatedInterfaceIsReopenedByName) {
 
 TEST(LiveCapture, InterfaceDownIsReportedAndCaptureResumesWhenItComesBack) {
   NETSCOPE_IN_NETNS([] {
-    ASSERT_TRUE(make_veth("va", "vb", 1, "10.77.0.1", "10.77.0.2"));
-    ASSERT_TRUE(make_veth("vc", "vd", 2, "10.78.0.1", "10.78.0.2"));
-    LiveOptions o;
-    o.interfaces = {"va", "vc"};
-    o.bpf = "udp";
-    o.retry_interval_ms = 100;
-    LiveCapture cap(o);
+    ASSERT_TRUE(make_two_veths());
+    LiveCapture cap(udp_on({"va", "vc"}, 100));
     Recorder rec;
     ASSERT_TRUE(sh("ip link set vc down"));
     dispatch_until(cap, rec, [&] { return !cap.stats()[1].open; });
@@ -198,7 +215,7 @@ TEST(LiveCapture, InterfaceDownIsReportedAndCaptureResumesWhenItComesBack) {
     dispatch_until(cap, rec, [&] { return cap.stats()[1].open; });
     ASSERT_TRUE(cap.stats()[1].open);
     EXPECT_TRUE(has_event(cap.take_events(), "vc: interface is up again"));
-    send_udp("10.78.0.1", "10.78.0.2", 40000, sizes(200, 4));
+    send_vc(sizes(200, 4));
     dispatch_until(cap, rec, [&] { return rec.count_on(1) >= 4; });
     EXPECT_EQ(rec.count_on(1), 4u);
   });
@@ -224,19 +241,12 @@ TEST(LiveCapture, InterfaceDownAtStartIsNotAnError) {
 TEST(LiveCapture, UnknownInterfaceListsTheAvailableOnes) {
   NETSCOPE_IN_NETNS([] {
     ASSERT_TRUE(make_veth("va", "vb", 1, "10.77.0.1", "10.77.0.2"));
-    LiveOptions o;
-    o.interfaces = {"va", "nosuch0"};
-    try {
-      LiveCapture cap(o);
-      ADD_FAILURE() << "no exception";
-    } catch (const CaptureError& e) {
-      EXPECT_EQ(e.kind(), CaptureError::Kind::no_such_interface);
-      const std::string msg = e.what();
-      EXPECT_NE(msg.find("'nosuch0'"), std::string::npos) << msg;
-      EXPECT_NE(msg.find("va"), std::string::npos) << msg;
-      EXPECT_NE(msg.find("10.77.0.1"), std::string::npos) << msg;
-      EXPECT_NE(msg.find("vb"), std::string::npos) << msg;
-      EXPECT_NE(msg.find("lo"), std::string::npos) << msg;
+    const auto e = construction_error(udp_on({"va", "nosuch0"}));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->kind(), CaptureError::Kind::no_such_interface);
+    const std::string msg = e->what();
+    for (const char* needle : {"'nosuch0'", "va", "10.77.0.1", "vb", "lo"}) {
+      EXPECT_NE(msg.find(needle), std::string::npos) << needle << " in " << msg;
     }
   });
 }
@@ -244,16 +254,12 @@ TEST(LiveCapture, UnknownInterfaceListsTheAvailableOnes) {
 TEST(LiveCapture, BadFilterIsBadFilter) {
   NETSCOPE_IN_NETNS([] {
     ASSERT_TRUE(sh("ip link set lo up"));
-    LiveOptions o;
-    o.interfaces = {"lo"};
+    LiveOptions o = udp_on({"lo"});
     o.bpf = "udp and and port";
-    try {
-      LiveCapture cap(o);
-      ADD_FAILURE() << "no exception";
-    } catch (const CaptureError& e) {
-      EXPECT_EQ(e.kind(), CaptureError::Kind::bad_filter);
-      EXPECT_NE(std::string(e.what()).find("'udp and and port'"), std::string::npos) << e.what();
-    }
+    const auto e = construction_error(o);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->kind(), CaptureError::Kind::bad_filter);
+    EXPECT_NE(std::string(e->what()).find("'udp and and port'"), std::string::npos) << e->what();
   });
 }
 
@@ -261,28 +267,19 @@ TEST(LiveCapture, BadFilterIsCaughtEvenWhenEveryInterfaceIsDown) {
   NETSCOPE_IN_NETNS([] {
     ASSERT_TRUE(make_veth("va", "vb", 1, "", ""));
     ASSERT_TRUE(sh("ip link set va down"));
-    LiveOptions o;
-    o.interfaces = {"va"};
+    LiveOptions o = udp_on({"va"});
     o.bpf = "port 99999999";
-    try {
-      LiveCapture cap(o);
-      ADD_FAILURE() << "no exception";
-    } catch (const CaptureError& e) {
-      EXPECT_EQ(e.kind(), CaptureError::Kind::bad_filter) << e.what();
-    }
+    const auto e = construction_error(o);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->kind(), CaptureError::Kind::bad_filter) << e->what();
   });
 }
 
 TEST(LiveCapture, AnyWithOtherInterfacesIsAUsageError) {
-  LiveOptions o;
-  o.interfaces = {"lo", "any"};
-  try {
-    LiveCapture cap(o);
-    ADD_FAILURE() << "no exception";
-  } catch (const CaptureError& e) {
-    EXPECT_EQ(e.kind(), CaptureError::Kind::other);
-    EXPECT_NE(std::string(e.what()).find("counted twice"), std::string::npos) << e.what();
-  }
+  const auto e = construction_error(udp_on({"lo", "any"}));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind(), CaptureError::Kind::other);
+  EXPECT_NE(std::string(e->what()).find("counted twice"), std::string::npos) << e->what();
 }
 
 TEST(LiveCapture, AnyDeviceDeliversCookedFrames) {
@@ -293,7 +290,7 @@ TEST(LiveCapture, AnyDeviceDeliversCookedFrames) {
     o.bpf = "udp and dst port 40000";
     LiveCapture cap(o);
     Recorder rec;
-    send_udp("10.77.0.1", "10.77.0.2", 40000, sizes(100, 3));
+    send_va(sizes(100, 3));
     dispatch_until(cap, rec, [&] { return rec.seen.size() >= 6; });
     for (int i = 0; i < 3; ++i) cap.dispatch(100, rec);
     ASSERT_EQ(rec.seen.size(), 6u);  // out of va, into vb
@@ -317,10 +314,7 @@ TEST(LiveCapture, DuplicateInterfaceNamesAreCapturedOnce) {
 TEST(LiveCapture, WakeEndsABlockedDispatchEarly) {
   NETSCOPE_IN_NETNS([] {
     ASSERT_TRUE(make_veth("va", "vb", 1, "", ""));
-    LiveOptions o;
-    o.interfaces = {"vb"};
-    o.bpf = "udp";  // nothing will match
-    LiveCapture cap(o);
+    LiveCapture cap(udp_on({"vb"}));  // nothing will be sent
     Recorder rec;
     std::thread waker([&] { cap.wake(); });
     // Without the wake-up this would block for a minute and the test would time out.
@@ -332,14 +326,11 @@ TEST(LiveCapture, WakeEndsABlockedDispatchEarly) {
 TEST(LiveCapture, HandlerExceptionPropagatesFromDispatch) {
   NETSCOPE_IN_NETNS([] {
     ASSERT_TRUE(make_veth("va", "vb", 1, "10.77.0.1", "10.77.0.2"));
-    LiveOptions o;
-    o.interfaces = {"va"};
-    o.bpf = "udp";
-    LiveCapture cap(o);
+    LiveCapture cap(udp_on({"va"}));
     struct Thrower : PacketHandler {
       void on_packet(const RawPacket&) override { throw std::runtime_error("handler failed"); }
     } thrower;
-    send_udp("10.77.0.1", "10.77.0.2", 40000, {10});
+    send_va({10});
     bool thrown = false;
     for (int i = 0; i < 50 && !thrown; ++i) {
       try {
@@ -366,20 +357,14 @@ TEST(LiveCapture, MissingCapabilityNamesItAndGivesTheSetcapLine) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (to drop a capability it has)";
   std::thread t([] {
     ASSERT_TRUE(drop_net_raw_in_this_thread());
-    LiveOptions o;
-    o.interfaces = {"lo"};
-    try {
-      LiveCapture cap(o);
-      ADD_FAILURE() << "no exception";
-    } catch (const CaptureError& e) {
-      EXPECT_EQ(e.kind(), CaptureError::Kind::permission);
-      const std::string msg = e.what();
-      EXPECT_EQ(msg.rfind("netscope: cannot capture on lo: Operation not permitted.", 0), 0u)
-          << msg;
-      EXPECT_NE(msg.find("CAP_NET_RAW and CAP_NET_ADMIN"), std::string::npos) << msg;
-      EXPECT_NE(msg.find("sudo setcap cap_net_raw,cap_net_admin,"), std::string::npos) << msg;
-      EXPECT_NE(msg.find("unit_capture"), std::string::npos) << msg;  // /proc/self/exe
-    }
+    const auto e = construction_error(udp_on({"lo"}));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->kind(), CaptureError::Kind::permission);
+    const std::string msg = e->what();
+    EXPECT_EQ(msg.rfind("netscope: cannot capture on lo: Operation not permitted.", 0), 0u) << msg;
+    EXPECT_NE(msg.find("CAP_NET_RAW and CAP_NET_ADMIN"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("sudo setcap cap_net_raw,cap_net_admin,"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("unit_capture"), std::string::npos) << msg;  // /proc/self/exe
   });
   t.join();
 }
