@@ -1,0 +1,194 @@
+#include "output/json_records.hpp"
+
+#include <cmath>
+#include <optional>
+#include <string_view>
+
+#include "decode/packet_view.hpp"
+
+namespace netscope::output {
+
+namespace {
+
+// The DPI keys of a connection record (Conventions). The snapshot has no DPI results
+// yet, so each is null: unknown, not empty.
+constexpr std::string_view kDpiKeys[] = {"app",         "sni",         "alpn",       "tls_version",
+                                         "ja3",         "ja4",         "http_host",  "http_method",
+                                         "http_path",   "http_status", "ssh_client", "ssh_server",
+                                         "quic_version"};
+
+Json text_or_null(const std::string& s) {
+  if (s.empty()) return nullptr;
+  return s;
+}
+
+template <typename T>
+Json optional_or_null(const std::optional<T>& v) {
+  if (!v) return nullptr;
+  return *v;
+}
+
+// Rates and durations to a thousandth (a millibyte per second, a microsecond of a
+// millisecond): more digits are noise from the averaging, not information.
+Json thousandths(double v) {
+  if (!std::isfinite(v)) return nullptr;
+  return std::round(v * 1000.0) / 1000.0;
+}
+
+Json thousandths(const std::optional<double>& v) {
+  if (!v) return nullptr;
+  return thousandths(*v);
+}
+
+Json address_or_null(const core::IpAddress& a) {
+  if (a.is_unspecified()) return nullptr;
+  return a.to_string();
+}
+
+}  // namespace
+
+Json tcp_health_json(const monitor::TcpHealthRecord& h) {
+  Json j = Json::object();
+  j["retransmissions"] = h.retransmissions;
+  j["fast_retransmissions"] = h.fast_retransmissions;
+  j["spurious_retransmissions"] = h.spurious_retransmissions;
+  j["out_of_order"] = h.out_of_order;
+  j["dup_acks"] = h.dup_acks;
+  j["dup_ack_events"] = h.dup_ack_events;
+  j["zero_windows"] = h.zero_windows;
+  j["rsts"] = h.rsts;
+  return j;
+}
+
+Json connection_json(const monitor::ConnectionRecord& c) {
+  const bool ported = decode::proto_has_ports(c.proto);
+  const bool tcp = c.proto == decode::ip_proto::tcp;
+  Json j = Json::object();
+  j["proto"] = c.proto_name.empty() ? Json(c.proto) : Json(c.proto_name);
+  j["local_addr"] = c.local_addr.to_string();
+  j["local_port"] = ported ? Json(c.local_port) : Json(nullptr);
+  j["remote_addr"] = c.remote_addr.to_string();
+  j["remote_port"] = ported ? Json(c.remote_port) : Json(nullptr);
+  j["remote_host"] = text_or_null(c.remote_host);
+  j["interface"] = text_or_null(c.interface);
+  j["state"] = text_or_null(c.state);
+  j["kernel_state"] = text_or_null(c.kernel_state);
+  j["pid"] = optional_or_null(c.pid);
+  j["process"] = text_or_null(c.process);
+  j["attribution"] = text_or_null(c.attribution);
+  j["bytes_up"] = c.bytes_up;
+  j["bytes_down"] = c.bytes_down;
+  j["packets_up"] = c.packets_up;
+  j["packets_down"] = c.packets_down;
+  j["payload_bytes_up"] = c.payload_bytes_up;
+  j["payload_bytes_down"] = c.payload_bytes_down;
+  j["rate_up"] = thousandths(c.rate_up);
+  j["rate_down"] = thousandths(c.rate_down);
+  j["rtt_ms"] = thousandths(c.rtt_ms);
+  j["first_seen"] = core::to_rfc3339(c.first_seen);
+  j["last_seen"] = core::to_rfc3339(c.last_seen);
+  j["closed"] = c.closed;
+  j["close_reason"] = text_or_null(c.close_reason);
+  j["timeout_s"] = thousandths(c.timeout_s);
+  j["health_up"] = tcp ? tcp_health_json(c.health_up) : Json(nullptr);
+  j["health_down"] = tcp ? tcp_health_json(c.health_down) : Json(nullptr);
+  for (const std::string_view key : kDpiKeys) j[std::string(key)] = nullptr;
+  return j;
+}
+
+Json process_json(const monitor::ProcessRecord& p) {
+  Json j = Json::object();
+  j["pid"] = optional_or_null(p.pid);
+  j["ppid"] = optional_or_null(p.ppid);
+  j["name"] = text_or_null(p.name);
+  j["cmdline"] = text_or_null(p.cmdline);
+  j["exe"] = text_or_null(p.exe);
+  j["uid"] = optional_or_null(p.uid);
+  j["user"] = text_or_null(p.user);
+  j["container"] = text_or_null(p.container);
+  j["start_time"] = p.start_time ? Json(core::to_rfc3339(*p.start_time)) : Json(nullptr);
+  j["exited"] = p.exited;
+  j["unknown_reason"] = text_or_null(p.unknown_reason);
+  j["bytes_up"] = p.bytes_up;
+  j["bytes_down"] = p.bytes_down;
+  j["packets_up"] = p.packets_up;
+  j["packets_down"] = p.packets_down;
+  j["rate_up"] = thousandths(p.rate_up);
+  j["rate_down"] = thousandths(p.rate_down);
+  j["connections"] = p.connections;
+  Json history = Json::array();
+  for (const monitor::RatePoint& point : p.history) {
+    history.push_back(Json::array({thousandths(point.up), thousandths(point.down)}));
+  }
+  j["history"] = std::move(history);
+  return j;
+}
+
+Json remote_json(const monitor::RemoteRecord& r) {
+  Json j = Json::object();
+  j["addr"] = r.addr.to_string();
+  j["host"] = text_or_null(r.host);
+  j["country"] = text_or_null(r.country);
+  j["asn"] = optional_or_null(r.asn);
+  j["asn_org"] = text_or_null(r.asn_org);
+  j["bytes_up"] = r.bytes_up;
+  j["bytes_down"] = r.bytes_down;
+  j["rate_up"] = thousandths(r.rate_up);
+  j["rate_down"] = thousandths(r.rate_down);
+  j["connections"] = r.connections;
+  return j;
+}
+
+Json interface_json(const monitor::InterfaceRecord& i) {
+  Json j = Json::object();
+  j["name"] = i.name;
+  j["bytes_up"] = i.bytes_up;
+  j["bytes_down"] = i.bytes_down;
+  j["packets"] = i.packets;
+  j["drops"] = i.drops;
+  j["up"] = i.up;
+  j["error"] = text_or_null(i.error);
+  return j;
+}
+
+Json dns_json(const monitor::DnsEventRecord& d) {
+  Json j = Json::object();
+  j["time"] = core::to_rfc3339(d.time);
+  j["pid"] = optional_or_null(d.pid);
+  j["process"] = text_or_null(d.process);
+  j["server"] = address_or_null(d.server);
+  j["query"] = text_or_null(d.query);
+  j["qtype"] = text_or_null(d.qtype);
+  j["rcode"] = optional_or_null(d.rcode);
+  j["rcode_code"] = optional_or_null(d.rcode_code);
+  // No response seen: the answers are unknown, which is not the same as none.
+  if (d.rcode_code || d.rcode) {
+    j["answers"] = d.answers;
+  } else {
+    j["answers"] = nullptr;
+  }
+  j["latency_ms"] = thousandths(d.latency_ms);
+  return j;
+}
+
+Json totals_json(const monitor::Totals& t) {
+  Json j = Json::object();
+  j["bytes_up"] = t.bytes_up;
+  j["bytes_down"] = t.bytes_down;
+  j["packets"] = t.packets;
+  j["rate_up"] = thousandths(t.rate_up);
+  j["rate_down"] = thousandths(t.rate_down);
+  j["packets_per_s"] = thousandths(t.packets_per_s);
+  j["flows"] = t.flows;
+  j["flows_evicted"] = t.flows_evicted;
+  j["kernel_drops"] = t.kernel_drops;
+  j["attribution_overflow"] = t.attribution_overflow;
+  j["closed_dropped"] = t.closed_dropped;
+  return j;
+}
+
+std::string dump_json(const Json& j, int indent) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace netscope::output

@@ -1,0 +1,41 @@
+#pragma once
+// JSON records for the live outputs (--json-lines, the snapshot document and anything
+// later that speaks JSON), one builder per record kind, with exactly the keys of
+// ARCHITECTURE.md "Records and their keys". Unknown values are null, never 0 or "";
+// times are RFC 3339 UTC with microseconds; durations carry their unit in the key.
+//
+// Keys beyond the Conventions' lists, all always present:
+// - connection: `interface`, `close_reason`, `timeout_s` (idle timeout of the current
+//   state), `health_up` / `health_down` (TCP health per direction; null for non-TCP).
+//   The DPI keys are null until the snapshot carries DPI results.
+// - process: `packets_up`, `packets_down`, `unknown_reason` (the reason of an
+//   "<UNKNOWN>" group, else null) and `history` ([[up, down], ...] bytes/s per tick,
+//   oldest first).
+// - interface: `up` and `error` (why capture stopped on it; null while fine).
+//
+// Records use ordered_json so that keys come out in the documented order. Serialise
+// with dump_json() below: names, command lines and DNS names are not always valid UTF-8,
+// and nlohmann's default dump throws on those.
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "monitor/snapshot.hpp"
+
+namespace netscope::output {
+
+using Json = nlohmann::ordered_json;
+
+Json connection_json(const monitor::ConnectionRecord& c);
+Json process_json(const monitor::ProcessRecord& p);
+Json remote_json(const monitor::RemoteRecord& r);
+Json interface_json(const monitor::InterfaceRecord& i);
+Json dns_json(const monitor::DnsEventRecord& d);
+Json totals_json(const monitor::Totals& t);
+Json tcp_health_json(const monitor::TcpHealthRecord& h);
+
+// Compact when indent < 0, else pretty with `indent` spaces. Invalid UTF-8 is replaced
+// with U+FFFD instead of throwing.
+std::string dump_json(const Json& j, int indent = -1);
+
+}  // namespace netscope::output

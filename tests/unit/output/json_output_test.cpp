@@ -1,0 +1,329 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "output/json_lines.hpp"
+#include "output/json_records.hpp"
+#include "output/snapshot_json.hpp"
+#include "snapshot_builder.hpp"
+
+using namespace netscope;
+using namespace netscope::output;
+using namespace netscope::output::testing;
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> keys_of(const nlohmann::ordered_json& j) {
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.push_back(k);
+  return keys;
+}
+
+const std::vector<std::string> kConnectionKeys{"proto",
+                                               "local_addr",
+                                               "local_port",
+                                               "remote_addr",
+                                               "remote_port",
+                                               "remote_host",
+                                               "interface",
+                                               "state",
+                                               "kernel_state",
+                                               "pid",
+                                               "process",
+                                               "attribution",
+                                               "bytes_up",
+                                               "bytes_down",
+                                               "packets_up",
+                                               "packets_down",
+                                               "payload_bytes_up",
+                                               "payload_bytes_down",
+                                               "rate_up",
+                                               "rate_down",
+                                               "rtt_ms",
+                                               "first_seen",
+                                               "last_seen",
+                                               "closed",
+                                               "close_reason",
+                                               "timeout_s",
+                                               "health_up",
+                                               "health_down",
+                                               "app",
+                                               "sni",
+                                               "alpn",
+                                               "tls_version",
+                                               "ja3",
+                                               "ja4",
+                                               "http_host",
+                                               "http_method",
+                                               "http_path",
+                                               "http_status",
+                                               "ssh_client",
+                                               "ssh_server",
+                                               "quic_version"};
+
+const std::vector<std::string> kProcessKeys{
+    "pid",        "ppid",        "name",           "cmdline",
+    "exe",        "uid",         "user",           "container",
+    "start_time", "exited",      "unknown_reason", "bytes_up",
+    "bytes_down", "packets_up",  "packets_down",   "rate_up",
+    "rate_down",  "connections", "history"};
+
+bool is_rfc3339_micro(const std::string& s) {
+  static const std::regex re(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)");
+  return std::regex_match(s, re);
+}
+
+json tick(const monitor::Snapshot& s, const JsonOptions& opt = {}) {
+  return json::parse(tick_json_line(s, opt));
+}
+
+}  // namespace
+
+TEST(JsonRecords, connection_has_every_documented_key_in_order) {
+  const auto j = connection_json(busy_snapshot().connections[0]);
+  EXPECT_EQ(keys_of(j), kConnectionKeys);
+  EXPECT_EQ(j["proto"], "tcp");
+  EXPECT_EQ(j["local_addr"], "10.0.0.1");
+  EXPECT_EQ(j["local_port"], 43012);
+  EXPECT_EQ(j["remote_host"], "example.net");
+  EXPECT_EQ(j["pid"], 4242);
+  EXPECT_EQ(j["attribution"], "exact");
+  EXPECT_DOUBLE_EQ(j["rate_up"].get<double>(), 123.9);
+  EXPECT_EQ(j["first_seen"], "2023-11-14T22:13:10.000001Z");
+  EXPECT_EQ(j["last_seen"], "2023-11-14T22:13:20.123456Z");
+  EXPECT_EQ(j["closed"], false);
+  EXPECT_TRUE(j["health_up"].is_object());
+  EXPECT_EQ(keys_of(j["health_down"]),
+            (std::vector<std::string>{"retransmissions", "fast_retransmissions",
+                                      "spurious_retransmissions", "out_of_order", "dup_acks",
+                                      "dup_ack_events", "zero_windows", "rsts"}));
+}
+
+TEST(JsonRecords, unknown_connection_values_are_null_never_zero_or_empty) {
+  monitor::ConnectionRecord c = tcp_connection("10.0.0.2", 1, 2, 0, 0);
+  c.pid.reset();
+  c.process.clear();
+  c.remote_host.clear();
+  c.kernel_state.clear();
+  c.attribution = "unknown:closed";
+  const auto j = connection_json(c);
+  for (const char* key :
+       {"pid", "process", "remote_host", "kernel_state", "rtt_ms", "close_reason", "app", "sni",
+        "alpn", "tls_version", "ja3", "ja4", "http_host", "http_method", "http_path", "http_status",
+        "ssh_client", "ssh_server", "quic_version"}) {
+    EXPECT_TRUE(j[key].is_null()) << key;
+  }
+  EXPECT_EQ(j["attribution"], "unknown:closed");
+}
+
+TEST(JsonRecords, icmp_has_no_ports_and_no_tcp_health) {
+  monitor::ConnectionRecord c = tcp_connection("10.0.0.2", 0, 0, 1, 1);
+  c.proto = 1;
+  c.proto_name = "icmp";
+  c.rtt_ms = 1.23456789;
+  const auto j = connection_json(c);
+  EXPECT_TRUE(j["local_port"].is_null());
+  EXPECT_TRUE(j["remote_port"].is_null());
+  EXPECT_TRUE(j["health_up"].is_null());
+  EXPECT_TRUE(j["health_down"].is_null());
+  EXPECT_DOUBLE_EQ(j["rtt_ms"].get<double>(), 1.235);
+}
+
+TEST(JsonRecords, closed_connection_says_why) {
+  monitor::ConnectionRecord c = tcp_connection("10.0.0.2", 5, 6, 0, 0);
+  c.closed = true;
+  c.close_reason = "idle_timeout";
+  c.timeout_s = 7440;
+  const auto j = connection_json(c);
+  EXPECT_EQ(j["closed"], true);
+  EXPECT_EQ(j["close_reason"], "idle_timeout");
+  EXPECT_EQ(j["timeout_s"], 7440);
+}
+
+TEST(JsonRecords, process_keys_nulls_and_history) {
+  monitor::ProcessRecord p = process("nginx", 77, 1.5, 2.5, 3);
+  p.ppid = 1;
+  p.uid = 33;
+  p.user = "www-data";
+  p.start_time = core::Timestamp::from_sec_usec(1700000000, 0);
+  p.history = {{1, 2}, {3.0004, 4}};
+  const auto j = process_json(p);
+  EXPECT_EQ(keys_of(j), kProcessKeys);
+  EXPECT_EQ(j["uid"], 33);
+  EXPECT_EQ(j["start_time"], "2023-11-14T22:13:20.000000Z");
+  EXPECT_TRUE(j["cmdline"].is_null());
+  EXPECT_TRUE(j["exe"].is_null());
+  EXPECT_TRUE(j["container"].is_null());
+  EXPECT_TRUE(j["unknown_reason"].is_null());
+  EXPECT_EQ(j["history"].dump(), "[[1.0,2.0],[3.0,4.0]]");
+
+  monitor::ProcessRecord unknown;
+  unknown.name = "<UNKNOWN>";
+  unknown.unknown_reason = "forwarded";
+  const auto u = process_json(unknown);
+  EXPECT_TRUE(u["pid"].is_null());
+  EXPECT_TRUE(u["ppid"].is_null());
+  EXPECT_TRUE(u["uid"].is_null());
+  EXPECT_TRUE(u["start_time"].is_null());
+  EXPECT_EQ(u["unknown_reason"], "forwarded");
+  EXPECT_EQ(u["history"].dump(), "[]");
+}
+
+TEST(JsonRecords, remote_interface_and_dns_keys) {
+  monitor::RemoteRecord r = remote("2001:db8::7", 1, 2, 1);
+  r.asn = 64500;
+  const auto rj = remote_json(r);
+  EXPECT_EQ(keys_of(rj),
+            (std::vector<std::string>{"addr", "host", "country", "asn", "asn_org", "bytes_up",
+                                      "bytes_down", "rate_up", "rate_down", "connections"}));
+  EXPECT_EQ(rj["addr"], "2001:db8::7");
+  EXPECT_TRUE(rj["host"].is_null());
+  EXPECT_TRUE(rj["country"].is_null());
+  EXPECT_EQ(rj["asn"], 64500);
+
+  const auto ij = interface_json(busy_snapshot().interfaces[0]);
+  EXPECT_EQ(keys_of(ij), (std::vector<std::string>{"name", "bytes_up", "bytes_down", "packets",
+                                                   "drops", "up", "error"}));
+  EXPECT_EQ(ij["drops"], 3);
+  EXPECT_TRUE(ij["error"].is_null());
+
+  monitor::DnsEventRecord pending;
+  pending.time = kTime;
+  pending.server = ip("10.0.0.53");
+  pending.query = "example.net";
+  pending.qtype = "A";
+  const auto pj = dns_json(pending);
+  EXPECT_EQ(keys_of(pj),
+            (std::vector<std::string>{"time", "pid", "process", "server", "query", "qtype", "rcode",
+                                      "rcode_code", "answers", "latency_ms"}));
+  EXPECT_TRUE(pj["rcode"].is_null());
+  EXPECT_TRUE(pj["answers"].is_null());  // no response yet: unknown, not empty
+  EXPECT_TRUE(pj["latency_ms"].is_null());
+
+  monitor::DnsEventRecord nx = pending;
+  nx.rcode = "NXDOMAIN";
+  nx.rcode_code = 3;
+  nx.latency_ms = 12.3456;
+  const auto nj = dns_json(nx);
+  EXPECT_EQ(nj["rcode"], "NXDOMAIN");
+  EXPECT_EQ(nj["rcode_code"], 3);
+  EXPECT_EQ(nj["answers"].dump(), "[]");
+  EXPECT_DOUBLE_EQ(nj["latency_ms"].get<double>(), 12.346);
+}
+
+TEST(JsonLines, one_line_per_tick_with_the_tick_schema) {
+  monitor::Snapshot s = busy_snapshot();
+  s.replay = true;
+  monitor::DnsEventRecord d;
+  d.time = kTime;
+  d.query = "example.net";
+  s.dns.push_back(d);
+  std::ostringstream out;
+  write_tick_json(s, {}, out);
+  s.tick = 31;
+  write_tick_json(s, {}, out);
+  const std::string text = out.str();
+  ASSERT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
+  std::istringstream lines(text);
+  std::string line;
+  std::uint64_t want_tick = 30;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::ordered_json::parse(line);
+    EXPECT_EQ(keys_of(j), (std::vector<std::string>{"schema", "time", "tick", "window_s", "replay",
+                                                    "end_of_input", "totals", "interfaces",
+                                                    "processes", "connections", "remotes", "dns"}));
+    EXPECT_EQ(j["schema"], "netscope.tick/1");
+    EXPECT_EQ(j["time"], "2023-11-14T22:13:20.250000Z");
+    EXPECT_EQ(j["tick"], want_tick++);
+    EXPECT_EQ(j["replay"], true);
+    EXPECT_EQ(j["totals"]["bytes_down"], 5000);
+    EXPECT_EQ(j["interfaces"][0]["drops"], 3);
+    EXPECT_EQ(j["processes"][0]["name"], "curl");
+    EXPECT_EQ(j["connections"][0]["remote_port"], 443);
+    EXPECT_EQ(j["remotes"][0]["host"], "example.net");
+    EXPECT_EQ(j["dns"][0]["query"], "example.net");
+    EXPECT_TRUE(is_rfc3339_micro(j["dns"][0]["time"]));
+  }
+}
+
+TEST(JsonLines, table_flags_leave_out_unselected_tables) {
+  JsonOptions opt;
+  opt.connections = opt.remotes = false;
+  const auto j = tick(busy_snapshot(), opt);
+  EXPECT_TRUE(j.contains("processes"));
+  EXPECT_FALSE(j.contains("connections"));
+  EXPECT_FALSE(j.contains("remotes"));
+  EXPECT_TRUE(j.contains("interfaces"));
+  EXPECT_TRUE(j.contains("dns"));
+  JsonOptions none;
+  none.processes = none.connections = none.remotes = false;
+  EXPECT_EQ(tick(busy_snapshot(), none), tick(busy_snapshot()));
+}
+
+TEST(JsonLines, rows_by_rate_including_idle_ones_and_top) {
+  monitor::Snapshot s;
+  s.time = kTime;
+  s.processes = {process("idle", 1, 0, 0, 1), process("busy", 2, 9, 9, 1),
+                 process("mid", 3, 1, 1, 1)};
+  auto j = tick(s);
+  ASSERT_EQ(j["processes"].size(), 3U);
+  EXPECT_EQ(j["processes"][0]["name"], "busy");
+  EXPECT_EQ(j["processes"][2]["name"], "idle");
+  JsonOptions opt;
+  opt.top = 2;
+  j = tick(s, opt);
+  ASSERT_EQ(j["processes"].size(), 2U);
+  EXPECT_EQ(j["processes"][1]["name"], "mid");
+}
+
+TEST(JsonLines, invalid_utf8_is_replaced_not_thrown) {
+  monitor::Snapshot s = busy_snapshot();
+  s.processes[0].cmdline = std::string("bad\xff\xfe name\n");
+  std::string line;
+  ASSERT_NO_THROW(line = tick_json_line(s, {}));
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
+  const auto j = json::parse(line);
+  EXPECT_EQ(j["processes"][0]["cmdline"], "bad\xEF\xBF\xBD\xEF\xBF\xBD name\n");
+}
+
+TEST(SnapshotDocument, whole_run_document_pretty_printed) {
+  monitor::Snapshot s = busy_snapshot();
+  monitor::ProcessRecord gone = process("wget", 99, 0, 0, 0);
+  gone.exited = true;
+  gone.bytes_up = 1;
+  gone.bytes_down = 100000;
+  s.processes.push_back(gone);
+  monitor::ConnectionRecord closed = tcp_connection("10.0.0.8", 40000, 80, 0, 0);
+  closed.closed = true;
+  closed.close_reason = "closed";
+  s.connections.push_back(closed);
+  std::ostringstream out;
+  write_snapshot_document(s, out);
+  const std::string text = out.str();
+  EXPECT_EQ(text.substr(0, 37), "{\n  \"schema\": \"netscope.snapshot/1\",\n");
+  EXPECT_EQ(text.back(), '\n');
+  const auto j = nlohmann::ordered_json::parse(text);
+  EXPECT_EQ(keys_of(j), (std::vector<std::string>{"schema", "started", "ended", "duration_s",
+                                                  "window_s", "processes", "connections", "remotes",
+                                                  "dns", "interfaces", "totals"}));
+  EXPECT_EQ(j["started"], "2023-11-14T22:12:50.000000Z");
+  EXPECT_EQ(j["ended"], "2023-11-14T22:13:20.250000Z");
+  EXPECT_DOUBLE_EQ(j["duration_s"].get<double>(), 30.25);
+  // Ordered by cumulative bytes: the exited wget moved the most.
+  ASSERT_EQ(j["processes"].size(), 2U);
+  EXPECT_EQ(j["processes"][0]["name"], "wget");
+  EXPECT_EQ(j["processes"][0]["exited"], true);
+  ASSERT_EQ(j["connections"].size(), 2U);
+  EXPECT_EQ(j["connections"][1]["close_reason"], "closed");
+  EXPECT_EQ(j["interfaces"][0]["drops"], 3);
+  EXPECT_EQ(keys_of(j["totals"]),
+            (std::vector<std::string>{"bytes_up", "bytes_down", "packets", "rate_up", "rate_down",
+                                      "packets_per_s", "flows", "flows_evicted", "kernel_drops",
+                                      "attribution_overflow", "closed_dropped"}));
+}
