@@ -1,6 +1,8 @@
 #include "host/proc_scanner.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +10,9 @@
 #include <cerrno>
 #include <charconv>
 #include <memory>
+#include <unordered_set>
+
+#include "host/process_info.hpp"
 
 namespace netscope::host {
 
@@ -17,6 +22,21 @@ struct DirCloser {
   void operator()(DIR* d) const { closedir(d); }
 };
 using DirPtr = std::unique_ptr<DIR, DirCloser>;
+
+// Closes a plain descriptor on scope exit.
+class FdGuard {
+ public:
+  explicit FdGuard(int fd) : fd_(fd) {}
+  ~FdGuard() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FdGuard(const FdGuard&) = delete;
+  FdGuard& operator=(const FdGuard&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
 
 std::optional<pid_t> parse_pid(std::string_view name) {
   if (name.empty() || name.size() > 10) return std::nullopt;
@@ -31,6 +51,22 @@ bool is_permission_error(int err) {
 }
 bool is_vanished_error(int err) {
   return err == ENOENT || err == ESRCH;
+}
+
+// Search order of resolve(): never-read tables first (a new process is the likeliest
+// owner of a new socket), then processes seen opening sockets before, most recent first,
+// then everyone else newest first.
+bool search_before(const ProcessEntry* a, const ProcessEntry* b) {
+  const auto tier = [](const ProcessEntry* e) {
+    if (e->read_stamp == 0) return 0;
+    return e->gained_stamp != 0 ? 1 : 2;
+  };
+  const int ta = tier(a);
+  const int tb = tier(b);
+  if (ta != tb) return ta < tb;
+  if (ta == 1 && a->gained_stamp != b->gained_stamp) return a->gained_stamp > b->gained_stamp;
+  if (a->start_time_ticks != b->start_time_ticks) return a->start_time_ticks > b->start_time_ticks;
+  return a->pid > b->pid;
 }
 
 }  // namespace
@@ -52,63 +88,237 @@ ProcScanner::ProcScanner(std::string proc_root) : proc_root_(std::move(proc_root
 bool ProcScanner::scan() {
   const auto start = std::chrono::steady_clock::now();
   sockets_.clear();
+  processes_.clear();
   stats_ = ProcScanStats{};
-
-  DirPtr root(opendir(proc_root_.c_str()));
-  if (!root) {
-    stats_.duration = std::chrono::steady_clock::now() - start;
-    return false;
-  }
-  while (const dirent* entry = readdir(root.get())) {
-    const auto pid = parse_pid(entry->d_name);
-    if (!pid) continue;  // self, net, sys, ...
-    ++stats_.processes;
-    scan_process(*pid, proc_root_ + "/" + entry->d_name + "/fd");
-  }
-
-  // Owner = lowest pid; one pid may hold the same socket on several fds (dup()).
-  for (auto& [inode, holders] : sockets_) {
-    auto& pids = holders.others;
-    std::sort(pids.begin(), pids.end());
-    pids.erase(std::unique(pids.begin(), pids.end()), pids.end());
-    holders.owner = pids.front();
-    pids.erase(pids.begin());
+  const bool listed = list_into_entries();
+  if (listed) {
+    for (auto& [pid, entry] : processes_) read_fd_table(entry);
   }
   stats_.sockets = sockets_.size();
-  stats_.duration = std::chrono::steady_clock::now() - start;
+  stats_.duration += std::chrono::steady_clock::now() - start;
+  return listed;
+}
+
+bool ProcScanner::list_processes() {
+  const auto start = std::chrono::steady_clock::now();
+  const bool listed = list_into_entries();
+  stats_.sockets = sockets_.size();
+  stats_.duration += std::chrono::steady_clock::now() - start;
+  return listed;
+}
+
+bool ProcScanner::list_into_entries() {
+  DirPtr root(opendir(proc_root_.c_str()));
+  if (!root) return false;
+  const std::uint64_t listing = ++listing_;
+  while (const dirent* dent = readdir(root.get())) {
+    const auto pid = parse_pid(dent->d_name);
+    if (!pid) continue;  // self, net, sys, ...
+    ++stats_.processes;
+    auto [it, inserted] = processes_.try_emplace(*pid);
+    if (inserted) {
+      it->second.pid = *pid;
+      FdGuard dir(openat(dirfd(root.get()), dent->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (dir.get() < 0 || !read_identity(dir.get(), it->second)) {
+        ++stats_.vanished;
+        processes_.erase(it);
+        continue;
+      }
+    }
+    it->second.listed = listing;
+  }
+  for (auto it = processes_.begin(); it != processes_.end();) {
+    if (it->second.listed == listing) {
+      ++it;
+      continue;
+    }
+    replace_sockets(it->second, {});
+    it = processes_.erase(it);
+  }
   return true;
 }
 
-void ProcScanner::scan_process(pid_t pid, const std::string& fd_dir) {
-  DirPtr dir(opendir(fd_dir.c_str()));
-  if (!dir) {
-    if (is_permission_error(errno)) {
-      ++stats_.permission_denied;
-    } else if (is_vanished_error(errno)) {
-      ++stats_.vanished;
+bool ProcScanner::read_identity(int dir_fd, ProcessEntry& entry) {
+  struct stat st {};
+  if (fstat(dir_fd, &st) != 0) return false;
+  entry.uid = st.st_uid;
+  entry.dir_inode = st.st_ino;
+  entry.start_time_ticks = read_start_time_at(dir_fd).value_or(0);
+  struct stat ns {};
+  entry.netns = fstatat(dir_fd, "ns/net", &ns, 0) == 0 ? ns.st_ino : 0;
+  return true;
+}
+
+bool ProcScanner::read_fd_table(ProcessEntry& entry) {
+  const std::string dir_path = proc_root_ + "/" + std::to_string(entry.pid);
+  FdGuard dir(open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  struct stat st {};
+  if (dir.get() < 0 || fstat(dir.get(), &st) != 0) {
+    ++stats_.vanished;
+    replace_sockets(entry, {});
+    return false;
+  }
+  if (st.st_ino != entry.dir_inode) {
+    // The dentry was rebuilt: maybe evicted, maybe a new process behind the same pid.
+    const std::uint64_t old_start = entry.start_time_ticks;
+    if (!read_identity(dir.get(), entry)) return false;
+    if (entry.start_time_ticks != old_start) {
+      replace_sockets(entry, {});  // another process: nothing of the old one carries over
+      entry.read_stamp = 0;
+      entry.gained_stamp = 0;
     }
-    return;
+  }
+  ++stats_.fd_tables;
+  const bool first_read = entry.read_stamp == 0;
+  entry.read_stamp = ++stamp_;
+  entry.fd_denied = false;
+
+  const int fd_dir_fd = openat(dir.get(), "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DirPtr fd_dir(fd_dir_fd >= 0 ? fdopendir(fd_dir_fd) : nullptr);
+  if (!fd_dir) {
+    const int err = errno;
+    if (fd_dir_fd >= 0) ::close(fd_dir_fd);
+    if (is_permission_error(err)) {
+      ++stats_.permission_denied;
+      entry.fd_denied = true;
+    } else if (is_vanished_error(err)) {
+      ++stats_.vanished;  // exited between the two opens, or a zombie
+      replace_sockets(entry, {});
+    }
+    return true;
   }
   // Links are "socket:[<u64>]" at most; anything longer is not a socket.
   std::array<char, 64> target{};
-  std::string path;
-  while (const dirent* entry = readdir(dir.get())) {
-    if (entry->d_name[0] == '.') continue;
-    path.assign(fd_dir).append("/").append(entry->d_name);
-    const ssize_t n = readlink(path.c_str(), target.data(), target.size());
+  std::vector<std::uint64_t> found;
+  while (const dirent* dent = readdir(fd_dir.get())) {
+    if (dent->d_name[0] == '.') continue;
+    const ssize_t n = readlinkat(dirfd(fd_dir.get()), dent->d_name, target.data(), target.size());
     if (n < 0) {
       // ENOENT here is an fd closed between readdir and readlink: not worth a counter.
-      if (is_permission_error(errno)) ++stats_.permission_denied;
+      if (is_permission_error(errno)) {
+        ++stats_.permission_denied;
+        entry.fd_denied = true;
+      }
       continue;
     }
     ++stats_.fds;
     if (static_cast<std::size_t>(n) >= target.size()) continue;  // truncated: not a socket
     const auto inode =
         parse_socket_link(std::string_view(target.data(), static_cast<std::size_t>(n)));
-    if (!inode) continue;
-    // Collected unsorted in `others`; scan() picks the owner once every pid is known.
-    sockets_[*inode].others.push_back(pid);
+    if (inode) found.push_back(*inode);
   }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  const bool grew =
+      !std::includes(entry.sockets.begin(), entry.sockets.end(), found.begin(), found.end());
+  replace_sockets(entry, std::move(found));
+  if (grew && !first_read) entry.gained_stamp = entry.read_stamp;
+  return true;
+}
+
+void ProcScanner::replace_sockets(ProcessEntry& entry, std::vector<std::uint64_t> sockets) {
+  std::vector<std::uint64_t> changed;
+  std::set_difference(entry.sockets.begin(), entry.sockets.end(), sockets.begin(), sockets.end(),
+                      std::back_inserter(changed));
+  for (const std::uint64_t inode : changed) remove_holder(inode, entry.pid);
+  changed.clear();
+  std::set_difference(sockets.begin(), sockets.end(), entry.sockets.begin(), entry.sockets.end(),
+                      std::back_inserter(changed));
+  for (const std::uint64_t inode : changed) add_holder(inode, entry.pid);
+  entry.sockets = std::move(sockets);
+}
+
+void ProcScanner::add_holder(std::uint64_t inode, pid_t pid) {
+  auto [it, inserted] = sockets_.try_emplace(inode);
+  SocketHolders& h = it->second;
+  if (inserted) {
+    h.owner = pid;
+    return;
+  }
+  if (pid == h.owner) return;
+  pid_t other = pid;
+  if (pid < h.owner) {
+    other = h.owner;
+    h.owner = pid;
+  }
+  const auto pos = std::lower_bound(h.others.begin(), h.others.end(), other);
+  if (pos == h.others.end() || *pos != other) h.others.insert(pos, other);
+}
+
+void ProcScanner::remove_holder(std::uint64_t inode, pid_t pid) {
+  const auto it = sockets_.find(inode);
+  if (it == sockets_.end()) return;
+  SocketHolders& h = it->second;
+  if (h.owner == pid) {
+    if (h.others.empty()) {
+      sockets_.erase(it);
+      return;
+    }
+    h.owner = h.others.front();
+    h.others.erase(h.others.begin());
+    return;
+  }
+  const auto pos = std::lower_bound(h.others.begin(), h.others.end(), pid);
+  if (pos != h.others.end() && *pos == pid) h.others.erase(pos);
+}
+
+ResolveResult ProcScanner::resolve(std::span<const WantedSocket> wanted, std::uint64_t since,
+                                   bool any_uid) {
+  const auto start = std::chrono::steady_clock::now();
+  ResolveResult result;
+  std::unordered_set<std::uint64_t> remaining;
+  std::vector<std::uint32_t> uids;
+  for (const WantedSocket& w : wanted) {
+    if (w.inode == 0 || sockets_.contains(w.inode)) continue;
+    remaining.insert(w.inode);
+    if (std::find(uids.begin(), uids.end(), w.uid) == uids.end()) uids.push_back(w.uid);
+  }
+  if (!remaining.empty()) {
+    std::vector<ProcessEntry*> candidates;
+    for (auto& [pid, entry] : processes_) {
+      if (entry.read_stamp <= since) candidates.push_back(&entry);
+    }
+    std::sort(candidates.begin(), candidates.end(), search_before);
+    const auto uid_wanted = [&](const ProcessEntry* e) {
+      return std::find(uids.begin(), uids.end(), e->uid) != uids.end();
+    };
+    for (const bool same_uid : {true, false}) {
+      if (!same_uid && !any_uid) break;
+      for (ProcessEntry* entry : candidates) {
+        if (remaining.empty()) break;
+        if (uid_wanted(entry) != same_uid) continue;
+        if (!read_fd_table(*entry)) continue;
+        ++result.tables_read;
+        result.permission_denied = result.permission_denied || entry->fd_denied;
+        for (const std::uint64_t inode : entry->sockets) remaining.erase(inode);
+      }
+    }
+  }
+  result.unresolved = remaining.size();
+  stats_.sockets = sockets_.size();
+  stats_.duration += std::chrono::steady_clock::now() - start;
+  return result;
+}
+
+std::size_t ProcScanner::revalidate(std::size_t max_tables, std::uint64_t since) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<ProcessEntry*> stale;
+  for (auto& [pid, entry] : processes_) {
+    if (entry.read_stamp <= since) stale.push_back(&entry);
+  }
+  const auto older = [](const ProcessEntry* a, const ProcessEntry* b) {
+    return a->read_stamp < b->read_stamp;
+  };
+  const std::size_t count = std::min(max_tables, stale.size());
+  std::nth_element(stale.begin(), stale.begin() + static_cast<std::ptrdiff_t>(count), stale.end(),
+                   older);
+  std::size_t read = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (read_fd_table(*stale[i])) ++read;
+  }
+  stats_.sockets = sockets_.size();
+  stats_.duration += std::chrono::steady_clock::now() - start;
+  return read;
 }
 
 const SocketHolders* ProcScanner::find(std::uint64_t inode) const {
@@ -120,6 +330,11 @@ std::optional<pid_t> ProcScanner::owner_of(std::uint64_t inode) const {
   const SocketHolders* holders = find(inode);
   if (holders == nullptr) return std::nullopt;
   return holders->owner;
+}
+
+const ProcessEntry* ProcScanner::process(pid_t pid) const {
+  const auto it = processes_.find(pid);
+  return it == processes_.end() ? nullptr : &it->second;
 }
 
 }  // namespace netscope::host

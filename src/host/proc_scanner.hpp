@@ -1,9 +1,23 @@
 #pragma once
-// ProcScanner maps socket inodes to the processes that hold them, by walking
-// /proc/<pid>/fd/* and reading each link ("socket:[INODE]"). sock_diag tells us the inode
-// of a connection; this map turns it into a pid. The walk is slow (one readlink per open
-// fd on the machine), so it runs off the packet thread and is timed: `stats().duration`.
-// Processes that exit mid-scan (ENOENT) and fd tables we may not read (EACCES, when not
+// ProcScanner maps socket inodes to the processes that hold them, by reading
+// /proc/<pid>/fd/* links ("socket:[INODE]"). sock_diag tells us the inode of a
+// connection; this index turns it into a pid. It runs off the packet thread.
+//
+// Reading every fd table is slow (one readlink per open fd on the machine), so the index
+// is incremental. It keeps each process's socket set, keyed by pid and checked against
+// the process's identity (start time) so a reused pid starts afresh, and reads a table
+// only when there is a reason to:
+//  - resolve(): sockets the kernel reports that no known process holds. Processes are
+//    searched most-likely first (never read, then ones seen opening sockets before,
+//    then newest by start time), those with the socket's uid before the rest, and the
+//    search stops when every socket has a holder. A process whose table was read after
+//    the sockets were listed cannot hold them (short of fd passing) and is skipped.
+//  - revalidate(): a bounded number of the least recently read tables per refresh, so
+//    that sockets handed to another process (fork then close, SCM_RIGHTS) are found
+//    again within a few refreshes.
+// The fd directory's mtime is no change signal (procfs sets it when the inode is
+// instantiated, not when the table changes), hence the explicit reasons above.
+// Processes that exit mid-read (ENOENT) and fd tables we may not read (EACCES, when not
 // root) are counted, never fatal.
 
 #include <sys/types.h>
@@ -11,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,13 +40,44 @@ struct SocketHolders {
   std::vector<pid_t> others;  // ascending, without the owner
 };
 
+// Counters since construction or the last scan(); `sockets` is the current map size.
 struct ProcScanStats {
-  std::uint64_t processes = 0;          // numeric /proc entries visited
+  std::uint64_t processes = 0;          // numeric /proc entries visited by listings
+  std::uint64_t fd_tables = 0;          // /proc/<pid>/fd directories read
   std::uint64_t fds = 0;                // fd links read
-  std::uint64_t sockets = 0;            // distinct socket inodes found
+  std::uint64_t sockets = 0;            // distinct socket inodes currently known
   std::uint64_t permission_denied = 0;  // fd dirs or links refused with EACCES/EPERM
-  std::uint64_t vanished = 0;           // processes gone (ENOENT/ESRCH) during the scan
+  std::uint64_t vanished = 0;           // processes gone (ENOENT/ESRCH) while read
   std::chrono::nanoseconds duration{0};
+};
+
+// One process as the index knows it.
+struct ProcessEntry {
+  pid_t pid = 0;
+  std::uint64_t start_time_ticks = 0;  // 0 when /proc/<pid>/stat was unreadable
+  // Owner of /proc/<pid>: the process's euid, but root for a non-dumpable process
+  // (setuid programs, PR_SET_DUMPABLE 0), which is why the uid is only a search hint.
+  std::uint32_t uid = 0;
+  std::uint64_t netns = 0;             // inode of /proc/<pid>/ns/net; 0 when unreadable
+  std::vector<std::uint64_t> sockets;  // socket inodes at the last read, sorted, unique
+  std::uint64_t read_stamp = 0;        // stamp() of the last fd table read; 0: never read
+  std::uint64_t gained_stamp = 0;      // a re-read that found sockets not held before
+  bool fd_denied = false;              // the last read of the fd table was refused
+  // Internal bookkeeping: /proc/<pid>'s inode (a new one means the dentry was rebuilt,
+  // perhaps for a new process with the same pid) and the listing that last saw it.
+  std::uint64_t dir_inode = 0;
+  std::uint64_t listed = 0;
+};
+
+struct WantedSocket {
+  std::uint64_t inode = 0;
+  std::uint32_t uid = 0;  // the socket's uid from sock_diag: which processes to try first
+};
+
+struct ResolveResult {
+  std::size_t unresolved = 0;      // wanted sockets still without a holder
+  std::size_t tables_read = 0;     // fd tables this call read
+  bool permission_denied = false;  // a table on the search path could not be read
 };
 
 // "socket:[12345]" -> 12345; anything else (pipe:[..], a path, garbage) -> nullopt.
@@ -41,21 +87,46 @@ class ProcScanner {
  public:
   explicit ProcScanner(std::string proc_root = "/proc");
 
-  // Rebuilds the inode -> holders map from scratch. Fails (returns false) only when the
-  // proc root itself cannot be opened; per-process errors are counted in stats().
+  // Rebuilds everything from scratch: lists the processes and reads every fd table.
+  // Fails (returns false) only when the proc root itself cannot be opened; per-process
+  // errors are counted in stats(), which restart from zero.
   bool scan();
+
+  // Incremental use. Lists the processes: new pids get their identity (start time, uid,
+  // netns) but no fd read yet; pids that are gone are forgotten with their sockets.
+  bool list_processes();
+  // A counter that advances with every fd table read. Take it before asking the kernel
+  // for sockets and pass it as `since`: tables read after it are current enough.
+  std::uint64_t stamp() const { return stamp_; }
+  // Finds holders for the wanted sockets that have none (see the header comment). With
+  // `any_uid` false only processes of the sockets' uids are read.
+  ResolveResult resolve(std::span<const WantedSocket> wanted, std::uint64_t since, bool any_uid);
+  // Re-reads up to `max_tables` of the least recently read tables not read after `since`.
+  std::size_t revalidate(std::size_t max_tables, std::uint64_t since);
 
   const SocketHolders* find(std::uint64_t inode) const;
   std::optional<pid_t> owner_of(std::uint64_t inode) const;
   const std::unordered_map<std::uint64_t, SocketHolders>& sockets() const { return sockets_; }
+  const ProcessEntry* process(pid_t pid) const;
+  const std::unordered_map<pid_t, ProcessEntry>& processes() const { return processes_; }
   const ProcScanStats& stats() const { return stats_; }
   const std::string& proc_root() const { return proc_root_; }
 
  private:
-  void scan_process(pid_t pid, const std::string& fd_dir);
+  bool list_into_entries();
+  bool read_identity(int dir_fd, ProcessEntry& entry);
+  // Reads one fd table (and re-checks the process identity first). False when the
+  // process is gone.
+  bool read_fd_table(ProcessEntry& entry);
+  void replace_sockets(ProcessEntry& entry, std::vector<std::uint64_t> sockets);
+  void add_holder(std::uint64_t inode, pid_t pid);
+  void remove_holder(std::uint64_t inode, pid_t pid);
 
   std::string proc_root_;
   std::unordered_map<std::uint64_t, SocketHolders> sockets_;
+  std::unordered_map<pid_t, ProcessEntry> processes_;
+  std::uint64_t stamp_ = 0;
+  std::uint64_t listing_ = 0;
   ProcScanStats stats_;
 };
 

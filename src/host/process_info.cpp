@@ -50,9 +50,11 @@ std::string_view find_container_id(std::string_view path) {
   return {};
 }
 
-// Reads at most `limit` bytes of a /proc file; nullopt if it cannot be opened.
-std::optional<std::string> read_bounded(const std::string& path, std::size_t limit) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+// Reads at most `limit` bytes of a /proc file, relative to `dir_fd` (or AT_FDCWD);
+// nullopt if it cannot be opened.
+std::optional<std::string> read_bounded(const std::string& path, std::size_t limit,
+                                        int dir_fd = AT_FDCWD) {
+  const int fd = openat(dir_fd, path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   std::string out;
   std::array<char, 4096> buf{};
@@ -169,6 +171,24 @@ std::vector<std::string> parse_cmdline(std::string_view cmdline) {
     start = end + 1;
   }
   return args;
+}
+
+std::optional<std::uint64_t> read_start_time_at(int dir_fd) {
+  // 4096 is far more than a stat line needs: comm is at most 64 bytes, the rest numbers.
+  const auto text = read_bounded("stat", 4096, dir_fd);
+  if (!text) return std::nullopt;
+  const auto stat = parse_stat(*text);
+  if (!stat) return std::nullopt;
+  return stat->start_time_ticks;
+}
+
+std::optional<std::uint64_t> read_start_time(pid_t pid, std::string_view proc_root) {
+  const std::string dir = std::string(proc_root) + "/" + std::to_string(pid);
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  const auto start = read_start_time_at(fd);
+  close(fd);
+  return start;
 }
 
 std::string user_name(uid_t uid) {

@@ -67,6 +67,12 @@ struct ProcessInfo {
 // cannot be read or parsed); every other field is best-effort.
 std::optional<ProcessInfo> read_process_info(pid_t pid, std::string_view proc_root = "/proc");
 
+// Start time (clock ticks after boot) of the process whose /proc directory is open as
+// `dir_fd`, or of `pid`; nullopt when it is gone. With the pid, this is the identity
+// check that tells a process from a later one that reused its pid.
+std::optional<std::uint64_t> read_start_time_at(int dir_fd);
+std::optional<std::uint64_t> read_start_time(pid_t pid, std::string_view proc_root = "/proc");
+
 // The login name of a uid, or empty.
 std::string user_name(uid_t uid);
 

@@ -2,7 +2,6 @@
 
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
-#include <linux/rtnetlink.h>  // struct rtattr
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
@@ -13,7 +12,6 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -21,12 +19,9 @@ namespace netscope::host {
 
 namespace {
 
-constexpr std::size_t kNlHeader = sizeof(nlmsghdr);
-constexpr std::size_t kRtaHeader = sizeof(rtattr);
-// Netlink and rtattr items are 4-byte aligned (NLMSG_ALIGN, RTA_ALIGN).
-constexpr std::size_t align4(std::size_t n) {
-  return (n + 3) & ~std::size_t{3};
-}
+// A reply that has not arrived after this long fails the call instead of hanging the
+// attribution thread; the kernel answers sock_diag requests synchronously.
+constexpr int kReceiveTimeoutMs = 2000;
 
 std::uint16_t from_be16(std::uint16_t v) {
   return ntohs(v);
@@ -63,25 +58,6 @@ TcpInfo tcp_info_of(std::span<const std::uint8_t> payload) {
   return out;
 }
 
-// Walks the rtattrs after inet_diag_msg. Returns false when one overruns the message.
-bool parse_attributes(std::span<const std::uint8_t> attrs, SocketRecord& record) {
-  while (!attrs.empty()) {
-    if (attrs.size() < kRtaHeader) return false;
-    rtattr rta;
-    std::memcpy(&rta, attrs.data(), kRtaHeader);
-    if (rta.rta_len < kRtaHeader || rta.rta_len > attrs.size()) return false;
-    const auto payload = attrs.subspan(kRtaHeader, rta.rta_len - kRtaHeader);
-    if (rta.rta_type == INET_DIAG_INFO && record.protocol == IPPROTO_TCP) {
-      record.tcp_info = tcp_info_of(payload);
-    } else if (rta.rta_type == INET_DIAG_PROTOCOL && payload.size() >= 1) {
-      record.protocol = payload[0];
-      if (record.protocol != IPPROTO_TCP) record.tcp_info.reset();
-    }
-    attrs = attrs.subspan(std::min(align4(rta.rta_len), attrs.size()));
-  }
-  return true;
-}
-
 bool parse_socket(std::span<const std::uint8_t> payload, std::uint8_t protocol,
                   std::vector<SocketRecord>& out) {
   if (payload.size() < sizeof(inet_diag_msg)) return false;
@@ -97,24 +73,28 @@ bool parse_socket(std::span<const std::uint8_t> payload, std::uint8_t protocol,
   record.inode = msg.idiag_inode;
   record.uid = msg.idiag_uid;
   // The attributes start at NLMSG_ALIGN(sizeof(inet_diag_msg)); 72 is already aligned.
-  const std::size_t attrs_at = std::min(align4(sizeof(msg)), payload.size());
-  if (!parse_attributes(payload.subspan(attrs_at), record)) return false;
+  const std::size_t attrs_at = std::min(netlink::align4(sizeof(msg)), payload.size());
+  const bool attrs_ok =
+      netlink::walk_attributes(payload.subspan(attrs_at), [&](std::uint16_t type, auto value) {
+        if (type == INET_DIAG_INFO && record.protocol == IPPROTO_TCP) {
+          record.tcp_info = tcp_info_of(value);
+        } else if (type == INET_DIAG_PROTOCOL && !value.empty()) {
+          record.protocol = value[0];
+          if (record.protocol != IPPROTO_TCP) record.tcp_info.reset();
+        }
+      });
+  if (!attrs_ok) return false;
   out.push_back(record);
   return true;
 }
 
-// NLMSG_ERROR and NLMSG_DONE carry an int: 0 for an ACK / clean end, -errno otherwise.
-int error_code(std::span<const std::uint8_t> payload) {
-  if (payload.size() < sizeof(int)) return 0;
-  int code = 0;
-  std::memcpy(&code, payload.data(), sizeof(code));
-  return code;
-}
-
-// A positive errno for a nonzero code; INT_MIN (not negatable) becomes EINVAL.
-int errno_of(int code) {
-  if (code == std::numeric_limits<int>::min()) return EINVAL;
-  return code < 0 ? -code : code;
+// Fills an inet_diag address field: 4 bytes for AF_INET, 16 for AF_INET6.
+void put_address(__be32 (&field)[4], std::uint8_t family, const core::IpAddress& addr) {
+  if (family == AF_INET) {
+    std::memcpy(field, addr.bytes().data() + 12, 4);
+  } else {
+    std::memcpy(field, addr.bytes().data(), 16);
+  }
 }
 
 }  // namespace
@@ -128,41 +108,14 @@ std::string_view tcp_state_name(std::uint8_t state) {
 
 bool parse_inet_diag_messages(std::span<const std::uint8_t> bytes, std::vector<SocketRecord>& out,
                               DumpStatus& status) {
-  while (!bytes.empty() && !status.done) {
-    if (bytes.size() < kNlHeader) return false;
-    nlmsghdr hdr;
-    std::memcpy(&hdr, bytes.data(), kNlHeader);
-    if (hdr.nlmsg_len < kNlHeader || hdr.nlmsg_len > bytes.size()) return false;
-    const auto payload = bytes.subspan(kNlHeader, hdr.nlmsg_len - kNlHeader);
-    bytes = bytes.subspan(std::min<std::size_t>(align4(hdr.nlmsg_len), bytes.size()));
-    if (status.seq != 0 && hdr.nlmsg_seq != status.seq) continue;
-
-    switch (hdr.nlmsg_type) {
-      case SOCK_DIAG_BY_FAMILY:
-        if (!parse_socket(payload, status.protocol, out)) return false;
-        break;
-      case NLMSG_DONE:
-        status.done = true;
-        if (const int code = error_code(payload); code < 0) {
-          status.error = errno_of(code);
-          return false;
-        }
-        break;
-      case NLMSG_ERROR: {
-        if (payload.size() < sizeof(int)) return false;
-        const int code = error_code(payload);
-        if (code == 0) break;  // an ACK
-        status.error = errno_of(code);
-        status.done = true;
-        return false;
-      }
-      case NLMSG_NOOP:
-        break;
-      default:  // NLMSG_OVERRUN or a type a sock_diag dump never sends
-        return false;
-    }
-  }
-  return true;
+  netlink::ReplyStatus reply{status.seq, status.done, status.error};
+  // NLMSG_OVERRUN and types a sock_diag reply never carries are malformed input.
+  const bool ok = netlink::walk_messages(bytes, reply, [&](std::uint16_t type, auto payload) {
+    return type == SOCK_DIAG_BY_FAMILY && parse_socket(payload, status.protocol, out);
+  });
+  status.done = reply.done;
+  status.error = reply.error;
+  return ok;
 }
 
 bool parse_inet_diag_messages(std::span<const std::uint8_t> bytes, std::vector<SocketRecord>& out) {
@@ -171,21 +124,21 @@ bool parse_inet_diag_messages(std::span<const std::uint8_t> bytes, std::vector<S
 }
 
 SockDiag::SockDiag() : buffer_(64 * 1024) {
-  fd_ = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-  if (fd_ < 0) {
+  std::string error;
+  if (!socket_.open(NETLINK_SOCK_DIAG, 0, &error)) {
     const int err = errno;
     throw std::runtime_error(
-        std::string("sock_diag: socket(AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG) failed: ") +
-        std::strerror(err) +
+        "sock_diag: " + error +
         (err == EPERM || err == EACCES
              ? " (dumping sockets of the own network namespace needs no capability, not even "
                "CAP_NET_ADMIN; a seccomp filter or LSM policy is blocking netlink sockets)"
              : ""));
   }
+  socket_.set_receive_timeout(kReceiveTimeoutMs, nullptr);
 }
 
-SockDiag::~SockDiag() {
-  if (fd_ >= 0) ::close(fd_);
+SockDiag::SockDiag(netlink::Socket socket) : socket_(std::move(socket)), buffer_(64 * 1024) {
+  socket_.set_receive_timeout(kReceiveTimeoutMs, nullptr);
 }
 
 bool SockDiag::fail(std::string message) {
@@ -202,6 +155,24 @@ bool SockDiag::dump(std::vector<SocketRecord>& out) {
   return true;
 }
 
+bool SockDiag::receive_replies(DumpStatus& status, std::vector<SocketRecord>& out, bool one_reply) {
+  std::string error;
+  const std::size_t before = out.size();
+  // A request without NLM_F_DUMP is answered by one message and no NLMSG_DONE.
+  while (!status.done && !(one_reply && out.size() > before)) {
+    const long got = socket_.receive(buffer_, &error);
+    if (got < 0) return fail("sock_diag: " + error);
+    if (got == 0) return fail("sock_diag: recvmsg returned end of stream before NLMSG_DONE");
+    const std::span<const std::uint8_t> bytes(buffer_.data(), static_cast<std::size_t>(got));
+    if (!parse_inet_diag_messages(bytes, out, status)) {
+      return fail(status.error != 0 ? std::string("sock_diag: kernel answered with ") +
+                                          std::strerror(status.error)
+                                    : std::string("sock_diag: malformed netlink reply"));
+    }
+  }
+  return true;
+}
+
 bool SockDiag::dump(std::uint8_t family, std::uint8_t protocol, std::vector<SocketRecord>& out) {
   struct Request {
     nlmsghdr hdr;
@@ -211,47 +182,67 @@ bool SockDiag::dump(std::uint8_t family, std::uint8_t protocol, std::vector<Sock
   request.hdr.nlmsg_len = sizeof(request);
   request.hdr.nlmsg_type = SOCK_DIAG_BY_FAMILY;
   request.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  if (++seq_ == 0) ++seq_;  // 0 means "any" in DumpStatus
-  request.hdr.nlmsg_seq = seq_;
+  request.hdr.nlmsg_seq = socket_.next_seq();
   request.req.sdiag_family = family;
   request.req.sdiag_protocol = protocol;
   request.req.idiag_states = ~0u;  // every state
   if (protocol == IPPROTO_TCP) request.req.idiag_ext = 1u << (INET_DIAG_INFO - 1);
 
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  ssize_t sent;
-  do {
-    sent = ::sendto(fd_, &request, sizeof(request), 0, reinterpret_cast<sockaddr*>(&kernel),
-                    sizeof(kernel));
-  } while (sent < 0 && errno == EINTR);
-  if (sent < 0) return fail(std::string("sock_diag: sendto failed: ") + std::strerror(errno));
-
+  std::string error;
+  if (!socket_.send(&request, sizeof(request), &error)) return fail("sock_diag: " + error);
   DumpStatus status;
   status.protocol = protocol;
-  status.seq = seq_;
-  while (!status.done) {
-    iovec iov{buffer_.data(), buffer_.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    const ssize_t got = ::recvmsg(fd_, &msg, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return fail(std::string("sock_diag: recvmsg failed: ") + std::strerror(errno));
-    }
-    if (got == 0) return fail("sock_diag: recvmsg returned end of stream before NLMSG_DONE");
-    if ((msg.msg_flags & MSG_TRUNC) != 0) {
-      return fail("sock_diag: recvmsg truncated a datagram larger than the buffer");
-    }
-    const std::span<const std::uint8_t> bytes(buffer_.data(), static_cast<std::size_t>(got));
-    if (!parse_inet_diag_messages(bytes, out, status)) {
-      return fail(status.error != 0 ? std::string("sock_diag: kernel answered the dump with ") +
-                                          std::strerror(status.error)
-                                    : std::string("sock_diag: malformed netlink reply"));
-    }
+  status.seq = request.hdr.nlmsg_seq;
+  return receive_replies(status, out, /*one_reply=*/false);
+}
+
+FindResult SockDiag::find(std::uint8_t protocol, const core::Endpoint& local,
+                          const core::Endpoint& remote, SocketRecord& out) {
+  const bool v4 = local.addr.is_v4() && remote.addr.is_v4();
+  const std::uint8_t family = v4 ? AF_INET : AF_INET6;
+  struct Request {
+    nlmsghdr hdr;
+    inet_diag_req_v2 req;
+  };
+  Request request{};
+  request.hdr.nlmsg_len = sizeof(request);
+  request.hdr.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  request.hdr.nlmsg_flags = NLM_F_REQUEST;  // no NLM_F_DUMP: one socket, by its id
+  request.hdr.nlmsg_seq = socket_.next_seq();
+  request.req.sdiag_family = family;
+  request.req.sdiag_protocol = protocol;
+  if (protocol == IPPROTO_TCP) request.req.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+  // tcp_diag looks the id up with src as the local end (inet_lookup(.., dst, dport, src,
+  // sport, ..)); udp_diag passes src as the sender of an incoming datagram, i.e. the
+  // remote end ("src and dst are swapped for historical reasons", net/ipv4/udp_diag.c).
+  const bool swap = protocol == IPPROTO_UDP;
+  const core::Endpoint& src = swap ? remote : local;
+  const core::Endpoint& dst = swap ? local : remote;
+  put_address(request.req.id.idiag_src, family, src.addr);
+  put_address(request.req.id.idiag_dst, family, dst.addr);
+  request.req.id.idiag_sport = htons(src.port);
+  request.req.id.idiag_dport = htons(dst.port);
+  request.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+  request.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+
+  std::string error;
+  if (!socket_.send(&request, sizeof(request), &error)) {
+    fail("sock_diag: " + error);
+    return FindResult::failed;
   }
-  return true;
+  std::vector<SocketRecord> records;
+  DumpStatus status;
+  status.protocol = protocol;
+  status.seq = request.hdr.nlmsg_seq;
+  if (!receive_replies(status, records, /*one_reply=*/true)) {
+    return status.error == ENOENT ? FindResult::absent : FindResult::failed;
+  }
+  if (records.empty()) {
+    fail("sock_diag: the targeted lookup ended without a socket or an error");
+    return FindResult::failed;
+  }
+  out = records.front();
+  return FindResult::found;
 }
 
 }  // namespace netscope::host

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/ip_address.hpp"
+#include "host/netlink.hpp"
 
 namespace netscope::host {
 
@@ -82,12 +83,21 @@ bool parse_inet_diag_messages(std::span<const std::uint8_t> bytes, std::vector<S
                               DumpStatus& status);
 bool parse_inet_diag_messages(std::span<const std::uint8_t> bytes, std::vector<SocketRecord>& out);
 
+// What a targeted lookup (SockDiag::find) returned.
+enum class FindResult : std::uint8_t {
+  found,   // `out` holds the socket the kernel picked (see SockDiag::find)
+  absent,  // the kernel has no socket for that address pair (ENOENT)
+  failed,  // netlink I/O failed or the reply was malformed; last_error() says why
+};
+
 // Owns one NETLINK_SOCK_DIAG socket. Construction throws std::runtime_error naming the
 // failed call and errno text; dumps of the own network namespace need no capability.
 class SockDiag {
  public:
   SockDiag();
-  ~SockDiag();
+  // Adopts an open NETLINK_SOCK_DIAG socket, typically one created inside another network
+  // namespace (netns.hpp): it answers for the namespace it was created in.
+  explicit SockDiag(netlink::Socket socket);
   SockDiag(const SockDiag&) = delete;
   SockDiag& operator=(const SockDiag&) = delete;
 
@@ -97,13 +107,24 @@ class SockDiag {
   // One family (AF_INET/AF_INET6) and protocol (IPPROTO_TCP/IPPROTO_UDP).
   bool dump(std::uint8_t family, std::uint8_t protocol, std::vector<SocketRecord>& out);
 
+  // Targeted lookup of the one socket for `local` <-> `remote` (SOCK_DIAG_BY_FAMILY
+  // without NLM_F_DUMP, cookie INET_DIAG_NOCOOKIE): a round trip of a few microseconds
+  // instead of a dump. The kernel answers with the socket its receive path would pick,
+  // so the record is not always an exact match and the caller must compare endpoints:
+  //  - TCP: the established (or TIME_WAIT / request) socket, else the LISTEN socket of
+  //    the local port (inet_lookup() falls back to the listener);
+  //  - UDP: the best-scoring socket, which may be one bound to the local port with no
+  //    peer, or to the wildcard address.
+  FindResult find(std::uint8_t protocol, const core::Endpoint& local, const core::Endpoint& remote,
+                  SocketRecord& out);
+
   const std::string& last_error() const { return last_error_; }
 
  private:
   bool fail(std::string message);
+  bool receive_replies(DumpStatus& status, std::vector<SocketRecord>& out, bool one_reply);
 
-  int fd_ = -1;
-  std::uint32_t seq_ = 0;
+  netlink::Socket socket_;
   std::vector<std::uint8_t> buffer_;
   std::string last_error_;
 };

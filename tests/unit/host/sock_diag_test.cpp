@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "live_sockets.hpp"
+
 namespace netscope::host {
 namespace {
 
@@ -271,85 +273,11 @@ TEST(TcpStateName, names_kernel_states) {
 
 // ---- live: the kernel's own table for sockets this process opens ----------------------
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-std::uint32_t inode_of(int fd) {
-  char target[64] = {};
-  const std::string link = "/proc/self/fd/" + std::to_string(fd);
-  const ssize_t n = ::readlink(link.c_str(), target, sizeof(target) - 1);
-  if (n <= 0) return 0;
-  unsigned long inode = 0;
-  if (std::sscanf(target, "socket:[%lu]", &inode) != 1) return 0;
-  return static_cast<std::uint32_t>(inode);
-}
-
-std::uint16_t local_port(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof(ss);
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
-  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-  return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-}
-
-// Binds to the loopback address of `family` with an ephemeral port; -1 if unavailable.
-int bound_socket(int family, int type) {
-  const int fd = ::socket(family, type | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_storage ss{};
-  socklen_t len;
-  if (family == AF_INET) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-    sin->sin_family = AF_INET;
-    sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    len = sizeof(*sin);
-  } else {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_addr = in6addr_loopback;
-    len = sizeof(*sin6);
-  }
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-int connect_to(int family, std::uint16_t port) {
-  const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_storage ss{};
-  socklen_t len;
-  if (family == AF_INET) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-    sin->sin_family = AF_INET;
-    sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sin->sin_port = htons(port);
-    len = sizeof(*sin);
-  } else {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_addr = in6addr_loopback;
-    sin6->sin6_port = htons(port);
-    len = sizeof(*sin6);
-  }
-  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+using test_support::bound_socket;
+using test_support::connect_to;
+using test_support::Fd;
+using test_support::inode_of;
+using test_support::local_port;
 
 const SocketRecord* find(const std::vector<SocketRecord>& records, std::uint8_t protocol,
                          std::uint32_t inode) {

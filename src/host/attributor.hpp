@@ -1,0 +1,100 @@
+#pragma once
+// Attributor: which process owns a flow. It runs one thread that
+//  - every `refresh` dumps the TCP and UDP sockets (IPv4 and IPv6, with inode, uid,
+//    state and tcp_info) of its own network namespace and of every other namespace a
+//    process lives in, and maps their inodes to processes with the incremental
+//    ProcScanner;
+//  - between refreshes serves targeted lookups that the packet path asks for with
+//    request(): one sock_diag query by 5-tuple per namespace and orientation, then the fd
+//    tables of the likeliest processes, so a connection that lives 20 ms is still caught
+//    while its socket exists (a socket in TIME_WAIT has no inode any more);
+//  - remembers owners for `remember` after their sockets close, so that the traffic of
+//    short-lived flows is still credited at the next tick.
+// Readers call lookup(), process() and alive() from any thread; they take a shared lock
+// and never do netlink I/O (process() may read /proc once for a pid it has not cached).
+// Nothing here runs on the packet thread except request(), which only pushes to a ring.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "host/attribution.hpp"
+#include "host/process_info.hpp"
+
+namespace netscope::host {
+
+struct AttributorConfig {
+  std::chrono::milliseconds refresh{1000};  // full sock_diag dump + incremental inode refresh
+  bool other_namespaces = true;             // also dump sockets in every other network namespace
+  std::size_t queue_capacity = 4096;        // targeted-lookup requests from the packet path
+  std::chrono::seconds remember{120};       // owners remembered after the socket closes
+  std::size_t max_remembered = 65536;       // bound on remembered owners, misses and processes
+  std::string proc_root = "/proc";
+};
+
+struct AttributorStats {
+  std::uint64_t requests = 0;           // request() calls accepted into the queue
+  std::uint64_t queue_overflow = 0;     // request() calls refused: the queue was full
+  std::uint64_t targeted_lookups = 0;   // flows looked up by 5-tuple (the rest were known)
+  std::uint64_t targeted_hits = 0;      // ... of which ended with an owner
+  std::uint64_t full_dumps = 0;         // refreshes
+  std::uint64_t sockets = 0;            // sockets in the last refresh, all namespaces
+  std::uint64_t namespaces = 0;         // namespaces dumped in the last refresh
+  std::uint64_t proc_scans = 0;         // /proc/<pid>/fd tables read
+  double mean_lookup_us = 0;            // mean time of a targeted lookup
+  std::uint64_t permission_denied = 0;  // fd tables or links refused (EACCES)
+  std::uint64_t namespace_errors = 0;   // namespaces that could not be entered (no CAP_SYS_ADMIN)
+  std::uint64_t processes = 0;          // processes in the last listing
+  double last_refresh_ms = 0;           // wall time of the last refresh
+};
+
+class Attributor {
+ public:
+  // Opens the own namespace's sock_diag socket (throws std::runtime_error when netlink
+  // is blocked). The thread that constructs and starts it decides the "own" namespace.
+  explicit Attributor(AttributorConfig config = {});
+  ~Attributor();  // stops the thread
+  Attributor(const Attributor&) = delete;
+  Attributor& operator=(const Attributor&) = delete;
+
+  // Starts the thread; the first refresh runs at once (see wait_for_refresh()).
+  void start();
+  void stop();
+
+  // Packet thread / SYN-watch thread: never blocks, never allocates. Queues a targeted
+  // lookup for a flow with no known owner; the thread is woken once per batch (an
+  // eventfd written only when no wake-up is pending), so a SYN flood costs one wake per
+  // batch. False (counted) when the queue is full. Protocols without sockets are ignored.
+  bool request(const FlowQuery& q) noexcept;
+
+  // Any thread, cheap: the owner of a flow or why there is none (socket_table.hpp has the
+  // matching order: exact, then local_port for UDP, then listener for TCP).
+  Lookup lookup(const FlowQuery& q) const;
+
+  // Process details (comm, cmdline, exe, ppid, uid, user, container) of an owner, cached
+  // by (pid, start time) so a reused pid is never confused with an older process. The
+  // one-argument form gives the newest process seen with that pid. nullopt if unknown
+  // and no longer running.
+  std::optional<ProcessInfo> process(pid_t pid) const;
+  std::optional<ProcessInfo> process(pid_t pid, std::uint64_t start_time_ticks) const;
+  // Whether that process is still running (reads its /proc/<pid>/stat start time).
+  bool alive(pid_t pid, std::uint64_t start_time_ticks) const;
+
+  AttributorStats stats() const;
+
+  // Asks the thread for a full refresh now, and waits (up to `timeout`) for a refresh
+  // that starts after this call to finish. Start-up and tests use them.
+  void refresh_now();
+  bool wait_for_refresh(std::chrono::milliseconds timeout) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace netscope::host

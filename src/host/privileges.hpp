@@ -1,0 +1,41 @@
+#pragma once
+// Capabilities netscope needs, what missing ones cost, and dropping the rest once the
+// capture handles and netlink sockets are open (as tcpdump -Z does). Raw capget/capset
+// and prctl: libcap is not a dependency.
+//
+// Linux capabilities belong to each thread, and a new thread copies its creator's. So
+// call drop_capabilities_except() on the main thread before starting other threads, and
+// keep what those threads still need: the attribution thread reads other users'
+// /proc/<pid>/fd (CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH) and enters new network
+// namespaces as they appear (CAP_SYS_ADMIN).
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace netscope::host {
+
+struct Capabilities {
+  bool net_raw = false;          // open packet sockets (capture)
+  bool net_admin = false;        // promiscuous mode, capture ring set-up
+  bool sys_ptrace = false;       // read other users' /proc/<pid>/fd
+  bool dac_read_search = false;  // the same, through the directory permission
+  bool sys_admin = false;        // setns() into other network namespaces
+};
+
+// The calling thread's effective set.
+Capabilities effective_capabilities();
+
+// One line per missing capability, naming it and what it costs, then the setcap line that
+// grants them all to `exe` (default: this executable). Empty when nothing is missing.
+std::string privilege_warnings(const Capabilities& caps, std::string_view exe = {});
+
+// Drops every capability not in `keep` (CAP_* numbers) from the calling thread's
+// effective, permitted and inheritable sets, clears the ambient set, and removes it from
+// the bounding set (PR_CAPBSET_DROP) so no later execve() can regain it. Shrinking the
+// bounding set itself needs CAP_SETPCAP; without it (a setcap'd binary run by a user)
+// that step is skipped, which is harmless because nothing is left to inherit. A kept
+// capability the thread does not have stays absent. False with `error` set on failure.
+bool drop_capabilities_except(std::initializer_list<int> keep, std::string* error);
+
+}  // namespace netscope::host
