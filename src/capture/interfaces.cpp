@@ -83,7 +83,7 @@ bool netlink_dump(std::uint16_t request_type, std::uint16_t reply_type,
 
   // 32 KiB is what the kernel fills per dump datagram at most (NLMSG_GOODSIZE is one page
   // up to 8 KiB); 64 KiB leaves room, and MSG_TRUNC below catches anything larger.
-  std::vector<std::uint8_t> buf(64 * 1024);
+  std::vector<std::uint8_t> buf(std::size_t{64} * 1024);
   bool consistent = true;
   for (;;) {
     const ssize_t got = ::recv(fd, buf.data(), buf.size(), MSG_TRUNC);

@@ -401,6 +401,8 @@ LiveCapture::LiveCapture(LiveOptions options) : impl_(std::make_unique<Impl>()) 
 }
 
 LiveCapture::~LiveCapture() = default;
+LiveCapture::LiveCapture(LiveCapture&&) noexcept = default;
+LiveCapture& LiveCapture::operator=(LiveCapture&&) noexcept = default;
 
 std::size_t LiveCapture::dispatch(int timeout_ms, PacketHandler& h) {
   Impl& d = *impl_;

@@ -94,6 +94,8 @@ class LiveCapture {
   ~LiveCapture();
   LiveCapture(const LiveCapture&) = delete;
   LiveCapture& operator=(const LiveCapture&) = delete;
+  LiveCapture(LiveCapture&&) noexcept;
+  LiveCapture& operator=(LiveCapture&&) noexcept;
 
   // Waits up to timeout_ms (negative: no limit) for packets on any handle, or for wake(),
   // then hands every packet available to `h`, at most 16384 per handle per call so that

@@ -60,7 +60,7 @@ bool ReplayPacer::pace(core::Timestamp ts) {
   const auto remaining_at = [&](std::int64_t t) {
     const double left = due - static_cast<double>(t - wall0_ns_);
     return static_cast<std::int64_t>(
-        std::min(left, static_cast<double>(std::numeric_limits<std::int64_t>::max() / 2)));
+        std::min(left, static_cast<double>(std::numeric_limits<std::int64_t>::max()) / 2));
   };
   std::int64_t remaining = remaining_at(now);
   std::int64_t before = now;
