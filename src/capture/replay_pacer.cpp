@@ -16,6 +16,13 @@
 namespace netscope::capture {
 namespace {
 
+// b - a, exact when it fits in int64 (always, for real captures), else approximated.
+double difference_ns(std::int64_t a, std::int64_t b) {
+  std::int64_t d = 0;
+  if (!__builtin_sub_overflow(b, a, &d)) return static_cast<double>(d);
+  return static_cast<double>(b) - static_cast<double>(a);
+}
+
 std::int64_t monotonic_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -45,18 +52,34 @@ ReplayPacer::~ReplayPacer() {
 bool ReplayPacer::pace(core::Timestamp ts) {
   if (speed_ == 0) return true;
   const std::int64_t now = monotonic_ns();
-  if (!anchored_ || ts < last_ts_) {
+  if (!anchored_) {
     anchored_ = true;
     wall0_ns_ = now;
     ts0_ = ts;
     last_ts_ = ts;
     return true;
   }
+  if (ts < last_ts_) {
+    // Stitch the file's time axis at the jump: this packet is due when the previous one
+    // was, and the ones after it keep their spacing from it. Re-anchoring at "now"
+    // instead would forgive lateness and drift on the small reorderings that merged
+    // captures are full of. An absurd jump that would overflow re-anchors.
+    std::int64_t back = 0;
+    std::int64_t shifted = 0;
+    if (__builtin_sub_overflow(last_ts_.ns, ts.ns, &back) ||
+        __builtin_sub_overflow(ts0_.ns, back, &shifted)) {
+      wall0_ns_ = now;
+      shifted = ts.ns;
+    }
+    ts0_.ns = shifted;
+    last_ts_ = ts;
+    return true;
+  }
   last_ts_ = ts;
   // Wall time after the anchor at which the packet is due. In double: (ts - ts0) / speed
-  // overflows int64 only for absurd gaps or speeds, which the clamp turns into a very
-  // long (interruptible) sleep.
-  const double due = static_cast<double>(core::nanos_between(ts0_, ts)) / speed_;
+  // exceeds int64 only for absurd gaps or speeds, which the clamp turns into a very long
+  // (interruptible) sleep.
+  const double due = difference_ns(ts0_.ns, ts.ns) / speed_;
   const auto remaining_at = [&](std::int64_t t) {
     const double left = due - static_cast<double>(t - wall0_ns_);
     return static_cast<std::int64_t>(

@@ -8,9 +8,9 @@
 // - speed 0 means as fast as possible: pace() returns at once and never sleeps.
 // - A packet that is already late (processing fell behind) is released at once; the
 //   mapping is kept, so the replay catches up rather than drifting.
-// - Time going backwards in the file (merged or badly stamped captures): no sleep, and
-//   the mapping is re-anchored at that packet, so that the packets after it keep their
-//   spacing instead of all being "late".
+// - Time going backwards in the file (merged or badly stamped captures): no sleep. The
+//   packet counts as due when the previous one was, and the packets after it keep their
+//   spacing from it, so a jump back neither stalls nor rushes the replay.
 // - A long gap in the file is slept through faithfully (a day-long gap at speed 1 sleeps a
 //   day); interrupt() cuts it short.
 //
