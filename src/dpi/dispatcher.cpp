@@ -1,0 +1,445 @@
+// The Inspector: recognises a flow's protocol from its first payload packets and hands
+// later packets to that protocol's session. Recognisers are tables (STYLE.md §3): a port
+// hint only orders the tries; each recogniser checks content, so every protocol works
+// on any port (DNS off port 53 only when the message parses strictly, NTP only on its
+// port because its header is too weak to tell on its own).
+//
+// TCP: the first payload segment of each direction is probed in place. When a segment
+// arrives before the stream's first one (a reordered capture, seen as a gap after the
+// SYN), a ProbeSession buffers the directions until the start is there, then probes
+// that and passes the buffered streams on to the recognised protocol's session.
+
+#include <algorithm>
+#include <array>
+
+#include "dpi/dns.hpp"
+#include "dpi/http.hpp"
+#include "dpi/others.hpp"
+#include "dpi/quic.hpp"
+#include "dpi/session.hpp"
+#include "dpi/ssh.hpp"
+#include "dpi/tls.hpp"
+
+namespace netscope::dpi {
+
+static_assert(sizeof(FlowState) <= 24, "FlowState is stored in every flow: keep it small");
+
+namespace {
+
+namespace flag {
+inline constexpr std::uint8_t done = 0x01;
+constexpr std::uint8_t seq_known(int dir) {
+  return static_cast<std::uint8_t>(0x02 << dir);
+}
+constexpr std::uint8_t data_seen(int dir) {
+  return static_cast<std::uint8_t>(0x08 << dir);
+}
+}  // namespace flag
+
+enum class Verdict : std::uint8_t { no, maybe, yes };
+
+Verdict from(bool yes, bool partial) {
+  return yes ? Verdict::yes : (partial ? Verdict::maybe : Verdict::no);
+}
+
+// ---- TCP recognisers: the first bytes of a direction.
+
+Verdict probe_tls(Bytes d, bool) {
+  bool partial = false;
+  if (!tls::looks_like_handshake_record(d, partial)) return from(false, partial);
+  if (d.size() < 6) return Verdict::maybe;
+  return from(d[5] == tls::kClientHello || d[5] == tls::kServerHello, false);
+}
+
+Verdict probe_http(Bytes d, bool) {
+  bool partial_method = false;
+  bool partial_status = false;
+  const std::string_view text = as_text(d);
+  const bool yes = http::starts_with_method(text, partial_method) ||
+                   http::starts_with_status_line(text, partial_status);
+  return from(yes, partial_method || partial_status);
+}
+
+Verdict probe_ssh(Bytes d, bool) {
+  bool partial = false;
+  return from(ssh::starts_with_banner(as_text(d), partial), partial);
+}
+
+// DNS over TCP (RFC 7766): a 2-byte length, then a message with one question. Only on
+// the DNS port: a length and a header are too easy to match by chance.
+Verdict probe_dns_tcp(Bytes d, bool port_hint) {
+  if (!port_hint) return Verdict::no;
+  if (d.size() < 2 + 12) return Verdict::maybe;
+  const std::size_t len = core::load_be16(d.data());
+  if (len < 12) return Verdict::no;
+  dns::Message m;
+  if (d.size() >= 2 + len) return from(dns::parse_message(d.subspan(2, len), m), false);
+  return from(core::load_be16(d.data() + 2 + 4) == 1, false);  // qdcount
+}
+
+using TcpProbe = Verdict (*)(Bytes, bool port_hint);
+using TcpFactory = std::unique_ptr<TcpSession> (*)(Shared&);
+
+struct TcpRecogniser {
+  Protocol proto;
+  std::array<std::uint16_t, 4> ports;  // hints; 0 = unused
+  TcpProbe probe;
+  TcpFactory make;
+};
+
+constexpr std::array<TcpRecogniser, 4> kTcp{{
+    {Protocol::tls, {443, 853, 993, 995}, probe_tls, make_tls_session},
+    {Protocol::http, {80, 8080, 8000, 3128}, probe_http, make_http_session},
+    {Protocol::ssh, {22, 2222, 0, 0}, probe_ssh, make_ssh_session},
+    {Protocol::dns, {53, 0, 0, 0}, probe_dns_tcp, make_dns_tcp_session},
+}};
+
+// ---- UDP recognisers: one datagram.
+
+Verdict probe_dns_udp(Bytes d, bool port_hint) {
+  dns::Message m;
+  return from(port_hint ? dns::parse_message(d, m) && m.qdcount <= 1 : dns::strict_parse(d, m),
+              false);
+}
+Verdict probe_dns_port_only(Bytes d, bool port_hint) {
+  dns::Message m;
+  return from(port_hint && dns::parse_message(d, m), false);
+}
+// A long header Initial of QUIC v1/v2: a candidate, proven only by decryption.
+Verdict probe_quic(Bytes d, bool) {
+  quic::LongHeader h;
+  if (d.empty() || !quic::is_long_header(d[0])) return Verdict::no;
+  const bool parsed = quic::parse_long_header(d, h);
+  const bool initial = h.type == quic::PacketType::initial && quic::supported_version(h.version);
+  return from(initial && (parsed || !h.dcid.empty()), false);
+}
+Verdict probe_ntp(Bytes d, bool port_hint) {
+  return from(port_hint && others::is_ntp(d), false);
+}
+Verdict probe_dhcp(Bytes d, bool) {
+  return from(others::is_dhcp(d), false);
+}
+Verdict probe_ssdp(Bytes d, bool) {
+  return from(others::is_ssdp(d), false);
+}
+Verdict probe_stun(Bytes d, bool) {
+  return from(others::is_stun(d), false);
+}
+
+using UdpProbe = Verdict (*)(Bytes, bool port_hint);
+
+struct UdpRecogniser {
+  Protocol proto;
+  std::array<std::uint16_t, 4> ports;
+  UdpProbe probe;
+};
+
+// DNS off port 53 is tried in the second pass without the hint: a strict parse.
+constexpr std::array<UdpRecogniser, 8> kUdp{{
+    {Protocol::dns, {53, 0, 0, 0}, probe_dns_udp},
+    {Protocol::mdns, {5353, 0, 0, 0}, probe_dns_port_only},
+    {Protocol::llmnr, {5355, 0, 0, 0}, probe_dns_port_only},
+    {Protocol::dhcp, {67, 68, 0, 0}, probe_dhcp},
+    {Protocol::stun, {3478, 5349, 19302, 0}, probe_stun},
+    {Protocol::ssdp, {1900, 0, 0, 0}, probe_ssdp},
+    {Protocol::ntp, {123, 0, 0, 0}, probe_ntp},
+    {Protocol::quic, {443, 80, 8443, 0}, probe_quic},
+}};
+
+bool hinted(const std::array<std::uint16_t, 4>& ports, const decode::PacketView& pkt) {
+  return std::any_of(ports.begin(), ports.end(),
+                     [&](std::uint16_t p) { return p != 0 && (p == pkt.sport || p == pkt.dport); });
+}
+
+// Tries the recognisers whose port matches first, then all of them. Returns the index
+// of the first "yes", or -1; `maybe` is set when one could still say yes with more bytes.
+template <typename Table>
+int recognise(const Table& table, const decode::PacketView& pkt, Bytes data, bool& maybe) {
+  maybe = false;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      const bool hint = hinted(table[i].ports, pkt);
+      if ((pass == 0) != hint) continue;
+      const Verdict v = table[i].probe(data, hint);
+      if (v == Verdict::yes) return static_cast<int>(i);
+      if (v == Verdict::maybe) maybe = true;
+    }
+  }
+  return -1;
+}
+
+// Buffers a TCP connection whose first segments arrived out of order, then recognises
+// its start. `found` is set once a recogniser says yes.
+class ProbeSession final : public TcpSession {
+ public:
+  explicit ProbeSession(Shared& shared) : TcpSession(Protocol::unknown, shared) {}
+  int found = -1;
+  std::array<bool, 2> failed{};
+
+ private:
+  std::size_t on_data(SessionContext& c, int dir, Bytes data) override {
+    bool maybe = false;
+    found = recognise(kTcp, c.pkt, data, maybe);
+    if (found < 0 && !maybe) {
+      failed[dir] = true;
+      close(dir);
+    }
+    return 0;
+  }
+};
+
+}  // namespace
+
+// ---- FlowState
+
+FlowState::FlowState() = default;
+FlowState::~FlowState() = default;
+FlowState::FlowState(FlowState&&) noexcept = default;
+FlowState& FlowState::operator=(FlowState&&) noexcept = default;
+
+bool FlowState::wants_packets() const {
+  return (flags & flag::done) == 0;
+}
+
+// ---- Inspector
+
+struct Inspector::Impl {
+  Shared shared;
+
+  void inspect(FlowState& flow, const decode::PacketView& pkt, int dir, InspectResult& out);
+  void start_tcp(FlowState& flow, std::size_t index, SessionContext& c);
+  void on_probe_session(FlowState& flow, ProbeSession& probe, SessionContext& c);
+  void after_session(FlowState& flow);
+  void recognise_udp(FlowState& flow, SessionContext& c);
+};
+
+Inspector::Inspector(const InspectorConfig& config) : impl_(std::make_unique<Impl>()) {
+  impl_->shared.config = config;
+  impl_->shared.budget = std::make_shared<ReassemblyBudget>();
+  impl_->shared.budget->limit = config.total_cap;
+}
+
+Inspector::~Inspector() = default;
+
+void Inspector::inspect(FlowState& flow, const decode::PacketView& pkt, int dir,
+                        InspectResult& out) {
+  impl_->inspect(flow, pkt, dir & 1, out);
+}
+
+void Inspector::Impl::inspect(FlowState& flow, const decode::PacketView& pkt, int dir,
+                              InspectResult& out) {
+  if ((flow.flags & flag::done) != 0 || !(pkt.is_tcp() || pkt.is_udp())) return;
+  SessionContext c{pkt, dir, out, shared};
+  if (flow.session) {
+    flow.session->on_packet(c);
+    if (pkt.is_tcp() && flow.proto == Protocol::unknown) {
+      // The only TCP session without a protocol is the one holding a late start.
+      on_probe_session(flow, static_cast<ProbeSession&>(*flow.session), c);
+    } else {
+      after_session(flow);
+    }
+    return;
+  }
+  if (pkt.is_udp()) {
+    recognise_udp(flow, c);
+    return;
+  }
+  // TCP, not recognised yet: follow the sequence numbers to spot a late first segment.
+  const bool syn = (pkt.tcp_flags & decode::tcp_flag::syn) != 0;
+  const std::uint32_t seq = syn ? pkt.seq + 1 : pkt.seq;
+  if (syn) {
+    flow.next_seq[dir] = seq;
+    flow.flags |= flag::seq_known(dir);
+  }
+  if (pkt.payload.empty()) return;
+  const bool first_data = (flow.flags & flag::data_seen(dir)) == 0;
+  if (first_data && (flow.flags & flag::seq_known(dir)) != 0 &&
+      static_cast<std::int32_t>(seq - flow.next_seq[dir]) > 0) {
+    // Bytes are missing before this segment: hold it until the start arrives.
+    ++shared.counters.out_of_order_starts;
+    ++shared.counters.sessions;
+    auto probe = std::make_unique<ProbeSession>(shared);
+    for (int d = 0; d < 2; ++d) {
+      if ((flow.flags & flag::seq_known(d)) != 0) probe->set_syn(d, flow.next_seq[d] - 1);
+    }
+    flow.session = std::move(probe);
+    flow.session->on_packet(c);
+    on_probe_session(flow, static_cast<ProbeSession&>(*flow.session), c);
+    return;
+  }
+  bool maybe = false;
+  const int found = recognise(kTcp, pkt, pkt.payload, maybe);
+  if (found >= 0) {
+    start_tcp(flow, static_cast<std::size_t>(found), c);
+    return;
+  }
+  flow.flags |= flag::data_seen(dir) | flag::seq_known(dir);
+  flow.next_seq[dir] = seq + pkt.payload_len;
+  if (++flow.probes >= shared.config.max_probe_packets) flow.flags |= flag::done;
+}
+
+void Inspector::Impl::start_tcp(FlowState& flow, std::size_t index, SessionContext& c) {
+  std::unique_ptr<TcpSession> s = kTcp[index].make(shared);
+  for (int d = 0; d < 2; ++d) {
+    // A direction with no data yet starts after its SYN; one that already carried data
+    // (STARTTLS after a plaintext exchange) starts at the segment that is recognised.
+    const std::uint8_t known = flag::seq_known(d) | flag::data_seen(d);
+    if ((flow.flags & known) == flag::seq_known(d)) s->set_syn(d, flow.next_seq[d] - 1);
+  }
+  ++shared.counters.sessions;
+  flow.proto = kTcp[index].proto;
+  c.out.changed = true;
+  flow.session = std::move(s);
+  flow.session->on_packet(c);
+  after_session(flow);
+}
+
+void Inspector::Impl::on_probe_session(FlowState& flow, ProbeSession& probe, SessionContext& c) {
+  if (probe.found >= 0) {
+    const auto index = static_cast<std::size_t>(probe.found);
+    std::unique_ptr<TcpSession> s = kTcp[index].make(shared);
+    flow.proto = kTcp[index].proto;
+    c.out.changed = true;
+    std::array<TcpStream, 2> streams = std::move(probe.streams());
+    flow.session = std::move(s);  // destroys the probe
+    static_cast<TcpSession&>(*flow.session).adopt(std::move(streams), c);
+    after_session(flow);
+    return;
+  }
+  if ((probe.failed[0] && probe.failed[1]) || probe.done) {
+    flow.session.reset();
+    flow.flags |= flag::done;
+  }
+}
+
+void Inspector::Impl::after_session(FlowState& flow) {
+  Session& s = *flow.session;
+  if (s.gave_up) {
+    flow.session.reset();  // a QUIC candidate that never decrypted
+    flow.proto = Protocol::unknown;
+    flow.flags |= flag::done;
+    return;
+  }
+  if (s.protocol != Protocol::unknown) flow.proto = s.protocol;
+  if (s.done) flow.flags |= flag::done;
+}
+
+void Inspector::Impl::recognise_udp(FlowState& flow, SessionContext& c) {
+  const decode::PacketView& pkt = c.pkt;
+  if (pkt.payload.empty()) return;
+  bool maybe = false;
+  const int found = recognise(kUdp, pkt, pkt.payload, maybe);
+  if (found < 0) {
+    if (++flow.probes >= shared.config.max_probe_packets) flow.flags |= flag::done;
+    return;
+  }
+  const Protocol proto = kUdp[static_cast<std::size_t>(found)].proto;
+  if (proto == Protocol::quic) {
+    ++shared.counters.sessions;
+    flow.session = make_quic_session();
+    flow.session->on_packet(c);
+    after_session(flow);
+    if (flow.proto == Protocol::quic) c.out.changed = true;
+    return;
+  }
+  flow.proto = proto;
+  c.out.changed = true;
+  if (proto == Protocol::dns) {
+    ++shared.counters.sessions;
+    flow.session = make_dns_udp_session();
+    flow.session->on_packet(c);
+    after_session(flow);
+    return;
+  }
+  flow.flags |= flag::done;  // named, nothing more to read
+}
+
+void Inspector::finish(FlowState& flow, InspectResult& out) {
+  if (flow.session) {
+    flow.session->on_finish(impl_->shared, out);
+    flow.session->release();
+  }
+  flow.flags |= flag::done;
+}
+
+void Inspector::describe(const FlowState& flow, DpiInfo& out) {
+  if (flow.session) {
+    out = flow.session->info;
+    out.state = std::string(state_name(flow.session->state));
+    out.state_heuristic = flow.session->state_heuristic;
+  } else {
+    out = DpiInfo{};
+  }
+  out.app = std::string(protocol_name(flow.proto));
+}
+
+const DpiCounters& Inspector::counters() const {
+  impl_->shared.counters.budget_refusals = impl_->shared.budget->refused;
+  return impl_->shared.counters;
+}
+
+std::size_t Inspector::buffered_bytes() const {
+  return impl_->shared.budget->used;
+}
+
+std::string_view protocol_name(Protocol p) {
+  switch (p) {
+    case Protocol::unknown:
+      return "";
+    case Protocol::http:
+      return "HTTP";
+    case Protocol::tls:
+      return "TLS";
+    case Protocol::quic:
+      return "QUIC";
+    case Protocol::dns:
+      return "DNS";
+    case Protocol::mdns:
+      return "mDNS";
+    case Protocol::llmnr:
+      return "LLMNR";
+    case Protocol::ssh:
+      return "SSH";
+    case Protocol::ntp:
+      return "NTP";
+    case Protocol::dhcp:
+      return "DHCP";
+    case Protocol::ssdp:
+      return "SSDP";
+    case Protocol::stun:
+      return "STUN";
+  }
+  return "";
+}
+
+std::string_view state_name(AppState s) {
+  switch (s) {
+    case AppState::none:
+      return "";
+    case AppState::quic_initial:
+      return "QUIC_INITIAL";
+    case AppState::quic_handshake:
+      return "QUIC_HANDSHAKE";
+    case AppState::quic_connected:
+      return "QUIC_CONNECTED";
+    case AppState::quic_draining:
+      return "QUIC_DRAINING";
+    case AppState::quic_closed:
+      return "QUIC_CLOSED";
+    case AppState::ssh_banner:
+      return "SSH_BANNER";
+    case AppState::ssh_keyexchange:
+      return "SSH_KEYEXCHANGE";
+    case AppState::ssh_authentication:
+      return "SSH_AUTHENTICATION";
+    case AppState::ssh_established:
+      return "SSH_ESTABLISHED";
+    case AppState::dns_query:
+      return "DNS_QUERY";
+    case AppState::dns_response:
+      return "DNS_RESPONSE";
+  }
+  return "";
+}
+
+}  // namespace netscope::dpi

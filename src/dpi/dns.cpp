@@ -1,0 +1,222 @@
+// DNS message parsing (RFC 1035 §4.1). Every read is bounds-checked; names are bounded
+// by kMaxName/kMaxLabel and compression chains by strictly decreasing pointer targets, so
+// a hostile message (the "zlip" pointer loop, absurd counts) ends in a few steps.
+
+#include "dpi/dns.hpp"
+
+#include <array>
+
+namespace netscope::dpi::dns {
+namespace {
+
+// Records kept per message: enough for any real answer, bounded for hostile ones.
+constexpr std::size_t kMaxRecords = 64;
+
+void append_label(std::string& out, Bytes label) {
+  for (const std::uint8_t c : label) {
+    if (c == '.' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c > 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += '\\';
+      out += static_cast<char>('0' + c / 100);
+      out += static_cast<char>('0' + c / 10 % 10);
+      out += static_cast<char>('0' + c % 10);
+    }
+  }
+}
+
+bool parse_record(Bytes msg, ByteReader& r, Section section, Message& out) {
+  std::size_t pos = r.offset();
+  std::string name;
+  if (!read_name(msg, pos, name)) return false;
+  r = ByteReader(msg);
+  r.skip(pos);
+  std::uint16_t type = 0;
+  std::uint16_t klass = 0;
+  std::uint32_t ttl = 0;
+  Bytes rdata;
+  if (!r.u16(type) || !r.u16(klass) || !r.u32(ttl) || !r.vec16(rdata)) return false;
+  if (type == rr::opt) {
+    // RFC 6891 §6.1.3: the TTL's top byte holds the upper 8 bits of a 12-bit RCODE.
+    out.rcode = static_cast<std::uint16_t>(((ttl >> 24) << 4) | (out.rcode & 0xf));
+    return true;
+  }
+  if (out.records.size() >= kMaxRecords) return true;
+  Record rec;
+  rec.section = section;
+  rec.type = type;
+  if (type == rr::a && rdata.size() == 4) {
+    rec.address = core::IpAddress::from_v4(std::span<const std::uint8_t, 4>(rdata.data(), 4));
+  } else if (type == rr::aaaa && rdata.size() == 16) {
+    rec.address = core::IpAddress::from_v6(std::span<const std::uint8_t, 16>(rdata.data(), 16));
+  } else if (type == rr::cname) {
+    std::size_t at = static_cast<std::size_t>(rdata.data() - msg.data());
+    if (!read_name(msg, at, rec.value)) return false;
+  } else {
+    return true;  // a type we do not keep
+  }
+  if (type != rr::cname) {
+    if (rec.address.is_v4() && type == rr::aaaa) {
+      // An IPv4-mapped AAAA must still print as IPv6: format it by hand.
+      rec.value = "::ffff:" + rec.address.to_string();
+    } else {
+      rec.value = rec.address.to_string();
+    }
+  }
+  rec.name = std::move(name);
+  out.records.push_back(std::move(rec));
+  return true;
+}
+
+bool parse(Bytes msg, Message& out, bool strict) {
+  out = Message{};
+  ByteReader r(msg);
+  std::uint16_t flags = 0;
+  if (!r.u16(out.id) || !r.u16(flags) || !r.u16(out.qdcount) || !r.u16(out.ancount) ||
+      !r.u16(out.nscount) || !r.u16(out.arcount)) {
+    return false;
+  }
+  out.response = (flags & 0x8000) != 0;
+  out.opcode = static_cast<std::uint8_t>((flags >> 11) & 0xf);
+  out.rcode = flags & 0xf;
+  if (strict) {
+    // One question, a defined opcode (RFC 6895 §2.2), the reserved Z bit clear.
+    if (out.qdcount != 1 || out.opcode == 3 || out.opcode > 6 || (flags & 0x0040) != 0) {
+      return false;
+    }
+  }
+  for (std::uint16_t i = 0; i < out.qdcount; ++i) {
+    std::size_t pos = r.offset();
+    std::string name;
+    if (!read_name(msg, pos, name)) return false;
+    r = ByteReader(msg);
+    r.skip(pos);
+    std::uint16_t qtype = 0;
+    std::uint16_t qclass = 0;
+    if (!r.u16(qtype) || !r.u16(qclass)) return false;
+    if (!out.has_question) {
+      out.has_question = true;
+      out.qname = std::move(name);
+      out.qtype = qtype;
+      out.qclass = qclass;
+    }
+  }
+  const std::array<std::pair<std::uint16_t, Section>, 3> sections{{
+      {out.ancount, Section::answer},
+      {out.nscount, Section::authority},
+      {out.arcount, Section::additional},
+  }};
+  for (const auto& [count, section] : sections) {
+    for (std::uint16_t i = 0; i < count; ++i) {
+      if (!parse_record(msg, r, section, out)) return !strict;
+    }
+  }
+  return !strict || r.empty();
+}
+
+}  // namespace
+
+bool read_name(Bytes msg, std::size_t& pos, std::string& out) {
+  out.clear();
+  std::size_t p = pos;
+  std::size_t limit = pos;  // a pointer must point before this (RFC 1035 §4.1.4: prior occurrence)
+  std::size_t wire = 0;     // octets of the uncompressed name
+  std::size_t pointers = 0;
+  bool jumped = false;
+  while (true) {
+    if (p >= msg.size()) return false;
+    const std::uint8_t len = msg[p];
+    if ((len & 0xc0) == 0xc0) {
+      if (p + 1 >= msg.size()) return false;
+      const std::size_t target = (std::size_t{len & 0x3fu} << 8) | msg[p + 1];
+      if (target >= limit || ++pointers > kMaxPointers) return false;
+      if (!jumped) pos = p + 2;
+      jumped = true;
+      limit = target;
+      p = target;
+      continue;
+    }
+    if ((len & 0xc0) != 0) return false;  // 0x40/0x80: extended label types (RFC 6891 §5)
+    wire += 1 + len;
+    if (wire > kMaxName) return false;
+    if (len == 0) {
+      if (!jumped) pos = p + 1;
+      if (out.empty()) out = ".";
+      return true;
+    }
+    if (p + 1 + len > msg.size()) return false;
+    if (!out.empty()) out += '.';
+    append_label(out, msg.subspan(p + 1, len));
+    p += 1 + len;
+  }
+}
+
+bool parse_message(Bytes msg, Message& out) {
+  return parse(msg, out, false);
+}
+
+bool strict_parse(Bytes msg, Message& out) {
+  return parse(msg, out, true);
+}
+
+bool next_tcp_message(Bytes stream, Bytes& msg, std::size_t& used) {
+  ByteReader r(stream);
+  if (!r.vec16(msg)) return false;
+  used = r.offset();
+  return true;
+}
+
+std::string rcode_name(std::uint16_t rcode) {
+  static constexpr std::array<std::string_view, 12> kNames{
+      "NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+      "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "DSOTYPENI"};
+  if (rcode < kNames.size()) return std::string(kNames[rcode]);
+  switch (rcode) {
+    case 16:
+      return "BADVERS";
+    case 17:
+      return "BADKEY";
+    case 18:
+      return "BADTIME";
+    case 19:
+      return "BADMODE";
+    case 20:
+      return "BADNAME";
+    case 21:
+      return "BADALG";
+    case 22:
+      return "BADTRUNC";
+    case 23:
+      return "BADCOOKIE";
+    default:
+      return "RCODE" + std::to_string(rcode);
+  }
+}
+
+std::string qtype_name(std::uint16_t type) {
+  struct Entry {
+    std::uint16_t type;
+    std::string_view name;
+  };
+  static constexpr Entry kTypes[] = {
+      {1, "A"},           {2, "NS"},      {5, "CNAME"},   {6, "SOA"},       {12, "PTR"},
+      {13, "HINFO"},      {15, "MX"},     {16, "TXT"},    {17, "RP"},       {18, "AFSDB"},
+      {24, "SIG"},        {25, "KEY"},    {28, "AAAA"},   {29, "LOC"},      {33, "SRV"},
+      {35, "NAPTR"},      {36, "KX"},     {37, "CERT"},   {39, "DNAME"},    {41, "OPT"},
+      {42, "APL"},        {43, "DS"},     {44, "SSHFP"},  {45, "IPSECKEY"}, {46, "RRSIG"},
+      {47, "NSEC"},       {48, "DNSKEY"}, {49, "DHCID"},  {50, "NSEC3"},    {51, "NSEC3PARAM"},
+      {52, "TLSA"},       {53, "SMIMEA"}, {55, "HIP"},    {59, "CDS"},      {60, "CDNSKEY"},
+      {61, "OPENPGPKEY"}, {62, "CSYNC"},  {63, "ZONEMD"}, {64, "SVCB"},     {65, "HTTPS"},
+      {99, "SPF"},        {249, "TKEY"},  {250, "TSIG"},  {251, "IXFR"},    {252, "AXFR"},
+      {255, "ANY"},       {256, "URI"},   {257, "CAA"},
+  };
+  for (const Entry& e : kTypes) {
+    if (e.type == type) return std::string(e.name);
+  }
+  return "TYPE" + std::to_string(type);
+}
+
+}  // namespace netscope::dpi::dns

@@ -1,0 +1,76 @@
+// HTTP/1.x: the first request head and the first response status line of a connection.
+// Which direction carries which is decided by content (method token or "HTTP/1."),
+// so a wrongly guessed client side still gives the right fields.
+
+#include "dpi/http.hpp"
+#include "dpi/session.hpp"
+
+namespace netscope::dpi {
+namespace {
+
+class HttpSession final : public TcpSession {
+ public:
+  explicit HttpSession(Shared& shared) : TcpSession(Protocol::http, shared) {
+    segment_budget_ = 32;
+  }
+
+ private:
+  std::size_t on_data(SessionContext& c, int dir, Bytes data) override {
+    const std::string_view text = as_text(data);
+    bool partial = false;
+    if (!have_request_ && http::starts_with_method(text, partial)) {
+      http::Request req;
+      const http::Status st = http::parse_request(text, req);
+      if (st == http::Status::need_more) {
+        if (at_cap(data, c.shared)) end_direction(dir);
+        return 0;
+      }
+      if (st == http::Status::ok) {
+        have_request_ = true;
+        info.http_method = display_text(req.method, 16);
+        info.http_path = display_text(req.target, 1024);
+        info.http_host = display_text(req.host, 255);
+        info.http_user_agent = display_text(req.user_agent, 255);
+        c.out.changed = true;
+      } else {
+        ++c.shared.counters.malformed_http;
+      }
+    } else if (!have_response_ && http::starts_with_status_line(text, partial)) {
+      http::Response resp;
+      const http::Status st = http::parse_response(text, resp);
+      if (st == http::Status::need_more) {
+        if (at_cap(data, c.shared)) end_direction(dir);
+        return 0;
+      }
+      if (st == http::Status::ok) {
+        have_response_ = true;
+        info.http_status = resp.status;
+        c.out.changed = true;
+      } else {
+        ++c.shared.counters.malformed_http;
+      }
+    } else if (partial) {
+      return 0;  // too short to tell yet
+    }
+    end_direction(dir);
+    return 0;
+  }
+
+  void end_direction(int dir) {
+    close(dir);
+    ended_[dir] = true;
+    if (ended_[0] && ended_[1]) done = true;
+  }
+
+  bool have_request_ = false;
+  bool have_response_ = false;
+  std::array<bool, 2> ended_{};
+};
+
+}  // namespace
+
+std::unique_ptr<TcpSession> make_http_session(Shared& shared) {
+  return std::make_unique<HttpSession>(shared);
+}
+
+}  // namespace netscope::dpi

@@ -1,0 +1,86 @@
+// TLS over TCP: the first handshake message of each direction, reassembled across
+// segments and records (ClientHellos with post-quantum key shares exceed one MTU). The
+// ClientHello gives SNI, ALPN, the offered version, JA3 and JA4; the ServerHello (or a
+// HelloRetryRequest, which also fixes version and cipher: RFC 8446 §4.1.4) gives the
+// negotiated version and cipher. Roles come from the message type, not the direction,
+// so a capture that starts mid-connection with the client guessed wrong still works.
+
+#include "dpi/session.hpp"
+#include "dpi/tls.hpp"
+#include "dpi/tls_fingerprint.hpp"
+
+namespace netscope::dpi {
+namespace {
+
+// A ClientHello is a few KiB at most in practice (the largest seen carry post-quantum
+// key shares and ECH, well under 8 KiB); the stream cap bounds it anyway.
+class TlsSession final : public TcpSession {
+ public:
+  explicit TlsSession(Shared& shared) : TcpSession(Protocol::tls, shared) { segment_budget_ = 32; }
+
+ private:
+  std::size_t on_data(SessionContext& c, int dir, Bytes data) override {
+    std::uint8_t type = 0;
+    Bytes body;
+    const auto status = tls::first_handshake_message(data, c.shared.config.stream_cap,
+                                                     c.shared.scratch, type, body);
+    if (status == tls::Status::need_more) {
+      if (at_cap(data, c.shared)) end_direction(dir);
+      return 0;
+    }
+    if (status == tls::Status::ok && type == tls::kClientHello && !have_client_) {
+      tls::ClientHello hello;
+      if (tls::parse_client_hello(body, hello)) {
+        on_client_hello(hello, c);
+      } else {
+        ++c.shared.counters.malformed_tls;
+      }
+    } else if (status == tls::Status::ok && type == tls::kServerHello && !have_server_) {
+      tls::ServerHello hello;
+      if (tls::parse_server_hello(body, hello)) {
+        have_server_ = true;
+        info.tls_version = tls::version_name(hello.version());
+        info.tls_cipher = tls::cipher_name(hello.cipher_suite);
+        c.out.changed = true;
+      } else {
+        ++c.shared.counters.malformed_tls;
+      }
+    } else if (status == tls::Status::malformed) {
+      ++c.shared.counters.malformed_tls;
+    }
+    end_direction(dir);
+    return 0;
+  }
+
+  void on_client_hello(const tls::ClientHello& hello, SessionContext& c) {
+    have_client_ = true;
+    info.sni = display_text(hello.sni, 255);
+    info.alpn.clear();
+    for (const std::string& p : hello.alpn) {
+      if (!info.alpn.empty()) info.alpn += ',';
+      info.alpn += display_text(p, 64);
+    }
+    info.tls_offered = tls::version_name(hello.max_version());
+    info.ja3 = tls::ja3_hash(hello);
+    info.ja4 = tls::ja4(hello, 't');
+    c.out.changed = true;
+  }
+
+  void end_direction(int dir) {
+    close(dir);
+    ended_[dir] = true;
+    if (ended_[0] && ended_[1]) done = true;
+  }
+
+  bool have_client_ = false;
+  bool have_server_ = false;
+  std::array<bool, 2> ended_{};
+};
+
+}  // namespace
+
+std::unique_ptr<TcpSession> make_tls_session(Shared& shared) {
+  return std::make_unique<TlsSession>(shared);
+}
+
+}  // namespace netscope::dpi
