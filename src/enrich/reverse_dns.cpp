@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -68,77 +69,77 @@ struct ReverseDns::Impl {
     core::IpAddress addr;
   };
 
-  explicit Impl(ReverseDnsConfig c) : config(std::move(c)) {
+  explicit Impl(ReverseDnsConfig c) : config_(std::move(c)) {
     init_library_once();
-    wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wake_fd < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
     ares_options opts{};
-    opts.timeout = static_cast<int>(config.timeout.count());
-    opts.tries = config.tries;
-    std::string lookups = config.lookups;  // c-ares takes a char* and copies it
+    opts.timeout = static_cast<int>(config_.timeout.count());
+    opts.tries = config_.tries;
+    std::string lookups = config_.lookups;  // c-ares takes a char* and copies it
     opts.lookups = lookups.data();
     const int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS;
-    int status = ares_init_options(&channel, &opts, mask);
-    if (status == ARES_SUCCESS && !config.servers.empty()) {
-      status = ares_set_servers_ports_csv(channel, config.servers.c_str());
-      if (status != ARES_SUCCESS) ares_destroy(channel);
+    int status = ares_init_options(&channel_, &opts, mask);
+    if (status == ARES_SUCCESS && !config_.servers.empty()) {
+      status = ares_set_servers_ports_csv(channel_, config_.servers.c_str());
+      if (status != ARES_SUCCESS) ares_destroy(channel_);
     }
     if (status != ARES_SUCCESS) {
-      ::close(wake_fd);
+      ::close(wake_fd_);
       throw std::runtime_error(std::string("c-ares: ") + ares_strerror(status));
     }
-    thread = std::thread([this] { run(); });
+    thread_ = std::thread([this] { run(); });
   }
 
   ~Impl() {
-    stop.store(true, std::memory_order_relaxed);
+    stop_.store(true, std::memory_order_relaxed);
     wake();
-    thread.join();
-    ::close(wake_fd);
+    thread_.join();
+    ::close(wake_fd_);
   }
 
   void wake() const {
     const std::uint64_t one = 1;
     // EAGAIN means the counter is already nonzero: the thread is woken either way.
-    [[maybe_unused]] const ssize_t n = ::write(wake_fd, &one, sizeof one);
+    [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
   }
 
-  // --- cache (callers hold mu) ---
+  // --- cache (callers hold mu_) ---
 
   void touch(Entry& e) {
-    lru.splice(lru.begin(), lru, e.lru);
-    e.lru = lru.begin();
+    lru_.splice(lru_.begin(), lru_, e.lru);
+    e.lru = lru_.begin();
   }
 
   void store(const core::IpAddress& addr, std::optional<std::string> name, Source source,
              Clock::duration ttl) {
     const Clock::time_point expires = Clock::now() + ttl;
-    if (auto it = cache.find(addr); it != cache.end()) {
+    if (auto it = cache_.find(addr); it != cache_.end()) {
       it->second.name = std::move(name);
       it->second.expires = expires;
       it->second.source = source;
       touch(it->second);
       return;
     }
-    if (config.max_entries == 0) return;
-    while (cache.size() >= config.max_entries) {
-      cache.erase(lru.back());
-      lru.pop_back();
-      ++counters.evictions;
+    if (config_.max_entries == 0) return;
+    while (cache_.size() >= config_.max_entries) {
+      cache_.erase(lru_.back());
+      lru_.pop_back();
+      ++counters_.evictions;
     }
-    lru.push_front(addr);
-    cache.emplace(addr, Entry{std::move(name), expires, source, lru.begin()});
+    lru_.push_front(addr);
+    cache_.emplace(addr, Entry{std::move(name), expires, source, lru_.begin()});
   }
 
   void enqueue(const core::IpAddress& addr) {
-    if (pending.count(addr) > 0) return;
-    if (queue.size() >= config.queue) {
-      ++counters.overflow;
+    if (pending_.count(addr) > 0) return;
+    if (queue_.size() >= config_.queue) {
+      ++counters_.overflow;
       return;
     }
-    queue.push_back(addr);
-    pending.insert(addr);
-    ++counters.queued;
+    queue_.push_back(addr);
+    pending_.insert(addr);
+    ++counters_.queued;
     wake();
   }
 
@@ -147,7 +148,7 @@ struct ReverseDns::Impl {
   static void on_result(void* arg, int status, int /*timeouts*/, hostent* host) {
     std::unique_ptr<Request> req(static_cast<Request*>(arg));
     Impl& self = *req->impl;
-    --self.in_flight;
+    --self.in_flight_;
     // Shutdown: the channel is going away and nobody will read the cache again.
     if (status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) return;
     std::optional<std::string> name;
@@ -155,47 +156,48 @@ struct ReverseDns::Impl {
         host->h_name[0] != '\0') {
       name = host->h_name;
     }
-    std::lock_guard lock(self.mu);
-    self.pending.erase(req->addr);
-    name ? ++self.counters.resolved : ++self.counters.failed;
-    if (auto it = self.cache.find(req->addr); it != self.cache.end() &&
-                                              it->second.source == Source::answer &&
-                                              it->second.expires > Clock::now()) {
+    std::lock_guard lock(self.mu_);
+    self.pending_.erase(req->addr);
+    name ? ++self.counters_.resolved : ++self.counters_.failed;
+    if (auto it = self.cache_.find(req->addr); it != self.cache_.end() &&
+                                               it->second.source == Source::answer &&
+                                               it->second.expires > Clock::now()) {
       return;  // a name from a DNS answer arrived meanwhile; it wins
     }
     const Clock::duration ttl =
-        name ? Clock::duration(self.config.ttl) : Clock::duration(self.config.negative_ttl);
+        name ? Clock::duration(self.config_.ttl) : Clock::duration(self.config_.negative_ttl);
     self.store(req->addr, std::move(name), Source::ptr, ttl);
   }
 
   void start_queries() {
     std::vector<core::IpAddress> batch;
     {
-      std::lock_guard lock(mu);
-      while (in_flight + batch.size() < config.max_in_flight && !queue.empty()) {
-        batch.push_back(queue.front());
-        queue.pop_front();
+      std::lock_guard lock(mu_);
+      const std::size_t limit = std::max<std::size_t>(config_.max_in_flight, 1);
+      while (in_flight_ + batch.size() < limit && !queue_.empty()) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
       }
     }
     // Without the lock: c-ares calls on_result() from inside ares_gethostbyaddr() when
     // /etc/hosts has the answer, and on_result() takes the lock.
     for (const core::IpAddress& addr : batch) {
-      ++in_flight;
+      ++in_flight_;
       auto* req = new Request{this, addr};
       if (addr.is_v4()) {
-        ares_gethostbyaddr(channel, addr.bytes().data() + 12, 4, AF_INET, on_result, req);
+        ares_gethostbyaddr(channel_, addr.bytes().data() + 12, 4, AF_INET, on_result, req);
       } else {
-        ares_gethostbyaddr(channel, addr.bytes().data(), 16, AF_INET6, on_result, req);
+        ares_gethostbyaddr(channel_, addr.bytes().data(), 16, AF_INET6, on_result, req);
       }
     }
   }
 
   void run() {
-    while (!stop.load(std::memory_order_relaxed)) {
+    while (!stop_.load(std::memory_order_relaxed)) {
       start_queries();
       std::array<ares_socket_t, ARES_GETSOCK_MAXNUM> socks{};
-      const int bits = ares_getsock(channel, socks.data(), ARES_GETSOCK_MAXNUM);
-      std::vector<pollfd> fds{{wake_fd, POLLIN, 0}};
+      const int bits = ares_getsock(channel_, socks.data(), ARES_GETSOCK_MAXNUM);
+      std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}};
       for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
         short events = 0;
         if (ARES_GETSOCK_READABLE(bits, i)) events |= POLLIN;
@@ -203,7 +205,7 @@ struct ReverseDns::Impl {
         if (events != 0) fds.push_back({socks[static_cast<std::size_t>(i)], events, 0});
       }
       timeval tv{};
-      const timeval* next = ares_timeout(channel, nullptr, &tv);
+      const timeval* next = ares_timeout(channel_, nullptr, &tv);
       const int wait_ms =
           next == nullptr ? -1
                           : static_cast<int>(next->tv_sec * 1000 + (next->tv_usec + 999) / 1000);
@@ -211,7 +213,7 @@ struct ReverseDns::Impl {
       if (ready < 0 && errno != EINTR) break;
       if (fds[0].revents & POLLIN) {
         std::uint64_t drained = 0;
-        [[maybe_unused]] const ssize_t n = ::read(wake_fd, &drained, sizeof drained);
+        [[maybe_unused]] const ssize_t n = ::read(wake_fd_, &drained, sizeof drained);
       }
       bool any = false;
       for (std::size_t i = 1; i < fds.size(); ++i) {
@@ -219,29 +221,29 @@ struct ReverseDns::Impl {
         any = true;
         const bool rd = (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0;
         const bool wr = (fds[i].revents & POLLOUT) != 0;
-        ares_process_fd(channel, rd ? fds[i].fd : ARES_SOCKET_BAD,
+        ares_process_fd(channel_, rd ? fds[i].fd : ARES_SOCKET_BAD,
                         wr ? fds[i].fd : ARES_SOCKET_BAD);
       }
       // No socket was ready: let c-ares expire timed-out queries and retry.
-      if (!any) ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+      if (!any) ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
     }
-    ares_destroy(channel);  // runs the outstanding callbacks with ARES_EDESTRUCTION
+    ares_destroy(channel_);  // runs the outstanding callbacks with ARES_EDESTRUCTION
   }
 
-  const ReverseDnsConfig config;
-  int wake_fd = -1;
-  ares_channel channel = nullptr;
-  std::atomic<bool> stop{false};
-  std::atomic<std::size_t> in_flight{0};  // written by the resolver thread only
+  const ReverseDnsConfig config_;
+  int wake_fd_ = -1;
+  ares_channel channel_ = nullptr;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> in_flight_{0};  // written by the resolver thread only
 
-  mutable std::mutex mu;  // guards everything below
-  std::unordered_map<core::IpAddress, Entry, AddressHash> cache;
-  std::list<core::IpAddress> lru;  // most recently used first
-  std::deque<core::IpAddress> queue;
-  std::unordered_set<core::IpAddress, AddressHash> pending;  // queued or in flight
-  ReverseDnsStats counters;
+  mutable std::mutex mu_;  // guards everything below
+  std::unordered_map<core::IpAddress, Entry, AddressHash> cache_;
+  std::list<core::IpAddress> lru_;  // most recently used first
+  std::deque<core::IpAddress> queue_;
+  std::unordered_set<core::IpAddress, AddressHash> pending_;  // queued or in flight
+  ReverseDnsStats counters_;
 
-  std::thread thread;  // last: starts after every member above exists
+  std::thread thread_;  // last: starts after every member above exists
 };
 
 ReverseDns::ReverseDns(ReverseDnsConfig config)
@@ -251,34 +253,34 @@ ReverseDns::~ReverseDns() = default;
 
 std::optional<std::string> ReverseDns::lookup(const core::IpAddress& addr) {
   Impl& s = *impl_;
-  std::lock_guard lock(s.mu);
-  const auto it = s.cache.find(addr);
-  if (it == s.cache.end()) {
-    ++s.counters.misses;
+  std::lock_guard lock(s.mu_);
+  const auto it = s.cache_.find(addr);
+  if (it == s.cache_.end()) {
+    ++s.counters_.misses;
     s.enqueue(addr);
     return std::nullopt;
   }
   Impl::Entry& e = it->second;
   s.touch(e);
   if (e.expires <= Clock::now()) s.enqueue(addr);  // refresh; serve the old name meanwhile
-  ++s.counters.hits;
+  ++s.counters_.hits;
   return e.name;
 }
 
 void ReverseDns::set_name(const core::IpAddress& addr, std::string name, std::chrono::seconds ttl) {
   if (name.empty()) return;
   Impl& s = *impl_;
-  std::lock_guard lock(s.mu);
+  std::lock_guard lock(s.mu_);
   s.store(addr, std::move(name), Impl::Source::answer, ttl);
 }
 
 ReverseDnsStats ReverseDns::stats() const {
   const Impl& s = *impl_;
-  std::lock_guard lock(s.mu);
-  ReverseDnsStats out = s.counters;
-  out.entries = s.cache.size();
-  out.pending = s.pending.size();
-  out.in_flight = s.in_flight.load(std::memory_order_relaxed);
+  std::lock_guard lock(s.mu_);
+  ReverseDnsStats out = s.counters_;
+  out.entries = s.cache_.size();
+  out.pending = s.pending_.size();
+  out.in_flight = s.in_flight_.load(std::memory_order_relaxed);
   return out;
 }
 
