@@ -34,7 +34,7 @@ struct ReverseDnsConfig {
   std::chrono::seconds negative_ttl{60};    // how long "no name" is trusted
   std::size_t max_entries = 10000;          // cache bound
   std::size_t queue = 1024;                 // addresses waiting for the resolver
-  std::size_t max_in_flight = 64;           // concurrent queries on the wire
+  std::size_t max_in_flight = 64;           // concurrent queries on the wire (at least 1)
   std::chrono::milliseconds timeout{2000};  // per try (c-ares ARES_OPT_TIMEOUTMS)
   int tries = 2;                            // c-ares ARES_OPT_TRIES
   // c-ares lookup order: 'f' = /etc/hosts, 'b' = DNS. "f" never touches the network.
