@@ -1,75 +1,116 @@
-// netscope command line: parses arguments (CLI11) and hands over to a mode. No logic here.
+// netscope command line: parses arguments (CLI11) and the config files, and hands over to
+// a mode. No logic here.
 
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "analyze/analyze.hpp"
+#include "cli/config_file.hpp"
+#include "cli/live_mode.hpp"
+#include "cli/live_options.hpp"
 
 namespace {
 
 constexpr const char* kDescription =
     "netscope — which process is using the network, with whom, how much, and is it healthy.\n"
-    "Offline: `netscope analyze FILE` diagnoses a pcap/pcapng capture.";
+    "  netscope [OPTIONS]             live: processes, connections and remote hosts\n"
+    "  netscope snapshot [OPTIONS]    watch for --duration seconds, write one JSON document\n"
+    "  netscope analyze FILE          diagnose a pcap/pcapng capture";
+
+constexpr const char* kLiveFooter =
+    "\nOutput: --raw (bandwhich's text format) is the default until the TUI exists, and\n"
+    "whenever stdout is not a terminal; --json-lines prints schema netscope.tick/1.\n"
+    "Config: /etc/netscope/config.toml and ~/.config/netscope/config.toml set defaults for\n"
+    "any long option (key = option name without dashes); the command line wins.\n"
+    "Privileges: capture needs CAP_NET_RAW and CAP_NET_ADMIN; seeing other users' sockets\n"
+    "needs CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH; other network namespaces need\n"
+    "CAP_SYS_ADMIN. Without root:\n"
+    "  sudo setcap cap_net_raw,cap_net_admin,cap_sys_ptrace,cap_dac_read_search,cap_sys_admin+eip "
+    "$(command -v netscope)\n"
+    "Exit codes: 0 success (also on SIGINT/SIGTERM); 2 usage or environment error;\n"
+    "3 a --read file is damaged part-way (what was read is still reported).";
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace cli = netscope::cli;
   CLI::App app{kDescription, "netscope"};
   app.set_version_flag("--version", std::string("netscope ") + NETSCOPE_VERSION);
   app.require_subcommand(0, 1);
+  app.footer(kLiveFooter);
+
+  cli::LiveCliOptions live;
+  cli::add_live_options(app, live);
+  std::string config_path;
+  bool no_config = false;
+  app.add_option("--config", config_path, "Read this TOML file instead of the default config files")
+      ->type_name("PATH");
+  app.add_flag("--no-config", no_config, "Read no config file");
 
   netscope::analyze::AnalyzeOptions analyze;
-  // Options shared by every mode. They are declared on the app and on each subcommand,
-  // bound to the same variables, so they work before or after the subcommand name.
-  const auto add_common = [&analyze](CLI::App& where) {
-    where
-        .add_option("--max-flows", analyze.max_flows,
-                    "Flow table capacity; when full the stalest flow is evicted and counted")
-        ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 26))
-        ->capture_default_str();
-    where.add_option("--bpf", analyze.bpf, "Only packets matching this tcpdump filter expression")
-        ->type_name("EXPR");
-  };
-  add_common(app);
-
-  CLI::App* cmd = app.add_subcommand(
+  CLI::App* acmd = app.add_subcommand(
       "analyze", "Diagnose a capture file: TCP health per conversation, RTT, connection problems");
-  cmd->footer(
+  acmd->footer(
       "\nExit codes: 0 success; 2 usage or environment error (bad flag, unreadable or\n"
       "non-capture file, unsupported link type, bad --bpf, the JSON could not be written);\n"
       "3 the file is damaged part-way\n"
       "(everything read before the damage is reported, with the byte offset).\n"
       "JSON schema: netscope.analyze/1 (see README.md).");
-  add_common(*cmd);
-  cmd->add_option("FILE", analyze.file,
-                  "pcap or pcapng file; '-' reads stdin; .gz and .zst are decompressed")
+  acmd->add_option("--max-flows", analyze.max_flows,
+                   "Flow table capacity; when full the stalest flow is evicted and counted")
+      ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 26))
+      ->capture_default_str();
+  acmd->add_option("--bpf", analyze.bpf, "Only packets matching this tcpdump filter expression")
+      ->type_name("EXPR");
+  acmd->add_option("FILE", analyze.file,
+                   "pcap or pcapng file; '-' reads stdin; .gz and .zst are decompressed")
       ->required();
   std::string json_path;
-  cmd->add_option("--json", json_path, "Also write the full report as JSON to PATH ('-' = stdout)")
+  acmd->add_option("--json", json_path, "Also write the full report as JSON to PATH ('-' = stdout)")
       ->type_name("PATH");
-  cmd->add_option("--top", analyze.top_n, "Conversations listed per table")
+  acmd->add_option("--top", analyze.top_n, "Conversations listed per table")
       ->check(CLI::Range(std::size_t{0}, std::size_t{100000}))
       ->capture_default_str();
-  cmd->add_option("--threads", analyze.threads,
-                  "Flow shards analysed in parallel (0 = one per CPU, at most 4; 1 = a single "
-                  "thread). Memory-mapped files only: compressed input and pipes use 1. The "
-                  "report is the same for every value")
+  acmd->add_option("--threads", analyze.threads,
+                   "Flow shards analysed in parallel (0 = one per CPU, at most 4; 1 = a single "
+                   "thread). Memory-mapped files only: compressed input and pipes use 1. The "
+                   "report is the same for every value")
       ->check(CLI::Range(std::size_t{0}, std::size_t{64}))
       ->capture_default_str();
   bool no_color = false;
   bool color = false;
-  cmd->add_flag("--no-color", no_color, "Never color the report");
-  cmd->add_flag("--color", color, "Color the report even when stdout is not a terminal");
+  acmd->add_flag("--no-color", no_color, "Never color the report");
+  acmd->add_flag("--color", color, "Color the report even when stdout is not a terminal");
+
+  CLI::App* scmd = app.add_subcommand(
+      "snapshot",
+      "Watch for --duration seconds (or replay --read FILE), then write one JSON "
+      "document of everything seen (schema netscope.snapshot/1)");
+  cli::add_live_options(*scmd, live);
+  cli::add_snapshot_options(*scmd, live);
+  scmd->footer(kLiveFooter);
 
   try {
     app.parse(argc, argv);
+    if (!no_config) {
+      cli::apply_config_files(app, config_path.empty() ? cli::default_config_paths()
+                                                       : std::vector<std::string>{config_path});
+    }
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : netscope::analyze::kExitUsage;
+  } catch (const cli::ConfigError& e) {
+    std::cerr << "netscope: " << e.what() << "\n";
+    return netscope::analyze::kExitUsage;
   }
 
-  if (cmd->parsed()) {
-    if (cmd->count("--json") > 0) analyze.json_path = json_path;
+  if (acmd->parsed()) {
+    // Global options given before the subcommand's name.
+    if (acmd->count("--max-flows") == 0 && app.count("--max-flows") > 0) {
+      analyze.max_flows = live.max_flows;
+    }
+    if (acmd->count("--bpf") == 0 && app.count("--bpf") > 0) analyze.bpf = live.bpf;
+    if (acmd->count("--json") > 0) analyze.json_path = json_path;
     if (no_color) {
       analyze.color = netscope::analyze::ColorMode::never;
     } else if (color) {
@@ -77,9 +118,6 @@ int main(int argc, char** argv) {
     }
     return netscope::analyze::run_analyze(analyze, std::cout, std::cerr);
   }
-
-  std::cerr << app.help()
-            << "\nnetscope: live monitoring is not part of this build yet; "
-               "use `netscope analyze FILE`.\n";
-  return netscope::analyze::kExitUsage;
+  if (scmd->parsed()) return cli::run_snapshot(live, std::cout, std::cerr);
+  return cli::run_live(live, std::cout, std::cerr);
 }

@@ -367,8 +367,13 @@ struct TickBuilder::Impl {
     r.rate_down = c.rate_down;
     r.first_seen = s.first_seen;
     r.last_seen = s.last_seen;
-    r.closed = c.closed;
-    r.close_reason = c.close_reason;
+    // A finished TCP connection lingers in the flow table (to catch retransmissions)
+    // before it ends there; to the user it is closed as soon as the FINs or RST are seen.
+    const bool tcp_done =
+        s.key.proto == decode::ip_proto::tcp &&
+        (s.tcp_state == flow::TcpState::closed || s.tcp_state == flow::TcpState::time_wait);
+    r.closed = c.closed || tcp_done;
+    r.close_reason = c.closed ? c.close_reason : (tcp_done ? "closed" : "");
     r.timeout_s = static_cast<double>(s.timeout_ns) / 1e9;
     if (s.key.proto == decode::ip_proto::tcp) {
       const int up = c.local_dir();

@@ -1,0 +1,242 @@
+#include "cli/live_mode.hpp"
+
+#include <linux/capability.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <ostream>
+#include <regex>
+#include <sstream>
+
+#include "capture/capture_error.hpp"
+#include "core/log.hpp"
+#include "host/privileges.hpp"
+#include "monitor/live_monitor.hpp"
+#include "monitor/snapshot_filter.hpp"
+#include "output/json_lines.hpp"
+#include "output/raw.hpp"
+#include "output/snapshot_json.hpp"
+
+namespace netscope::cli {
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 2;
+
+std::atomic<monitor::LiveMonitor*> g_monitor{nullptr};
+
+extern "C" void on_stop_signal(int /*sig*/) {
+  if (monitor::LiveMonitor* m = g_monitor.load()) m->stop();
+}
+
+// Installs the handlers for the monitor's lifetime; restores the defaults after.
+class SignalScope {
+ public:
+  explicit SignalScope(monitor::LiveMonitor& m) {
+    g_monitor.store(&m);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    // A closed pipe (`netscope --raw | head`) ends the run through the stream's error
+    // state, not through a signal that would skip the flush of other outputs.
+    signal(SIGPIPE, SIG_IGN);
+  }
+  ~SignalScope() {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    g_monitor.store(nullptr);
+  }
+  SignalScope(const SignalScope&) = delete;
+  SignalScope& operator=(const SignalScope&) = delete;
+};
+
+monitor::MonitorConfig monitor_config(const LiveCliOptions& o) {
+  monitor::MonitorConfig c;
+  c.read_file = o.read_file;
+  c.speed = o.speed;
+  c.local_nets = o.local_nets;
+  c.capture.interfaces = o.interfaces;
+  c.capture.show_localhost = o.show_localhost;
+  c.capture.snaplen = o.snaplen;
+  c.capture.bpf = o.bpf;
+  c.max_flows = o.max_flows;
+  c.refresh = std::chrono::milliseconds(o.refresh_ms);
+  c.window_s = o.window_s;
+  c.resolve = !o.no_resolve;
+  c.attribute = !o.no_attribution;
+  return c;
+}
+
+// Throws std::runtime_error naming the option when the pattern is malformed.
+monitor::SnapshotFilter make_filter(const LiveCliOptions& o) {
+  monitor::SnapshotFilter f;
+  f.pids = o.pids;
+  if (!o.filter.empty()) {
+    try {
+      f.set_pattern(o.filter);
+    } catch (const std::regex_error& e) {
+      throw std::runtime_error("--filter \"" + o.filter + "\": " + e.what());
+    }
+  }
+  return f;
+}
+
+class PrintListener : public monitor::SnapshotListener {
+ public:
+  PrintListener(const LiveCliOptions& o, monitor::SnapshotFilter filter, std::ostream& out)
+      : filter_(std::move(filter)), out_(out), json_(o.json_lines) {
+    const bool any_table = o.processes || o.connections || o.addresses;
+    raw_.processes = !any_table || o.processes;
+    raw_.connections = !any_table || o.connections;
+    raw_.remotes = !any_table || o.addresses;
+    raw_.totals = o.total;
+    raw_.resolve = !o.no_resolve;
+    raw_.top = o.top;
+    json_opts_.processes = raw_.processes;
+    json_opts_.connections = raw_.connections;
+    json_opts_.remotes = raw_.remotes;
+    json_opts_.top = o.top;
+  }
+  void set_monitor(monitor::LiveMonitor* m) { monitor_ = m; }
+
+  void on_snapshot(const std::shared_ptr<const monitor::Snapshot>& snap) override {
+    const monitor::Snapshot* s = snap.get();
+    monitor::Snapshot filtered;
+    if (!filter_.empty()) {
+      filtered = *snap;
+      monitor::apply_filter(filtered, filter_);
+      s = &filtered;
+    }
+    if (json_) {
+      output::write_tick_json(*s, json_opts_, out_);
+    } else {
+      output::write_raw(*s, raw_, out_);
+    }
+    out_.flush();
+    if (!out_ && monitor_ != nullptr) monitor_->stop();  // reader went away (EPIPE)
+  }
+  void on_event(std::string_view message) override { core::Log::warn(message); }
+
+ private:
+  monitor::SnapshotFilter filter_;
+  std::ostream& out_;
+  bool json_ = false;
+  output::RawOptions raw_;
+  output::JsonOptions json_opts_;
+  monitor::LiveMonitor* monitor_ = nullptr;
+};
+
+// Quiet listener for `snapshot`: the document is written once at the end.
+class EventListener : public monitor::SnapshotListener {
+ public:
+  void on_snapshot(const std::shared_ptr<const monitor::Snapshot>& /*snap*/) override {}
+  void on_event(std::string_view message) override { core::Log::warn(message); }
+};
+
+bool configure_log(const LiveCliOptions& o, std::ostream& err) {
+  core::LogLevel level = core::LogLevel::warn;
+  core::parse_log_level(o.log_level, level);
+  try {
+    core::Log::configure(level, o.log_file);
+  } catch (const std::exception& e) {
+    err << "netscope: " << e.what() << "\n";
+    return false;
+  }
+  return true;
+}
+
+// Warns about what attribution will miss without some capabilities, then, once the
+// capture handles and netlink sockets are open, drops every capability the monitor does
+// not use any more (tcpdump -Z does the same). CAP_NET_RAW/NET_ADMIN stay so that an
+// interface that comes back up can be reopened; the /proc and namespace ones stay for
+// attribution of processes that start later.
+void check_privileges(bool live, bool attribute) {
+  if (!live) return;
+  const host::Capabilities caps = host::effective_capabilities();
+  if (attribute) {
+    const std::string w = host::privilege_warnings(caps);
+    if (!w.empty()) core::Log::warn(w);
+  }
+}
+
+void drop_privileges() {
+  std::string error;
+  if (!host::drop_capabilities_except(
+          {CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, CAP_SYS_ADMIN},
+          &error)) {
+    core::Log::info("could not drop capabilities: " + error);
+  }
+}
+
+int report_open_failure(const std::exception& e, std::ostream& err) {
+  std::string msg = e.what();
+  if (msg.rfind("netscope: ", 0) != 0) msg = "netscope: " + msg;
+  err << msg << (msg.ends_with('\n') ? "" : "\n");
+  return kExitUsage;
+}
+
+}  // namespace
+
+int run_live(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
+  if (!configure_log(o, err)) return kExitUsage;
+  std::unique_ptr<PrintListener> listener;
+  std::unique_ptr<monitor::LiveMonitor> mon;
+  try {
+    listener = std::make_unique<PrintListener>(o, make_filter(o), out);
+    check_privileges(o.read_file.empty(), !o.no_attribution);
+    mon = std::make_unique<monitor::LiveMonitor>(monitor_config(o), *listener);
+  } catch (const std::exception& e) {
+    return report_open_failure(e, err);
+  }
+  listener->set_monitor(mon.get());
+  if (o.read_file.empty()) drop_privileges();
+  SignalScope signals(*mon);
+  const monitor::MonitorResult r = mon->run();
+  return r.exit_code == 0 ? kExitOk : r.exit_code;
+}
+
+int run_snapshot(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
+  if (!configure_log(o, err)) return kExitUsage;
+  EventListener listener;
+  std::unique_ptr<monitor::LiveMonitor> mon;
+  monitor::SnapshotFilter filter;
+  std::ofstream file;
+  try {
+    filter = make_filter(o);
+    if (o.output != "-") {
+      file.open(o.output, std::ios::out | std::ios::trunc);
+      if (!file) throw std::runtime_error("cannot write " + o.output);
+    }
+    check_privileges(o.read_file.empty(), !o.no_attribution);
+    monitor::MonitorConfig c = monitor_config(o);
+    c.keep_history = true;
+    if (o.read_file.empty()) c.duration_s = o.duration_s;
+    mon = std::make_unique<monitor::LiveMonitor>(c, listener);
+  } catch (const std::exception& e) {
+    return report_open_failure(e, err);
+  }
+  if (o.read_file.empty()) drop_privileges();
+  monitor::MonitorResult r;
+  {
+    SignalScope signals(*mon);
+    r = mon->run();
+  }
+  monitor::Snapshot doc = mon->whole_run();
+  monitor::apply_filter(doc, filter);
+  std::ostream& dest = o.output == "-" ? out : file;
+  output::write_snapshot_document(doc, dest);
+  dest.flush();
+  if (!dest) {
+    err << "netscope: could not write the snapshot to " << (o.output == "-" ? "stdout" : o.output)
+        << "\n";
+    return kExitUsage;
+  }
+  return r.exit_code;
+}
+
+}  // namespace netscope::cli

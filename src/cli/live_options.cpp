@@ -1,0 +1,71 @@
+#include "cli/live_options.hpp"
+
+namespace netscope::cli {
+
+void add_live_options(CLI::App& app, LiveCliOptions& o) {
+  app.add_option("-i,--interface", o.interfaces,
+                 "Capture on this interface (repeatable; 'any' for all at once). Default: every "
+                 "interface that is up and has an address, except bridge ports and loopback")
+      ->type_name("IF");
+  app.add_flag("--show-localhost", o.show_localhost,
+               "Show loopback traffic (hidden by default; adds 'lo' to the default interfaces)");
+  app.add_option("-r,--read", o.read_file,
+                 "Replay a pcap/pcapng file through the live engine instead of capturing")
+      ->type_name("FILE");
+  app.add_option("--speed", o.speed,
+                 "Replay pace with --read: 1 = as recorded, 0 = as fast as possible")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  app.add_option("--local-net", o.local_nets,
+                 "Addresses that count as local, as CIDR (repeatable). With --read, the default "
+                 "is the addresses that open connections in the file")
+      ->type_name("CIDR");
+  app.add_option("--refresh", o.refresh_ms, "Refresh interval in milliseconds")
+      ->check(CLI::Range(50, 3'600'000))
+      ->capture_default_str();
+  app.add_option("--window", o.window_s, "Rate averaging window in seconds")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_flag("-n,--no-resolve", o.no_resolve, "Show addresses, not host names");
+  app.add_flag("--raw", o.raw, "Print bandwhich's machine-readable text format");
+  app.add_flag("--json-lines", o.json_lines,
+               "Print one JSON object per refresh (schema netscope.tick/1)");
+  app.add_flag("-p,--processes", o.processes, "Show the processes table (combine with -c, -a)");
+  app.add_flag("-c,--connections", o.connections, "Show the connections table");
+  app.add_flag("-a,--addresses", o.addresses, "Show the remote addresses table");
+  app.add_flag("-t,--total", o.total, "Show cumulative bytes instead of rates");
+  app.add_option("--filter", o.filter,
+                 "Only processes whose name or command line matches this regular expression")
+      ->type_name("REGEX");
+  app.add_option("--pid", o.pids, "Only this process (repeatable)")->type_name("PID");
+  app.add_option("--bpf", o.bpf, "Only packets matching this tcpdump filter expression")
+      ->type_name("EXPR");
+  app.add_option("--top", o.top, "At most N rows per table (0 = all)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000}))
+      ->capture_default_str();
+  app.add_option("--max-flows", o.max_flows,
+                 "Flow table capacity; when full the stalest flow is evicted and counted")
+      ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 26))
+      ->capture_default_str();
+  app.add_option("--snaplen", o.snaplen, "Bytes captured per packet")
+      ->check(CLI::Range(64, 262'144))
+      ->capture_default_str();
+  app.add_option("--log-level", o.log_level, "error, warn, info or debug")
+      ->check(CLI::IsMember({"error", "warn", "warning", "info", "debug"}))
+      ->capture_default_str();
+  app.add_option("--log-file", o.log_file, "Write diagnostics here instead of stderr")
+      ->type_name("PATH");
+  app.add_flag("--no-attribution", o.no_attribution,
+               "Do not look up the process of each connection (no sock_diag, no /proc)");
+}
+
+void add_snapshot_options(CLI::App& app, LiveCliOptions& o) {
+  app.add_option("--duration", o.duration_s, "Seconds to watch before writing the document")
+      ->check(CLI::Range(0.0, 31'536'000.0))
+      ->capture_default_str();
+  app.add_option("--output", o.output, "Where to write the JSON document ('-' = stdout)")
+      ->type_name("FILE|-")
+      ->capture_default_str();
+}
+
+}  // namespace netscope::cli

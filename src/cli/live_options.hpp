@@ -1,0 +1,48 @@
+#pragma once
+// The live options (`netscope [OPTIONS]`, `netscope snapshot [OPTIONS]`): one typed struct,
+// declared once on CLI11 and validated once (STYLE.md §9). The same function declares
+// them on the top-level app and on the `snapshot` subcommand, bound to the same
+// variables, so they work before or after the subcommand's name.
+
+#include <sys/types.h>
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+namespace netscope::cli {
+
+struct LiveCliOptions {
+  std::vector<std::string> interfaces;
+  bool show_localhost = false;
+  std::string read_file;
+  double speed = 1;
+  std::vector<std::string> local_nets;
+  int refresh_ms = 1000;
+  double window_s = 5;
+  bool no_resolve = false;
+  bool raw = false;
+  bool json_lines = false;
+  bool processes = false;
+  bool connections = false;
+  bool addresses = false;
+  bool total = false;
+  std::string filter;
+  std::vector<pid_t> pids;
+  std::string bpf;
+  std::size_t top = 0;
+  std::size_t max_flows = 65'536;
+  int snaplen = 262'144;
+  std::string log_level = "warn";
+  std::string log_file;
+  bool no_attribution = false;
+  // snapshot
+  double duration_s = 10;
+  std::string output = "-";
+};
+
+// Declares the live options on `app`. `snapshot_only` adds --duration and --output.
+void add_live_options(CLI::App& app, LiveCliOptions& o);
+void add_snapshot_options(CLI::App& app, LiveCliOptions& o);
+
+}  // namespace netscope::cli

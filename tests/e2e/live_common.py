@@ -1,0 +1,86 @@
+"""Helpers for the live-monitor end-to-end tests: netscope running inside a namespace,
+its snapshot document, and the oracles (tcpdump IP lengths, senders' own counts)."""
+import json
+import os
+import subprocess
+import time
+
+from common import fail, run
+
+
+class Netscope:
+    """`netscope ARGS` inside namespace `ns`, stdout to a file, stopped with SIGTERM."""
+
+    def __init__(self, nsx, ns, netscope, args, out_path):
+        self.out_path = out_path
+        self.err_path = out_path + ".stderr"
+        self.out = open(out_path, "w")
+        self.err = open(self.err_path, "w")
+        self.p = nsx.spawn(ns, [netscope] + args, stdout=self.out, stderr=self.err)
+
+    def wait(self, timeout):
+        try:
+            rc = self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            fail("netscope did not finish within %ds; stderr: %s" % (timeout, self.stderr()))
+        self.out.close()
+        self.err.close()
+        return rc
+
+    def stop(self, timeout=20):
+        if self.p.poll() is None:
+            self.p.terminate()
+        return self.wait(timeout)
+
+    def stderr(self):
+        with open(self.err_path) as f:
+            return f.read()
+
+    def stdout(self):
+        with open(self.out_path) as f:
+            return f.read()
+
+
+def wait_ready(nsx, ns, seconds=2.0):
+    """The capture handles open within a few hundred ms; give them a margin."""
+    time.sleep(seconds)
+
+
+def load_snapshot(path):
+    with open(path) as f:
+        doc = json.load(f)
+    if doc.get("schema") != "netscope.snapshot/1":
+        fail("%s: schema is %r" % (path, doc.get("schema")))
+    return doc
+
+
+def ip_bytes_by_flow(pcap):
+    """{(proto, local_port, remote_port): sum of IP lengths} from tshark over a capture,
+    keyed by the pair of ports (unordered: sorted)."""
+    r = run(["tshark", "-n", "-r", pcap, "-T", "fields", "-e", "ip.len", "-e", "ip.proto",
+             "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "udp.srcport", "-e", "udp.dstport"])
+    if r.returncode != 0:
+        fail("tshark failed on %s: %s" % (pcap, r.stderr))
+    out = {}
+    for line in r.stdout.splitlines():
+        f = line.split("\t")
+        if len(f) < 6 or not f[0]:
+            continue
+        length = int(f[0].split(",")[0])
+        proto = int(f[1].split(",")[0])
+        ports = (f[2], f[3]) if f[2] else (f[4], f[5])
+        if not ports[0]:
+            continue
+        key = (proto,) + tuple(sorted((int(ports[0]), int(ports[1]))))
+        out[key] = out.get(key, 0) + length
+    return out
+
+
+def connections(doc, **match):
+    """Connections of a snapshot document whose fields equal the given values."""
+    return [c for c in doc["connections"] if all(c.get(k) == v for k, v in match.items())]
+
+
+def within(value, expected, fraction):
+    return abs(value - expected) <= fraction * max(expected, 1)

@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""Live monitor, containers: a process in a third namespace (a "container") whose
+traffic is routed through netscope's namespace is attributed to that process. From
+netscope's namespace the connection is forwarded traffic (neither address is local); the
+owner is found by querying sock_diag inside the container's namespace."""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import Namespaces, check, fail, need_root_and_netns, run, tmpdir  # noqa
+from live_common import Netscope, connections, load_snapshot, wait_ready  # noqa
+
+
+def main():
+    netscope = sys.argv[1]
+    need_root_and_netns()
+    work = tmpdir()
+    with Namespaces(33) as nsx:
+        box = "nsbox-33"
+        run(["ip", "netns", "del", box])
+        try:
+            run(["ip", "netns", "add", box], check=True)
+            run(["ip", "link", "add", "vbox33", "type", "veth", "peer", "name", "vhost33"],
+                check=True)
+            run(["ip", "link", "set", "vbox33", "netns", box], check=True)
+            run(["ip", "link", "set", "vhost33", "netns", nsx.cli], check=True)
+            nsx.sh(box, ["ip", "addr", "add", "10.90.33.2/24", "dev", "vbox33"])
+            nsx.sh(box, ["ip", "link", "set", "vbox33", "up"])
+            nsx.sh(box, ["ip", "link", "set", "lo", "up"])
+            nsx.sh(box, ["ip", "route", "add", "default", "via", "10.90.33.1"])
+            nsx.sh(nsx.cli, ["ip", "addr", "add", "10.90.33.1/24", "dev", "vhost33"])
+            nsx.sh(nsx.cli, ["ip", "link", "set", "vhost33", "up"])
+            nsx.sh(nsx.cli, ["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+            nsx.sh(nsx.srv, ["ip", "route", "add", "10.90.33.0/24", "via", nsx.cli_ip])
+            web = os.path.join(work, "www")
+            os.makedirs(web)
+            with open(os.path.join(web, "f"), "wb") as f:
+                f.write(b"c" * 100000)
+            nsx.spawn(nsx.srv, ["python3", "-m", "http.server", "8080", "--bind", nsx.srv_ip,
+                                "--directory", web])
+            nsx.wait_port(nsx.srv, 8080)
+            snap_path = os.path.join(work, "snapshot.json")
+            # Capture only on the interface towards the server: the container's traffic
+            # crosses it forwarded.
+            ns = Netscope(nsx, nsx.cli, netscope,
+                          ["snapshot", "-i", nsx.vcli, "--duration", "600", "-n",
+                           "--output", snap_path], os.path.join(work, "netscope.out"))
+            wait_ready(nsx, nsx.cli)
+            runs = []
+            for _ in range(5):
+                p = subprocess.Popen(["ip", "netns", "exec", box, "curl", "-s", "-o", "/dev/null",
+                                      "-w", "%{local_port}", "http://%s:8080/f" % nsx.srv_ip],
+                                     stdout=subprocess.PIPE, text=True)
+                out, _ = p.communicate(timeout=30)
+                check(p.returncode == 0, "curl from the container works")
+                runs.append((p.pid, int(out)))
+            rc = ns.stop()
+            check(rc == 0, "netscope exits 0 (stderr: %s)" % ns.stderr().strip()[-300:])
+            doc = load_snapshot(snap_path)
+            for pid, port in runs:
+                cs = connections(doc, local_port=port, remote_port=8080, proto="tcp")
+                check(len(cs) == 1, "container connection from port %d seen" % port)
+                c = cs[0]
+                check(c["pid"] == pid and c["process"] == "curl",
+                      "container curl pid %d attributed: %s/%s (%s)" %
+                      (pid, c["process"], c["pid"], c["attribution"]))
+                check(c["local_addr"] == "10.90.33.2", "local side is the container's address")
+                check(c["payload_bytes_down"] >= 100000, "download counted as down")
+        finally:
+            for pid in run(["ip", "netns", "pids", box]).stdout.split():
+                try:
+                    os.kill(int(pid), 9)
+                except OSError:
+                    pass
+            run(["ip", "netns", "del", box])
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
