@@ -135,10 +135,13 @@ struct UdpRecogniser {
 };
 
 // DNS off port 53 is tried in the second pass without the hint: a strict parse.
-constexpr std::array<UdpRecogniser, 8> kUdp{{
+// mDNS, LLMNR and NetBIOS name service (RFC 1002 §4.2) use the DNS message format on
+// their own ports; they are named, not matched as lookups.
+constexpr std::array<UdpRecogniser, 9> kUdp{{
     {Protocol::dns, {53, 0, 0, 0}, probe_dns_udp},
     {Protocol::mdns, {5353, 0, 0, 0}, probe_dns_port_only},
     {Protocol::llmnr, {5355, 0, 0, 0}, probe_dns_port_only},
+    {Protocol::nbns, {137, 0, 0, 0}, probe_dns_port_only},
     {Protocol::dhcp, {67, 68, 0, 0}, probe_dhcp},
     {Protocol::stun, {3478, 5349, 19302, 0}, probe_stun},
     {Protocol::ssdp, {1900, 0, 0, 0}, probe_ssdp},
@@ -383,63 +386,34 @@ std::size_t Inspector::buffered_bytes() const {
 }
 
 std::string_view protocol_name(Protocol p) {
-  switch (p) {
-    case Protocol::unknown:
-      return "";
-    case Protocol::http:
-      return "HTTP";
-    case Protocol::tls:
-      return "TLS";
-    case Protocol::quic:
-      return "QUIC";
-    case Protocol::dns:
-      return "DNS";
-    case Protocol::mdns:
-      return "mDNS";
-    case Protocol::llmnr:
-      return "LLMNR";
-    case Protocol::ssh:
-      return "SSH";
-    case Protocol::ntp:
-      return "NTP";
-    case Protocol::dhcp:
-      return "DHCP";
-    case Protocol::ssdp:
-      return "SSDP";
-    case Protocol::stun:
-      return "STUN";
-  }
-  return "";
+  // Indexed by Protocol.
+  static constexpr std::array<std::string_view, 13> kNames{"",     "HTTP",  "TLS",  "QUIC", "DNS",
+                                                           "mDNS", "LLMNR", "NBNS", "SSH",  "NTP",
+                                                           "DHCP", "SSDP",  "STUN"};
+  static_assert(static_cast<std::size_t>(Protocol::stun) + 1 == kNames.size());
+  const auto i = static_cast<std::size_t>(p);
+  return i < kNames.size() ? kNames[i] : std::string_view{};
 }
 
 std::string_view state_name(AppState s) {
-  switch (s) {
-    case AppState::none:
-      return "";
-    case AppState::quic_initial:
-      return "QUIC_INITIAL";
-    case AppState::quic_handshake:
-      return "QUIC_HANDSHAKE";
-    case AppState::quic_connected:
-      return "QUIC_CONNECTED";
-    case AppState::quic_draining:
-      return "QUIC_DRAINING";
-    case AppState::quic_closed:
-      return "QUIC_CLOSED";
-    case AppState::ssh_banner:
-      return "SSH_BANNER";
-    case AppState::ssh_keyexchange:
-      return "SSH_KEYEXCHANGE";
-    case AppState::ssh_authentication:
-      return "SSH_AUTHENTICATION";
-    case AppState::ssh_established:
-      return "SSH_ESTABLISHED";
-    case AppState::dns_query:
-      return "DNS_QUERY";
-    case AppState::dns_response:
-      return "DNS_RESPONSE";
-  }
-  return "";
+  // Indexed by AppState.
+  static constexpr std::array<std::string_view, 12> kNames{
+      "",
+      "QUIC_INITIAL",
+      "QUIC_HANDSHAKE",
+      "QUIC_CONNECTED",
+      "QUIC_DRAINING",
+      "QUIC_CLOSED",
+      "SSH_BANNER",
+      "SSH_KEYEXCHANGE",
+      "SSH_AUTHENTICATION",
+      "SSH_ESTABLISHED",
+      "DNS_QUERY",
+      "DNS_RESPONSE",
+  };
+  static_assert(static_cast<std::size_t>(AppState::dns_response) + 1 == kNames.size());
+  const auto i = static_cast<std::size_t>(s);
+  return i < kNames.size() ? kNames[i] : std::string_view{};
 }
 
 }  // namespace netscope::dpi

@@ -42,13 +42,14 @@ enum class Protocol : std::uint8_t {
   dns,
   mdns,
   llmnr,
+  nbns,
   ssh,
   ntp,
   dhcp,
   ssdp,
   stun,
 };
-// "HTTP", "TLS", "QUIC", "DNS", "mDNS", "LLMNR", "SSH", "NTP", "DHCP", "SSDP", "STUN";
+// "HTTP", "TLS", "QUIC", "DNS", "mDNS", "LLMNR", "NBNS", "SSH", "NTP", "DHCP", "SSDP", "STUN";
 // empty for unknown. This is the `app` value of the JSON outputs.
 std::string_view protocol_name(Protocol p);
 

@@ -12,8 +12,12 @@
 namespace netscope::dpi {
 namespace {
 
-// A ClientHello is a few KiB at most in practice (the largest seen carry post-quantum
-// key shares and ECH, well under 8 KiB); the stream cap bounds it anyway.
+// A handshake message longer than this is not a hello: the extensions block of a
+// ClientHello is at most 2^16 - 1 bytes (RFC 8446 §4.1.2). Shorter ones that exceed the
+// stream cap are counted as truncated (post-quantum key shares and ECH make ClientHellos
+// of a few KiB common; the default cap of 16 KiB holds them).
+constexpr std::size_t kMaxHello = 1u << 17;
+
 class TlsSession final : public TcpSession {
  public:
   explicit TlsSession(Shared& shared) : TcpSession(Protocol::tls, shared) { segment_budget_ = 32; }
@@ -22,8 +26,7 @@ class TlsSession final : public TcpSession {
   std::size_t on_data(SessionContext& c, int dir, Bytes data) override {
     std::uint8_t type = 0;
     Bytes body;
-    const auto status = tls::first_handshake_message(data, c.shared.config.stream_cap,
-                                                     c.shared.scratch, type, body);
+    const auto status = tls::first_handshake_message(data, kMaxHello, c.shared.scratch, type, body);
     if (status == tls::Status::need_more) {
       if (at_cap(data, c.shared)) end_direction(dir);
       return 0;

@@ -510,6 +510,9 @@ struct Capture {
   const char* file;
   const char* tshark_options;  // decode-as for protocols on unusual ports
 };
+void PrintTo(const Capture& c, std::ostream* os) {
+  *os << c.file;
+}
 
 // Every shared capture in which tshark finds TLS, QUIC, HTTP, DNS or SSH.
 const Capture kCaptures[] = {
@@ -593,6 +596,39 @@ std::string capture_name(const ::testing::TestParamInfo<Capture>& info) {
 
 INSTANTIATE_TEST_SUITE_P(SharedCaptures, DpiAgreement, ::testing::ValuesIn(kCaptures),
                          capture_name);
+
+// The application states tshark has no field for, on the same captures: every SSH session
+// here logs in (the heuristic must say so), every QUIC handshake completes except the one
+// whose capture holds only the client's Initials.
+TEST(DpiStates, ssh_and_quic_states_on_shared_captures) {
+  const std::pair<const char*, std::string_view> expected[] = {
+      {"tcpdump/ssh.pcap", "SSH_ESTABLISHED"},
+      {"zeek/ssh_single-conn.pcap", "SSH_ESTABLISHED"},
+      {"zeek/ssh_ssh-on-port-80.pcap", "SSH_ESTABLISHED"},
+      {"zeek/tcp_ssh-dups.pcap", "SSH_ESTABLISHED"},
+      {"tcpdump/quic_handshake.pcap", "QUIC_CONNECTED"},
+      {"tcpdump/quic_handshake_truncated.pcap", "QUIC_CONNECTED"},
+      {"tcpdump/quic_retry.pcap", "QUIC_CONNECTED"},
+      {"tcpdump/quic_vn.pcap", "QUIC_CONNECTED"},
+      {"zeek/quic_chromium-115.0.5790.110-api-cirrus-com.pcap", "QUIC_CONNECTED"},
+      {"zeek/quic_curl-8.1.2-dev-http3-www-google-de.pcap", "QUIC_CONNECTED"},
+      {"zeek/quic_quic-multiple-initial-fragmented-crypto.pcap", "QUIC_INITIAL"},
+      {"zeek/quic_quicv2-http3-443.pcap", "QUIC_CONNECTED"},
+  };
+  for (const auto& [file, state] : expected) {
+    const OurReplay r = replay(pcap_path(file));
+    int sessions = 0;
+    for (const auto& [key, f] : r.flows) {
+      dpi::DpiInfo info;
+      dpi::Inspector::describe(f.state, info);
+      if (info.app != "SSH" && info.app != "QUIC") continue;
+      ++sessions;
+      EXPECT_EQ(info.state, state) << file << " " << key;
+      EXPECT_EQ(info.state_heuristic, info.app == "SSH") << file;
+    }
+    EXPECT_EQ(sessions, 1) << file;
+  }
+}
 
 }  // namespace
 }  // namespace netscope::test
