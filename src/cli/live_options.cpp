@@ -4,8 +4,9 @@ namespace netscope::cli {
 
 void add_live_options(CLI::App& app, LiveCliOptions& o) {
   app.add_option("-i,--interface", o.interfaces,
-                 "Capture on this interface (repeatable; 'any' for all at once). Default: every "
-                 "interface that is up and has an address, except bridge ports and loopback")
+                 "Capture on this interface (repeatable; 'any' alone for all at once). Default: "
+                 "every interface that is up and has an address other than IPv6 link-local, "
+                 "except bridge/bond ports (seen on their master) and loopback")
       ->type_name("IF");
   app.add_flag("--show-localhost", o.show_localhost,
                "Show loopback traffic (hidden by default; adds 'lo' to the default interfaces)");
