@@ -75,7 +75,9 @@ bool have_tshark() {
   return std::system("tshark -v >/dev/null 2>&1") == 0;
 }
 
+// Shared captures by their path under ../shared/pcaps; our own under the source tree.
 std::string pcap_path(std::string_view rel) {
+  if (rel.starts_with("tests/")) return std::string(NETSCOPE_SOURCE_DIR) + "/" + std::string(rel);
   return std::string(NETSCOPE_PCAPS) + "/" + std::string(rel);
 }
 
@@ -514,7 +516,7 @@ void PrintTo(const Capture& c, std::ostream* os) {
   *os << c.file;
 }
 
-// Every shared capture in which tshark finds TLS, QUIC, HTTP, DNS or SSH.
+// Every shared capture in which tshark finds TLS, QUIC, HTTP, DNS or SSH, and ours.
 const Capture kCaptures[] = {
     {"chrissanders/dns_lab.pcapng", ""},
     {"chrissanders/dns_query_nonexistent.pcapng", ""},
@@ -562,6 +564,12 @@ const Capture kCaptures[] = {
     {"zeek/tls_tls13-ech.pcap", ""},
     {"zeek/tls_tls13_wolfssl.pcap", ""},
     {"zeek/wikipedia.pcap", ""},
+    // Live openssl traffic: a 3.5 KB ClientHello over three segments, in order and
+    // reversed (tests/unit/dpi/data/make_tls_captures.sh). tshark reassembles the
+    // reversed one only when asked to.
+    {"tests/unit/dpi/data/tls_big_client_hello.pcap", ""},
+    {"tests/unit/dpi/data/tls_big_client_hello_reordered.pcap",
+     "-o tcp.reassemble_out_of_order:TRUE"},
 };
 
 class DpiAgreement : public ::testing::TestWithParam<Capture> {
