@@ -85,7 +85,7 @@ void fuzz_dns(Bytes data) {
   std::string name;
   for (std::size_t pos = 0; pos < data.size() && pos < 64; ++pos) {
     std::size_t p = pos;
-    if (dpi::dns::read_name(data, p, name) && (p > data.size() || name.size() > 4 * 255)) {
+    if (dpi::dns::read_name(data, p, &name) && (p > data.size() || name.size() > 4 * 255)) {
       __builtin_trap();  // a name never outgrows its escaped 255 octets
     }
   }

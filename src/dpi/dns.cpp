@@ -30,8 +30,7 @@ void append_label(std::string& out, Bytes label) {
 
 bool parse_record(Bytes msg, ByteReader& r, Section section, Message& out) {
   std::size_t pos = r.offset();
-  std::string name;
-  if (!read_name(msg, pos, name)) return false;
+  if (!read_name(msg, pos, nullptr)) return false;  // the owner name: checked, not kept
   r = ByteReader(msg);
   r.skip(pos);
   std::uint16_t type = 0;
@@ -47,26 +46,19 @@ bool parse_record(Bytes msg, ByteReader& r, Section section, Message& out) {
   if (out.records.size() >= kMaxRecords) return true;
   Record rec;
   rec.section = section;
-  rec.type = type;
+  rec.answer.type = type;
   if (type == rr::a && rdata.size() == 4) {
-    rec.address = core::IpAddress::from_v4(std::span<const std::uint8_t, 4>(rdata.data(), 4));
+    rec.answer.address =
+        core::IpAddress::from_v4(std::span<const std::uint8_t, 4>(rdata.data(), 4));
   } else if (type == rr::aaaa && rdata.size() == 16) {
-    rec.address = core::IpAddress::from_v6(std::span<const std::uint8_t, 16>(rdata.data(), 16));
+    rec.answer.address =
+        core::IpAddress::from_v6(std::span<const std::uint8_t, 16>(rdata.data(), 16));
   } else if (type == rr::cname) {
     std::size_t at = static_cast<std::size_t>(rdata.data() - msg.data());
-    if (!read_name(msg, at, rec.value)) return false;
+    if (!read_name(msg, at, &rec.answer.target)) return false;
   } else {
     return true;  // a type we do not keep
   }
-  if (type != rr::cname) {
-    if (rec.address.is_v4() && type == rr::aaaa) {
-      // An IPv4-mapped AAAA must still print as IPv6: format it by hand.
-      rec.value = "::ffff:" + rec.address.to_string();
-    } else {
-      rec.value = rec.address.to_string();
-    }
-  }
-  rec.name = std::move(name);
   out.records.push_back(std::move(rec));
   return true;
 }
@@ -91,7 +83,7 @@ bool parse(Bytes msg, Message& out, bool strict) {
   for (std::uint16_t i = 0; i < out.qdcount; ++i) {
     std::size_t pos = r.offset();
     std::string name;
-    if (!read_name(msg, pos, name)) return false;
+    if (!read_name(msg, pos, &name)) return false;
     r = ByteReader(msg);
     r.skip(pos);
     std::uint16_t qtype = 0;
@@ -119,8 +111,9 @@ bool parse(Bytes msg, Message& out, bool strict) {
 
 }  // namespace
 
-bool read_name(Bytes msg, std::size_t& pos, std::string& out) {
-  out.clear();
+bool read_name(Bytes msg, std::size_t& pos, std::string* out) {
+  if (out != nullptr) out->clear();
+  bool empty = true;
   std::size_t p = pos;
   std::size_t limit = pos;  // a pointer must point before this (RFC 1035 §4.1.4: prior occurrence)
   std::size_t wire = 0;     // octets of the uncompressed name
@@ -144,15 +137,33 @@ bool read_name(Bytes msg, std::size_t& pos, std::string& out) {
     if (wire > kMaxName) return false;
     if (len == 0) {
       if (!jumped) pos = p + 1;
-      if (out.empty()) out = ".";
+      if (out != nullptr && empty) *out = ".";
       return true;
     }
     if (p + 1 + len > msg.size()) return false;
-    if (!out.empty()) out += '.';
-    append_label(out, msg.subspan(p + 1, len));
+    if (out != nullptr) {
+      if (!empty) *out += '.';
+      append_label(*out, msg.subspan(p + 1, len));
+    }
+    empty = false;
     p += 1 + len;
   }
 }
+
+}  // namespace netscope::dpi::dns
+
+namespace netscope::dpi {
+
+std::string DnsAnswer::text() const {
+  if (type == dns::rr::cname) return target;
+  // An IPv4-mapped AAAA must still read as IPv6.
+  if (type == dns::rr::aaaa && address.is_v4()) return "::ffff:" + address.to_string();
+  return address.to_string();
+}
+
+}  // namespace netscope::dpi
+
+namespace netscope::dpi::dns {
 
 bool parse_message(Bytes msg, Message& out) {
   return parse(msg, out, false);

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/ip_address.hpp"
+#include "dpi/dns_answer.hpp"
 #include "dpi/reader.hpp"
 
 namespace netscope::dpi::dns {
@@ -25,10 +25,7 @@ enum class Section : std::uint8_t { answer, authority, additional };
 
 struct Record {
   Section section = Section::answer;
-  std::uint16_t type = 0;
-  std::string name;         // owner name
-  std::string value;        // dotted IPv4, IPv6 text, or the CNAME target
-  core::IpAddress address;  // for A and AAAA
+  DnsAnswer answer;
 };
 
 struct Message {
@@ -55,10 +52,10 @@ inline constexpr std::size_t kMaxLabel = 63;
 inline constexpr std::size_t kMaxPointers = 32;
 
 // Reads the (possibly compressed) name at `pos` in `msg`; `pos` moves past its encoding
-// in place. Dots separate labels; a '.' or '\\' inside a label is escaped with a
-// backslash, and bytes outside visible ASCII as \DDD (the presentation form of RFC 4343
-// §2.1). Returns false when malformed.
-bool read_name(Bytes msg, std::size_t& pos, std::string& out);
+// in place. With `out` null the name is only checked and skipped. Dots separate labels; a '.' or
+// '\\' inside a label is escaped with a backslash, and bytes outside visible ASCII as \DDD (the
+// presentation form of RFC 4343 §2.1). Returns false when malformed.
+bool read_name(Bytes msg, std::size_t& pos, std::string* out);
 
 // Parses a whole message. Returns false when the header or the question is malformed;
 // records after a malformed one are not read (the header fields stay valid).

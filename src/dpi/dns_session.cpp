@@ -109,8 +109,7 @@ class DnsTransactions {
     e.rcode_code = m.rcode;
     for (const dns::Record& r : m.records) {
       if (r.section != dns::Section::answer) continue;
-      e.answers.push_back(r.value);
-      if (r.type != dns::rr::cname) e.addresses.push_back(r.address);
+      e.answers.push_back(r.answer);
     }
     c.out.dns.push_back(std::move(e));
   }

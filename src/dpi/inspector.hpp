@@ -31,6 +31,7 @@
 #include "core/ip_address.hpp"
 #include "core/timestamp.hpp"
 #include "decode/packet_view.hpp"
+#include "dpi/dns_answer.hpp"
 
 namespace netscope::dpi {
 
@@ -110,9 +111,10 @@ struct DnsEvent {
   std::string qtype;                 // "A", "AAAA", "TYPE65534"
   std::optional<std::string> rcode;  // "NOERROR", "NXDOMAIN", ...; empty: no response seen
   std::optional<int> rcode_code;
-  std::vector<std::string> answers;        // answer section A/AAAA values and CNAME targets
-  std::vector<core::IpAddress> addresses;  // the A/AAAA answers (for an IP -> name map)
-  std::optional<double> latency_ms;        // query -> response
+  // The answer section's A, AAAA and CNAME records in message order; text() gives the
+  // Conventions' string for each, the addresses feed an IP -> name map.
+  std::vector<DnsAnswer> answers;
+  std::optional<double> latency_ms;  // query -> response
 };
 
 // What one inspect() call produced. The caller owns it and clears it (capacity is kept,

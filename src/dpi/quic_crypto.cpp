@@ -2,8 +2,8 @@
 
 #include "dpi/quic_crypto.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <memory>
 
@@ -18,10 +18,55 @@ constexpr std::array<std::uint8_t, 20> kSaltV2{0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x0
                                                0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26,
                                                0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9};
 
+// OpenSSL 3 looks an algorithm up by name on every call that names it implicitly
+// (EVP_aes_128_gcm(), HMAC()); that lookup costs more than the work on one packet. The
+// algorithms are fetched once, and each packet thread keeps its own contexts.
+const EVP_CIPHER* cipher(const char* name) {
+  return EVP_CIPHER_fetch(nullptr, name, nullptr);
+}
+const EVP_CIPHER* aes_128_gcm() {
+  static const EVP_CIPHER* const c = cipher("AES-128-GCM");
+  return c;
+}
+const EVP_CIPHER* aes_128_ecb() {
+  static const EVP_CIPHER* const c = cipher("AES-128-ECB");
+  return c;
+}
+
 struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+};
+
+EVP_CIPHER_CTX* cipher_ctx() {
+  thread_local std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> ctx(EVP_CIPHER_CTX_new());
+  return ctx.get();
+}
+
+// An HMAC-SHA256 context with the digest already set; EVP_MAC_init() takes each key.
+EVP_MAC_CTX* hmac_ctx() {
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx = [] {
+    std::unique_ptr<EVP_MAC_CTX, MacCtxFree> c(mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr);
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (c && EVP_MAC_CTX_set_params(c.get(), params) != 1) c.reset();
+    return c;
+  }();
+  return ctx.get();
+}
+
+// HMAC-SHA256(key, data) into out[32]; false only when OpenSSL fails.
+bool hmac_sha256(Bytes key, Bytes data, std::uint8_t* out) {
+  EVP_MAC_CTX* ctx = hmac_ctx();
+  std::size_t len = 0;
+  return ctx != nullptr && EVP_MAC_init(ctx, key.data(), key.size(), nullptr) == 1 &&
+         EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
+         EVP_MAC_final(ctx, out, &len, 32) == 1 && len == 32;
+}
 
 std::array<std::uint8_t, 12> nonce_for(const PacketKeys& keys, std::uint64_t pn) {
   std::array<std::uint8_t, 12> nonce = keys.iv;
@@ -43,9 +88,7 @@ PacketKeys packet_keys(const std::array<std::uint8_t, 32>& secret, bool v2) {
 std::array<std::uint8_t, 32> hkdf_extract(Bytes salt, Bytes ikm) {
   // RFC 5869 §2.2: PRK = HMAC-Hash(salt, IKM).
   std::array<std::uint8_t, 32> prk{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), salt.data(), static_cast<int>(salt.size()), ikm.data(), ikm.size(), prk.data(),
-       &len);
+  hmac_sha256(salt, ikm, prk.data());
   return prk;
 }
 
@@ -71,10 +114,8 @@ void hkdf_expand_label(Bytes secret, std::string_view label, std::uint8_t* out, 
     for (std::size_t j = 0; j < t_len; ++j) block[m++] = t[j];
     for (std::size_t j = 0; j < n; ++j) block[m++] = info[j];
     block[m++] = i;
-    unsigned int out_len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), block.data(), m, t.data(),
-         &out_len);
-    t_len = out_len;
+    hmac_sha256(secret, Bytes(block.data(), m), t.data());
+    t_len = t.size();
     for (std::size_t j = 0; j < t_len && done < len; ++j) out[done++] = t[j];
   }
 }
@@ -96,12 +137,13 @@ bool derive_initial_keys(std::uint32_t version, Bytes client_dcid, InitialKeys& 
 bool header_protection_mask(const std::array<std::uint8_t, 16>& hp, Bytes sample,
                             std::array<std::uint8_t, 5>& mask) {
   if (sample.size() < 16) return false;
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  EVP_CIPHER_CTX* ctx = cipher_ctx();
   std::array<std::uint8_t, 32> block{};
   int len = 0;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_128_ecb(), nullptr, hp.data(), nullptr) != 1 ||
-      EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), block.data(), &len, sample.data(), 16) != 1 || len != 16) {
+  if (ctx == nullptr || aes_128_ecb() == nullptr ||
+      EVP_EncryptInit_ex2(ctx, aes_128_ecb(), hp.data(), nullptr, nullptr) != 1 ||
+      EVP_CIPHER_CTX_set_padding(ctx, 0) != 1 ||
+      EVP_EncryptUpdate(ctx, block.data(), &len, sample.data(), 16) != 1 || len != 16) {
     return false;
   }
   for (std::size_t i = 0; i < mask.size(); ++i) mask[i] = block[i];
@@ -114,22 +156,20 @@ bool aead_open(const PacketKeys& keys, std::uint64_t packet_number, Bytes header
   if (sealed.size() < kTag) return false;
   const std::size_t body = sealed.size() - kTag;
   const auto nonce = nonce_for(keys, packet_number);
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  EVP_CIPHER_CTX* ctx = cipher_ctx();
   plaintext.resize(body + 16);
   int len = 0;
   int fin = 0;
   std::array<std::uint8_t, kTag> tag{};
   for (std::size_t i = 0; i < kTag; ++i) tag[i] = sealed[body + i];
+  // AES-128-GCM's default IV length is the 12 bytes QUIC uses (RFC 9001 §5.3).
   const bool ok =
-      ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_gcm(), nullptr, nullptr, nullptr) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) == 1 &&
-      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, keys.key.data(), nonce.data()) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, header.data(), static_cast<int>(header.size())) ==
-          1 &&
-      EVP_DecryptUpdate(ctx.get(), plaintext.data(), &len, sealed.data(), static_cast<int>(body)) ==
-          1 &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag, tag.data()) == 1 &&
-      EVP_DecryptFinal_ex(ctx.get(), plaintext.data() + len, &fin) == 1;
+      ctx != nullptr && aes_128_gcm() != nullptr &&
+      EVP_DecryptInit_ex2(ctx, aes_128_gcm(), keys.key.data(), nonce.data(), nullptr) == 1 &&
+      EVP_DecryptUpdate(ctx, nullptr, &len, header.data(), static_cast<int>(header.size())) == 1 &&
+      EVP_DecryptUpdate(ctx, plaintext.data(), &len, sealed.data(), static_cast<int>(body)) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTag, tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(ctx, plaintext.data() + len, &fin) == 1;
   plaintext.resize(ok ? static_cast<std::size_t>(len + fin) : 0);
   return ok;
 }
@@ -137,21 +177,19 @@ bool aead_open(const PacketKeys& keys, std::uint64_t packet_number, Bytes header
 bool aead_seal(const PacketKeys& keys, std::uint64_t packet_number, Bytes header, Bytes plaintext,
                std::vector<std::uint8_t>& out) {
   const auto nonce = nonce_for(keys, packet_number);
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  EVP_CIPHER_CTX* ctx = cipher_ctx();
   const std::size_t at = out.size();
   out.resize(at + plaintext.size() + 16 + 16);
   int len = 0;
   int fin = 0;
   const bool ok =
-      ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_128_gcm(), nullptr, nullptr, nullptr) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) == 1 &&
-      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, keys.key.data(), nonce.data()) == 1 &&
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, header.data(), static_cast<int>(header.size())) ==
-          1 &&
-      EVP_EncryptUpdate(ctx.get(), out.data() + at, &len, plaintext.data(),
+      ctx != nullptr && aes_128_gcm() != nullptr &&
+      EVP_EncryptInit_ex2(ctx, aes_128_gcm(), keys.key.data(), nonce.data(), nullptr) == 1 &&
+      EVP_EncryptUpdate(ctx, nullptr, &len, header.data(), static_cast<int>(header.size())) == 1 &&
+      EVP_EncryptUpdate(ctx, out.data() + at, &len, plaintext.data(),
                         static_cast<int>(plaintext.size())) == 1 &&
-      EVP_EncryptFinal_ex(ctx.get(), out.data() + at + len, &fin) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, out.data() + at + len + fin) == 1;
+      EVP_EncryptFinal_ex(ctx, out.data() + at + len, &fin) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, out.data() + at + len + fin) == 1;
   out.resize(ok ? at + static_cast<std::size_t>(len + fin) + 16 : at);
   return ok;
 }

@@ -5,16 +5,26 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <vector>
 
 namespace netscope::dpi::tls {
 namespace {
 
-std::string hex_digest(const char* algorithm, const std::string& text) {
+// Fetched once: naming an algorithm on every call makes OpenSSL 3 look it up each time.
+const EVP_MD* md5() {
+  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  return md;
+}
+const EVP_MD* sha256() {
+  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+std::string hex_digest(const EVP_MD* algorithm, const std::string& text) {
   unsigned char md[EVP_MAX_MD_SIZE];
-  std::size_t len = 0;
-  if (EVP_Q_digest(nullptr, algorithm, nullptr, text.data(), text.size(), md, &len) != 1) {
+  unsigned int len = 0;
+  if (algorithm == nullptr ||
+      EVP_Digest(text.data(), text.size(), md, &len, algorithm, nullptr) != 1) {
     return {};
   }
   static constexpr char kHex[] = "0123456789abcdef";
@@ -37,17 +47,16 @@ void append_decimal_list(std::string& out, const std::vector<T>& values, bool sk
   }
 }
 
-std::string hex4(std::uint16_t v) {
-  char buf[5];
-  std::snprintf(buf, sizeof buf, "%04x", v);
-  return buf;
+void append_hex4(std::string& out, std::uint16_t v) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(v >> shift) & 0xf];
 }
 
 std::string join_hex4(const std::vector<std::uint16_t>& values) {
   std::string out;
   for (const std::uint16_t v : values) {
     if (!out.empty()) out += ',';
-    out += hex4(v);
+    append_hex4(out, v);
   }
   return out;
 }
@@ -152,7 +161,7 @@ std::string ja3_string(const ClientHello& h) {
 }
 
 std::string ja3_hash(const ClientHello& h) {
-  return hex_digest("MD5", ja3_string(h));
+  return hex_digest(md5(), ja3_string(h));
 }
 
 std::string ja4(const ClientHello& h, char transport) {
@@ -160,9 +169,9 @@ std::string ja4(const ClientHello& h, char transport) {
   // JA4 §"Cipher hash" / §"Extension hash": an empty list gives twelve zeros, not the
   // hash of an empty string.
   const std::string b =
-      p.no_ciphers ? std::string(12, '0') : hex_digest("SHA256", p.ciphers).substr(0, 12);
+      p.no_ciphers ? std::string(12, '0') : hex_digest(sha256(), p.ciphers).substr(0, 12);
   const std::string c =
-      p.no_exts ? std::string(12, '0') : hex_digest("SHA256", p.exts).substr(0, 12);
+      p.no_exts ? std::string(12, '0') : hex_digest(sha256(), p.exts).substr(0, 12);
   return p.a + "_" + b + "_" + c;
 }
 

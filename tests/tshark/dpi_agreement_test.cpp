@@ -461,10 +461,10 @@ void compare_dns(const std::vector<TsharkFrame>& frames, const OurReplay& ours, 
       const std::string name = m.qname == "." ? "<Root>" : m.qname;
       std::vector<std::string> a, aaaa, cname;
       for (const auto& r : m.records) {
-        (r.type == dpi::dns::rr::a      ? a
-         : r.type == dpi::dns::rr::aaaa ? aaaa
-                                        : cname)
-            .push_back(r.value);
+        (r.answer.type == dpi::dns::rr::a      ? a
+         : r.answer.type == dpi::dns::rr::aaaa ? aaaa
+                                               : cname)
+            .push_back(r.answer.text());
       }
       const std::string ra = join_sorted(split(t["dns.a"]));
       const std::string raaaa = join_sorted(split(t["dns.aaaa"]));

@@ -37,11 +37,11 @@ TEST(DnsParse, header_question_and_answer_records_with_compression) {
   EXPECT_EQ(msg.qname, "www.example.com");
   EXPECT_EQ(msg.qtype, rr::a);
   ASSERT_EQ(msg.records.size(), 3u);
-  EXPECT_EQ(msg.records[0].type, rr::cname);
-  EXPECT_EQ(msg.records[0].value, "web.example.com");
-  EXPECT_EQ(msg.records[1].name, "web.example.com");
-  EXPECT_EQ(msg.records[1].value, "93.184.216.34");
-  EXPECT_EQ(msg.records[2].value, "2001:db8::1");
+  EXPECT_EQ(msg.records[0].answer.type, rr::cname);
+  EXPECT_EQ(msg.records[0].answer.target, "web.example.com");
+  EXPECT_EQ(msg.records[1].answer.text(), "93.184.216.34");
+  EXPECT_EQ(msg.records[2].answer.text(), "2001:db8::1");
+  EXPECT_EQ(msg.records[2].section, Section::answer);
   EXPECT_TRUE(strict_parse(m, msg));
 }
 
@@ -77,18 +77,18 @@ TEST(DnsNames, pointer_loops_end_in_an_error) {
   // A pointer to itself and two pointers to each other (the "zlip" attack).
   const ByteVec self = hex("000000000000000000000000 c00c");
   std::size_t pos = 12;
-  EXPECT_FALSE(read_name(self, pos, name));
+  EXPECT_FALSE(read_name(self, pos, &name));
   const ByteVec pair = hex("000000000000000000000000 c00e c00c");
   pos = 14;
-  EXPECT_FALSE(read_name(pair, pos, name));
+  EXPECT_FALSE(read_name(pair, pos, &name));
   // A forward pointer, even to a valid name.
   const ByteVec forward = hex("000000000000000000000000 c00e 0161 00");
   pos = 12;
-  EXPECT_FALSE(read_name(forward, pos, name));
+  EXPECT_FALSE(read_name(forward, pos, &name));
   // A label followed by a pointer back into that same name.
   const ByteVec back_in = hex("000000000000000000000000 0161 c00c");
   pos = 12;
-  EXPECT_FALSE(read_name(back_in, pos, name));
+  EXPECT_FALSE(read_name(back_in, pos, &name));
 }
 
 TEST(DnsNames, length_limits_and_bounds) {
@@ -97,7 +97,7 @@ TEST(DnsNames, length_limits_and_bounds) {
   ByteVec long_label{64};
   long_label.insert(long_label.end(), 64, 'a');
   long_label.push_back(0);
-  EXPECT_FALSE(read_name(long_label, pos, name));
+  EXPECT_FALSE(read_name(long_label, pos, &name));
   // 5 labels of 63 bytes: 320 octets > 255.
   ByteVec long_name;
   for (int i = 0; i < 5; ++i) {
@@ -106,24 +106,27 @@ TEST(DnsNames, length_limits_and_bounds) {
   }
   long_name.push_back(0);
   pos = 0;
-  EXPECT_FALSE(read_name(long_name, pos, name));
+  EXPECT_FALSE(read_name(long_name, pos, &name));
   const ByteVec cut = hex("05 6162");  // label runs past the end
   pos = 0;
-  EXPECT_FALSE(read_name(cut, pos, name));
+  EXPECT_FALSE(read_name(cut, pos, &name));
   const ByteVec ext_label = hex("41 00");  // 0x40: extended label type
   pos = 0;
-  EXPECT_FALSE(read_name(ext_label, pos, name));
+  EXPECT_FALSE(read_name(ext_label, pos, &name));
 }
 
 TEST(DnsNames, root_and_escaped_bytes) {
   std::string name;
   std::size_t pos = 0;
-  ASSERT_TRUE(read_name(hex("00"), pos, name));
+  ASSERT_TRUE(read_name(hex("00"), pos, &name));
   EXPECT_EQ(name, ".");
   EXPECT_EQ(pos, 1u);
   pos = 0;
-  ASSERT_TRUE(read_name(hex("03 612e62 02 0a20 00"), pos, name));
+  ASSERT_TRUE(read_name(hex("03 612e62 02 0a20 00"), pos, &name));
   EXPECT_EQ(name, "a\\.b.\\010\\032");
+  pos = 0;
+  EXPECT_TRUE(read_name(hex("03 612e62 00"), pos, nullptr));  // checked, not kept
+  EXPECT_EQ(pos, 5u);
 }
 
 TEST(DnsParse, absurd_counts_and_truncation_fail_fast) {

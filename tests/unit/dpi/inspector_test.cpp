@@ -328,7 +328,9 @@ TEST(InspectorDns, query_and_response_make_an_event_with_latency) {
   EXPECT_EQ(e.qtype, "A");
   EXPECT_EQ(e.rcode, "NOERROR");
   EXPECT_EQ(e.rcode_code, 0);
-  EXPECT_EQ(e.answers, (std::vector<std::string>{"192.0.2.1"}));
+  ASSERT_EQ(e.answers.size(), 1u);
+  EXPECT_EQ(e.answers[0].text(), "192.0.2.1");
+  EXPECT_EQ(e.answers[0].address, core::IpAddress::from_v4(0xc0000201));
   ASSERT_TRUE(e.latency_ms);
   EXPECT_DOUBLE_EQ(*e.latency_ms, 12.5);
   EXPECT_EQ(e.server, c.server);
@@ -410,7 +412,8 @@ TEST(InspectorDns, tcp_messages_split_across_segments) {
   h.feed(c.tcp(false, slice(r, 10, r.size()), 11), 1);
   ASSERT_EQ(h.events.size(), 1u);
   EXPECT_TRUE(h.events[0].tcp);
-  EXPECT_EQ(h.events[0].answers, (std::vector<std::string>{"192.0.2.1"}));
+  ASSERT_EQ(h.events[0].answers.size(), 1u);
+  EXPECT_EQ(h.events[0].answers[0].text(), "192.0.2.1");
 }
 
 TEST(InspectorDns, off_port_53_only_a_strictly_valid_message_counts) {
