@@ -444,14 +444,17 @@ AttributorStats Attributor::stats() const {
   return out;
 }
 
-void Attributor::refresh_now() {
-  impl_->refresh_asked.store(true, std::memory_order_release);
-  impl_->wake();
+bool Attributor::wait_until_ready(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->refresh_mutex);
+  return impl_->refresh_cv.wait_for(lock, timeout, [&] { return impl_->refreshes_done >= 1; });
 }
 
-bool Attributor::wait_for_refresh(std::chrono::milliseconds timeout) const {
+bool Attributor::refresh_now(std::chrono::milliseconds timeout) {
   std::unique_lock lock(impl_->refresh_mutex);
+  // A refresh already running may have read the kernel before this call: wait for the next.
   const std::uint64_t target = impl_->refreshes_started + 1;
+  impl_->refresh_asked.store(true, std::memory_order_release);
+  impl_->wake();
   return impl_->refresh_cv.wait_for(lock, timeout, [&] { return impl_->refreshes_done >= target; });
 }
 

@@ -62,7 +62,7 @@ class Attributor {
   Attributor(const Attributor&) = delete;
   Attributor& operator=(const Attributor&) = delete;
 
-  // Starts the thread; the first refresh runs at once (see wait_for_refresh()).
+  // Starts the thread; the first refresh runs at once (see wait_until_ready()).
   void start();
   void stop();
 
@@ -87,10 +87,12 @@ class Attributor {
 
   AttributorStats stats() const;
 
-  // Asks the thread for a full refresh now, and waits (up to `timeout`) for a refresh
-  // that starts after this call to finish. Start-up and tests use them.
-  void refresh_now();
-  bool wait_for_refresh(std::chrono::milliseconds timeout) const;
+  // Waits (up to `timeout`) until the first refresh after start() has finished. False on
+  // timeout or when not started.
+  bool wait_until_ready(std::chrono::milliseconds timeout) const;
+  // Asks the thread for a full refresh now and waits (up to `timeout`) until one that
+  // started after this call has finished, so it reflects everything done before the call.
+  bool refresh_now(std::chrono::milliseconds timeout);
 
  private:
   struct Impl;

@@ -88,13 +88,13 @@ std::string privilege_warnings(const Capabilities& caps, std::string_view exe) {
   std::string out;
   if (!caps.net_raw) {
     out +=
-        "missing CAP_NET_RAW: live capture cannot open packet sockets (capturing needs "
-        "CAP_NET_RAW and CAP_NET_ADMIN)\n";
+        "missing CAP_NET_RAW: live capture cannot open its packet sockets (CAP_NET_RAW and "
+        "CAP_NET_ADMIN are needed to capture)\n";
   }
   if (!caps.net_admin) {
     out +=
-        "missing CAP_NET_ADMIN: live capture cannot set up its capture ring or "
-        "promiscuous mode (capturing needs CAP_NET_RAW and CAP_NET_ADMIN)\n";
+        "missing CAP_NET_ADMIN: live capture cannot set up its capture ring or promiscuous "
+        "mode (CAP_NET_RAW and CAP_NET_ADMIN are needed to capture)\n";
   }
   if (!caps.sys_ptrace && !caps.dac_read_search) {
     out +=

@@ -46,6 +46,10 @@ std::optional<pid_t> parse_pid(std::string_view name) {
   return pid;
 }
 
+std::int64_t ctime_ns(const struct stat& st) {
+  return static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
+}
+
 bool is_permission_error(int err) {
   return err == EACCES || err == EPERM;
 }
@@ -143,6 +147,7 @@ bool ProcScanner::read_identity(int dir_fd, ProcessEntry& entry) {
   if (fstat(dir_fd, &st) != 0) return false;
   entry.uid = st.st_uid;
   entry.dir_inode = st.st_ino;
+  entry.dir_ctime_ns = ctime_ns(st);
   entry.start_time_ticks = read_start_time_at(dir_fd).value_or(0);
   struct stat ns {};
   entry.netns = fstatat(dir_fd, "ns/net", &ns, 0) == 0 ? ns.st_ino : 0;
@@ -158,7 +163,7 @@ bool ProcScanner::read_fd_table(ProcessEntry& entry) {
     replace_sockets(entry, {});
     return false;
   }
-  if (st.st_ino != entry.dir_inode) {
+  if (st.st_ino != entry.dir_inode || ctime_ns(st) != entry.dir_ctime_ns) {
     // The dentry was rebuilt: maybe evicted, maybe a new process behind the same pid.
     const std::uint64_t old_start = entry.start_time_ticks;
     if (!read_identity(dir.get(), entry)) return false;

@@ -63,9 +63,11 @@ struct ProcessEntry {
   std::uint64_t read_stamp = 0;        // stamp() of the last fd table read; 0: never read
   std::uint64_t gained_stamp = 0;      // a re-read that found sockets not held before
   bool fd_denied = false;              // the last read of the fd table was refused
-  // Internal bookkeeping: /proc/<pid>'s inode (a new one means the dentry was rebuilt,
-  // perhaps for a new process with the same pid) and the listing that last saw it.
+  // Internal bookkeeping: /proc/<pid>'s inode number and change time, which procfs sets
+  // when it builds the inode, so a new pair means the dentry was rebuilt, perhaps for a
+  // new process with the same pid; and the listing that last saw the pid.
   std::uint64_t dir_inode = 0;
+  std::int64_t dir_ctime_ns = 0;
   std::uint64_t listed = 0;
 };
 

@@ -248,7 +248,7 @@ Lookup SocketTable::lookup(const FlowQuery& flow, Clock::time_point now) const {
 
 bool SocketTable::settled(const FlowQuery& flow, Clock::time_point now) const {
   const Lookup found = lookup(flow, now);
-  if (found.owner) return found.owner->quality != Quality::listener;
+  if (found.owner) return found.owner->quality == Quality::exact;
   return found.miss != Miss::pending;
 }
 

@@ -54,7 +54,8 @@ class SocketTable {
 
   Lookup lookup(const FlowQuery& flow, Clock::time_point now) const;
   // True when lookup() has an exact owner or a settled miss (not pending) for the flow:
-  // a targeted lookup cannot improve on it.
+  // a targeted lookup cannot improve on it. A listener or bound-UDP guess is not settled:
+  // the kernel may have the flow's own socket.
   bool settled(const FlowQuery& flow, Clock::time_point now) const;
 
   std::size_t live() const { return live_.size(); }

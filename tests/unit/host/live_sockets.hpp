@@ -3,6 +3,7 @@
 // network namespace per test, and forked children that report back through a pipe.
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -148,6 +150,25 @@ inline bool run_in_new_netns(const std::function<void()>& body, std::string* why
 // The uid-0 check the namespace tests skip on.
 inline bool is_root() {
   return ::geteuid() == 0;
+}
+
+// run_in_new_netns() for a test body: skips the test when that is not possible. Call it
+// as the test's only statement (GTEST_SKIP returns from this helper, not the test).
+inline void in_new_netns_or_skip(const std::function<void()>& body) {
+  if (!is_root()) GTEST_SKIP() << "needs root for a private network namespace";
+  std::string why;
+  if (!run_in_new_netns(body, &why)) GTEST_SKIP() << why;
+}
+
+// Polls `done` until it holds or `limit` passes: a bound, not a timing assertion.
+template <typename Predicate>
+bool eventually(Predicate done, std::chrono::milliseconds limit = std::chrono::seconds(2)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
 }
 
 }  // namespace netscope::host::test_support

@@ -19,14 +19,8 @@ using namespace test_support;
 constexpr std::uint8_t kTcp = IPPROTO_TCP;
 constexpr std::uint8_t kUdp = IPPROTO_UDP;
 
-void with_netns(const std::function<void()>& body) {
-  if (!is_root()) GTEST_SKIP() << "needs root for a private network namespace";
-  std::string why;
-  if (!run_in_new_netns(body, &why)) GTEST_SKIP() << why;
-}
-
 TEST(SockDiagFind, tcp_connection_by_five_tuple_in_either_direction) {
-  with_netns([] {
+  in_new_netns_or_skip([] {
     for (const int family : {AF_INET, AF_INET6}) {
       Fd listener(bound_socket(family, SOCK_STREAM));
       ASSERT_GE(listener.get(), 0);
@@ -54,7 +48,7 @@ TEST(SockDiagFind, tcp_connection_by_five_tuple_in_either_direction) {
 }
 
 TEST(SockDiagFind, tcp_lookup_falls_back_to_the_listener_and_reports_absence) {
-  with_netns([] {
+  in_new_netns_or_skip([] {
     Fd listener(bound_socket(AF_INET, SOCK_STREAM));
     ASSERT_GE(listener.get(), 0);
     ASSERT_EQ(::listen(listener.get(), 4), 0);
@@ -74,7 +68,7 @@ TEST(SockDiagFind, tcp_lookup_falls_back_to_the_listener_and_reports_absence) {
 }
 
 TEST(SockDiagFind, udp_connected_and_bound_sockets_are_found_with_local_first) {
-  with_netns([] {
+  in_new_netns_or_skip([] {
     Fd bound(bound_socket(AF_INET, SOCK_DGRAM));
     ASSERT_GE(bound.get(), 0);
     const core::Endpoint b = local_endpoint(bound.get());
@@ -102,7 +96,7 @@ TEST(SockDiagFind, udp_connected_and_bound_sockets_are_found_with_local_first) {
 }
 
 TEST(SockDiagFind, reports_the_cost_of_a_targeted_lookup_and_of_a_dump) {
-  with_netns([] {
+  in_new_netns_or_skip([] {
     Fd listener(bound_socket(AF_INET, SOCK_STREAM));
     ASSERT_EQ(::listen(listener.get(), 4), 0);
     Fd client(connect_to(AF_INET, local_port(listener.get())));
