@@ -25,6 +25,13 @@ bool next_line(std::string_view data, std::string_view& line, std::size_t& next)
   return true;
 }
 
+// The first line of a head: need_more until its line end arrives, malformed once it is
+// longer than kMaxLine.
+Status start_line(std::string_view data, std::string_view& line, std::size_t& next) {
+  if (next_line(data, line, next)) return line.size() > kMaxLine ? Status::malformed : Status::ok;
+  return data.size() > kMaxLine ? Status::malformed : Status::need_more;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -59,14 +66,12 @@ Status parse_request(std::string_view data, Request& out) {
   out = Request{};
   std::string_view line;
   std::size_t pos = 0;
-  if (!next_line(data, line, pos))
-    return data.size() > kMaxLine ? Status::malformed : Status::need_more;
+  if (const Status st = start_line(data, line, pos); st != Status::ok) return st;
   // request-line = method SP request-target SP HTTP-version (RFC 9112 §3)
   const std::size_t sp1 = line.find(' ');
   const std::size_t sp2 = line.rfind(' ');
   bool partial = false;
-  if (sp1 == std::string_view::npos || line.size() > kMaxLine ||
-      !starts_with_method(line, partial)) {
+  if (sp1 == std::string_view::npos || !starts_with_method(line, partial)) {
     return Status::malformed;
   }
   out.method = line.substr(0, sp1);
@@ -110,8 +115,7 @@ Status parse_response(std::string_view data, Response& out) {
   out = Response{};
   std::string_view line;
   std::size_t pos = 0;
-  if (!next_line(data, line, pos))
-    return data.size() > kMaxLine ? Status::malformed : Status::need_more;
+  if (const Status st = start_line(data, line, pos); st != Status::ok) return st;
   // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4)
   if (line.size() < 12 || !valid_version(line.substr(0, 8)) || line[8] != ' ') {
     return Status::malformed;

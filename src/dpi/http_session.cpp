@@ -56,15 +56,8 @@ class HttpSession final : public TcpSession {
     return 0;
   }
 
-  void end_direction(int dir) {
-    close(dir);
-    ended_[dir] = true;
-    if (ended_[0] && ended_[1]) done = true;
-  }
-
   bool have_request_ = false;
   bool have_response_ = false;
-  std::array<bool, 2> ended_{};
 };
 
 }  // namespace

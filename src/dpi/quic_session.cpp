@@ -30,7 +30,6 @@
 #include "dpi/quic.hpp"
 #include "dpi/session.hpp"
 #include "dpi/tls.hpp"
-#include "dpi/tls_fingerprint.hpp"
 
 namespace netscope::dpi {
 namespace {
@@ -175,15 +174,7 @@ class QuicSession final : public Session {
     if (side == 0 && data[0] == tls::kClientHello) {
       tls::ClientHello hello;
       if (tls::parse_client_hello(body, hello)) {
-        info.sni = display_text(hello.sni, 255);
-        info.alpn.clear();
-        for (const std::string& p : hello.alpn) {
-          if (!info.alpn.empty()) info.alpn += ',';
-          info.alpn += display_text(p, 64);
-        }
-        info.tls_offered = tls::version_name(hello.max_version());
-        info.ja3 = tls::ja3_hash(hello);
-        info.ja4 = tls::ja4(hello, 'q');
+        describe_client_hello(hello, 'q', info);
         c.out.changed = true;
       } else {
         ++c.shared.counters.malformed_tls;
@@ -192,8 +183,7 @@ class QuicSession final : public Session {
     } else if (side == 1 && data[0] == tls::kServerHello) {
       tls::ServerHello hello;
       if (tls::parse_server_hello(body, hello)) {
-        info.tls_version = tls::version_name(hello.version());
-        info.tls_cipher = tls::cipher_name(hello.cipher_suite);
+        describe_server_hello(hello, info);
         c.out.changed = true;
       } else {
         ++c.shared.counters.malformed_tls;

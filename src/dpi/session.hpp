@@ -10,6 +10,7 @@
 
 #include "dpi/inspector.hpp"
 #include "dpi/tcp_stream.hpp"
+#include "dpi/tls.hpp"
 
 namespace netscope::dpi {
 
@@ -79,6 +80,13 @@ class TcpSession : public Session {
   virtual void on_segment(SessionContext& /*c*/) {}
   // Stops reading direction `dir`: releases its buffer.
   void close(int dir) { streams_[dir].close(); }
+  // For sessions that read one message per direction: closes `dir`, and the session is
+  // done once both directions ended.
+  void end_direction(int dir) {
+    close(dir);
+    ended_[dir] = true;
+    if (ended_[0] && ended_[1]) done = true;
+  }
   // For a parser that needs more than it has: true (and counted as a truncated stream)
   // when no more can come because the buffer is at its cap.
   static bool at_cap(Bytes data, Shared& shared);
@@ -88,6 +96,7 @@ class TcpSession : public Session {
  private:
   void deliver(SessionContext& c, int dir, Bytes data);
   std::array<TcpStream, 2> streams_;
+  std::array<bool, 2> ended_{};
   std::uint32_t segments_ = 0;
 };
 
@@ -98,6 +107,11 @@ std::unique_ptr<TcpSession> make_ssh_session(Shared& shared);
 std::unique_ptr<TcpSession> make_dns_tcp_session(Shared& shared);
 std::unique_ptr<Session> make_dns_udp_session();
 std::unique_ptr<Session> make_quic_session();
+
+// The fields of a ClientHello (SNI, ALPN, offered version, JA3, JA4 with `transport` 't'
+// or 'q') and of a ServerHello (negotiated version and cipher), for TLS and QUIC alike.
+void describe_client_hello(const tls::ClientHello& hello, char transport, DpiInfo& info);
+void describe_server_hello(const tls::ServerHello& hello, DpiInfo& info);
 
 // Copies text from the wire for display: at most `max` bytes, bytes outside visible
 // ASCII replaced by '?', so a hostile value cannot carry terminal escapes.

@@ -55,6 +55,24 @@ void parse_u16_list(Bytes data, bool len8, std::vector<std::uint16_t>& out) {
   while (l.u16(v)) out.push_back(v);
 }
 
+// Calls fn(type, data) for each extension of a hello's extensions block at the reader's
+// position. The block is optional before TLS 1.3 (RFC 5246 §7.4.1.2); false when its
+// framing is broken.
+template <typename Fn>
+bool for_each_extension(ByteReader& r, Fn fn) {
+  if (r.empty()) return true;
+  Bytes exts;
+  if (!r.vec16(exts)) return false;
+  ByteReader e(exts);
+  while (!e.empty()) {
+    std::uint16_t type = 0;
+    Bytes data;
+    if (!e.u16(type) || !e.vec16(data)) return false;
+    fn(type, data);
+  }
+  return true;
+}
+
 }  // namespace
 
 std::uint16_t ClientHello::max_version() const {
@@ -78,14 +96,7 @@ bool parse_client_hello(Bytes body, ClientHello& out) {
   ByteReader s(suites);
   std::uint16_t suite = 0;
   while (s.u16(suite)) out.cipher_suites.push_back(suite);
-  if (r.empty()) return true;  // no extensions (allowed before TLS 1.3)
-  Bytes exts;
-  if (!r.vec16(exts)) return false;
-  ByteReader e(exts);
-  while (!e.empty()) {
-    std::uint16_t type = 0;
-    Bytes data;
-    if (!e.u16(type) || !e.vec16(data)) return false;
+  return for_each_extension(r, [&](std::uint16_t type, Bytes data) {
     out.extensions.push_back(type);
     switch (type) {
       case ext::server_name:
@@ -113,8 +124,7 @@ bool parse_client_hello(Bytes body, ClientHello& out) {
       default:
         break;
     }
-  }
-  return true;
+  });
 }
 
 bool parse_server_hello(Bytes body, ServerHello& out) {
@@ -133,14 +143,7 @@ bool parse_server_hello(Bytes body, ServerHello& out) {
     return false;
   }
   out.hello_retry_request = std::memcmp(random.data(), kHrrRandom.data(), 32) == 0;
-  if (r.empty()) return true;
-  Bytes exts;
-  if (!r.vec16(exts)) return false;
-  ByteReader e(exts);
-  while (!e.empty()) {
-    std::uint16_t type = 0;
-    Bytes data;
-    if (!e.u16(type) || !e.vec16(data)) return false;
+  return for_each_extension(r, [&](std::uint16_t type, Bytes data) {
     if (type == ext::supported_versions && data.size() == 2) {
       out.selected_version = static_cast<std::uint16_t>((data[0] << 8) | data[1]);
     } else if (type == ext::alpn) {
@@ -148,8 +151,7 @@ bool parse_server_hello(Bytes body, ServerHello& out) {
       parse_alpn(data, names);
       if (!names.empty()) out.alpn = names.front();
     }
-  }
-  return true;
+  });
 }
 
 bool looks_like_handshake_record(Bytes data, bool& partial) {

@@ -34,7 +34,9 @@ class TlsSession final : public TcpSession {
     if (status == tls::Status::ok && type == tls::kClientHello && !have_client_) {
       tls::ClientHello hello;
       if (tls::parse_client_hello(body, hello)) {
-        on_client_hello(hello, c);
+        have_client_ = true;
+        describe_client_hello(hello, 't', info);
+        c.out.changed = true;
       } else {
         ++c.shared.counters.malformed_tls;
       }
@@ -42,8 +44,7 @@ class TlsSession final : public TcpSession {
       tls::ServerHello hello;
       if (tls::parse_server_hello(body, hello)) {
         have_server_ = true;
-        info.tls_version = tls::version_name(hello.version());
-        info.tls_cipher = tls::cipher_name(hello.cipher_suite);
+        describe_server_hello(hello, info);
         c.out.changed = true;
       } else {
         ++c.shared.counters.malformed_tls;
@@ -55,32 +56,28 @@ class TlsSession final : public TcpSession {
     return 0;
   }
 
-  void on_client_hello(const tls::ClientHello& hello, SessionContext& c) {
-    have_client_ = true;
-    info.sni = display_text(hello.sni, 255);
-    info.alpn.clear();
-    for (const std::string& p : hello.alpn) {
-      if (!info.alpn.empty()) info.alpn += ',';
-      info.alpn += display_text(p, 64);
-    }
-    info.tls_offered = tls::version_name(hello.max_version());
-    info.ja3 = tls::ja3_hash(hello);
-    info.ja4 = tls::ja4(hello, 't');
-    c.out.changed = true;
-  }
-
-  void end_direction(int dir) {
-    close(dir);
-    ended_[dir] = true;
-    if (ended_[0] && ended_[1]) done = true;
-  }
-
   bool have_client_ = false;
   bool have_server_ = false;
-  std::array<bool, 2> ended_{};
 };
 
 }  // namespace
+
+void describe_client_hello(const tls::ClientHello& hello, char transport, DpiInfo& info) {
+  info.sni = display_text(hello.sni, 255);
+  info.alpn.clear();
+  for (const std::string& p : hello.alpn) {
+    if (!info.alpn.empty()) info.alpn += ',';
+    info.alpn += display_text(p, 64);
+  }
+  info.tls_offered = tls::version_name(hello.max_version());
+  info.ja3 = tls::ja3_hash(hello);
+  info.ja4 = tls::ja4(hello, transport);
+}
+
+void describe_server_hello(const tls::ServerHello& hello, DpiInfo& info) {
+  info.tls_version = tls::version_name(hello.version());
+  info.tls_cipher = tls::cipher_name(hello.cipher_suite);
+}
 
 std::unique_ptr<TcpSession> make_tls_session(Shared& shared) {
   return std::make_unique<TlsSession>(shared);
