@@ -66,7 +66,7 @@ Bytes address(std::uint8_t family, std::uint8_t prefix, std::uint8_t scope, bool
 }
 
 // Selector byte (0 dump, 1 events) + the buffer.
-std::vector<Bytes> seeds() {
+std::vector<std::string> seeds() {
   Bytes dump;
   append_message(dump, RTM_NEWADDR, address(AF_INET, 8, RT_SCOPE_HOST, false), kSeq);
   append_message(dump, RTM_NEWADDR, address(AF_INET6, 64, RT_SCOPE_UNIVERSE, false), kSeq);
@@ -80,18 +80,16 @@ std::vector<Bytes> seeds() {
   Bytes err_body;
   append(err_body, &err, sizeof(err));
   append_message(error, NLMSG_ERROR, err_body, kSeq);
-  dump.insert(dump.begin(), 0);
-  events.insert(events.begin(), 1);
-  error.insert(error.begin(), 0);
-  return {dump, events, error};
+  // The selector byte goes in front last: alignment is relative to the buffer.
+  return {std::string(1, '\0') + std::string(dump.begin(), dump.end()),
+          std::string(1, '\1') + std::string(events.begin(), events.end()),
+          std::string(1, '\0') + std::string(error.begin(), error.end())};
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  std::vector<std::string> as_text;
-  for (const Bytes& seed : seeds()) as_text.emplace_back(seed.begin(), seed.end());
-  netscope::fuzz::write_builtin_seeds(*argc, *argv, as_text);
+  netscope::fuzz::write_builtin_seeds(*argc, *argv, seeds());
   return 0;
 }
 

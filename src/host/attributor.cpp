@@ -310,6 +310,8 @@ void Attributor::Impl::refresh() {
       wanted.push_back(WantedSocket{inode, e.record.uid});
     }
   }
+  // A process started between the listing above and the dump may hold new sockets.
+  if (!wanted.empty()) scanner.list_processes();
   const ResolveResult resolved = scanner.resolve(wanted, since, /*any_uid=*/true);
   for (const WantedSocket& w : wanted) {
     if (scanner.find(w.inode) == nullptr) {

@@ -76,19 +76,12 @@ std::vector<core::IpAddress> LocalAddresses::addresses() const {
 }
 
 bool LocalAddresses::dump(std::vector<AddressMessage>& out, std::string* error) {
-  struct Request {
-    nlmsghdr hdr;
-    ifaddrmsg ifa;
-  };
-  Request request{};
-  request.hdr.nlmsg_len = sizeof(request);
-  request.hdr.nlmsg_type = RTM_GETADDR;
-  request.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  request.hdr.nlmsg_seq = requests_.next_seq();
-  request.ifa.ifa_family = AF_UNSPEC;  // IPv4 and IPv6
+  auto request = netlink::make_request<ifaddrmsg>(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP,
+                                                  requests_.next_seq());
+  request.body.ifa_family = AF_UNSPEC;  // IPv4 and IPv6
   if (!requests_.send(&request, sizeof(request), error)) return false;
   netlink::ReplyStatus status;
-  status.seq = request.hdr.nlmsg_seq;
+  status.seq = request.header.seq;
   while (!status.done) {
     const long got = requests_.receive(buffer_, error);
     if (got <= 0) {

@@ -11,7 +11,7 @@
 
 namespace netscope::host::netlink {
 
-static_assert(detail::kHeader == sizeof(nlmsghdr));
+static_assert(detail::kHeader == sizeof(nlmsghdr) && sizeof(detail::Header) == sizeof(nlmsghdr));
 static_assert(detail::kNoop == NLMSG_NOOP && detail::kError == NLMSG_ERROR &&
               detail::kDone == NLMSG_DONE && detail::kOverrun == NLMSG_OVERRUN &&
               detail::kMinType == NLMSG_MIN_TYPE);

@@ -45,6 +45,33 @@ bool walk_messages(std::span<const std::uint8_t> bytes, ReplyStatus& status,
 template <typename OnAttribute>
 bool walk_attributes(std::span<const std::uint8_t> attrs, OnAttribute&& on_attribute);
 
+namespace detail {
+struct Header {
+  std::uint32_t len;
+  std::uint16_t type;
+  std::uint16_t flags;
+  std::uint32_t seq;
+  std::uint32_t pid;
+};
+}  // namespace detail
+
+// A request: the netlink header and the fixed-size body of its message type (such as
+// inet_diag_req_v2 or ifaddrmsg), zeroed, addressed to the kernel.
+template <typename Body>
+struct Request {
+  detail::Header header;
+  Body body;
+};
+template <typename Body>
+Request<Body> make_request(std::uint16_t type, std::uint16_t flags, std::uint32_t seq) {
+  Request<Body> r{};
+  r.header.len = sizeof(r);
+  r.header.type = type;
+  r.header.flags = flags;
+  r.header.seq = seq;
+  return r;
+}
+
 // One AF_NETLINK socket. A netlink socket stays bound to the network namespace it was
 // created in, whichever thread uses it later (see netns.hpp).
 class Socket {
@@ -84,13 +111,6 @@ class Socket {
 // ---- template definitions -------------------------------------------------------------
 
 namespace detail {
-struct Header {
-  std::uint32_t len;
-  std::uint16_t type;
-  std::uint16_t flags;
-  std::uint32_t seq;
-  std::uint32_t pid;
-};
 inline constexpr std::size_t kHeader = 16;       // sizeof(struct nlmsghdr)
 inline constexpr std::uint16_t kNoop = 1;        // NLMSG_NOOP
 inline constexpr std::uint16_t kError = 2;       // NLMSG_ERROR

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
@@ -173,69 +174,62 @@ bool SockDiag::receive_replies(DumpStatus& status, std::vector<SocketRecord>& ou
   return true;
 }
 
-bool SockDiag::dump(std::uint8_t family, std::uint8_t protocol, std::vector<SocketRecord>& out) {
-  struct Request {
-    nlmsghdr hdr;
-    inet_diag_req_v2 req;
-  };
-  Request request{};
-  request.hdr.nlmsg_len = sizeof(request);
-  request.hdr.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  request.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  request.hdr.nlmsg_seq = socket_.next_seq();
-  request.req.sdiag_family = family;
-  request.req.sdiag_protocol = protocol;
-  request.req.idiag_states = ~0u;  // every state
-  if (protocol == IPPROTO_TCP) request.req.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+// The request body follows the header at NLMSG_HDRLEN, as the kernel reads it.
+static_assert(offsetof(netlink::Request<inet_diag_req_v2>, body) == NLMSG_HDRLEN);
 
+// A SOCK_DIAG_BY_FAMILY request for one family and protocol, asking for tcp_info on TCP.
+netlink::Request<inet_diag_req_v2> diag_request(std::uint16_t flags, std::uint32_t seq,
+                                                std::uint8_t family, std::uint8_t protocol) {
+  auto request = netlink::make_request<inet_diag_req_v2>(SOCK_DIAG_BY_FAMILY, flags, seq);
+  request.body.sdiag_family = family;
+  request.body.sdiag_protocol = protocol;
+  if (protocol == IPPROTO_TCP) request.body.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+  return request;
+}
+
+bool SockDiag::exchange(const netlink::Request<inet_diag_req_v2>& request,
+                        std::vector<SocketRecord>& out, bool one_reply, int& error_number) {
   std::string error;
   if (!socket_.send(&request, sizeof(request), &error)) return fail("sock_diag: " + error);
   DumpStatus status;
-  status.protocol = protocol;
-  status.seq = request.hdr.nlmsg_seq;
-  return receive_replies(status, out, /*one_reply=*/false);
+  status.protocol = request.body.sdiag_protocol;
+  status.seq = request.header.seq;
+  const bool ok = receive_replies(status, out, one_reply);
+  error_number = status.error;
+  return ok;
+}
+
+bool SockDiag::dump(std::uint8_t family, std::uint8_t protocol, std::vector<SocketRecord>& out) {
+  auto request = diag_request(NLM_F_REQUEST | NLM_F_DUMP, socket_.next_seq(), family, protocol);
+  request.body.idiag_states = ~0u;  // every state
+  int error_number = 0;
+  return exchange(request, out, /*one_reply=*/false, error_number);
 }
 
 FindResult SockDiag::find(std::uint8_t protocol, const core::Endpoint& local,
                           const core::Endpoint& remote, SocketRecord& out) {
   const bool v4 = local.addr.is_v4() && remote.addr.is_v4();
   const std::uint8_t family = v4 ? AF_INET : AF_INET6;
-  struct Request {
-    nlmsghdr hdr;
-    inet_diag_req_v2 req;
-  };
-  Request request{};
-  request.hdr.nlmsg_len = sizeof(request);
-  request.hdr.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  request.hdr.nlmsg_flags = NLM_F_REQUEST;  // no NLM_F_DUMP: one socket, by its id
-  request.hdr.nlmsg_seq = socket_.next_seq();
-  request.req.sdiag_family = family;
-  request.req.sdiag_protocol = protocol;
-  if (protocol == IPPROTO_TCP) request.req.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+  // No NLM_F_DUMP: one socket, by its id.
+  auto request = diag_request(NLM_F_REQUEST, socket_.next_seq(), family, protocol);
   // tcp_diag looks the id up with src as the local end (inet_lookup(.., dst, dport, src,
   // sport, ..)); udp_diag passes src as the sender of an incoming datagram, i.e. the
   // remote end ("src and dst are swapped for historical reasons", net/ipv4/udp_diag.c).
   const bool swap = protocol == IPPROTO_UDP;
   const core::Endpoint& src = swap ? remote : local;
   const core::Endpoint& dst = swap ? local : remote;
-  put_address(request.req.id.idiag_src, family, src.addr);
-  put_address(request.req.id.idiag_dst, family, dst.addr);
-  request.req.id.idiag_sport = htons(src.port);
-  request.req.id.idiag_dport = htons(dst.port);
-  request.req.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
-  request.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+  inet_diag_sockid& id = request.body.id;
+  put_address(id.idiag_src, family, src.addr);
+  put_address(id.idiag_dst, family, dst.addr);
+  id.idiag_sport = htons(src.port);
+  id.idiag_dport = htons(dst.port);
+  id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+  id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
 
-  std::string error;
-  if (!socket_.send(&request, sizeof(request), &error)) {
-    fail("sock_diag: " + error);
-    return FindResult::failed;
-  }
   std::vector<SocketRecord> records;
-  DumpStatus status;
-  status.protocol = protocol;
-  status.seq = request.hdr.nlmsg_seq;
-  if (!receive_replies(status, records, /*one_reply=*/true)) {
-    return status.error == ENOENT ? FindResult::absent : FindResult::failed;
+  int error_number = 0;
+  if (!exchange(request, records, /*one_reply=*/true, error_number)) {
+    return error_number == ENOENT ? FindResult::absent : FindResult::failed;
   }
   if (records.empty()) {
     fail("sock_diag: the targeted lookup ended without a socket or an error");

@@ -15,6 +15,8 @@
 #include "core/ip_address.hpp"
 #include "host/netlink.hpp"
 
+struct inet_diag_req_v2;  // <linux/inet_diag.h>, kept out of this header
+
 namespace netscope::host {
 
 // Kernel TCP state numbers (include/net/tcp_states.h). inet_diag reports UDP sockets
@@ -122,6 +124,9 @@ class SockDiag {
 
  private:
   bool fail(std::string message);
+  // Sends `request` and parses the replies that carry its sequence number.
+  bool exchange(const netlink::Request<inet_diag_req_v2>& request, std::vector<SocketRecord>& out,
+                bool one_reply, int& error_number);
   bool receive_replies(DumpStatus& status, std::vector<SocketRecord>& out, bool one_reply);
 
   netlink::Socket socket_;

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "host/netns.hpp"
+#include "host/privileges.hpp"
 #include "host/proc_scanner.hpp"
 #include "live_sockets.hpp"
 
@@ -440,6 +442,62 @@ TEST(Attributor, refresh_cost_with_many_processes_and_every_socket_attributed) {
       }
     }
     EXPECT_EQ(attributed, 2 * kProcesses);
+  });
+}
+
+// Runs `check` in a forked child (single-threaded, so credential changes stay there) and
+// returns its exit status: 0 when every check passed, else a bit per failed check.
+int in_child(const std::function<int()>& check) {
+  const pid_t child = ::fork();
+  if (child < 0) return -1;
+  if (child == 0) ::_exit(check());
+  int status = 0;
+  if (::waitpid(child, &status, 0) != child || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
+TEST(Attributor, without_cap_sys_admin_other_namespaces_are_counted_and_skipped) {
+  in_new_netns_or_skip([] {
+    // The host's namespace is "another" one from here; entering it needs CAP_SYS_ADMIN.
+    const int status = in_child([] {
+      std::string error;
+      if (!drop_capabilities_except({CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH}, &error)) return 1;
+      Attributor attr(targeted_only(/*other_namespaces=*/true));
+      attr.start();
+      if (!attr.wait_until_ready(10s)) return 2;
+      const AttributorStats stats = attr.stats();
+      if (stats.namespace_errors == 0) return 4;
+      if (stats.namespaces != 1) return 8;
+      // It keeps working in its own namespace.
+      TcpPair pair;
+      if (!pair.ok() || !attr.request(pair.flow())) return 16;
+      const auto owner = owner_eventually(attr, pair.flow());
+      return owner && owner->pid == ::getpid() ? 0 : 32;
+    });
+    EXPECT_EQ(status, 0);
+  });
+}
+
+TEST(Attributor, another_users_socket_is_no_permission_for_an_unprivileged_reader) {
+  in_new_netns_or_skip([] {
+    TcpPair pair;  // owned by root, this process
+    ASSERT_TRUE(pair.ok());
+    const FlowQuery q = pair.flow();
+    const int fds[] = {pair.client.get(), pair.server.get(), pair.listener.get()};
+    const int status = in_child([&] {
+      for (const int fd : fds) ::close(fd);  // fork() copied them: they are not ours
+      if (::setgid(65534) != 0 || ::setuid(65534) != 0) return 1;  // nobody, no capabilities
+      Attributor attr(targeted_only());
+      attr.start();
+      if (!attr.wait_until_ready(10s)) return 2;
+      if (!attr.request(q)) return 4;
+      if (!eventually([&] { return attr.lookup(q).miss != Miss::pending; })) return 8;
+      const Lookup found = attr.lookup(q);
+      if (found.owner) return 16;
+      if (found.miss != Miss::no_permission) return 32;
+      return attr.stats().permission_denied > 0 ? 0 : 64;
+    });
+    EXPECT_EQ(status, 0);
   });
 }
 
