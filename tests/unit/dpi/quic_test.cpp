@@ -82,7 +82,9 @@ Opened open(const char* packet_hex, std::uint32_t version, bool server) {
   std::vector<std::uint8_t> scratch;
   o.ok = open_packet(Bytes(packet).first(h.packet_size), h, server ? keys.server : keys.client, 0,
                      scratch, o.plaintext, o.pn);
-  if (o.ok) EXPECT_TRUE(walk_initial_frames(o.plaintext, o.frames));
+  if (o.ok) {
+    EXPECT_TRUE(walk_initial_frames(o.plaintext, o.frames));
+  }
   return o;
 }
 
