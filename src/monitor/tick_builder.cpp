@@ -71,6 +71,7 @@ struct Conn {
   FlowSample s;
   bool local_is_a = true;
   bool forwarded = false;  // neither endpoint is local
+  bool sure = false;       // exactly one endpoint is a local address
   std::optional<OwnerInfo> owner;
   std::string miss = "pending";
   Cum cum;       // oriented counters now
@@ -205,6 +206,7 @@ struct TickBuilder::Impl {
     const bool b_local = local(s.key.addr_b);
     if (a_local != b_local) {
       c.local_is_a = a_local;
+      c.sure = static_cast<bool>(cfg.is_local);
       return;
     }
     // Both local (traffic between two local addresses): the client's socket is the one
@@ -248,8 +250,17 @@ struct TickBuilder::Impl {
     if (c.owner && c.closed) return;
     if (!c.owner && c.miss != "pending" && c.closed) return;
     Resolution r = cfg.resolver->resolve(p, c.local(), c.remote());
+    if (r.owner && r.owner->local && *r.owner->local == c.remote()) {
+      // The peer's socket, in another namespace of this host (a container talking to
+      // us). When the addresses say which side is ours, it is not our owner.
+      if (c.sure) {
+        r.owner.reset();
+        r.miss = "pending";
+      } else {
+        turn_around(c);
+      }
+    }
     if (r.owner) {
-      if (r.owner->local && *r.owner->local == c.remote()) turn_around(c);
       if (!c.owner || c.owner->pid != r.owner->pid ||
           c.owner->start_ticks != r.owner->start_ticks) {
         c.owner = std::move(r.owner);

@@ -260,5 +260,27 @@ TEST(TickBuilder, forwarded_flow_owned_by_a_container_socket_is_turned_around) {
   EXPECT_EQ(snap.processes[0].bytes_up, 300u);
 }
 
+TEST(TickBuilder, peer_socket_in_another_namespace_is_not_the_local_owner) {
+  // Our side (kLocal:40010) has no known socket yet, but the server's socket in another
+  // namespace of this host matches the reverse orientation. The addresses say which
+  // side is ours, so the server process is not taken as the owner.
+  class PeerResolver : public ScriptedResolver {
+   public:
+    Resolution resolve(std::uint8_t, const core::Endpoint&, const core::Endpoint& remote) override {
+      Resolution r;
+      r.owner = OwnerInfo{31, 1, "exact", "ESTABLISHED", std::nullopt, remote};
+      return r;
+    }
+  } res;
+  TickBuilder b(live_config(&res));
+  FlowSample f = tcp_flow(0, 40010);
+  set_bytes(f, 100, 100, 1);
+  const Snapshot snap = b.tick(input_at(1, {f}));
+  ASSERT_EQ(snap.connections.size(), 1u);
+  EXPECT_EQ(snap.connections[0].local_port, 40010);
+  EXPECT_FALSE(snap.connections[0].pid);
+  EXPECT_EQ(snap.connections[0].attribution, "unknown:pending");
+}
+
 }  // namespace
 }  // namespace netscope::monitor
