@@ -34,8 +34,11 @@
 namespace netscope::dpi {
 namespace {
 
-// Datagrams looked at once the flow is QUIC: enough for any handshake.
+// Datagrams looked at once the flow is QUIC: enough for any handshake. A candidate that
+// has not proven itself within kMaxCandidateDatagrams (its Initials were not captured,
+// or it is not QUIC) is given up.
 constexpr std::uint32_t kMaxDatagrams = 64;
+constexpr std::uint32_t kMaxCandidateDatagrams = 16;
 // Coalesced packets per datagram (RFC 9000 §12.2: at most one per packet type, in practice).
 constexpr int kMaxCoalesced = 8;
 
@@ -52,7 +55,12 @@ class QuicSession final : public Session {
   void on_packet(SessionContext& c) override {
     const Bytes d = c.pkt.payload;
     if (d.empty()) return;
-    if (protocol == Protocol::quic && ++datagrams_ > kMaxDatagrams) done = true;
+    ++datagrams_;
+    if (protocol == Protocol::quic && datagrams_ > kMaxDatagrams) done = true;
+    if (protocol == Protocol::unknown && datagrams_ > kMaxCandidateDatagrams) {
+      gave_up = true;
+      return;
+    }
     std::size_t off = 0;
     for (int n = 0; n < kMaxCoalesced && off < d.size() && !done; ++n) {
       const Bytes rest = d.subspan(off);

@@ -502,6 +502,20 @@ ByteVec protected_initial(bool from_client, const ByteVec& frames, std::uint32_t
   return packet;
 }
 
+TEST(InspectorQuic, a_candidate_that_never_shows_a_decryptable_initial_is_given_up) {
+  Harness h;
+  Conn c;
+  ByteVec client = hex(test::kRfc9001ClientInitial);
+  client.resize(300);  // cut by a snaplen: the header is there, the tag is not
+  h.feed(c.packet(true, decode::ip_proto::udp, client), 0);
+  EXPECT_NE(h.flow.session, nullptr);  // a candidate
+  const ByteVec handshake = hex("e0 00000001 08 8394c8f03e515708 00 05 0102030405");
+  for (int i = 0; i < 20; ++i) h.feed(c.udp(false, handshake), 1);
+  EXPECT_EQ(h.flow.proto, Protocol::unknown);
+  EXPECT_EQ(h.flow.session, nullptr);
+  EXPECT_FALSE(h.flow.wants_packets());
+}
+
 TEST(InspectorQuic, connection_close_in_initials_drains_then_closes) {
   Harness h;
   Conn c;
