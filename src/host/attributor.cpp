@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,6 +55,13 @@ bool awaiting_accept(const SocketRecord& r) {
 
 bool has_sockets(std::uint8_t proto) {
   return proto == IPPROTO_TCP || proto == IPPROTO_UDP;
+}
+
+// CPU time of the calling thread: the lookup cost without the waits of a busy machine.
+std::int64_t thread_cpu_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 struct Work {
@@ -132,6 +140,7 @@ struct Attributor::Impl {
   std::atomic<std::uint64_t> sockets{0};
   std::atomic<std::uint64_t> namespace_count{0};
   std::atomic<std::uint64_t> lookup_ns{0};
+  std::atomic<std::uint64_t> lookup_cpu_ns{0};
   std::atomic<std::uint64_t> proc_scans{0};
   std::atomic<std::uint64_t> denied{0};
   std::atomic<std::uint64_t> namespace_errors{0};
@@ -190,8 +199,11 @@ std::optional<Found> Attributor::Impl::find_socket(const FlowQuery& flow) {
   std::optional<Found> guess;
   const std::array<std::pair<core::Endpoint, core::Endpoint>, 2> sides{
       {{flow.a, flow.b}, {flow.b, flow.a}}};
-  for (NamespaceDiags::Member& member : namespaces.members()) {
-    for (const auto& [local, remote] : sides) {
+  // Side a first in every namespace, then side b: the caller puts the end it asks about
+  // first (the SYN watch: the client). When both ends live on this host, e.g. a container
+  // talking to a server in the own namespace, namespace order must not pick the server.
+  for (const auto& [local, remote] : sides) {
+    for (NamespaceDiags::Member& member : namespaces.members()) {
       SocketRecord record;
       if (member.diag->find(flow.proto, local, remote, record) != FindResult::found) continue;
       if (record.local == local && record.remote == remote) {
@@ -217,6 +229,7 @@ void Attributor::Impl::owner_from_scanner(SocketEntry& entry) const {
 
 void Attributor::Impl::serve() {
   const auto started = Clock::now();
+  const std::int64_t cpu_started = thread_cpu_ns();
   const std::uint64_t since = scanner.stamp();
   struct Pending {
     FlowQuery flow;
@@ -278,7 +291,11 @@ void Attributor::Impl::serve() {
   const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(now - started);
   targeted.fetch_add(looked_up, std::memory_order_relaxed);
   hits.fetch_add(owned, std::memory_order_relaxed);
-  if (looked_up != 0) lookup_ns.fetch_add(elapsed.count(), std::memory_order_relaxed);
+  if (looked_up != 0) {
+    lookup_ns.fetch_add(static_cast<std::uint64_t>(elapsed.count()), std::memory_order_relaxed);
+    lookup_cpu_ns.fetch_add(static_cast<std::uint64_t>(thread_cpu_ns() - cpu_started),
+                            std::memory_order_relaxed);
+  }
   for (const Pending& p : pending) {
     if (p.entry.pid != 0) processes.note_owner(p.entry.pid, p.entry.start_time_ticks, false, now);
   }
@@ -437,8 +454,12 @@ AttributorStats Attributor::stats() const {
   out.namespaces = s.namespace_count.load(std::memory_order_relaxed);
   out.proc_scans = s.proc_scans.load(std::memory_order_relaxed);
   const std::uint64_t ns = s.lookup_ns.load(std::memory_order_relaxed);
-  out.mean_lookup_us =
-      out.targeted_lookups == 0 ? 0.0 : static_cast<double>(ns) / 1e3 / out.targeted_lookups;
+  const std::uint64_t cpu_ns = s.lookup_cpu_ns.load(std::memory_order_relaxed);
+  if (out.targeted_lookups != 0) {
+    const auto n = static_cast<double>(out.targeted_lookups);
+    out.mean_lookup_us = static_cast<double>(ns) / 1e3 / n;
+    out.mean_lookup_cpu_us = static_cast<double>(cpu_ns) / 1e3 / n;
+  }
   out.permission_denied = s.denied.load(std::memory_order_relaxed);
   out.namespace_errors = s.namespace_errors.load(std::memory_order_relaxed);
   out.processes = s.process_count.load(std::memory_order_relaxed);

@@ -46,7 +46,8 @@ struct AttributorStats {
   std::uint64_t sockets = 0;            // sockets in the last refresh, all namespaces
   std::uint64_t namespaces = 0;         // namespaces dumped in the last refresh
   std::uint64_t proc_scans = 0;         // /proc/<pid>/fd tables read
-  double mean_lookup_us = 0;            // mean time of a targeted lookup
+  double mean_lookup_us = 0;            // mean wall time of a targeted lookup
+  double mean_lookup_cpu_us = 0;        // ... of which the attribution thread was on a CPU
   std::uint64_t permission_denied = 0;  // fd tables or links refused (EACCES)
   std::uint64_t namespace_errors = 0;   // namespaces that could not be entered (no CAP_SYS_ADMIN)
   std::uint64_t processes = 0;          // processes in the last listing

@@ -248,7 +248,9 @@ Lookup SocketTable::lookup(const FlowQuery& flow, Clock::time_point now) const {
 
 bool SocketTable::settled(const FlowQuery& flow, Clock::time_point now) const {
   const Lookup found = lookup(flow, now);
-  if (found.owner) return found.owner->quality == Quality::exact;
+  // Only an exact owner of side a settles it: an owner of side b may be the peer's
+  // socket in another namespace while side a's socket is still to be found.
+  if (found.owner) return found.owner->quality == Quality::exact && found.owner->local == flow.a;
   return found.miss != Miss::pending;
 }
 

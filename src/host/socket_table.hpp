@@ -53,9 +53,10 @@ class SocketTable {
   void expire(Clock::time_point now);
 
   Lookup lookup(const FlowQuery& flow, Clock::time_point now) const;
-  // True when lookup() has an exact owner or a settled miss (not pending) for the flow:
-  // a targeted lookup cannot improve on it. A listener or bound-UDP guess is not settled:
-  // the kernel may have the flow's own socket.
+  // True when lookup() has an exact owner of side a, or a settled miss (not pending): a
+  // targeted lookup cannot improve on it. A listener or bound-UDP guess is not settled
+  // (the kernel may have the flow's own socket), nor is side b's socket (it may be the
+  // peer's, in another namespace, while side a's is still to be found).
   bool settled(const FlowQuery& flow, Clock::time_point now) const;
 
   std::size_t live() const { return live_.size(); }

@@ -166,6 +166,15 @@ TEST_F(SocketTableTest, misses_come_from_the_socket_then_from_the_recorded_looku
   EXPECT_EQ(table.lookup({1, kLocal, kRemote}, now).miss, Miss::no_socket);  // ICMP
 }
 
+TEST_F(SocketTableTest, only_an_exact_owner_of_side_a_settles_a_flow) {
+  table.replace({entry(kTcp, kLocal, kRemote, kEstablished, 11, 42),
+                 entry(kTcp, ep("0.0.0.0", 8080), kAny4, kListen, 31, 5)},
+                now);
+  EXPECT_TRUE(table.settled({kTcp, kLocal, kRemote}, now));
+  EXPECT_FALSE(table.settled({kTcp, kRemote, kLocal}, now));                // side b's socket only
+  EXPECT_FALSE(table.settled({kTcp, ep("10.0.0.1", 8080), kRemote}, now));  // a listener guess
+}
+
 TEST_F(SocketTableTest, upsert_keeps_a_known_owner_when_the_socket_is_seen_again) {
   table.upsert(entry(kTcp, kLocal, kRemote, kEstablished, 11, 42), now);
   SocketEntry again = entry(kTcp, kLocal, kRemote, 8 /* CLOSE_WAIT */, 11, 0);
