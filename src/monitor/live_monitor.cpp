@@ -76,8 +76,9 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
   void on_flow_start(const flow::Flow& f) override {
     if (!attributor) return;
     if (f.key.proto != decode::ip_proto::tcp && f.key.proto != decode::ip_proto::udp) return;
-    attributor->request(host::FlowQuery{f.key.proto, core::Endpoint{f.key.addr_a, f.key.port_a},
-                                        core::Endpoint{f.key.addr_b, f.key.port_b}});
+    // The client first: see host::Attributor (its socket is preferred when both ends
+    // are on this host).
+    attributor->request(host::FlowQuery{f.key.proto, f.client(), f.server()});
   }
   // --- PacketHandler: live packets.
   void on_packet(const capture::RawPacket& pkt) override { engine->process(pkt); }
