@@ -189,12 +189,13 @@ int run_live(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
   try {
     listener = std::make_unique<PrintListener>(o, make_filter(o), out);
     check_privileges(o.read_file.empty(), !o.no_attribution);
-    mon = std::make_unique<monitor::LiveMonitor>(monitor_config(o), *listener);
+    monitor::MonitorConfig c = monitor_config(o);
+    if (o.read_file.empty()) c.before_threads = drop_privileges;
+    mon = std::make_unique<monitor::LiveMonitor>(c, *listener);
   } catch (const std::exception& e) {
     return report_open_failure(e, err);
   }
   listener->set_monitor(mon.get());
-  if (o.read_file.empty()) drop_privileges();
   SignalScope signals(*mon);
   const monitor::MonitorResult r = mon->run();
   return r.exit_code == 0 ? kExitOk : r.exit_code;
@@ -215,12 +216,14 @@ int run_snapshot(const LiveCliOptions& o, std::ostream& out, std::ostream& err) 
     check_privileges(o.read_file.empty(), !o.no_attribution);
     monitor::MonitorConfig c = monitor_config(o);
     c.keep_history = true;
-    if (o.read_file.empty()) c.duration_s = o.duration_s;
+    if (o.read_file.empty()) {
+      c.duration_s = o.duration_s;
+      c.before_threads = drop_privileges;
+    }
     mon = std::make_unique<monitor::LiveMonitor>(c, listener);
   } catch (const std::exception& e) {
     return report_open_failure(e, err);
   }
-  if (o.read_file.empty()) drop_privileges();
   monitor::MonitorResult r;
   {
     SignalScope signals(*mon);

@@ -101,11 +101,6 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
         resolver = std::make_unique<AttributorResolver>(*attributor);
       }
       local_addresses = std::make_unique<host::LocalAddresses>();
-      std::string error;
-      if (!local_addresses->start(&error)) {
-        listener.on_event("local addresses unavailable (" + error +
-                          "): up and down cannot be told apart");
-      }
       if (attributor && cfg.syn_watch) {
         try {
           syn_watch =
@@ -125,7 +120,6 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
       pacer = std::make_unique<capture::ReplayPacer>(cfg.speed);
       ec.bpf = cfg.capture.bpf;
     }
-    if (cfg.resolve) rdns = std::make_unique<enrich::ReverseDns>();
     engine = std::make_unique<Engine>(ec, *this);
 
     TickBuilderConfig tc;
@@ -142,8 +136,11 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     } else if (have_local_nets) {
       tc.is_local = [this](const core::IpAddress& a) { return local_nets.contains(a); };
     }
-    if (rdns) {
-      tc.host_name = [this](const core::IpAddress& a) { return rdns->lookup(a); };
+    if (cfg.resolve) {
+      tc.host_name = [this](const core::IpAddress& a) -> std::optional<std::string> {
+        if (!rdns) return std::nullopt;
+        return rdns->lookup(a);
+      };
     }
     builder = std::make_unique<TickBuilder>(std::move(tc));
     ended.reserve(4096);
@@ -194,8 +191,23 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     if (publish) listener.on_snapshot(snap);
   }
 
+  // Everything that runs on a thread of its own starts here, after the caller's
+  // before_threads hook: capabilities are per thread, so dropping them must come first.
+  void start_threads() {
+    if (cfg.before_threads) cfg.before_threads();
+    if (cfg.resolve) rdns = std::make_unique<enrich::ReverseDns>();
+    if (local_addresses) {
+      std::string error;
+      if (!local_addresses->start(&error)) {
+        listener.on_event("local addresses unavailable (" + error +
+                          "): up and down cannot be told apart");
+      }
+    }
+  }
+
   MonitorResult run_live() {
     using clock = std::chrono::steady_clock;
+    start_threads();
     if (attributor) attributor->start();
     if (syn_watch) syn_watch->start();
     started = wall_now();
@@ -231,6 +243,7 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
   }
 
   MonitorResult run_replay() {
+    start_threads();
     const std::int64_t refresh_ns = std::chrono::nanoseconds(cfg.refresh).count();
     // A quiet stretch longer than this gets no ticks of its own but the last few.
     const std::int64_t max_idle_ticks =

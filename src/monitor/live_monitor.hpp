@@ -41,6 +41,9 @@ struct MonitorConfig {
   bool syn_watch = true;             // immediate-mode SYN handle for short-lived connections
   bool keep_history = false;         // keep closed connections for whole_run() (`snapshot`)
   std::optional<double> duration_s;  // stop after this long (live: wall time)
+  // Called by run() on its thread after every handle and socket is open and before any
+  // helper thread starts: the place to drop capabilities (they are per thread).
+  std::function<void()> before_threads;
 };
 
 class SnapshotListener {
