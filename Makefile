@@ -10,7 +10,7 @@ JOBS        ?= $(shell nproc)
 SAMPLE      ?= samples/netscope-sample.pcapng
 FUZZ_SECONDS ?= 600
 
-.PHONY: all setup build run test bench fuzz format sample clean
+.PHONY: all setup build run test bench fuzz format sample clean bench-live
 
 all: build
 
@@ -50,3 +50,11 @@ format:
 
 clean:
 	rm -rf $(RELEASE_DIR) $(TEST_DIR) $(BENCH_DIR)
+
+# Live capture against tcpdump, nethogs and iftop over a veth (root; see docs/PERFORMANCE.md).
+bench-live: setup
+	@bench/live/deps.sh
+	@cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DNETSCOPE_TESTS=OFF \
+	  -DNETSCOPE_BENCH=ON >/dev/null
+	@cmake --build $(BENCH_DIR) -j $(JOBS) --target netscope
+	@bench/live/run.sh $(BENCH_DIR)
