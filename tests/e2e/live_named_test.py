@@ -12,7 +12,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Capture, Namespaces, check, fail, need_root_and_netns, run, tmpdir  # noqa
+from common import (Capture, Namespaces, capture_complete_run, check, fail,  # noqa
+                    need_root_and_netns, run, tmpdir)
 from live_common import (Netscope, connections, ip_bytes_by_flow, load_snapshot,  # noqa
                          wait_ready, within)
 
@@ -30,6 +31,13 @@ for i in range(500):
 def main():
     netscope = sys.argv[1]
     need_root_and_netns()
+    # A loaded machine can make the kernel drop packets before netscope or tcpdump reads
+    # them; that says nothing about netscope's counting, so such a run is repeated.
+    capture_complete_run(3, lambda: run_once(netscope))
+    print("PASS")
+
+
+def run_once(netscope):
     work = tmpdir()
     with Namespaces(31) as nsx:
         web = os.path.join(work, "www")
@@ -72,7 +80,10 @@ def main():
         doc = load_snapshot(snap_path)
         oracle = ip_bytes_by_flow(pcap)
         drops = sum(i["drops"] for i in doc["interfaces"])
-        check(drops == 0, "no kernel drops reported by netscope")
+        if drops:
+            return None, "netscope reports %d kernel drops" % drops
+        if incomplete:
+            return None, incomplete
 
         # iperf3 TCP: the data connection is the one whose local port iperf3 reports.
         tj = json.loads(tcp_out)
@@ -90,13 +101,9 @@ def main():
               "TCP payload up %d within 1%% of iperf3's %d" % (c["payload_bytes_up"], sent))
         check(c["closed"] and c["state"] in ("CLOSED", "TIME_WAIT", "FIN_WAIT2", "LAST_ACK"),
               "finished TCP connection is closed (state %s)" % c["state"])
-        if incomplete is None:
-            key = (6,) + tuple(sorted((data_port, 5201)))
-            check(c["bytes_up"] + c["bytes_down"] == oracle[key],
-                  "TCP IP bytes %d equal tcpdump's %d" %
-                  (c["bytes_up"] + c["bytes_down"], oracle[key]))
-        else:
-            print("capture incomplete (%s): byte-exact check skipped" % incomplete)
+        key = (6,) + tuple(sorted((data_port, 5201)))
+        check(c["bytes_up"] + c["bytes_down"] == oracle[key],
+              "TCP IP bytes %d equal tcpdump's %d" % (c["bytes_up"] + c["bytes_down"], oracle[key]))
 
         # iperf3 UDP.
         uj = json.loads(udp_out)
@@ -118,9 +125,8 @@ def main():
               "curl attributed to pid %d: %s/%s" % (curl.pid, k["process"], k["pid"]))
         check(within(k["payload_bytes_down"], size + header, 0.01),
               "curl payload down %d within 1%% of %d" % (k["payload_bytes_down"], size + header))
-        if incomplete is None:
-            key = (6,) + tuple(sorted((port, 8080)))
-            check(k["bytes_up"] + k["bytes_down"] == oracle[key], "curl IP bytes equal tcpdump's")
+        key = (6,) + tuple(sorted((port, 8080)))
+        check(k["bytes_up"] + k["bytes_down"] == oracle[key], "curl IP bytes equal tcpdump's")
 
         # The plain UDP sender: 500 datagrams of 1000 bytes, exactly.
         ss = connections(doc, local_port=41234, remote_port=9999)
@@ -139,7 +145,7 @@ def main():
         check(procs[curl.pid]["exited"] is True, "curl is marked exited")
         check(procs[curl.pid]["bytes_down"] >= size, "curl process bytes_down >= body size")
         check(doc["totals"]["bytes_up"] > 0 and doc["totals"]["bytes_down"] > 0, "totals filled")
-    print("PASS")
+    return None, None
 
 
 def subprocess_pipe():
