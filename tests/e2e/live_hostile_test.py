@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""Live monitor in a hostile environment: an unknown interface is a usage error that
+lists the interfaces (exit 2); a flood of new flows stays under --max-flows with the
+evictions counted; an interface deleted mid-run is reported and capture goes on on the
+others; SIGTERM still ends the run cleanly (exit 0)."""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import Namespaces, check, need_root_and_netns, run, tmpdir  # noqa
+from live_common import Netscope, wait_ready  # noqa
+
+FLOOD = """
+import socket, sys
+for i in range(3000):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"f", (sys.argv[1], 20000 + i % 1000))
+    s.close()
+"""
+
+
+def main():
+    netscope = sys.argv[1]
+    need_root_and_netns()
+    work = tmpdir()
+    with Namespaces(35) as nsx:
+        r = nsx.sh(nsx.cli, [netscope, "--raw", "-i", "nosuch0"], check_rc=False)
+        check(r.returncode == 2, "unknown interface exits 2")
+        check("nosuch0" in r.stderr and nsx.vcli in r.stderr,
+              "the message names it and lists the interfaces: " + r.stderr.strip()[:300])
+        check(r.stdout == "", "nothing on stdout")
+
+        # A second interface that will be deleted mid-run.
+        nsx.sh(nsx.cli, ["ip", "link", "add", "doomed35", "type", "veth", "peer", "name", "doomedp35"])
+        nsx.sh(nsx.cli, ["ip", "addr", "add", "10.99.35.1/24", "dev", "doomed35"])
+        nsx.sh(nsx.cli, ["ip", "link", "set", "doomed35", "up"])
+        ns = Netscope(nsx, nsx.cli, netscope,
+                      ["--json-lines", "-i", nsx.vcli, "-i", "doomed35", "-n", "--refresh", "300",
+                       "--max-flows", "256", "--no-attribution"],
+                      os.path.join(work, "ticks.jsonl"))
+        wait_ready(nsx, nsx.cli)
+        nsx.sh(nsx.cli, ["python3", "-c", FLOOD, nsx.srv_ip])
+        time.sleep(1)
+        nsx.sh(nsx.cli, ["ip", "link", "del", "doomed35"])
+        time.sleep(1)
+        nsx.sh(nsx.cli, ["python3", "-c", FLOOD, nsx.srv_ip])
+        time.sleep(1.5)
+        rc = ns.stop()
+        check(rc == 0, "SIGTERM ends the run with exit 0")
+        ticks = [json.loads(l) for l in ns.stdout().splitlines()]
+        check(len(ticks) >= 5, "%d ticks written" % len(ticks))
+        last = ticks[-1]["totals"]
+        check(max(t["totals"]["flows"] for t in ticks) <= 256,
+              "the flow table stays within --max-flows (peak %d)" %
+              max(t["totals"]["flows"] for t in ticks))
+        check(last["flows_evicted"] >= 3000, "evictions counted: %d" % last["flows_evicted"])
+        check(last["packets"] >= 6000, "every flood packet captured: %d" % last["packets"])
+        ifs = {i["name"]: i for i in ticks[-1]["interfaces"]}
+        check(ifs["doomed35"]["up"] is False and ifs["doomed35"]["error"],
+              "the deleted interface is shown down with a reason: %r" % ifs["doomed35"]["error"])
+        check("doomed35" in ns.stderr(), "its loss is reported on stderr: " +
+              ns.stderr().strip()[:300])
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
