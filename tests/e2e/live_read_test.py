@@ -76,6 +76,23 @@ def main():
     check("cut.pcap" in r.stderr, "the message names the file: " + r.stderr.strip())
     check(r.stdout.strip() and json.loads(r.stdout.splitlines()[-1])["end_of_input"],
           "partial results are still written")
+    # Config files: defaults for long options, the command line wins, bad keys name
+    # the file and line.
+    good = os.path.join(work, "good.toml")
+    with open(good, "w") as f:
+        f.write("refresh = 2000\nno-resolve = true\n")
+    base = ["--read", sample, "--speed", "0", "--json-lines"]
+    from_file = run([netscope, "--config", good] + base).stdout.splitlines()
+    from_flag = run([netscope, "--config", good, "--refresh", "1000"] + base).stdout.splitlines()
+    check(len(from_flag) > len(from_file) > 0,
+          "config refresh applies (%d ticks) and --refresh wins (%d ticks)" %
+          (len(from_file), len(from_flag)))
+    bad = os.path.join(work, "bad.toml")
+    with open(bad, "w") as f:
+        f.write("refresh = 500\nrefreshh = 3\n")
+    r = run([netscope, "--config", bad] + base)
+    check(r.returncode == 2 and "bad.toml:2:" in r.stderr and "refreshh" in r.stderr,
+          "a bad key exits 2 naming file and line: " + r.stderr.strip())
     shutil.rmtree(work)
     print("PASS")
 
