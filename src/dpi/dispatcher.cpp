@@ -381,6 +381,34 @@ const DpiCounters& Inspector::counters() const {
   return impl_->shared.counters;
 }
 
+std::span<const DpiCounters::Field> DpiCounters::fields() {
+  static constexpr Field kFields[] = {
+      {"sessions", &DpiCounters::sessions},
+      {"truncated_streams", &DpiCounters::truncated_streams},
+      {"truncated_bytes", &DpiCounters::truncated_bytes},
+      {"budget_refusals", &DpiCounters::budget_refusals},
+      {"out_of_order_starts", &DpiCounters::out_of_order_starts},
+      {"malformed_tls", &DpiCounters::malformed_tls},
+      {"malformed_http", &DpiCounters::malformed_http},
+      {"malformed_ssh", &DpiCounters::malformed_ssh},
+      {"malformed_dns", &DpiCounters::malformed_dns},
+      {"malformed_quic", &DpiCounters::malformed_quic},
+      {"quic_decrypt_failures", &DpiCounters::quic_decrypt_failures},
+      {"dns_unanswered", &DpiCounters::dns_unanswered},
+      {"dns_unmatched_responses", &DpiCounters::dns_unmatched_responses},
+      {"dns_pending_overflow", &DpiCounters::dns_pending_overflow},
+      {"dns_message_cap", &DpiCounters::dns_message_cap},
+  };
+  static_assert(sizeof(kFields) / sizeof(kFields[0]) * sizeof(std::uint64_t) == sizeof(DpiCounters),
+                "every counter has a name");
+  return kFields;
+}
+
+DpiCounters& DpiCounters::operator+=(const DpiCounters& o) {
+  for (const Field& f : fields()) this->*f.member += o.*f.member;
+  return *this;
+}
+
 std::size_t Inspector::buffered_bytes() const {
   return impl_->shared.budget->used;
 }

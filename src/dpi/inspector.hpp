@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -155,6 +156,15 @@ struct DpiCounters {
   std::uint64_t dns_unmatched_responses = 0;
   std::uint64_t dns_pending_overflow = 0;  // queries pushed out by dns_max_pending
   std::uint64_t dns_message_cap = 0;       // flows that hit dns_max_messages
+
+  // Every counter with its name (the JSON key of the analyze report's "dpi" totals).
+  struct Field {
+    std::string_view name;
+    std::uint64_t DpiCounters::*member;
+  };
+  static std::span<const Field> fields();
+  // Sums another Inspector's counters (one Inspector per flow shard).
+  DpiCounters& operator+=(const DpiCounters& o);
 };
 
 class Session;  // internal: one per recognised flow (session.hpp)

@@ -10,6 +10,7 @@
 #include "core/flow_key.hpp"
 #include "core/timestamp.hpp"
 #include "decode/packet_view.hpp"
+#include "dpi/inspector.hpp"
 #include "flow/tcp_tracker.hpp"
 
 namespace netscope::flow {
@@ -58,6 +59,14 @@ struct Flow {
   std::uint8_t icmp_type = 0;  // of the last such error
   std::uint8_t icmp_code = 0;
   std::uint8_t icmp_version = 0;  // 4 for ICMP, 6 for ICMPv6
+  // The DPI fields changed since the flow was last sampled for a tick: the sampler
+  // describes only such flows (monitor::FlowStage::sample), so a tick does not rebuild
+  // the strings of every inspected flow. Fills the byte after icmp_version.
+  bool dpi_changed = false;
+
+  // Deep packet inspection state (dpi/inspector.hpp): 24 bytes, a heap session only
+  // while a recognised protocol needs one. Makes Flow move-only.
+  dpi::FlowState dpi;
 
   TcpTracker tcp;  // meaningful when key.proto == TCP
 
@@ -74,9 +83,10 @@ struct Flow {
   std::uint64_t total_packets() const { return dir[0].packets + dir[1].packets; }
 };
 // The flow table holds one Flow per concurrently active flow, so this is most of the
-// memory of a busy capture: 100k active flows must fit in well under 100 MB (64 MB at
-// this bound). The TCP tracker is two thirds of it; see the layout notes in
-// tcp_tracker.hpp and rtt_sketch.hpp before adding members. (Was 1088 bytes.)
-static_assert(sizeof(Flow) <= 640, "Flow grew: 100k active flows must stay under ~64 MB");
+// memory of a busy capture: 100k active flows must fit in well under 100 MB (65.6 MB at
+// this bound, plus the DPI sessions of recognised flows, which are capped per Inspector).
+// The TCP tracker is two thirds of it; see the layout notes in tcp_tracker.hpp and
+// rtt_sketch.hpp before adding members. (Was 1088 bytes; 632 before the 24-byte DPI state.)
+static_assert(sizeof(Flow) <= 656, "Flow grew: 100k active flows must stay under ~66 MB");
 
 }  // namespace netscope::flow

@@ -211,6 +211,7 @@ void FlowTable::erase_slot(std::size_t pos) {
 void FlowTable::end_slot(std::size_t pos, EndReason reason) {
   const std::uint32_t idx = index_[pos].flow;
   sink_.on_flow_end(flow_at(idx), reason);
+  sink_.on_flow_release(flow_at(idx));
   erase_slot(pos);
   free_.push_back(idx);
   --size_;

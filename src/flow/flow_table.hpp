@@ -51,6 +51,10 @@ class FlowSink {
   // not include that packet yet). The live monitor asks for its owner here, while the
   // socket still exists. Runs on the packet path: must not block.
   virtual void on_flow_start(const Flow& /*flow*/) {}
+  // Right after on_flow_end, before the slot can be reused: the flow is still intact and
+  // may be changed. The packet path frees the flow's DPI session here (and reports the
+  // DNS queries still unanswered), after the sink has described it.
+  virtual void on_flow_release(Flow& /*flow*/) {}
 };
 
 class FlowTable {
@@ -112,6 +116,14 @@ class FlowTable {
   // table once per tick with it.
   template <typename Fn>
   void for_each(Fn&& fn) const {
+    for (const Slot& s : index_) {
+      if (s.hash != 0) fn(flow_at(s.flow));
+    }
+  }
+  // The same with fn(Flow&), for the owner of the table (it may clear per-flow flags such
+  // as Flow::dpi_changed; it must not change a flow's key or timestamps).
+  template <typename Fn>
+  void for_each(Fn&& fn) {
     for (const Slot& s : index_) {
       if (s.hash != 0) fn(flow_at(s.flow));
     }
