@@ -69,6 +69,7 @@ monitor::MonitorConfig monitor_config(const LiveCliOptions& o) {
   c.window_s = o.window_s;
   c.resolve = !o.no_resolve;
   c.attribute = !o.no_attribution;
+  c.dpi = !o.no_dpi;
   return c;
 }
 

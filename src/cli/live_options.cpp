@@ -58,6 +58,9 @@ void add_live_options(CLI::App& app, LiveCliOptions& o) {
       ->type_name("PATH");
   app.add_flag("--no-attribution", o.no_attribution,
                "Do not look up the process of each connection (no sock_diag, no /proc)");
+  app.add_flag("--no-dpi", o.no_dpi,
+               "No deep packet inspection: no application fields (SNI, HTTP host, ...) and no "
+               "DNS events");
 }
 
 void add_snapshot_options(CLI::App& app, LiveCliOptions& o) {

@@ -36,6 +36,7 @@ struct LiveCliOptions {
   std::string log_level = "warn";
   std::string log_file;
   bool no_attribution = false;
+  bool no_dpi = false;
   // snapshot
   double duration_s = 10;
   std::string output = "-";

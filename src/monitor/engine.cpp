@@ -15,8 +15,9 @@ class NullSink : public EngineSink {
 };
 }  // namespace
 
-Engine::Engine(EngineConfig config, EngineSink& sink)
-    : config_(std::move(config)), stage_(std::make_unique<FlowStage>(config_.flows, sink, stats_)) {
+Engine::Engine(EngineConfig config, EngineSink& sink) : config_(std::move(config)) {
+  stage_ = std::make_unique<FlowStage>(
+      config_.flows, config_.dpi ? std::optional(config_.inspector) : std::nullopt, sink, stats_);
   if (!config_.bpf.empty()) bpf_ = std::make_unique<capture::BpfFilter>(config_.bpf);
 }
 
@@ -24,7 +25,7 @@ Engine::Engine(EngineConfig config, PacketRouter& router)
     : config_(std::move(config)), router_(&router), null_sink_(std::make_unique<NullSink>()) {
   flow::FlowTableConfig none = config_.flows;
   none.max_flows = 16;  // never used: flows() of a routing engine is empty
-  stage_ = std::make_unique<FlowStage>(none, *null_sink_, stats_);
+  stage_ = std::make_unique<FlowStage>(none, std::nullopt, *null_sink_, stats_);
   if (!config_.bpf.empty()) bpf_ = std::make_unique<capture::BpfFilter>(config_.bpf);
 }
 

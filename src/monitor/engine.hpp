@@ -17,12 +17,15 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "capture/bpf_filter.hpp"
 #include "capture/raw_packet.hpp"
 #include "decode/anomalies.hpp"
 #include "decode/packet_view.hpp"
+#include "dpi/inspector.hpp"
 #include "flow/flow_table.hpp"
+#include "monitor/flow_sample.hpp"
 #include "monitor/flow_stage.hpp"
 #include "monitor/fragment_cache.hpp"
 
@@ -31,6 +34,10 @@ namespace netscope::monitor {
 struct EngineConfig {
   flow::FlowTableConfig flows;
   std::string bpf;  // empty: no filter
+  // Deep packet inspection (--no-dpi turns it off). With several flow shards each gets
+  // its own Inspector with total_cap divided among them (ShardedFlows).
+  bool dpi = true;
+  dpi::InspectorConfig inspector;
 };
 
 struct EngineStats {
@@ -48,6 +55,7 @@ struct EngineStats {
   std::uint64_t time_went_backwards = 0;  // packets older than the newest seen
   std::map<int, std::uint64_t> packets_by_linktype;
   std::map<int, std::uint64_t> unsupported_linktypes;  // link type -> frames skipped
+  dpi::DpiCounters dpi;  // the Inspector's counters, copied at the end of input
 };
 
 // Receives what the engine cannot keep: ended flows and ICMP errors.
@@ -58,6 +66,10 @@ class EngineSink : public flow::FlowSink {
   // The packet clock moved to `now` (the newest packet time so far; at the end of input,
   // the newest of the whole input). Flows that end next end at this time.
   virtual void on_clock(core::Timestamp /*now*/) {}
+  // A DNS transaction completed (or was given up) on `flow`: the inspector saw its
+  // response, or its query went unanswered for the timeout or until the flow ended.
+  // Runs on the packet path: must not block. The sink may keep the event.
+  virtual void on_dns_event(const flow::Flow& /*flow*/, dpi::DnsEvent&& /*event*/) {}
 };
 
 // Takes the front end's output when the flow half runs elsewhere (sharded analysis).
@@ -97,6 +109,11 @@ class Engine {
   const EngineStats& stats() const { return stats_; }
   const decode::AnomalyCounters& anomalies() const { return anomalies_; }
   const flow::FlowTable& flows() const { return stage_->flows(); }
+  // A sample of every flow in the table for a tick (FlowStage::sample): DPI fields only
+  // for flows whose fields changed since the last call.
+  void sample_flows(std::vector<FlowSample>& out) { stage_->sample(out); }
+  // The inspector's counters so far (zero when DPI is off or the flows are routed).
+  const dpi::DpiCounters& dpi_counters() const { return stage_->dpi_counters(); }
 
  private:
   // Per packet of a batch: what stage 1 found out.

@@ -6,7 +6,7 @@ namespace netscope::monitor {
 
 namespace {
 
-FlowSample copy_flow(const flow::Flow& f) {
+FlowSample copy_flow(const flow::Flow& f, bool with_dpi) {
   FlowSample s;
   s.key = f.key;
   s.client_is_a = f.client_is_a;
@@ -21,22 +21,48 @@ FlowSample copy_flow(const flow::Flow& f) {
     s.rtt_ms = f.tcp.handshake_rtt_ms();
     if (!s.rtt_ms && f.tcp.rtt().count() > 0) s.rtt_ms = f.tcp.rtt().quantile_ms(0.5);
   }
+  if (with_dpi && f.dpi.detected()) {
+    auto info = std::make_shared<dpi::DpiInfo>();
+    dpi::Inspector::describe(f.dpi, *info);
+    s.dpi = std::move(info);
+  }
   return s;
 }
 
 }  // namespace
 
 FlowSample sample_flow(const flow::Flow& f, const flow::FlowTable& table) {
-  FlowSample s = copy_flow(f);
+  return sample_flow(f, table, true);
+}
+
+FlowSample sample_flow(const flow::Flow& f, const flow::FlowTable& table, bool with_dpi) {
+  FlowSample s = copy_flow(f, with_dpi);
   s.timeout_ns = table.timeout_ns(f);
   return s;
 }
 
 FlowSample sample_ended_flow(const flow::Flow& f, flow::EndReason reason) {
-  FlowSample s = copy_flow(f);
+  FlowSample s = copy_flow(f, true);
   s.ended = true;
   s.end_reason = reason;
   return s;
+}
+
+void DnsEventQueue::push(const flow::Flow& f, dpi::DnsEvent&& event) {
+  if (events_.size() >= capacity_) {
+    ++dropped_;
+    return;
+  }
+  events_.push_back(FlowDnsEvent{f.key, f.first_seen, std::move(event)});
+}
+
+void DnsEventQueue::take(std::vector<FlowDnsEvent>& out) {
+  if (out.empty()) {
+    out.swap(events_);
+  } else {
+    for (FlowDnsEvent& e : events_) out.push_back(std::move(e));
+  }
+  events_.clear();
 }
 
 }  // namespace netscope::monitor

@@ -2,13 +2,22 @@
 // FlowSample: what the tick needs to know about one flow, copied out of the flow table on
 // the packet thread once per refresh (or when the flow ends). The tick builder works on
 // samples only, so it never touches the table the packet path owns.
+//
+// DPI fields travel as a shared, immutable DpiInfo, and only when they are new: a sample
+// without one means "unchanged since the last sample" (or nothing inspected), and the
+// tick builder keeps what it had. FlowDnsEvent is a DNS transaction seen on a flow, queued
+// on the packet path (DnsEventQueue) until the next tick names its process.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include "core/flow_key.hpp"
 #include "core/timestamp.hpp"
+#include "dpi/inspector.hpp"
 #include "flow/flow.hpp"
 #include "flow/flow_table.hpp"
 
@@ -28,13 +37,48 @@ struct FlowSample {
   std::array<flow::TcpHealth, 2> health{};    // TCP only; by sending direction
   std::optional<double> rtt_ms;               // handshake RTT, else the data RTT median
   std::int64_t timeout_ns = 0;                // idle timeout in the current state
+  // The flow's DPI fields (Inspector::describe) when they changed since the flow was
+  // last sampled; null when unchanged or never recognised.
+  std::shared_ptr<const dpi::DpiInfo> dpi;
 
   core::IpAddress client_addr() const { return client_is_a ? key.addr_a : key.addr_b; }
 };
 
-// Copies a flow's state; `table` gives its timeout.
+// Copies a flow's state; `table` gives its timeout. The DPI fields are described when
+// the flow's protocol is known (FlowStage::sample describes only changed ones).
 FlowSample sample_flow(const flow::Flow& f, const flow::FlowTable& table);
-// For a flow that has ended (the table no longer holds it): `timeout_ns` is 0.
+// The same, describing the DPI fields only when `with_dpi` (and the protocol is known).
+FlowSample sample_flow(const flow::Flow& f, const flow::FlowTable& table, bool with_dpi);
+// For a flow that has ended (the table no longer holds it): `timeout_ns` is 0. Its DPI
+// fields are always described, as they stand at the end.
 FlowSample sample_ended_flow(const flow::Flow& f, flow::EndReason reason);
+
+// A DNS transaction and the flow it was seen on (the tick finds the connection, and so
+// the process, by key and first_seen).
+struct FlowDnsEvent {
+  core::FlowKey key;
+  core::Timestamp flow_first_seen;
+  dpi::DnsEvent event;
+};
+
+// DNS events between two ticks, filled on the packet path (EngineSink::on_dns_event) and
+// taken by the tick. Bounded: past `capacity` events are dropped and counted, so a DNS
+// flood costs memory up to the bound only.
+class DnsEventQueue {
+ public:
+  static constexpr std::size_t kDefaultCapacity = 65'536;
+  explicit DnsEventQueue(std::size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
+
+  void push(const flow::Flow& f, dpi::DnsEvent&& event);
+  // Moves the queued events to the end of `out`.
+  void take(std::vector<FlowDnsEvent>& out);
+  std::uint64_t dropped() const { return dropped_; }  // since the start
+  std::size_t size() const { return events_.size(); }
+
+ private:
+  std::size_t capacity_;
+  std::vector<FlowDnsEvent> events_;
+  std::uint64_t dropped_ = 0;
+};
 
 }  // namespace netscope::monitor

@@ -25,8 +25,58 @@ bool is_icmp_error(const decode::PacketView& v) {
   return v.ip_proto == decode::ip_proto::icmpv6 && v.icmp_type < 128;
 }
 
-FlowStage::FlowStage(const flow::FlowTableConfig& config, EngineSink& sink, EngineStats& stats)
-    : sink_(sink), stats_(stats), flows_(config, sink) {}
+FlowStage::FlowStage(const flow::FlowTableConfig& config,
+                     const std::optional<dpi::InspectorConfig>& dpi, EngineSink& sink,
+                     EngineStats& stats)
+    : sink_(sink),
+      stats_(stats),
+      inspector_(dpi ? std::make_unique<dpi::Inspector>(*dpi) : nullptr),
+      flows_(config, *this) {}
+
+// The table is destroyed before the inspector (members in reverse order), so no flow's
+// session outlives the budget it borrowed from; they hold it by shared_ptr anyway.
+FlowStage::~FlowStage() = default;
+
+void FlowStage::on_flow_start(const flow::Flow& f) {
+  sink_.on_flow_start(f);
+}
+
+void FlowStage::on_flow_end(const flow::Flow& f, flow::EndReason reason) {
+  sink_.on_flow_end(f, reason);
+}
+
+void FlowStage::on_flow_release(flow::Flow& f) {
+  if (!inspector_ || !f.dpi.session) return;
+  dpi_result_.clear();
+  inspector_->finish(f.dpi, dpi_result_);
+  deliver_dns(f);
+  // The sink has described the flow: nothing reads the session any more. (Assigning a
+  // fresh state frees it now rather than when the slot is reused.)
+  f.dpi = dpi::FlowState{};
+}
+
+void FlowStage::inspect(flow::Flow& f, const decode::PacketView& v, int dir) {
+  dpi_result_.clear();
+  inspector_->inspect(f.dpi, v, dir, dpi_result_);
+  if (dpi_result_.changed) f.dpi_changed = true;
+  deliver_dns(f);
+}
+
+void FlowStage::deliver_dns(const flow::Flow& f) {
+  for (dpi::DnsEvent& e : dpi_result_.dns) sink_.on_dns_event(f, std::move(e));
+}
+
+void FlowStage::sample(std::vector<FlowSample>& out) {
+  flows_.for_each([&](flow::Flow& f) {
+    out.push_back(sample_flow(f, flows_, f.dpi_changed));
+    f.dpi_changed = false;
+  });
+}
+
+const dpi::DpiCounters& FlowStage::dpi_counters() const {
+  static const dpi::DpiCounters kNone;
+  return inspector_ ? inspector_->counters() : kNone;
+}
 
 void FlowStage::advance_clock(core::Timestamp now) {
   if (clock_started_ && now.ns <= now_.ns) return;
@@ -61,6 +111,9 @@ void FlowStage::count(const decode::PacketView& v, const flow::FlowTable::Prepar
   if (v.is_tcp() && !(v.is_fragment && !v.first_fragment) && !header_only_remnant) {
     f.tcp.on_segment(dir, v);
   }
+  // A fragment carries part of a datagram or segment (the engine does not reassemble IP
+  // fragments): the recognisers and parsers would read a cut message.
+  if (inspector_ && !v.is_fragment && f.dpi.wants_packets()) inspect(f, v, dir);
   flows_.touched(f);
 }
 
@@ -90,6 +143,7 @@ void FlowStage::expire_if_due() {
 void FlowStage::finish(core::Timestamp end) {
   advance_clock(end);
   flows_.drain_at(now_);
+  if (inspector_) stats_.dpi = inspector_->counters();
 }
 
 }  // namespace netscope::monitor

@@ -57,6 +57,7 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
   std::unique_ptr<TickBuilder> builder;
   std::vector<FlowSample> ended;
   std::uint64_t ended_dropped = 0;
+  DnsEventQueue dns_events;  // DNS transactions between two ticks (bounded)
   core::Timestamp started;
 
   mutable std::mutex mu;  // guards latest_snap and iface_names
@@ -80,6 +81,9 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     // are on this host).
     attributor->request(host::FlowQuery{f.key.proto, f.client(), f.server()});
   }
+  void on_dns_event(const flow::Flow& f, dpi::DnsEvent&& e) override {
+    dns_events.push(f, std::move(e));
+  }
   // --- PacketHandler: live packets.
   void on_packet(const capture::RawPacket& pkt) override { engine->process(pkt); }
 
@@ -93,6 +97,7 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     }
     EngineConfig ec;
     ec.flows.max_flows = cfg.max_flows;
+    ec.dpi = cfg.dpi;
     if (cfg.read_file.empty()) {
       live = std::make_unique<capture::LiveCapture>(cfg.capture);
       iface_names = live->interfaces();
@@ -171,9 +176,11 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     in.started = started;
     const flow::FlowTable& table = engine->flows();
     in.flows.reserve(table.size() + ended.size());
-    table.for_each([&](const flow::Flow& f) { in.flows.push_back(sample_flow(f, table)); });
+    engine->sample_flows(in.flows);
     in.flows.insert(in.flows.end(), ended.begin(), ended.end());
     ended.clear();
+    dns_events.take(in.dns);
+    in.dns_dropped = dns_events.dropped();
     in.packets = engine->stats().packets;
     in.flows_in_table = table.size();
     in.flows_evicted = table.evicted();

@@ -39,6 +39,7 @@ struct MonitorConfig {
   bool resolve = true;               // reverse DNS for remote hosts
   bool attribute = true;             // process attribution (live only)
   bool syn_watch = true;             // immediate-mode SYN handle for short-lived connections
+  bool dpi = true;                   // deep packet inspection (--no-dpi turns it off)
   bool keep_history = false;         // keep closed connections for whole_run() (`snapshot`)
   std::optional<double> duration_s;  // stop after this long (live: wall time)
   // Called by run() on its thread after every handle and socket is open and before any

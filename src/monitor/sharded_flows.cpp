@@ -4,8 +4,14 @@
 
 namespace netscope::monitor {
 
-ShardedFlows::ShardedFlows(const flow::FlowTableConfig& config, std::span<EngineSink* const> sinks,
+ShardedFlows::ShardedFlows(const EngineConfig& config, std::span<EngineSink* const> sinks,
                            std::size_t workers) {
+  // The reassembly budget is one bound for the whole run, shared out among the shards.
+  std::optional<dpi::InspectorConfig> dpi;
+  if (config.dpi) {
+    dpi = config.inspector;
+    dpi->total_cap /= std::max<std::size_t>(sinks.size(), 1);
+  }
   if (workers == 0) {
     // A worker per shard while the reader keeps a core of its own; past that, more
     // threads than cores only trade the cores back and forth.
@@ -16,7 +22,7 @@ ShardedFlows::ShardedFlows(const flow::FlowTableConfig& config, std::span<Engine
   for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<Worker>());
   shards_.reserve(sinks.size());
   for (EngineSink* sink : sinks) {
-    auto shard = std::make_unique<Shard>(config, *sink);
+    auto shard = std::make_unique<Shard>(config.flows, dpi, *sink);
     Worker& w = *workers_[shards_.size() % workers];
     shard->worker = &w;
     shard->index = static_cast<std::uint8_t>(w.shards.size());
@@ -73,6 +79,8 @@ void ShardedFlows::send(std::size_t shard, const decode::PacketView& v,
   m.ip_bytes = v.ip_bytes;
   m.payload_len = v.payload_len;
   m.ip_len_excess = v.ip_len_excess;
+  m.payload = v.payload.data();
+  m.payload_size = static_cast<std::uint32_t>(v.payload.size());
   m.sport = v.sport;
   m.dport = v.dport;
   m.window = v.window;
@@ -155,6 +163,13 @@ void ShardedFlows::run(Worker& worker) {
       scratch.ip_bytes = m.ip_bytes;
       scratch.payload_len = m.payload_len;
       scratch.ip_len_excess = m.ip_len_excess;
+      scratch.payload = {m.payload, m.payload_size};
+      if (m.payload_size != 0) {
+        // Only the inspector reads the addresses (DNS events name client and server).
+        const core::OrientedKey& ok = m.key.ok;
+        scratch.src = ok.src_is_a ? ok.key.addr_a : ok.key.addr_b;
+        scratch.dst = ok.src_is_a ? ok.key.addr_b : ok.key.addr_a;
+      }
       scratch.sport = m.sport;
       scratch.dport = m.dport;
       scratch.window = m.window;

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <span>
 #include <thread>
 #include <vector>
@@ -36,12 +37,14 @@ namespace netscope::monitor {
 // One packet (or the end of input) on its way to a shard, in the ring's slot. Moving
 // the whole PacketView (~300 bytes) cost six cache lines between cores per packet, so
 // the message carries only the fields the flow half reads for a counted packet without
-// a tunnel (flow_stage.cpp count(), FlowTable::upsert, TcpTracker; SACK blocks, the
-// other options and the payload bytes are not read there): 104 bytes, under two lines.
-// The worker rebuilds those fields into a scratch view. A packet that needs more (an
-// ICMP error, whose quote and addresses the sink reads, or a tunnelled packet, whose
-// outer addresses a new flow keeps) sets kFull and its whole view travels in the
-// worker's side ring, in the same order.
+// a tunnel (flow_stage.cpp count(), FlowTable::upsert, TcpTracker, and the DPI
+// inspector, which also reads the payload bytes and the addresses; SACK blocks and the
+// other options are not read there): under two lines. The payload travels as a view
+// into the packet bytes, which stay valid (analyze shards only memory-mapped input).
+// The worker rebuilds those fields into a scratch view, the addresses from the flow
+// key. A packet that needs more (an ICMP error, whose quote and addresses the sink
+// reads, or a tunnelled packet, whose outer addresses a new flow keeps) sets kFull and
+// its whole view travels in the worker's side ring, in the same order.
 struct ShardMessage {
   flow::FlowTable::PreparedKey key;
   std::uint8_t roles = 0;  // role::*; 0 means end of input, at `now`
@@ -56,6 +59,8 @@ struct ShardMessage {
   std::uint32_t ip_bytes = 0;
   std::uint32_t payload_len = 0;
   std::uint32_t ip_len_excess = 0;
+  std::uint32_t payload_size = 0;  // captured payload bytes at `payload`
+  const std::uint8_t* payload = nullptr;
   std::uint16_t sport = 0;
   std::uint16_t dport = 0;
   std::uint16_t window = 0;
@@ -73,9 +78,10 @@ class ShardedFlows : public PacketRouter {
   static constexpr std::size_t kRingCapacity = 1024;
 
   // One shard per sink; sinks[i] is only ever called from shard i's worker thread. Each shard's
-  // table holds up to config.max_flows flows. The shards run on `workers` threads
-  // (0: as many as shards, at most one fewer than the CPUs, at least 1).
-  ShardedFlows(const flow::FlowTableConfig& config, std::span<EngineSink* const> sinks,
+  // table holds up to config.flows.max_flows flows; with config.dpi each shard inspects
+  // with its own Inspector, holding 1/N of config.inspector.total_cap. The shards run on
+  // `workers` threads (0: as many as shards, at most one fewer than the CPUs, at least 1).
+  ShardedFlows(const EngineConfig& config, std::span<EngineSink* const> sinks,
                std::size_t workers = 0);
   ~ShardedFlows() override;
   ShardedFlows(const ShardedFlows&) = delete;
@@ -99,7 +105,9 @@ class ShardedFlows : public PacketRouter {
  private:
   struct Worker;
   struct Shard {
-    Shard(const flow::FlowTableConfig& config, EngineSink& sink) : stage(config, sink, stats) {}
+    Shard(const flow::FlowTableConfig& config, const std::optional<dpi::InspectorConfig>& dpi,
+          EngineSink& sink)
+        : stage(config, dpi, sink, stats) {}
     EngineStats stats;  // ICMP counters, written by the shard's worker
     FlowStage stage;
     std::exception_ptr error;

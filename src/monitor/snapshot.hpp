@@ -66,6 +66,38 @@ struct ConnectionRecord {
   double timeout_s = 0;         // idle timeout in the current state (staleness colors)
   TcpHealthRecord health_up;    // segments sent by the local side
   TcpHealthRecord health_down;  // segments sent by the remote side
+  std::string service;          // the server port's name ("https"); empty when unknown
+  // DPI fields (dpi::DpiInfo; empty or unset when unknown). `state` above is the DPI
+  // state when the protocol defines one (QUIC_*, SSH_*, DNS_*).
+  std::string app;  // "TLS", "HTTP", "QUIC", "DNS", "SSH", ...
+  std::string sni;
+  std::string alpn;  // offered, comma-separated
+  std::string tls_version;
+  std::string ja3;
+  std::string ja4;
+  std::string http_host;
+  std::string http_method;
+  std::string http_path;
+  std::optional<int> http_status;
+  std::string ssh_client;
+  std::string ssh_server;
+  std::string quic_version;
+  bool state_heuristic = false;  // `state` was inferred from packet sizes (SSH)
+};
+
+// One DNS transaction (Conventions "dns event"), attributed to the process that owns the
+// client's socket when that is on this host.
+struct DnsEventRecord {
+  core::Timestamp time;
+  std::optional<pid_t> pid;
+  std::string process;
+  core::IpAddress server;
+  std::string query;
+  std::string qtype;
+  std::optional<std::string> rcode;
+  std::optional<int> rcode_code;
+  std::vector<std::string> answers;
+  std::optional<double> latency_ms;
 };
 
 struct ProcessRecord {
@@ -88,6 +120,8 @@ struct ProcessRecord {
   double rate_down = 0;
   std::uint64_t connections = 0;   // connections open or active in the window
   std::vector<RatePoint> history;  // one point per tick, oldest first, at most 60
+  // The process's latest DNS transactions, oldest first (TickBuilderConfig::dns_history).
+  std::vector<DnsEventRecord> dns_history;
 };
 
 struct RemoteRecord {
@@ -113,19 +147,6 @@ struct InterfaceRecord {
   std::string error;  // why capture stopped on it; empty while fine
 };
 
-struct DnsEventRecord {
-  core::Timestamp time;
-  std::optional<pid_t> pid;
-  std::string process;
-  core::IpAddress server;
-  std::string query;
-  std::string qtype;
-  std::optional<std::string> rcode;
-  std::optional<int> rcode_code;
-  std::vector<std::string> answers;
-  std::optional<double> latency_ms;
-};
-
 struct Totals {
   std::uint64_t bytes_up = 0;
   std::uint64_t bytes_down = 0;
@@ -138,6 +159,10 @@ struct Totals {
   std::uint64_t kernel_drops = 0;
   std::uint64_t attribution_overflow = 0;  // lookups dropped because the queue was full
   std::uint64_t closed_dropped = 0;        // closed connections not kept (bound hit)
+  std::uint64_t dns_events = 0;            // DNS transactions seen since the start
+  // DNS transactions lost to a bound: the packet path's queue between two ticks, or
+  // (whole-run document) the run's DNS list.
+  std::uint64_t dns_dropped = 0;
 };
 
 struct Snapshot {
@@ -152,7 +177,9 @@ struct Snapshot {
   std::vector<ProcessRecord> processes;
   std::vector<RemoteRecord> remotes;
   std::vector<InterfaceRecord> interfaces;
-  std::vector<DnsEventRecord> dns;  // events since the previous tick
+  // Events since the previous tick; in the whole-run document, every event of the run
+  // (up to TickBuilderConfig::max_dns_events).
+  std::vector<DnsEventRecord> dns;
   Totals totals;
 };
 

@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "decode/packet_view.hpp"
+#include "enrich/services.hpp"
+#include "monitor/dns_names.hpp"
 
 namespace netscope::monitor {
 
@@ -27,15 +29,7 @@ struct ConnIdHash {
            (static_cast<std::uint64_t>(c.first_ns) * 0x9E3779B97F4A7C15ull);
   }
 };
-struct AddrHash {
-  std::size_t operator()(const core::IpAddress& a) const {
-    std::uint64_t lo;
-    std::uint64_t hi;
-    std::memcpy(&lo, a.bytes().data(), 8);
-    std::memcpy(&hi, a.bytes().data() + 8, 8);
-    return (lo * 0x9E3779B97F4A7C15ull) ^ (hi * 0xC2B2AE3D27D4EB4Full);
-  }
-};
+using AddrHash = IpAddressHash;
 
 // Cumulative counters of one connection or group, oriented local/remote.
 struct Cum {
@@ -86,6 +80,7 @@ struct Conn {
   std::int64_t closed_ns = 0;
   std::string close_reason;
   std::uint64_t seen_tick = 0;
+  std::shared_ptr<const dpi::DpiInfo> dpi;  // the latest DPI fields of its samples
 
   int local_dir() const {
     // Direction index (0 = client -> server) of the packets the local side sends.
@@ -110,6 +105,7 @@ struct Proc {
   double rate_down = 0;
   std::uint64_t connections = 0;
   std::deque<RatePoint> history;
+  std::deque<DnsEventRecord> dns_history;  // newest last, at most cfg.dns_history
   bool exited = false;
   std::int64_t last_active_ns = 0;
 };
@@ -120,6 +116,7 @@ struct Remote {
   double rate_down = 0;
   std::uint64_t connections = 0;
   std::string host;
+  bool host_from_dns = false;  // `host` came from a DNS answer (reverse DNS does not replace it)
   std::int64_t last_active_ns = 0;
 };
 
@@ -163,6 +160,16 @@ std::string proto_name(std::uint8_t proto) {
   }
 }
 
+std::string tracked_state(const FlowSample& s, core::Timestamp now, std::string_view dpi_state) {
+  if (!dpi_state.empty()) {
+    const bool tcp = s.key.proto == decode::ip_proto::tcp;
+    const bool open =
+        s.tcp_state == flow::TcpState::established || s.tcp_state == flow::TcpState::none;
+    if (!tcp || (open && !s.ended)) return std::string(dpi_state);
+  }
+  return tracked_state(s, now);
+}
+
 std::string tracked_state(const FlowSample& s, core::Timestamp now) {
   if (s.key.proto == decode::ip_proto::tcp && s.tcp_state != flow::TcpState::none) {
     return std::string(flow::tcp_state_name(s.tcp_state));
@@ -185,6 +192,10 @@ struct TickBuilder::Impl {
   std::deque<std::pair<std::int64_t, std::uint64_t>> packet_samples;
   std::uint64_t tick_no = 0;
   std::uint64_t closed_dropped = 0;
+  DnsNameMap dns_names;
+  std::deque<DnsEventRecord> run_dns;  // keep_history: the run's DNS transactions
+  std::uint64_t dns_events = 0;        // seen since the start
+  std::uint64_t run_dns_dropped = 0;   // not kept in run_dns (max_dns_events)
   core::Timestamp started;
   core::Timestamp last_time;
   TickInput last_in;  // interfaces and counters of the latest tick (whole_run)
@@ -357,7 +368,7 @@ struct TickBuilder::Impl {
     if (s.interface_id < last_in.interfaces.size()) {
       r.interface = last_in.interfaces[s.interface_id].name;
     }
-    r.state = tracked_state(s, now);
+    r.state = tracked_state(s, now, c.dpi ? std::string_view(c.dpi->state) : std::string_view());
     r.attribution = attribution(c);
     if (c.owner) {
       r.pid = c.owner->pid;
@@ -391,7 +402,29 @@ struct TickBuilder::Impl {
       r.health_up = health_record(s.health[up]);
       r.health_down = health_record(s.health[1 - up]);
     }
+    if (decode::proto_has_ports(s.key.proto)) {
+      const std::uint16_t server_port = s.client_is_a ? s.key.port_b : s.key.port_a;
+      r.service = std::string(enrich::service_name(server_port, s.key.proto));
+    }
+    if (c.dpi) add_dpi(r, *c.dpi);
     return r;
+  }
+
+  static void add_dpi(ConnectionRecord& r, const dpi::DpiInfo& d) {
+    r.app = d.app;
+    r.sni = d.sni;
+    r.alpn = d.alpn;
+    r.tls_version = d.tls_version;
+    r.ja3 = d.ja3;
+    r.ja4 = d.ja4;
+    r.http_host = d.http_host;
+    r.http_method = d.http_method;
+    r.http_path = d.http_path;
+    r.http_status = d.http_status;
+    r.ssh_client = d.ssh_client;
+    r.ssh_server = d.ssh_server;
+    r.quic_version = d.quic_version;
+    r.state_heuristic = d.state_heuristic && r.state == d.state;
   }
 
   ProcessRecord process_record(const ProcKey& k, const Proc& p,
@@ -430,6 +463,7 @@ struct TickBuilder::Impl {
     r.rate_down = p.rate_down;
     r.connections = p.connections;
     r.history.assign(p.history.begin(), p.history.end());
+    r.dns_history.assign(p.dns_history.begin(), p.dns_history.end());
     return r;
   }
 
@@ -472,6 +506,8 @@ struct TickBuilder::Impl {
     snap.totals.flows_evicted = in.flows_evicted;
     snap.totals.attribution_overflow = in.attribution_overflow;
     snap.totals.closed_dropped = closed_dropped;
+    snap.totals.dns_events = dns_events;
+    snap.totals.dns_dropped = in.dns_dropped;
   }
 
   void forget_closed(std::int64_t now) {
@@ -486,6 +522,49 @@ struct TickBuilder::Impl {
       conns.erase(closed_order.front());
       closed_order.pop_front();
       ++closed_dropped;
+    }
+  }
+
+  // The process that asked: the owner of the client's socket, when that socket is on
+  // this host. A flow not shown as a connection (loopback traffic while it is hidden,
+  // such as queries to a local stub resolver) is looked up on its own.
+  std::optional<ProcKey> asker(const FlowDnsEvent& fe) {
+    const dpi::DnsEvent& e = fe.event;
+    const core::Endpoint client{e.client, e.client_port};
+    if (auto it = conns.find(ConnId{fe.key, fe.flow_first_seen.ns}); it != conns.end()) {
+      const Conn& c = it->second;
+      if (c.owner && c.local() == client) return ProcKey{c.owner->pid, c.owner->start_ticks};
+      return std::nullopt;
+    }
+    if (cfg.resolver == nullptr) return std::nullopt;
+    const Resolution r = cfg.resolver->resolve(fe.key.proto, client, {e.server, e.server_port});
+    if (!r.owner || (r.owner->local && *r.owner->local != client)) return std::nullopt;
+    return ProcKey{r.owner->pid, r.owner->start_ticks};
+  }
+
+  void take_dns(const TickInput& in, Snapshot& snap) {
+    snap.dns.reserve(in.dns.size());
+    for (const FlowDnsEvent& fe : in.dns) {
+      ++dns_events;
+      DnsEventRecord rec = dns_record(fe.event);
+      if (std::optional<ProcKey> k = asker(fe)) {
+        Proc& p = proc(*k);
+        rec.pid = k->first;
+        rec.process = p.details.name;
+        if (cfg.dns_history > 0) {
+          p.dns_history.push_back(rec);
+          while (p.dns_history.size() > cfg.dns_history) p.dns_history.pop_front();
+        }
+      }
+      dns_names.learn(fe.event);
+      if (cfg.keep_history) {
+        if (run_dns.size() < cfg.max_dns_events) {
+          run_dns.push_back(rec);
+        } else {
+          ++run_dns_dropped;
+        }
+      }
+      snap.dns.push_back(std::move(rec));
     }
   }
 
@@ -510,6 +589,7 @@ struct TickBuilder::Impl {
       Conn& c = it->second;
       if (c.closed) continue;  // a stale sample of a flow that already ended
       c.s = s;
+      if (s.dpi) c.dpi = s.dpi;
       if (inserted) place(c);
       c.cum = oriented(c);
       c.seen_tick = tick_no;
@@ -564,8 +644,15 @@ struct TickBuilder::Impl {
       if (!c.owner) ++unknown_reasons[attribution(c).substr(8)];
     }
 
+    Snapshot snap;
+    take_dns(in, snap);
+
     for (auto& [a, rm] : remotes) {
-      if (rm.host.empty() && cfg.host_name && rm.last_active_ns == now) {
+      if (!cfg.host_name || rm.last_active_ns != now) continue;
+      if (const std::string* name = dns_names.find(a)) {
+        rm.host = *name;
+        rm.host_from_dns = true;
+      } else if (rm.host.empty()) {
         if (auto h = cfg.host_name(a)) rm.host = std::move(*h);
       }
     }
@@ -579,11 +666,11 @@ struct TickBuilder::Impl {
       }
     }
 
-    Snapshot snap;
     snap.time = in.time;
     snap.tick = tick_no - 1;
     last_in = in;
     last_in.flows.clear();
+    last_in.dns.clear();
     fill_common(snap, in);
     snap.totals.rate_up = rate_up;
     snap.totals.rate_down = rate_down;
@@ -636,11 +723,14 @@ struct TickBuilder::Impl {
     for (const auto& [a, rm] : remotes) {
       if (rm.cum.packets_up + rm.cum.packets_down > 0) snap.remotes.push_back(remote_record(a, rm));
     }
+    snap.dns.assign(run_dns.begin(), run_dns.end());
+    snap.totals.dns_dropped += run_dns_dropped;
     return snap;
   }
 };
 
 TickBuilder::TickBuilder(TickBuilderConfig config) : impl_(std::make_unique<Impl>()) {
+  impl_->dns_names = DnsNameMap(config.max_dns_names);
   impl_->cfg = std::move(config);
 }
 TickBuilder::~TickBuilder() = default;

@@ -14,6 +14,13 @@
 // time between them. A connection younger than the window is averaged over the whole
 // window (bytes before it existed are zero), but never over more time than the monitor
 // has been running.
+//
+// DPI and DNS: a connection keeps the latest DPI fields its samples brought (samples
+// carry them only when they change) and shows the DPI state where the protocol defines
+// one. Each DNS transaction of the tick becomes a record attributed to the process that
+// owns the client's socket, goes into the tick's `dns` list, that process's bounded DNS
+// history and (keep_history) the run's list; its A/AAAA answers name remote hosts ahead
+// of reverse DNS (DnsNameMap), when host names are wanted at all (host_name is set).
 
 #include <sys/types.h>
 
@@ -23,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -49,6 +57,8 @@ struct TickInput {
   std::uint64_t attribution_overflow = 0;
   std::vector<InterfaceStatus> interfaces;  // indexed by interface_id
   bool end_of_input = false;
+  std::vector<FlowDnsEvent> dns;  // DNS transactions since the last tick, in order
+  std::uint64_t dns_dropped = 0;  // lost on the packet path since the start (queue bound)
 };
 
 struct TickBuilderConfig {
@@ -58,8 +68,11 @@ struct TickBuilderConfig {
   // Keep closed connections and exited processes for a whole-run document (`snapshot`);
   // otherwise closed connections are dropped once they leave the rate window.
   bool keep_history = false;
-  std::size_t max_closed = 100'000;  // closed connections kept for the whole-run document
-  std::size_t history_points = 60;   // per-process sparkline length
+  std::size_t max_closed = 100'000;      // closed connections kept for the whole-run document
+  std::size_t history_points = 60;       // per-process sparkline length
+  std::size_t dns_history = 100;         // DNS transactions kept per process
+  std::size_t max_dns_events = 100'000;  // DNS transactions kept for the whole-run document
+  std::size_t max_dns_names = 65'536;    // addresses named from DNS answers
   bool show_localhost = false;
   // Which addresses are local. Without it (a replay with no --local-net), the local
   // addresses are learned: those that open connections (send a SYN) in the input.
@@ -93,5 +106,10 @@ std::string proto_name(std::uint8_t proto);
 // The state a connection shows: the TCP state, or for connectionless protocols
 // "<PROTO>_ACTIVE" / "<PROTO>_IDLE" (idle: no packet for 10 s).
 std::string tracked_state(const FlowSample& s, core::Timestamp now);
+// The same, but the DPI state (`dpi_state`, may be empty) where the protocol defines one:
+// always for connectionless flows (QUIC_*, DNS_*), and for TCP while the connection is
+// open (SSH_* during ESTABLISHED or when the handshake was not seen); the TCP state shows
+// how a connection sets up and ends.
+std::string tracked_state(const FlowSample& s, core::Timestamp now, std::string_view dpi_state);
 
 }  // namespace netscope::monitor

@@ -10,13 +10,6 @@ namespace netscope::output {
 
 namespace {
 
-// The DPI keys of a connection record (Conventions). The snapshot has no DPI results
-// yet, so each is null: unknown, not empty.
-constexpr std::string_view kDpiKeys[] = {"app",         "sni",         "alpn",       "tls_version",
-                                         "ja3",         "ja4",         "http_host",  "http_method",
-                                         "http_path",   "http_status", "ssh_client", "ssh_server",
-                                         "quic_version"};
-
 Json text_or_null(const std::string& s) {
   if (s.empty()) return nullptr;
   return s;
@@ -70,6 +63,7 @@ Json connection_json(const monitor::ConnectionRecord& c) {
   j["remote_addr"] = c.remote_addr.to_string();
   j["remote_port"] = ported ? Json(c.remote_port) : Json(nullptr);
   j["remote_host"] = text_or_null(c.remote_host);
+  j["service"] = text_or_null(c.service);
   j["interface"] = text_or_null(c.interface);
   j["state"] = text_or_null(c.state);
   j["kernel_state"] = text_or_null(c.kernel_state);
@@ -92,7 +86,21 @@ Json connection_json(const monitor::ConnectionRecord& c) {
   j["timeout_s"] = thousandths(c.timeout_s);
   j["health_up"] = tcp ? tcp_health_json(c.health_up) : Json(nullptr);
   j["health_down"] = tcp ? tcp_health_json(c.health_down) : Json(nullptr);
-  for (const std::string_view key : kDpiKeys) j[std::string(key)] = nullptr;
+  // DPI fields (Conventions order); null where inspection did not learn them.
+  j["app"] = text_or_null(c.app);
+  j["sni"] = text_or_null(c.sni);
+  j["alpn"] = text_or_null(c.alpn);
+  j["tls_version"] = text_or_null(c.tls_version);
+  j["ja3"] = text_or_null(c.ja3);
+  j["ja4"] = text_or_null(c.ja4);
+  j["http_host"] = text_or_null(c.http_host);
+  j["http_method"] = text_or_null(c.http_method);
+  j["http_path"] = text_or_null(c.http_path);
+  j["http_status"] = optional_or_null(c.http_status);
+  j["ssh_client"] = text_or_null(c.ssh_client);
+  j["ssh_server"] = text_or_null(c.ssh_server);
+  j["quic_version"] = text_or_null(c.quic_version);
+  j["state_heuristic"] = c.state_heuristic;
   return j;
 }
 
@@ -121,6 +129,9 @@ Json process_json(const monitor::ProcessRecord& p) {
     history.push_back(Json::array({thousandths(point.up), thousandths(point.down)}));
   }
   j["history"] = std::move(history);
+  Json dns = Json::array();
+  for (const monitor::DnsEventRecord& d : p.dns_history) dns.push_back(dns_json(d));
+  j["dns_history"] = std::move(dns);
   return j;
 }
 
@@ -184,6 +195,8 @@ Json totals_json(const monitor::Totals& t) {
   j["kernel_drops"] = t.kernel_drops;
   j["attribution_overflow"] = t.attribution_overflow;
   j["closed_dropped"] = t.closed_dropped;
+  j["dns_events"] = t.dns_events;
+  j["dns_dropped"] = t.dns_dropped;
   return j;
 }
 

@@ -6,11 +6,15 @@
 //
 // Keys beyond the Conventions' lists, all always present:
 // - connection: `interface`, `close_reason`, `timeout_s` (idle timeout of the current
-//   state), `health_up` / `health_down` (TCP health per direction; null for non-TCP).
-//   The DPI keys are null until the snapshot carries DPI results.
+//   state), `health_up` / `health_down` (TCP health per direction; null for non-TCP),
+//   `service` (the server port's name from /etc/services, null when it has none) and
+//   `state_heuristic` (true when `state` was inferred from packet sizes, as SSH's
+//   states after the key exchange are). The DPI keys are null when not learnt.
 // - process: `packets_up`, `packets_down`, `unknown_reason` (the reason of an
-//   "<UNKNOWN>" group, else null) and `history` ([[up, down], ...] bytes/s per tick,
-//   oldest first).
+//   "<UNKNOWN>" group, else null), `history` ([[up, down], ...] bytes/s per tick,
+//   oldest first) and `dns_history` (its latest DNS events, oldest first).
+// - dns event: `rcode_code`; `answers` is null when no response was seen.
+// - totals: `dns_events` (seen since the start) and `dns_dropped` (lost to a bound).
 // - interface: `up` and `error` (why capture stopped on it; null while fine).
 //
 // Records use ordered_json so that keys come out in the documented order. Serialise

@@ -31,6 +31,7 @@ const std::vector<std::string> kConnectionKeys{"proto",
                                                "remote_addr",
                                                "remote_port",
                                                "remote_host",
+                                               "service",
                                                "interface",
                                                "state",
                                                "kernel_state",
@@ -65,14 +66,15 @@ const std::vector<std::string> kConnectionKeys{"proto",
                                                "http_status",
                                                "ssh_client",
                                                "ssh_server",
-                                               "quic_version"};
+                                               "quic_version",
+                                               "state_heuristic"};
 
 const std::vector<std::string> kProcessKeys{
     "pid",        "ppid",        "name",           "cmdline",
     "exe",        "uid",         "user",           "container",
     "start_time", "exited",      "unknown_reason", "bytes_up",
     "bytes_down", "packets_up",  "packets_down",   "rate_up",
-    "rate_down",  "connections", "history"};
+    "rate_down",  "connections", "history",        "dns_history"};
 
 bool is_rfc3339_micro(const std::string& s) {
   static const std::regex re(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)");
@@ -114,12 +116,81 @@ TEST(JsonRecords, unknown_connection_values_are_null_never_zero_or_empty) {
   c.attribution = "unknown:closed";
   const auto j = connection_json(c);
   for (const char* key :
-       {"pid", "process", "remote_host", "kernel_state", "rtt_ms", "close_reason", "app", "sni",
-        "alpn", "tls_version", "ja3", "ja4", "http_host", "http_method", "http_path", "http_status",
-        "ssh_client", "ssh_server", "quic_version"}) {
+       {"pid",         "process",      "remote_host", "service",    "kernel_state",
+        "rtt_ms",      "close_reason", "app",         "sni",        "alpn",
+        "tls_version", "ja3",          "ja4",         "http_host",  "http_method",
+        "http_path",   "http_status",  "ssh_client",  "ssh_server", "quic_version"}) {
     EXPECT_TRUE(j[key].is_null()) << key;
   }
   EXPECT_EQ(j["attribution"], "unknown:closed");
+}
+
+TEST(JsonRecords, dpi_fields_and_service_carry_their_values) {
+  monitor::ConnectionRecord c = tcp_connection("10.0.0.2", 43012, 443, 0, 0);
+  c.service = "https";
+  c.app = "TLS";
+  c.sni = "example.net";
+  c.alpn = "h2,http/1.1";
+  c.tls_version = "TLS 1.3";
+  c.ja3 = "0123456789abcdef0123456789abcdef";
+  c.ja4 = "t13d1516h2_8daaf6152771_e5627efa2ab1";
+  const auto j = connection_json(c);
+  EXPECT_EQ(j["service"], "https");
+  EXPECT_EQ(j["app"], "TLS");
+  EXPECT_EQ(j["sni"], "example.net");
+  EXPECT_EQ(j["alpn"], "h2,http/1.1");
+  EXPECT_EQ(j["tls_version"], "TLS 1.3");
+  EXPECT_EQ(j["ja3"], "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(j["ja4"], "t13d1516h2_8daaf6152771_e5627efa2ab1");
+  EXPECT_TRUE(j["http_host"].is_null());
+  EXPECT_TRUE(j["http_status"].is_null());
+  EXPECT_EQ(j["state_heuristic"], false);
+
+  monitor::ConnectionRecord h = tcp_connection("10.0.0.3", 43013, 80, 0, 0);
+  h.app = "HTTP";
+  h.http_host = "example.org";
+  h.http_method = "GET";
+  h.http_path = "/index.html";
+  h.http_status = 404;
+  const auto hj = connection_json(h);
+  EXPECT_EQ(hj["http_host"], "example.org");
+  EXPECT_EQ(hj["http_method"], "GET");
+  EXPECT_EQ(hj["http_path"], "/index.html");
+  EXPECT_EQ(hj["http_status"], 404);  // an integer, not a string
+  EXPECT_TRUE(hj["sni"].is_null());
+
+  monitor::ConnectionRecord q = tcp_connection("10.0.0.4", 43014, 22, 0, 0);
+  q.app = "SSH";
+  q.state = "SSH_ESTABLISHED";
+  q.state_heuristic = true;
+  q.ssh_client = "SSH-2.0-OpenSSH_9.2p1";
+  q.ssh_server = "SSH-2.0-OpenSSH_8.4";
+  const auto qj = connection_json(q);
+  EXPECT_EQ(qj["state"], "SSH_ESTABLISHED");
+  EXPECT_EQ(qj["state_heuristic"], true);
+  EXPECT_EQ(qj["ssh_client"], "SSH-2.0-OpenSSH_9.2p1");
+  EXPECT_EQ(qj["ssh_server"], "SSH-2.0-OpenSSH_8.4");
+}
+
+TEST(JsonRecords, process_dns_history_uses_the_dns_event_keys) {
+  monitor::ProcessRecord p = process("curl", 4242, 0, 0, 1);
+  monitor::DnsEventRecord d;
+  d.time = kTime;
+  d.pid = 4242;
+  d.process = "curl";
+  d.server = ip("10.0.0.53");
+  d.query = "example.net";
+  d.qtype = "AAAA";
+  d.rcode = "NOERROR";
+  d.rcode_code = 0;
+  d.answers = {"2001:db8::1"};
+  d.latency_ms = 1.5;
+  p.dns_history.push_back(d);
+  const auto j = process_json(p);
+  ASSERT_EQ(j["dns_history"].size(), 1U);
+  EXPECT_EQ(j["dns_history"][0], dns_json(d));
+  EXPECT_EQ(j["dns_history"][0]["answers"].dump(), R"(["2001:db8::1"])");
+  EXPECT_EQ(j["dns_history"][0]["pid"], 4242);
 }
 
 TEST(JsonRecords, icmp_has_no_ports_and_no_tcp_health) {
@@ -173,6 +244,7 @@ TEST(JsonRecords, process_keys_nulls_and_history) {
   EXPECT_TRUE(u["start_time"].is_null());
   EXPECT_EQ(u["unknown_reason"], "forwarded");
   EXPECT_EQ(u["history"].dump(), "[]");
+  EXPECT_EQ(u["dns_history"].dump(), "[]");
 }
 
 TEST(JsonRecords, remote_interface_and_dns_keys) {
@@ -325,5 +397,6 @@ TEST(SnapshotDocument, whole_run_document_pretty_printed) {
   EXPECT_EQ(keys_of(j["totals"]),
             (std::vector<std::string>{"bytes_up", "bytes_down", "packets", "rate_up", "rate_down",
                                       "packets_per_s", "flows", "flows_evicted", "kernel_drops",
-                                      "attribution_overflow", "closed_dropped"}));
+                                      "attribution_overflow", "closed_dropped", "dns_events",
+                                      "dns_dropped"}));
 }
