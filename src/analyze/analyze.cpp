@@ -67,6 +67,7 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
   monitor::EngineConfig config;
   config.flows.max_flows = opt.max_flows;
   config.bpf = opt.bpf;
+  config.dpi = opt.dpi;
   try {
     if (!opt.bpf.empty()) {
       capture::BpfFilter check(opt.bpf);

@@ -19,6 +19,7 @@ struct AnalyzeOptions {
   ColorMode color = ColorMode::automatic;
   std::size_t max_flows = 262'144;
   std::size_t threads = 0;  // flow shards; 0 = the number of CPUs, at most 4
+  bool dpi = true;          // deep packet inspection (--no-dpi turns it off)
 };
 
 inline constexpr int kExitOk = 0;

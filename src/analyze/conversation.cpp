@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "enrich/services.hpp"
+
 namespace netscope::analyze {
 
 namespace {
@@ -117,6 +119,10 @@ Conversation summarize(const flow::Flow& f, flow::EndReason reason, core::Timest
   c.icmp_type = f.icmp_type;
   c.icmp_code = f.icmp_code;
   c.icmp_version = f.icmp_version;
+  if (f.dpi.detected()) dpi::Inspector::describe(f.dpi, c.dpi);
+  if (decode::proto_has_ports(c.proto)) {
+    c.service = std::string(enrich::service_name(c.server.port, c.proto));
+  }
   for (int d = 0; d < 2; ++d) {
     DirectionSummary& s = c.dir[d];
     s.packets = f.dir[d].packets;

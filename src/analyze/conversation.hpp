@@ -12,6 +12,7 @@
 #include "core/ip_address.hpp"
 #include "core/timestamp.hpp"
 #include "decode/packet_view.hpp"
+#include "dpi/inspector.hpp"
 #include "flow/flow.hpp"
 #include "flow/tcp_tracker.hpp"
 
@@ -67,6 +68,10 @@ struct Conversation {
   std::uint8_t icmp_type = 0;
   std::uint8_t icmp_code = 0;
   std::uint8_t icmp_version = 0;
+  // What deep inspection learnt (Inspector::describe at the flow's end); empty fields
+  // are unknown. `service` is the server port's name from /etc/services.
+  dpi::DpiInfo dpi;
+  std::string service;
 
   int score = 0;
   std::vector<std::string> reasons;

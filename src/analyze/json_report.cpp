@@ -104,6 +104,101 @@ std::optional<double> round_ms(const std::optional<double>& ms) {
   return std::round(*ms * 1000.0) / 1000.0;
 }
 
+void text_or_null(JsonOut& j, std::string_view key, const std::string& s) {
+  j.key(key);
+  if (s.empty()) {
+    j.null();
+  } else {
+    j.value(s);
+  }
+}
+
+// The connection record's DPI keys (Conventions), then the ClientHello and request
+// details only the offline report carries.
+void dpi_out(JsonOut& j, const Conversation& c) {
+  const dpi::DpiInfo& d = c.dpi;
+  text_or_null(j, "service", c.service);
+  text_or_null(j, "app", d.app);
+  text_or_null(j, "app_state", d.state);
+  j.key("app_state_heuristic").value(d.state_heuristic);
+  text_or_null(j, "sni", d.sni);
+  text_or_null(j, "alpn", d.alpn);
+  text_or_null(j, "tls_version", d.tls_version);
+  text_or_null(j, "tls_offered", d.tls_offered);
+  text_or_null(j, "tls_cipher", d.tls_cipher);
+  text_or_null(j, "ja3", d.ja3);
+  text_or_null(j, "ja4", d.ja4);
+  text_or_null(j, "http_host", d.http_host);
+  text_or_null(j, "http_method", d.http_method);
+  text_or_null(j, "http_path", d.http_path);
+  text_or_null(j, "http_user_agent", d.http_user_agent);
+  j.key("http_status").value(d.http_status);
+  text_or_null(j, "ssh_client", d.ssh_client);
+  text_or_null(j, "ssh_server", d.ssh_server);
+  text_or_null(j, "quic_version", d.quic_version);
+}
+
+Json names_json(const std::vector<NameCount>& names, std::string_view count_key, bool bytes) {
+  Json out = Json::array();
+  for (const NameCount& n : names) {
+    Json one;
+    one["name"] = n.name;
+    one[std::string(count_key)] = n.count;
+    if (bytes) one["bytes"] = n.bytes;
+    out.push_back(std::move(one));
+  }
+  return out;
+}
+
+Json ms_or_null(const std::optional<double>& ms) {
+  const std::optional<double> r = round_ms(ms);
+  return r ? Json(*r) : Json(nullptr);
+}
+
+Json applications_json(const AppStats& a) {
+  Json j;
+  Json by_app = Json::object();
+  for (const NameCount& n : a.apps()) {
+    by_app[n.name] = {{"conversations", n.count}, {"bytes", n.bytes}};
+  }
+  j["by_app"] = by_app;
+  j["sni"] = names_json(a.top_sni(SIZE_MAX), "conversations", true);
+  j["http_hosts"] = names_json(a.top_http_hosts(SIZE_MAX), "conversations", true);
+  return j;
+}
+
+Json dns_json(const DnsStats& d) {
+  Json j;
+  j["transactions"] = d.transactions();
+  j["unanswered"] = d.unanswered();
+  Json rcodes = Json::object();
+  for (const auto& [rcode, n] : d.by_rcode()) rcodes[rcode] = n;
+  j["by_rcode"] = rcodes;
+  j["latency_p50_ms"] = ms_or_null(d.latency_ms(0.50));
+  j["latency_p95_ms"] = ms_or_null(d.latency_ms(0.95));
+  j["latency_samples"] = d.latency_samples();
+  Json failures = Json::object();
+  for (const auto& [rcode, names] : d.failures()) {
+    failures[rcode] = names_json(names.top(SIZE_MAX), "count", false);
+  }
+  j["failures"] = failures;
+  j["unanswered_names"] = names_json(d.unanswered_names().top(SIZE_MAX), "count", false);
+  j["slow_threshold_ms"] = DnsStats::kSlowMs;
+  j["slow"] = d.slow();
+  Json slowest = Json::array();
+  for (const SlowDnsAnswer& s : d.slowest()) {
+    slowest.push_back({{"time", core::to_rfc3339(s.time)},
+                       {"query", s.query},
+                       {"qtype", s.qtype},
+                       {"rcode", s.rcode},
+                       {"client", s.client.to_string()},
+                       {"server", s.server.to_string()},
+                       {"latency_ms", ms_or_null(s.latency_ms)}});
+  }
+  j["slowest"] = slowest;
+  return j;
+}
+
 }  // namespace
 
 void write_conversation_json(JsonOut& j, const Conversation& c) {
@@ -141,9 +236,13 @@ void write_conversation_json(JsonOut& j, const Conversation& c) {
   } else {
     j.null();
   }
+  // TCP's own state; for connectionless flows the state the protocol defines (QUIC_*,
+  // DNS_*), as the live connection records show it.
   j.key("state");
   if (c.tcp_state) {
     j.value(flow::tcp_state_name(*c.tcp_state));
+  } else if (!c.dpi.state.empty()) {
+    j.value(c.dpi.state);
   } else {
     j.null();
   }
@@ -173,6 +272,7 @@ void write_conversation_json(JsonOut& j, const Conversation& c) {
   } else {
     j.null();
   }
+  dpi_out(j, c);
   j.key("icmp_errors");
   if (c.icmp_errors > 0) {
     j.begin_object()
@@ -285,6 +385,11 @@ void JsonReportWriter::finish(const Summary& s, const ReportBuilder& report,
   totals["flows_evicted"] = flows.evicted;
   totals["peak_active_flows"] = flows.peak_active;
   totals["max_flows"] = flows.capacity;
+  Json dpi_counters = Json::object();
+  for (const dpi::DpiCounters::Field& f : dpi::DpiCounters::fields()) {
+    dpi_counters[std::string(f.name)] = stats.dpi.*f.member;
+  }
+  totals["dpi"] = dpi_counters;
 
   // File names are bytes, not necessarily UTF-8: replace what is not valid rather than
   // throw (RFC 8259 §8.1 requires UTF-8 text).
@@ -292,7 +397,9 @@ void JsonReportWriter::finish(const Summary& s, const ReportBuilder& report,
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   };
   out_ << "\n],\"summary\":" << dump(summary) << ",\n\"problems\":" << dump(problems)
-       << ",\n\"anomalies\":" << dump(anomaly_json) << ",\n\"totals\":" << dump(totals) << "}\n";
+       << ",\n\"anomalies\":" << dump(anomaly_json) << ",\n\"totals\":" << dump(totals)
+       << ",\n\"applications\":" << dump(applications_json(report.apps()))
+       << ",\n\"dns\":" << dump(dns_json(report.dns())) << "}\n";
   out_.flush();
 }
 

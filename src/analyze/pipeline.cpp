@@ -95,7 +95,7 @@ PipelineResult run_sharded(capture::FileReader& reader, const monitor::EngineCon
   {
     // The shards' threads follow the CPUs (ShardedFlows): on 2 CPUs, one thread reads
     // and decodes while one other runs every shard.
-    monitor::ShardedFlows flows(config.flows, sinks);
+    monitor::ShardedFlows flows(config, sinks);
     monitor::Engine engine(config, flows);
     feed(reader, engine);
     engine.finish();  // joins the shards: their state is ours to read from here on
@@ -104,6 +104,7 @@ PipelineResult run_sharded(capture::FileReader& reader, const monitor::EngineCon
     for (std::size_t i = 0; i < shards; ++i) {
       r.stats.icmp_errors += flows.stats(i).icmp_errors;
       r.stats.icmp_errors_unmatched += flows.stats(i).icmp_errors_unmatched;
+      r.stats.dpi += flows.stats(i).dpi;
       r.flows.add(flows.flows(i));
     }
   }

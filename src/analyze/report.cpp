@@ -121,6 +121,12 @@ void ReportBuilder::merge(const ReportBuilder& o) {
   totals_.problems_dropped += o.totals_.problems_dropped;
   for (const Conversation& c : o.by_severity_) keep_top(by_severity_, c, &severity_less);
   for (const Conversation& c : o.by_bytes_) keep_top(by_bytes_, c, &bytes_less);
+  apps_.merge(o.apps_);
+  dns_.merge(o.dns_);
+}
+
+void ReportBuilder::on_dns_event(const flow::Flow& /*flow*/, dpi::DnsEvent&& event) {
+  dns_.add(event);
 }
 
 void ReportBuilder::on_flow_end(const flow::Flow& flow, flow::EndReason reason) {
@@ -135,6 +141,7 @@ void ReportBuilder::on_flow_end(const flow::Flow& flow, flow::EndReason reason) 
   pt.packets += c.total_packets();
   pt.bytes += c.total_bytes();
   for (const DirectionSummary& d : c.dir) add_health(totals_.tcp, d.tcp);
+  apps_.add(c);
 
   const std::string who = describe(c);
   if (c.setup == SetupProblem::syn_unanswered) {

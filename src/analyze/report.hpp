@@ -2,7 +2,8 @@
 // ReportBuilder: the EngineSink behind `netscope analyze`. It turns every ended flow into
 // a scored Conversation, streams it to the JSON writer (if any) at once, and keeps only
 // bounded state for the text report: the top N conversations by severity and by bytes,
-// the first problems of each kind, and running totals. Memory therefore follows the
+// the first problems of each kind, running totals, and the application and DNS
+// statistics of deep inspection (app_report.hpp). Memory therefore follows the
 // number of flows alive at once, never the length of the capture.
 //
 // Nothing it reports depends on the order flows end in (only Conversation::id does): the
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "analyze/app_report.hpp"
 #include "analyze/conversation.hpp"
 #include "monitor/engine.hpp"
 
@@ -57,6 +59,7 @@ class ReportBuilder : public monitor::EngineSink {
   // The engine's packet clock: the newest packet time, for judging "unanswered" SYNs
   // near the end of the capture.
   void on_clock(core::Timestamp now) override { capture_end_ = now; }
+  void on_dns_event(const flow::Flow& flow, dpi::DnsEvent&& event) override;
   void set_capture_end(core::Timestamp t) { capture_end_ = t; }
 
   // Adds another builder's totals, top lists and problems (a flow shard's) to this one.
@@ -68,6 +71,8 @@ class ReportBuilder : public monitor::EngineSink {
   // Ordered by time, then kind, flow and detail.
   std::vector<Problem> problems() const;
   const ReportTotals& totals() const { return totals_; }
+  const AppStats& apps() const { return apps_; }
+  const DnsStats& dns() const { return dns_; }
 
   static constexpr std::size_t kMaxProblems = 10'000;
 
@@ -84,6 +89,8 @@ class ReportBuilder : public monitor::EngineSink {
   std::vector<Conversation> by_bytes_;
   std::vector<Problem> problems_;  // max-heap under problem_less, size <= kMaxProblems
   ReportTotals totals_;
+  AppStats apps_;
+  DnsStats dns_;
 };
 
 // Orders used for the top lists: severity (score, then bytes) and bytes (then score); on

@@ -77,6 +77,74 @@ void conversation_table(std::ostream& out, const Palette& p, const std::vector<C
   }
 }
 
+std::string names_line(const std::vector<NameCount>& names) {
+  std::string out;
+  for (const NameCount& n : names) {
+    out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", n.name, core::format_count(n.count));
+  }
+  return out;
+}
+
+void applications_section(std::ostream& out, const Palette& p, const AppStats& a,
+                          std::size_t top_n) {
+  out << '\n' << p.bold("Applications") << '\n';
+  const std::vector<NameCount> apps = a.apps();
+  if (apps.empty()) {
+    out << "  none recognised\n";
+    return;
+  }
+  std::string line;
+  for (const NameCount& n : apps) {
+    line +=
+        fmt::format("{}{} {} ({})", line.empty() ? "" : " · ", n.name, core::format_count(n.count),
+                    core::format_bytes(static_cast<double>(n.bytes)));
+  }
+  out << "  " << line << '\n';
+  if (a.sni_conversations() > 0) {
+    out << "  server names (SNI): " << names_line(a.top_sni(top_n)) << '\n';
+  }
+  if (a.http_conversations() > 0) {
+    out << "  HTTP hosts: " << names_line(a.top_http_hosts(top_n)) << '\n';
+  }
+}
+
+void dns_section(std::ostream& out, const Palette& p, const DnsStats& d, std::size_t top_n) {
+  out << '\n' << p.bold("DNS") << '\n';
+  if (d.transactions() == 0) {
+    out << "  no DNS transactions\n";
+    return;
+  }
+  std::string rcodes;
+  for (const auto& [rcode, n] : d.by_rcode()) {
+    rcodes += fmt::format(" · {} {}", rcode, core::format_count(n));
+  }
+  const auto ms = [](const std::optional<double>& v) {
+    return v ? fmt::format("{:.1f} ms", *v) : std::string("-");
+  };
+  out << fmt::format("  {} transactions{} · {} unanswered · latency p50 {} · p95 {}\n",
+                     core::format_count(d.transactions()), rcodes,
+                     core::format_count(d.unanswered()), ms(d.latency_ms(0.50)),
+                     ms(d.latency_ms(0.95)));
+  for (const auto& [rcode, names] : d.failures()) {
+    out << "  " << p.paint("33", fmt::format("{:<9}", rcode)) << ' ' << names_line(names.top(top_n))
+        << '\n';
+  }
+  if (d.unanswered() > 0) {
+    out << "  " << p.paint("33", fmt::format("{:<9}", "no answer")) << ' '
+        << names_line(d.unanswered_names().top(top_n)) << '\n';
+  }
+  if (d.slow() > 0) {
+    out << "  " << p.paint("33", fmt::format("{} slow answers", d.slow()))
+        << fmt::format(" (≥ {:.0f} ms):\n", DnsStats::kSlowMs);
+    std::size_t shown = 0;
+    for (const SlowDnsAnswer& s : d.slowest()) {
+      if (shown++ == top_n) break;
+      out << fmt::format("    {}  {} {}  {}  {:.1f} ms from {}\n", core::to_rfc3339(s.time),
+                         s.query, s.qtype, s.rcode, s.latency_ms, s.server.to_string());
+    }
+  }
+}
+
 }  // namespace
 
 void write_text_report(std::ostream& out, const TextOptions& opt, const Summary& s,
@@ -154,6 +222,9 @@ void write_text_report(std::ostream& out, const TextOptions& opt, const Summary&
                          pr.detail);
     }
   }
+
+  applications_section(out, p, report.apps(), opt.top_n);
+  dns_section(out, p, report.dns(), opt.top_n);
 
   out << '\n' << p.bold("Anomalies") << '\n';
   bool any = false;

@@ -77,6 +77,9 @@ int main(int argc, char** argv) {
                    "report is the same for every value")
       ->check(CLI::Range(std::size_t{0}, std::size_t{64}))
       ->capture_default_str();
+  bool no_dpi = false;
+  acmd->add_flag("--no-dpi", no_dpi,
+                 "No deep packet inspection: no application fields, DNS or SNI sections");
   bool no_color = false;
   bool color = false;
   acmd->add_flag("--no-color", no_color, "Never color the report");
@@ -111,6 +114,7 @@ int main(int argc, char** argv) {
     }
     if (acmd->count("--bpf") == 0 && app.count("--bpf") > 0) analyze.bpf = live.bpf;
     if (acmd->count("--json") > 0) analyze.json_path = json_path;
+    analyze.dpi = !(no_dpi || live.no_dpi);
     if (no_color) {
       analyze.color = netscope::analyze::ColorMode::never;
     } else if (color) {
