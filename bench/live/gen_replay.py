@@ -16,7 +16,8 @@ retransmissions. TCP/UDP checksums are 0, as in a capture taken with checksum of
 the IPv4 header checksum is valid. Packets of different flows are interleaved in a
 fixed pseudo-random order, so the output is the same for the same options.
 
-struct, not scapy: scapy builds about 10k packets/s, this writes about 1M/s.
+Built with struct from per-flow templates rather than with scapy, so that 1.5 million
+packets take seconds (about 3 s here), not many minutes.
 """
 
 import argparse

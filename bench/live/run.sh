@@ -155,7 +155,12 @@ start() {
   done
   sleep 1
 }
+# alive NAME: dies when the tool started as NAME is gone (a crash mid-run).
+alive() {
+  kill -0 "$pid" 2>/dev/null || die "$1 exited during the run: $(tail -n 3 "$tmp/$1.err")"
+}
 # stop: SIGINT (every tool here flushes its report on it), then SIGKILL after 30 s.
+# Sets $status to the tool's exit status.
 stop() {
   kill -INT "$pid" 2>/dev/null || true
   local i
@@ -164,7 +169,8 @@ stop() {
     sleep 0.1
   done
   kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  status=0
+  wait "$pid" 2>/dev/null || status=$?
   forget "$pid"
 }
 # replay FILE: sets sent, secs and pps from tcpreplay's report.
@@ -190,6 +196,7 @@ replay() {
 measure() {
   local tool=$1 round=$2 seen=na drops=na cpu0=0 cpu1=0 d0 d1
   pid=""
+  rm -f "$tmp/snap.json"
   case $tool in
     replay) ;;
     netscope) start "$tool" "$netscope" snapshot -n -i "$rx_dev" --duration 3600 --output "$tmp/snap.json" ;;
@@ -209,11 +216,15 @@ measure() {
   sleep 1
   d1=$(rx_packets)
   if [[ -n $pid ]]; then
+    alive "$tool"
     cpu1=$(cpu_ns "$pid")
     stop
   fi
   case $tool in
     netscope*)
+      if ((status != 0)) || [[ ! -s $tmp/snap.json ]]; then
+        die "$tool exited with $status, no snapshot: $(tail -n 3 "$tmp/$tool.err")"
+      fi
       seen=$(jq '.totals.packets' "$tmp/snap.json")
       drops=$(jq '[.totals.kernel_drops, ([.interfaces[].drops // 0] | add)] | max' "$tmp/snap.json")
       ;;
@@ -244,6 +255,7 @@ measure_idle() {  # label: appends "label cpu_pct" to $tmp/idle.tsv
   a=$(cpu_ns "$pid")
   sleep "$idle_s" &
   wait "$!"
+  alive idle
   b=$(cpu_ns "$pid")
   printf '%s\t%s\n' "$1" "$(awk -v a="$a" -v b="$b" -v s="$idle_s" 'BEGIN { printf "%.3f", (b - a) / 1e9 / s * 100 }')" >>"$tmp/idle.tsv"
 }
@@ -290,10 +302,12 @@ if [[ -n $mem_file ]]; then
   max_flows=$((mem_flows + mem_flows / 4))
   start mem_min "$netscope" -n -i "$rx_dev" --max-flows 16 --json-lines --top 1
   sleep 2
+  alive mem_min
   rss_min=$(rss_kb "$pid")
   stop
   start mem "$netscope" -n -i "$rx_dev" --max-flows "$max_flows" --json-lines --top 1
   sleep 2
+  alive mem
   rss_before=$(rss_kb "$pid")
   d0=$(rx_packets)
   replay "$mem_file"
@@ -306,6 +320,7 @@ if [[ -n $mem_file ]]; then
     ((got >= d1 - d0)) && break
   done
   sleep 2.5
+  alive mem
   rss_after=$(rss_kb "$pid")
   mem_tracked=$(tail -n 1 "$tmp/mem.out" | jq '.totals.flows')
   mem_evicted=$(tail -n 1 "$tmp/mem.out" | jq '.totals.flows_evicted')
