@@ -221,7 +221,13 @@ std::optional<std::string> read_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
-    throw ConfigError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
+    // A directory on the way that we may not search (HOME still pointing at /root after
+    // dropping to another user): we cannot tell whether the file exists, and no file of
+    // ours could be there. A file that exists but may not be read is still an error.
+    const int err = errno;
+    struct stat probe {};
+    if (err == EACCES && ::stat(path.c_str(), &probe) != 0 && errno == EACCES) return std::nullopt;
+    throw ConfigError(fmt::format("{}: cannot read: {}", path, std::strerror(err)));
   }
   struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
