@@ -32,6 +32,12 @@ def main():
               "the message names it and lists the interfaces: " + r.stderr.strip()[:300])
         check(r.stdout == "", "nothing on stdout")
 
+        # Without privileges: exit 2, the capability named, the setcap line given.
+        r = run(["ip", "netns", "exec", nsx.cli, "setpriv", "--reuid=nobody", "--regid=nogroup",
+                 "--clear-groups", netscope, "--raw", "-i", nsx.vcli])
+        check(r.returncode == 2 and "CAP_NET_RAW" in r.stderr and "setcap cap_net_raw" in r.stderr,
+              "unprivileged capture exits 2 naming CAP_NET_RAW and the setcap line")
+
         # A second interface that will be deleted mid-run.
         nsx.sh(nsx.cli, ["ip", "link", "add", "doomed35", "type", "veth", "peer", "name", "doomedp35"])
         nsx.sh(nsx.cli, ["ip", "addr", "add", "10.99.35.1/24", "dev", "doomed35"])
