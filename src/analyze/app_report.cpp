@@ -146,6 +146,9 @@ std::optional<double> DnsStats::latency_ms(double q) const {
   q = std::clamp(q, 0.0, 1.0);
   const auto rank = std::max<std::uint64_t>(
       1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(latency_count_))));
+  // The extremes are kept exactly.
+  if (rank == 1) return static_cast<double>(latency_min_us_) / 1000.0;
+  if (rank >= latency_count_) return static_cast<double>(latency_max_us_) / 1000.0;
   std::uint64_t seen = 0;
   for (std::size_t b = 0; b < latency_buckets_.size(); ++b) {
     seen += latency_buckets_[b];
