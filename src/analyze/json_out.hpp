@@ -83,6 +83,11 @@ class JsonOut {
     }
     return *this;
   }
+  JsonOut& value(bool b) {
+    separate();
+    out_ += b ? "true" : "false";
+    return *this;
+  }
   JsonOut& null() {
     separate();
     out_ += "null";
