@@ -11,6 +11,7 @@
 #include "decode/packet_view.hpp"
 #include "monitor/dns_names.hpp"
 #include "monitor/tick_builder.hpp"
+#include "scripted_resolver.hpp"
 
 namespace netscope::monitor {
 namespace {
@@ -41,22 +42,7 @@ std::shared_ptr<const dpi::DpiInfo> info(std::string app, std::string state = ""
   return d;
 }
 
-class ScriptedResolver : public ProcessResolver {
- public:
-  std::map<std::uint16_t, OwnerInfo> owners;  // by the port of the side asked as local
-  Resolution resolve(std::uint8_t, const core::Endpoint& local, const core::Endpoint&) override {
-    Resolution r;
-    if (auto it = owners.find(local.port); it != owners.end()) r.owner = it->second;
-    return r;
-  }
-  std::optional<ProcessDetails> details(pid_t pid, std::uint64_t) override {
-    ProcessDetails d;
-    d.pid = pid;
-    d.name = "proc" + std::to_string(pid);
-    return d;
-  }
-  bool alive(pid_t, std::uint64_t) override { return true; }
-};
+using test::ScriptedResolver;
 
 OwnerInfo owner(pid_t pid) {
   return OwnerInfo{pid, 1, "exact", "ESTABLISHED", std::nullopt, std::nullopt};

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "decode/packet_view.hpp"
+#include "scripted_resolver.hpp"
 
 namespace netscope::monitor {
 namespace {
@@ -38,27 +39,7 @@ void set_bytes(FlowSample& s, std::uint64_t up, std::uint64_t down, std::int64_t
   s.last_seen = core::Timestamp{now_s * kSec};
 }
 
-class ScriptedResolver : public ProcessResolver {
- public:
-  std::map<std::uint16_t, OwnerInfo> owners;  // by local port
-  std::map<pid_t, bool> dead;
-  Resolution resolve(std::uint8_t, const core::Endpoint& local, const core::Endpoint&) override {
-    Resolution r;
-    if (auto it = owners.find(local.port); it != owners.end()) {
-      r.owner = it->second;
-    } else {
-      r.miss = "pending";
-    }
-    return r;
-  }
-  std::optional<ProcessDetails> details(pid_t pid, std::uint64_t) override {
-    ProcessDetails d;
-    d.pid = pid;
-    d.name = "proc" + std::to_string(pid);
-    return d;
-  }
-  bool alive(pid_t pid, std::uint64_t) override { return !dead[pid]; }
-};
+using test::ScriptedResolver;
 
 TickBuilderConfig live_config(ProcessResolver* r) {
   TickBuilderConfig c;
