@@ -27,7 +27,7 @@ static_assert(sizeof(FlowState) <= 24, "FlowState is stored in every flow: keep 
 namespace {
 
 namespace flag {
-inline constexpr std::uint8_t done = 0x01;
+inline constexpr std::uint8_t done = FlowState::kDone;
 constexpr std::uint8_t seq_known(int dir) {
   return static_cast<std::uint8_t>(0x02 << dir);
 }
@@ -199,10 +199,6 @@ FlowState::FlowState() = default;
 FlowState::~FlowState() = default;
 FlowState::FlowState(FlowState&&) noexcept = default;
 FlowState& FlowState::operator=(FlowState&&) noexcept = default;
-
-bool FlowState::wants_packets() const {
-  return (flags & flag::done) == 0;
-}
 
 // ---- Inspector
 

@@ -185,8 +185,11 @@ struct FlowState {
   FlowState(FlowState&&) noexcept;
   FlowState& operator=(FlowState&&) noexcept;
 
-  // False once nothing more can be learnt: the engine may stop calling inspect().
-  bool wants_packets() const;
+  // `flags` bit set once nothing more can be learnt (the rest are dispatcher.cpp's).
+  static constexpr std::uint8_t kDone = 0x01;
+  // False once nothing more can be learnt: the engine may stop calling inspect(). Inline:
+  // the engine asks for every packet of every flow.
+  bool wants_packets() const { return (flags & kDone) == 0; }
   bool detected() const { return proto != Protocol::unknown; }
 };
 
