@@ -59,7 +59,9 @@ std::string_view miss_name(Miss miss);  // "pending", "no_socket", "no_permissio
 
 struct Lookup {
   std::optional<Owner> owner;
-  Miss miss = Miss::pending;  // meaningful when there is no owner
+  // Why there is no exact owner: meaningful when `owner` is empty or only a guess
+  // (listener, local_port), e.g. `closed` for a flow whose own socket was gone.
+  Miss miss = Miss::pending;
 };
 
 }  // namespace netscope::host

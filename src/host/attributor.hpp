@@ -1,13 +1,18 @@
 #pragma once
-// Attributor: which process owns a flow. It runs one thread that
+// Attributor: which process owns a flow. It
 //  - every `refresh` dumps the TCP and UDP sockets (IPv4 and IPv6, with inode, uid,
 //    state and tcp_info) of its own network namespace and of every other namespace a
 //    process lives in, and maps their inodes to processes with the incremental
 //    ProcScanner;
-//  - between refreshes serves targeted lookups that the packet path asks for with
-//    request(): one sock_diag query by 5-tuple per namespace and orientation, then the fd
-//    tables of the likeliest processes, so a connection that lives 20 ms is still caught
-//    while its socket exists (a socket in TIME_WAIT has no inode any more);
+//  - serves targeted lookups that the packet path asks for with request(): one sock_diag
+//    query by 5-tuple per namespace and orientation, then the fd tables of the likeliest
+//    processes (the pids started since the last listing first), so that a connection
+//    that lives a millisecond is still caught while its socket is in its owner's fd table
+//    (a socket in TIME_WAIT has no inode any more). A lookup never waits for a refresh:
+//    the netlink dumps run on a thread of their own, and the lookup thread, which asks
+//    the scheduler for prompt wake-ups, maps the dump's inodes in steps between requests;
+//  - reads an owner's process details the moment its fd table shows the socket, so that
+//    a process that exits right after is still named;
 //  - remembers owners for `remember` after their sockets close, so that the traffic of
 //    short-lived flows is still credited at the next tick.
 // Readers call lookup(), process() and alive() from any thread; they take a shared lock
@@ -42,16 +47,19 @@ struct AttributorStats {
   std::uint64_t queue_overflow = 0;     // request() calls refused: the queue was full
   std::uint64_t targeted_lookups = 0;   // flows looked up by 5-tuple (the rest were known)
   std::uint64_t targeted_hits = 0;      // ... of which ended with an owner
+  std::uint64_t targeted_closed = 0;    // ... of which the socket had closed, or closed
+                                        // before its owner's fd table was read ("closed")
   std::uint64_t full_dumps = 0;         // refreshes
   std::uint64_t sockets = 0;            // sockets in the last refresh, all namespaces
   std::uint64_t namespaces = 0;         // namespaces dumped in the last refresh
   std::uint64_t proc_scans = 0;         // /proc/<pid>/fd tables read
   double mean_lookup_us = 0;            // mean wall time of a targeted lookup
-  double mean_lookup_cpu_us = 0;        // ... of which the attribution thread was on a CPU
+  double mean_lookup_cpu_us = 0;        // ... of which the lookup thread was on a CPU
   std::uint64_t permission_denied = 0;  // fd tables or links refused (EACCES)
   std::uint64_t namespace_errors = 0;   // namespaces that could not be entered (no CAP_SYS_ADMIN)
   std::uint64_t processes = 0;          // processes in the last listing
   double last_refresh_ms = 0;           // wall time of the last refresh
+  bool short_slice = false;  // the lookup thread got its short slice (thread_latency.hpp)
 };
 
 class Attributor {
@@ -59,16 +67,16 @@ class Attributor {
   // Opens the own namespace's sock_diag socket (throws std::runtime_error when netlink
   // is blocked). The thread that constructs and starts it decides the "own" namespace.
   explicit Attributor(AttributorConfig config = {});
-  ~Attributor();  // stops the thread
+  ~Attributor();  // stops the threads
   Attributor(const Attributor&) = delete;
   Attributor& operator=(const Attributor&) = delete;
 
-  // Starts the thread; the first refresh runs at once (see wait_until_ready()).
+  // Starts the threads; the first refresh runs at once (see wait_until_ready()).
   void start();
   void stop();
 
   // Packet thread / SYN-watch thread: never blocks, never allocates. Queues a targeted
-  // lookup for a flow with no known owner; the thread is woken once per batch (an
+  // lookup for a flow with no known owner; the lookup thread is woken once per batch (an
   // eventfd written only when no wake-up is pending), so a SYN flood costs one wake per
   // batch. False (counted) when the queue is full. Protocols without sockets are ignored.
   bool request(const FlowQuery& q) noexcept;
@@ -77,10 +85,11 @@ class Attributor {
   // matching order: exact, then local_port for UDP, then listener for TCP).
   Lookup lookup(const FlowQuery& q) const;
 
-  // Process details (comm, cmdline, exe, ppid, uid, user, container) of an owner, cached
-  // by (pid, start time) so a reused pid is never confused with an older process. The
-  // one-argument form gives the newest process seen with that pid. nullopt if unknown
-  // and no longer running.
+  // Process details (comm, cmdline, exe, ppid, uid, user, container) of an owner, read
+  // when its fd table showed the socket and kept after it exits (until unused for
+  // `remember`), by (pid, start time) so a reused pid is never confused with an older
+  // process. The one-argument form gives the newest process seen with that pid. nullopt
+  // if unknown and no longer running.
   std::optional<ProcessInfo> process(pid_t pid) const;
   std::optional<ProcessInfo> process(pid_t pid, std::uint64_t start_time_ticks) const;
   // Whether that process is still running (reads its /proc/<pid>/stat start time).
@@ -91,7 +100,7 @@ class Attributor {
   // Waits (up to `timeout`) until the first refresh after start() has finished. False on
   // timeout or when not started.
   bool wait_until_ready(std::chrono::milliseconds timeout) const;
-  // Asks the thread for a full refresh now and waits (up to `timeout`) until one that
+  // Asks for a full refresh now and waits (up to `timeout`) until one that
   // started after this call has finished, so it reflects everything done before the call.
   bool refresh_now(std::chrono::milliseconds timeout);
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -14,52 +15,80 @@
 namespace netscope::host {
 
 NamespaceDiags::NamespaceDiags(std::string proc_root) : proc_root_(std::move(proc_root)) {
-  members_.push_back(Member{own_netns_inode(), std::make_unique<SockDiag>()});
+  members_.push_back(
+      Member{own_netns_inode(), std::make_unique<SockDiag>(), std::make_shared<SockDiag>()});
+  publish();
 }
 
-void NamespaceDiags::update(const std::unordered_map<pid_t, ProcessEntry>& processes, bool others) {
-  // One process per namespace is enough to reach it.
-  std::unordered_map<std::uint64_t, pid_t> in_use;
-  if (others) {
-    for (const auto& [pid, entry] : processes) {
-      if (entry.netns != 0) in_use.try_emplace(entry.netns, pid);
-    }
-  }
+void NamespaceDiags::update(const std::unordered_map<std::uint64_t, pid_t>& in_use, bool others) {
   const std::uint64_t own_ns = own();
-  std::erase_if(members_,
-                [&](const Member& m) { return m.netns != own_ns && !in_use.contains(m.netns); });
-  std::erase_if(refused_, [&](std::uint64_t ns) { return !in_use.contains(ns); });
-  for (const auto& [ns, pid] : in_use) {
-    const std::uint64_t netns = ns;  // a structured binding cannot be captured in C++20
-    if (netns == own_ns || refused_.contains(netns)) continue;
-    const bool known = std::any_of(members_.begin(), members_.end(),
-                                   [&](const Member& m) { return m.netns == netns; });
-    if (!known && !try_open(netns, pid)) {
-      refused_.insert(netns);
-      ++enter_failures_;
+  const std::size_t before = members_.size();
+  const auto used = [&](std::uint64_t ns) { return others && in_use.contains(ns); };
+  std::erase_if(members_, [&](const Member& m) { return m.netns != own_ns && !used(m.netns); });
+  bool changed = members_.size() != before;
+  std::erase_if(refused_, [&](std::uint64_t ns) { return !used(ns); });
+  if (others) {
+    for (const auto& [ns, pid] : in_use) {
+      const std::uint64_t netns = ns;  // a structured binding cannot be captured in C++20
+      if (netns == own_ns || refused_.contains(netns)) continue;
+      const bool known = std::any_of(members_.begin(), members_.end(),
+                                     [&](const Member& m) { return m.netns == netns; });
+      if (known) continue;
+      const std::size_t count = members_.size();
+      if (!try_open(netns, pid)) {
+        refused_.insert(netns);
+        ++enter_failures_;
+      }
+      changed = changed || members_.size() != count;
     }
   }
+  if (changed) publish();
+}
+
+NamespaceDiags::Finders NamespaceDiags::finders() const {
+  const std::lock_guard lock(finders_mutex_);
+  return finders_;
+}
+
+void NamespaceDiags::publish() {
+  auto next = std::make_shared<std::vector<Finder>>();
+  next->reserve(members_.size());
+  for (const Member& m : members_) next->push_back(Finder{m.netns, m.finder});
+  const std::lock_guard lock(finders_mutex_);
+  finders_ = std::move(next);
 }
 
 bool NamespaceDiags::try_open(std::uint64_t netns, pid_t via) {
-  const std::string path = proc_root_ + "/" + std::to_string(via) + "/ns/net";
+  std::array<netlink::Socket, 2> sockets;  // dumps, finds
+  const NamespaceOpen result = open_sock_diag_in(proc_root_, netns, via, sockets, &last_error_);
+  if (result == NamespaceOpen::opened) {
+    members_.push_back(Member{netns, std::make_unique<SockDiag>(std::move(sockets[0])),
+                              std::make_shared<SockDiag>(std::move(sockets[1]))});
+  }
+  return result != NamespaceOpen::refused;
+}
+
+NamespaceOpen open_sock_diag_in(const std::string& proc_root, std::uint64_t netns, pid_t via,
+                                std::span<netlink::Socket> out, std::string* error) {
+  const std::string path = proc_root + "/" + std::to_string(via) + "/ns/net";
   const int ns_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (ns_fd < 0) {
-    last_error_ = "open " + path + " failed: " + std::strerror(errno);
-    return false;
+    const int err = errno;
+    if (error != nullptr) *error = "open " + path + " failed: " + std::strerror(err);
+    return err == ENOENT || err == ESRCH ? NamespaceOpen::moved : NamespaceOpen::refused;
   }
   // The pid may have exited or moved since it was listed: then try again next time.
   struct stat st {};
   if (::fstat(ns_fd, &st) != 0 || st.st_ino != netns) {
     ::close(ns_fd);
-    return true;
+    return NamespaceOpen::moved;
   }
-  netlink::Socket socket;
-  const bool ok = open_netlink_in_netns(ns_fd, NETLINK_SOCK_DIAG, socket, &last_error_);
+  bool ok = true;
+  for (netlink::Socket& socket : out) {
+    ok = ok && open_netlink_in_netns(ns_fd, NETLINK_SOCK_DIAG, socket, error);
+  }
   ::close(ns_fd);
-  if (!ok) return false;
-  members_.push_back(Member{netns, std::make_unique<SockDiag>(std::move(socket))});
-  return true;
+  return ok ? NamespaceOpen::opened : NamespaceOpen::refused;
 }
 
 }  // namespace netscope::host

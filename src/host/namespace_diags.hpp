@@ -1,41 +1,65 @@
 #pragma once
-// NamespaceDiags: one sock_diag socket per network namespace that processes live in, so
-// the attribution thread can dump and query the sockets of containers, flatpaks and
-// `ip netns` namespaces as well as its own. Namespaces are found through the processes'
-// /proc/<pid>/ns/net (ProcScanner records their inodes); a socket for a new one is
+// NamespaceDiags: sock_diag sockets for every network namespace that processes live in,
+// so the attribution threads can dump and query the sockets of containers, flatpaks and
+// `ip netns` namespaces as well as their own. Namespaces are found through the processes'
+// /proc/<pid>/ns/net (ProcScanner records their inodes); the sockets for a new one are
 // created inside it by a helper thread (netns.hpp), which needs CAP_SYS_ADMIN. A
 // namespace no process uses any more is let go: holding its socket would keep it alive.
+//
+// Each namespace has two sockets, one per thread, since a netlink socket carries one
+// conversation at a time: the refresh thread owns members() and dumps through them; the
+// targeted-lookup thread queries through finders(), an immutable snapshot that keeps the
+// sockets it lists open for as long as the snapshot is held.
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
-#include "host/proc_scanner.hpp"
 #include "host/sock_diag.hpp"
 
 namespace netscope::host {
+
+// Opens NETLINK_SOCK_DIAG sockets (as many as `out` holds) inside network namespace
+// `netns`, reached through /proc/<via>/ns/net by a helper thread that setns()es, which
+// needs CAP_SYS_ADMIN. `moved`: the pid is gone or in another namespace by now, so try
+// again through another; `refused`: the namespace cannot be entered (`error` says why).
+enum class NamespaceOpen : std::uint8_t { opened, moved, refused };
+NamespaceOpen open_sock_diag_in(const std::string& proc_root, std::uint64_t netns, pid_t via,
+                                std::span<netlink::Socket> out, std::string* error);
 
 class NamespaceDiags {
  public:
   struct Member {
     std::uint64_t netns = 0;
-    std::unique_ptr<SockDiag> diag;
+    std::unique_ptr<SockDiag> diag;    // the refresh thread's
+    std::shared_ptr<SockDiag> finder;  // the targeted-lookup thread's
   };
+  struct Finder {
+    std::uint64_t netns = 0;
+    std::shared_ptr<SockDiag> diag;
+  };
+  using Finders = std::shared_ptr<const std::vector<Finder>>;
 
   // The own namespace is the calling thread's. Throws like SockDiag() when netlink
   // sockets are blocked altogether.
   explicit NamespaceDiags(std::string proc_root);
 
-  // Opens sockets for namespaces first seen among `processes` (when `others`), and drops
-  // those whose last process is gone. A namespace that cannot be entered is counted once
-  // and not retried while it exists.
-  void update(const std::unordered_map<pid_t, ProcessEntry>& processes, bool others);
+  // Opens sockets for namespaces first seen in `in_use` (namespace -> a pid in it; see
+  // ProcScanner::namespaces()) when `others`, and drops those no process uses any more.
+  // A namespace that cannot be entered is counted once and not retried while it exists.
+  void update(const std::unordered_map<std::uint64_t, pid_t>& in_use, bool others);
 
-  // The own namespace first, then the others.
+  // The refresh thread's sockets: the own namespace first, then the others.
   std::vector<Member>& members() { return members_; }
+  // Any thread: the lookup sockets as of the last update(), the own namespace first.
+  Finders finders() const;
   std::uint64_t own() const { return members_.front().netns; }
   std::uint64_t enter_failures() const { return enter_failures_; }
   const std::string& last_error() const { return last_error_; }
@@ -44,12 +68,15 @@ class NamespaceDiags {
   // False only when the namespace refused us (setns or open failed); a pid that left the
   // namespace meanwhile is not a refusal.
   bool try_open(std::uint64_t netns, pid_t via);
+  void publish();
 
   std::string proc_root_;
   std::vector<Member> members_;
   std::unordered_set<std::uint64_t> refused_;  // namespaces setns() refused
   std::uint64_t enter_failures_ = 0;
   std::string last_error_;
+  mutable std::mutex finders_mutex_;
+  Finders finders_;
 };
 
 }  // namespace netscope::host

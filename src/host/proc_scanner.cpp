@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,14 +39,6 @@ class FdGuard {
   int fd_;
 };
 
-std::optional<pid_t> parse_pid(std::string_view name) {
-  if (name.empty() || name.size() > 10) return std::nullopt;
-  pid_t pid = 0;
-  const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
-  if (ec != std::errc{} || end != name.data() + name.size() || pid <= 0) return std::nullopt;
-  return pid;
-}
-
 std::int64_t ctime_ns(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
 }
@@ -57,21 +50,56 @@ bool is_vanished_error(int err) {
   return err == ENOENT || err == ESRCH;
 }
 
-// Search order of resolve(): never-read tables first (a new process is the likeliest
-// owner of a new socket), then processes seen opening sockets before, most recent first,
-// then everyone else newest first.
-bool search_before(const ProcessEntry* a, const ProcessEntry* b) {
-  const auto tier = [](const ProcessEntry* e) {
-    if (e->read_stamp == 0) return 0;
-    return e->gained_stamp != 0 ? 1 : 2;
-  };
-  const int ta = tier(a);
-  const int tb = tier(b);
-  if (ta != tb) return ta < tb;
-  if (ta == 1 && a->gained_stamp != b->gained_stamp) return a->gained_stamp > b->gained_stamp;
-  if (a->start_time_ticks != b->start_time_ticks) return a->start_time_ticks > b->start_time_ticks;
-  return a->pid > b->pid;
+// A process started this recently is searched first even if its table was read (before
+// it exec()ed, say, as `ip netns exec` or a shell does): it has had no time to be
+// anything but the likeliest owner of a socket that is new.
+constexpr std::uint64_t kYoungSeconds = 2;
+
+// Now, in the clock and unit of /proc/<pid>/stat's starttime: clock ticks since boot,
+// suspend included (the kernel derives it from the task's boot-based start time).
+std::uint64_t ticks_per_second() {
+  static const long hz = ::sysconf(_SC_CLK_TCK);
+  return static_cast<std::uint64_t>(hz > 0 ? hz : 100);
 }
+
+std::uint64_t boot_ticks_now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_BOOTTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * ticks_per_second() +
+         static_cast<std::uint64_t>(ts.tv_nsec) / (1'000'000'000 / ticks_per_second());
+}
+
+// Start times from this one on (ticks since boot) are young.
+std::uint64_t young_since() {
+  const std::uint64_t now = boot_ticks_now();
+  const std::uint64_t young = ticks_per_second() * kYoungSeconds;
+  return now > young ? now - young : 0;
+}
+
+// Search order of resolve(): never-read tables and young processes first (a new process
+// is the likeliest owner of a new socket), then processes seen opening sockets before,
+// most recent first, then everyone else newest first.
+struct SearchOrder {
+  std::uint64_t young_since = 0;  // start time (ticks) from which a process is young
+
+  // A process listed but not identified yet started after every identified one.
+  static std::uint64_t start_of(const ProcessEntry* e) {
+    return e->identified ? e->start_time_ticks : std::numeric_limits<std::uint64_t>::max();
+  }
+  int tier(const ProcessEntry* e) const {
+    const std::uint64_t start = start_of(e);
+    if (e->read_stamp == 0 || (start != 0 && start >= young_since)) return 0;
+    return e->gained_stamp != 0 ? 1 : 2;
+  }
+  bool operator()(const ProcessEntry* a, const ProcessEntry* b) const {
+    const int ta = tier(a);
+    const int tb = tier(b);
+    if (ta != tb) return ta < tb;
+    if (ta == 1 && a->gained_stamp != b->gained_stamp) return a->gained_stamp > b->gained_stamp;
+    if (start_of(a) != start_of(b)) return start_of(a) > start_of(b);
+    return a->pid > b->pid;
+  }
+};
 
 }  // namespace
 
@@ -87,7 +115,8 @@ std::optional<std::uint64_t> parse_socket_link(std::string_view link) {
   return inode;
 }
 
-ProcScanner::ProcScanner(std::string proc_root) : proc_root_(std::move(proc_root)) {}
+ProcScanner::ProcScanner(std::string proc_root)
+    : proc_root_(std::move(proc_root)), listing_dir_(proc_root_) {}
 
 bool ProcScanner::scan() {
   const auto start = std::chrono::steady_clock::now();
@@ -111,35 +140,69 @@ bool ProcScanner::list_processes() {
   return listed;
 }
 
-bool ProcScanner::list_into_entries() {
-  DirPtr root(opendir(proc_root_.c_str()));
-  if (!root) return false;
-  const std::uint64_t listing = ++listing_;
-  while (const dirent* dent = readdir(root.get())) {
-    const auto pid = parse_pid(dent->d_name);
-    if (!pid) continue;  // self, net, sys, ...
-    ++stats_.processes;
-    auto [it, inserted] = processes_.try_emplace(*pid);
-    if (inserted) {
-      it->second.pid = *pid;
-      FdGuard dir(openat(dirfd(root.get()), dent->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (dir.get() < 0 || !read_identity(dir.get(), it->second)) {
-        ++stats_.vanished;
-        processes_.erase(it);
-        continue;
-      }
-    }
-    it->second.listed = listing;
+bool ProcScanner::list_new_processes() {
+  const auto start = std::chrono::steady_clock::now();
+  if (!listing_dir_.list_from(next_pid_, listed_pids_)) return list_processes();
+  for (const pid_t pid : listed_pids_) {
+    // Only a pid not known before is new: the ones above it that are known are processes
+    // from before a pid wrap-around.
+    if (add_listed(pid, listing_, false) == Listed::added) next_pid_ = std::max(next_pid_, pid + 1);
   }
+  stats_.duration += std::chrono::steady_clock::now() - start;
+  return true;
+}
+
+bool ProcScanner::list_into_entries() {
+  if (!listing_dir_.list_all(listed_pids_)) return false;
+  const std::uint64_t listing = ++listing_;
+  for (const pid_t pid : listed_pids_) add_listed(pid, listing, true);
+  // The kernel hands out pids in ascending order and wraps around at pid_max, so the
+  // processes to come get pids above the newest process's, not above the highest pid
+  // (long-lived processes from before a wrap-around keep high pids).
+  const ProcessEntry* newest = nullptr;
   for (auto it = processes_.begin(); it != processes_.end();) {
-    if (it->second.listed == listing) {
-      ++it;
+    ProcessEntry& e = it->second;
+    if (e.listed != listing) {
+      replace_sockets(e, {});
+      it = processes_.erase(it);
       continue;
     }
-    replace_sockets(it->second, {});
-    it = processes_.erase(it);
+    if (newest == nullptr || e.start_time_ticks > newest->start_time_ticks ||
+        (e.start_time_ticks == newest->start_time_ticks && e.pid > newest->pid)) {
+      newest = &e;
+    }
+    ++it;
   }
+  next_pid_ = newest == nullptr ? 1 : newest->pid + 1;
   return true;
+}
+
+ProcScanner::Listed ProcScanner::add_listed(pid_t pid, std::uint64_t listing, bool full) {
+  ++stats_.processes;
+  auto [it, inserted] = processes_.try_emplace(pid);
+  ProcessEntry& entry = it->second;
+  const std::string name = std::to_string(pid);
+  bool ok = true;
+  if (inserted && !full) {
+    entry.pid = pid;
+    struct stat st {};
+    ok = fstatat(listing_dir_.root_fd(), name.c_str(), &st, 0) == 0;
+    entry.uid = st.st_uid;
+    entry.dir_inode = st.st_ino;
+    entry.dir_ctime_ns = ctime_ns(st);
+  } else if (inserted || !entry.identified) {
+    entry.pid = pid;
+    FdGuard dir(openat(listing_dir_.root_fd(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ok = dir.get() >= 0 && read_identity(dir.get(), entry);
+  }
+  if (!ok) {
+    ++stats_.vanished;
+    replace_sockets(entry, {});
+    processes_.erase(it);
+    return Listed::vanished;
+  }
+  entry.listed = listing;
+  return inserted ? Listed::added : Listed::known;
 }
 
 bool ProcScanner::read_identity(int dir_fd, ProcessEntry& entry) {
@@ -151,12 +214,13 @@ bool ProcScanner::read_identity(int dir_fd, ProcessEntry& entry) {
   entry.start_time_ticks = read_start_time_at(dir_fd).value_or(0);
   struct stat ns {};
   entry.netns = fstatat(dir_fd, "ns/net", &ns, 0) == 0 ? ns.st_ino : 0;
+  entry.identified = true;
   return true;
 }
 
 bool ProcScanner::read_fd_table(ProcessEntry& entry) {
-  const std::string dir_path = proc_root_ + "/" + std::to_string(entry.pid);
-  FdGuard dir(open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const std::string name = std::to_string(entry.pid);
+  FdGuard dir(openat(listing_dir_.root_fd(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   struct stat st {};
   if (dir.get() < 0 || fstat(dir.get(), &st) != 0) {
     ++stats_.vanished;
@@ -214,10 +278,13 @@ bool ProcScanner::read_fd_table(ProcessEntry& entry) {
   }
   std::sort(found.begin(), found.end());
   found.erase(std::unique(found.begin(), found.end()), found.end());
+  // An owner needs its start time; the table came first (see ProcessEntry::identified).
+  if (!entry.identified && !found.empty()) read_identity(dir.get(), entry);
   const bool grew =
       !std::includes(entry.sockets.begin(), entry.sockets.end(), found.begin(), found.end());
   replace_sockets(entry, std::move(found));
   if (grew && !first_read) entry.gained_stamp = entry.read_stamp;
+  if (grew && on_gained_) on_gained_(entry);
   return true;
 }
 
@@ -268,7 +335,7 @@ void ProcScanner::remove_holder(std::uint64_t inode, pid_t pid) {
 }
 
 ResolveResult ProcScanner::resolve(std::span<const WantedSocket> wanted, std::uint64_t since,
-                                   bool any_uid) {
+                                   bool any_uid, const ResolveSteps& steps) {
   const auto start = std::chrono::steady_clock::now();
   ResolveResult result;
   std::unordered_set<std::uint64_t> remaining;
@@ -283,7 +350,7 @@ ResolveResult ProcScanner::resolve(std::span<const WantedSocket> wanted, std::ui
     for (auto& [pid, entry] : processes_) {
       if (entry.read_stamp <= since) candidates.push_back(&entry);
     }
-    std::sort(candidates.begin(), candidates.end(), search_before);
+    std::sort(candidates.begin(), candidates.end(), SearchOrder{young_since()});
     const auto uid_wanted = [&](const ProcessEntry* e) {
       return std::find(uids.begin(), uids.end(), e->uid) != uids.end();
     };
@@ -292,12 +359,16 @@ ResolveResult ProcScanner::resolve(std::span<const WantedSocket> wanted, std::ui
       for (ProcessEntry* entry : candidates) {
         if (remaining.empty()) break;
         if (uid_wanted(entry) != same_uid) continue;
+        if (result.more) break;
         if (!read_fd_table(*entry)) continue;
         ++result.tables_read;
         result.permission_denied = result.permission_denied || entry->fd_denied;
         for (const std::uint64_t inode : entry->sockets) remaining.erase(inode);
+        // Stops with `more` only if there is more to do; the loops end if there is not.
+        result.more = result.tables_read == steps.max_tables || (steps.pause && steps.pause());
       }
     }
+    if (remaining.empty()) result.more = false;
   }
   result.unresolved = remaining.size();
   stats_.sockets = sockets_.size();
@@ -305,7 +376,8 @@ ResolveResult ProcScanner::resolve(std::span<const WantedSocket> wanted, std::ui
   return result;
 }
 
-std::size_t ProcScanner::revalidate(std::size_t max_tables, std::uint64_t since) {
+std::size_t ProcScanner::revalidate(std::size_t max_tables, std::uint64_t since,
+                                    const std::function<bool()>& pause) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<ProcessEntry*> stale;
   for (auto& [pid, entry] : processes_) {
@@ -320,10 +392,40 @@ std::size_t ProcScanner::revalidate(std::size_t max_tables, std::uint64_t since)
   std::size_t read = 0;
   for (std::size_t i = 0; i < count; ++i) {
     if (read_fd_table(*stale[i])) ++read;
+    if (pause && pause()) break;
   }
   stats_.sockets = sockets_.size();
   stats_.duration += std::chrono::steady_clock::now() - start;
   return read;
+}
+
+std::unordered_map<std::uint64_t, pid_t> ProcScanner::namespaces() const {
+  std::unordered_map<std::uint64_t, pid_t> out;
+  for (const auto& [pid, entry] : processes_) {
+    if (entry.netns != 0) out.try_emplace(entry.netns, pid);
+  }
+  return out;
+}
+
+std::unordered_map<std::uint64_t, pid_t> ProcScanner::recent_namespaces() {
+  std::unordered_map<std::uint64_t, pid_t> out;
+  const std::uint64_t since = young_since();
+  for (auto& [pid, entry] : processes_) {
+    if (entry.identified && (entry.start_time_ticks == 0 || entry.start_time_ticks < since)) {
+      continue;
+    }
+    const std::string name = std::to_string(pid);
+    FdGuard dir(openat(listing_dir_.root_fd(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.get() < 0) continue;  // gone: the next full listing forgets it
+    if (!entry.identified) {
+      if (!read_identity(dir.get(), entry)) continue;
+    } else {
+      struct stat ns {};
+      entry.netns = fstatat(dir.get(), "ns/net", &ns, 0) == 0 ? ns.st_ino : 0;
+    }
+    if (entry.netns != 0) out.try_emplace(entry.netns, pid);
+  }
+  return out;
 }
 
 const SocketHolders* ProcScanner::find(std::uint64_t inode) const {

@@ -15,6 +15,9 @@
 //  - revalidate(): a bounded number of the least recently read tables per refresh, so
 //    that sockets handed to another process (fork then close, SCM_RIGHTS) are found
 //    again within a few refreshes.
+// New processes are found by listing the proc root; list_new_processes() lists only the
+// pids handed out since the last listing (pid_listing.hpp), which is what a targeted
+// lookup for a connection opened a moment ago needs.
 // The fd directory's mtime is no change signal (procfs sets it when the inode is
 // instantiated, not when the table changes), hence the explicit reasons above.
 // Processes that exit mid-read (ENOENT) and fd tables we may not read (EACCES, when not
@@ -24,12 +27,16 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "host/pid_listing.hpp"
 
 namespace netscope::host {
 
@@ -54,6 +61,11 @@ struct ProcScanStats {
 // One process as the index knows it.
 struct ProcessEntry {
   pid_t pid = 0;
+  // Start time and namespace come from /proc/<pid>/stat and ns/net, which cost about
+  // 70 us for a new process; list_new_processes() leaves them to the first read of the
+  // fd table that finds sockets (`identified` false until then), so that a lookup racing
+  // a connection's close reads the table first.
+  bool identified = false;
   std::uint64_t start_time_ticks = 0;  // 0 when /proc/<pid>/stat was unreadable
   // Owner of /proc/<pid>: the process's euid, but root for a non-dumpable process
   // (setuid programs, PR_SET_DUMPABLE 0), which is why the uid is only a search hint.
@@ -80,7 +92,20 @@ struct ResolveResult {
   std::size_t unresolved = 0;      // wanted sockets still without a holder
   std::size_t tables_read = 0;     // fd tables this call read
   bool permission_denied = false;  // a table on the search path could not be read
+  bool more = false;               // stopped early (ResolveSteps) with unread candidates left
 };
+
+// How resolve() may stop early. Calling it again with the same `since` goes on where it
+// stopped: the tables read meanwhile are newer than `since`.
+struct ResolveSteps {
+  std::size_t max_tables = std::numeric_limits<std::size_t>::max();  // reads per call
+  std::function<bool()> pause;  // asked after each read; true stops the call
+};
+
+// Called right after a read of a process's fd table found sockets that it did not hold at
+// its previous read, while that process is certainly alive: the moment to read whatever
+// else is wanted of it (a curl is gone a millisecond later).
+using SocketsGained = std::function<void(const ProcessEntry&)>;
 
 // "socket:[12345]" -> 12345; anything else (pipe:[..], a path, garbage) -> nullopt.
 std::optional<std::uint64_t> parse_socket_link(std::string_view link);
@@ -88,6 +113,8 @@ std::optional<std::uint64_t> parse_socket_link(std::string_view link);
 class ProcScanner {
  public:
   explicit ProcScanner(std::string proc_root = "/proc");
+  // See SocketsGained; called from every fd table read (scan, resolve, revalidate).
+  void on_sockets_gained(SocketsGained callback) { on_gained_ = std::move(callback); }
 
   // Rebuilds everything from scratch: lists the processes and reads every fd table.
   // Fails (returns false) only when the proc root itself cannot be opened; per-process
@@ -97,14 +124,31 @@ class ProcScanner {
   // Incremental use. Lists the processes: new pids get their identity (start time, uid,
   // netns) but no fd read yet; pids that are gone are forgotten with their sockets.
   bool list_processes();
+  // Adds the processes started since the last listing, without listing the others: the
+  // pids above the newest process's (pid_listing.hpp). Does a full list_processes() where
+  // that is not possible. Gone processes are only forgotten by list_processes(). Pids
+  // handed out after a wrap-around are found by the next full listing.
+  bool list_new_processes();
   // A counter that advances with every fd table read. Take it before asking the kernel
   // for sockets and pass it as `since`: tables read after it are current enough.
   std::uint64_t stamp() const { return stamp_; }
   // Finds holders for the wanted sockets that have none (see the header comment). With
   // `any_uid` false only processes of the sockets' uids are read.
-  ResolveResult resolve(std::span<const WantedSocket> wanted, std::uint64_t since, bool any_uid);
-  // Re-reads up to `max_tables` of the least recently read tables not read after `since`.
-  std::size_t revalidate(std::size_t max_tables, std::uint64_t since);
+  ResolveResult resolve(std::span<const WantedSocket> wanted, std::uint64_t since, bool any_uid,
+                        const ResolveSteps& steps = {});
+  // Re-reads up to `max_tables` of the least recently read tables not read after `since`,
+  // fewer when `pause` (asked after each read) says so. Returns the number read.
+  std::size_t revalidate(std::size_t max_tables, std::uint64_t since,
+                         const std::function<bool()>& pause = {});
+
+  // One process in each network namespace that processes live in (namespace inode ->
+  // pid), to reach the namespace through /proc/<pid>/ns/net.
+  std::unordered_map<std::uint64_t, pid_t> namespaces() const;
+  // The same for the processes started in the last few seconds and those not identified
+  // yet, their namespace read again now: `ip netns exec` and container runtimes enter a
+  // namespace after fork(), and a listing may have caught them before. For a lookup whose
+  // socket is in no namespace known so far.
+  std::unordered_map<std::uint64_t, pid_t> recent_namespaces();
 
   const SocketHolders* find(std::uint64_t inode) const;
   std::optional<pid_t> owner_of(std::uint64_t inode) const;
@@ -116,6 +160,10 @@ class ProcScanner {
 
  private:
   bool list_into_entries();
+  // Adds `pid` if it is new (unless it vanished meanwhile), with its whole identity or
+  // only what the directory's stat tells (`full` false).
+  enum class Listed : std::uint8_t { added, known, vanished };
+  Listed add_listed(pid_t pid, std::uint64_t listing, bool full);
   bool read_identity(int dir_fd, ProcessEntry& entry);
   // Reads one fd table (and re-checks the process identity first). False when the
   // process is gone.
@@ -125,6 +173,10 @@ class ProcScanner {
   void remove_holder(std::uint64_t inode, pid_t pid);
 
   std::string proc_root_;
+  PidListing listing_dir_;
+  std::vector<pid_t> listed_pids_;  // scratch for listings
+  pid_t next_pid_ = 1;              // the next pid the kernel is expected to hand out
+  SocketsGained on_gained_;
   std::unordered_map<std::uint64_t, SocketHolders> sockets_;
   std::unordered_map<pid_t, ProcessEntry> processes_;
   std::uint64_t stamp_ = 0;

@@ -191,6 +191,10 @@ std::optional<std::uint64_t> read_start_time(pid_t pid, std::string_view proc_ro
   return start;
 }
 
+std::string read_exe(pid_t pid, std::string_view proc_root) {
+  return read_link(std::string(proc_root) + "/" + std::to_string(pid) + "/exe");
+}
+
 std::string user_name(uid_t uid) {
   long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
   std::size_t size = hint > 0 ? static_cast<std::size_t>(hint) : 1024;

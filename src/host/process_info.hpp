@@ -73,6 +73,11 @@ std::optional<ProcessInfo> read_process_info(pid_t pid, std::string_view proc_ro
 std::optional<std::uint64_t> read_start_time_at(int dir_fd);
 std::optional<std::uint64_t> read_start_time(pid_t pid, std::string_view proc_root = "/proc");
 
+// The target of /proc/<pid>/exe, or empty when unreadable (gone, a kernel thread, or
+// another user's process without CAP_SYS_PTRACE). A new target under the same pid and
+// start time means the process exec()ed.
+std::string read_exe(pid_t pid, std::string_view proc_root = "/proc");
+
 // The login name of a uid, or empty.
 std::string user_name(uid_t uid);
 

@@ -51,6 +51,11 @@ class RequestQueue {
     }
   }
 
+  // The consumer thread only: whether try_pop() would succeed, without taking anything.
+  bool ready() const noexcept {
+    return slots_[tail_ & mask_].seq.load(std::memory_order_acquire) == tail_ + 1;
+  }
+
   // The consumer thread only. False when nothing is ready.
   bool try_pop(T& out) noexcept {
     Slot& slot = slots_[tail_ & mask_];

@@ -111,12 +111,13 @@ core::FlowKey socket_key(std::uint8_t proto, const core::Endpoint& local,
 SocketTable::SocketTable(std::chrono::seconds remember, std::size_t max_remembered)
     : remember_(remember), max_remembered_(max_remembered) {}
 
-bool SocketTable::insert_live(LiveMap& map, const SocketEntry& entry) {
+bool SocketTable::insert_live(LiveMap& map, const SocketEntry& entry, Clock::time_point upserted) {
   const SocketRecord& r = entry.record;
   // A TCP socket without a peer matters only as a listener (bound-but-idle ones don't).
   if (r.protocol == IPPROTO_TCP && is_unconnected(r.remote) && r.state != kListen) return false;
-  auto [it, inserted] = map.try_emplace(socket_key(r.protocol, r.local, r.remote), entry);
-  if (!inserted && it->second.pid == 0 && entry.pid != 0) it->second = entry;
+  auto [it, inserted] =
+      map.try_emplace(socket_key(r.protocol, r.local, r.remote), Live{entry, upserted});
+  if (!inserted && it->second.entry.pid == 0 && entry.pid != 0) it->second = Live{entry, upserted};
   return true;
 }
 
@@ -129,24 +130,34 @@ void SocketTable::remember(const core::FlowKey& key, SocketEntry entry, std::uin
   trim(remembered_, remembered_order_, max_remembered_);
 }
 
-void SocketTable::replace(const std::vector<SocketEntry>& entries, Clock::time_point now) {
+void SocketTable::replace(const std::vector<SocketEntry>& entries, Clock::time_point dumped,
+                          Clock::time_point now) {
   LiveMap next;
   next.reserve(entries.size());
-  for (const SocketEntry& e : entries) insert_live(next, e);
-  for (const auto& [key, old] : live_) {
+  for (const SocketEntry& e : entries) insert_live(next, e, Clock::time_point{});
+  for (const auto& [key, old_live] : live_) {
+    const SocketEntry& old = old_live.entry;
     const auto it = next.find(key);
+    if (old_live.upserted >= dumped && old_live.upserted != Clock::time_point{}) {
+      // Found after the dump began: fresher than what the dump says about this key.
+      if (it == next.end() || it->second.entry.pid == 0 ||
+          it->second.entry.record.inode != old.record.inode) {
+        next.insert_or_assign(key, old_live);
+      }
+      continue;
+    }
     if (old.pid == 0) {
       // A TIME_WAIT socket whose owner is remembered: keep the remembered state current.
       const auto mem = remembered_.find(key);
       if (old.record.inode == 0 && mem != remembered_.end()) {
-        mem->second.entry.record.state = it == next.end() ? kClose : it->second.record.state;
+        mem->second.entry.record.state = it == next.end() ? kClose : it->second.entry.record.state;
       }
       continue;
     }
     if (it == next.end()) {
       remember(key, old, kClose, now);
-    } else if (it->second.record.inode != old.record.inode) {
-      remember(key, old, it->second.record.state, now);  // TIME_WAIT, or a new socket
+    } else if (it->second.entry.record.inode != old.record.inode) {
+      remember(key, old, it->second.entry.record.state, now);  // TIME_WAIT, or a new socket
     }
   }
   live_.swap(next);
@@ -157,10 +168,11 @@ void SocketTable::upsert(const SocketEntry& entry, Clock::time_point now) {
   const core::FlowKey key = socket_key(r.protocol, r.local, r.remote);
   const auto it = live_.find(key);
   if (it == live_.end()) {
-    insert_live(live_, entry);
+    insert_live(live_, entry, now);
     return;
   }
-  SocketEntry& old = it->second;
+  SocketEntry& old = it->second.entry;
+  it->second.upserted = now;
   if (old.pid != 0 && old.record.inode != r.inode) {
     remember(key, old, r.state, now);
   } else if (old.pid != 0 && entry.pid == 0) {
@@ -189,12 +201,12 @@ void SocketTable::expire(Clock::time_point now) {
 
 const SocketEntry* SocketTable::owned(const core::FlowKey& key, Clock::time_point now) const {
   const auto live = live_.find(key);
-  if (live != live_.end() && live->second.pid != 0) return &live->second;
+  if (live != live_.end() && live->second.entry.pid != 0) return &live->second.entry;
   const auto mem = remembered_.find(key);
   if (mem == remembered_.end() || mem->second.expires <= now) return nullptr;
   // A different socket with the same 5-tuple (port reuse) is not the remembered owner's.
-  if (live != live_.end() && live->second.record.inode != 0 &&
-      live->second.record.inode != mem->second.entry.record.inode) {
+  if (live != live_.end() && live->second.entry.record.inode != 0 &&
+      live->second.entry.record.inode != mem->second.entry.record.inode) {
     return nullptr;
   }
   return &mem->second.entry;
@@ -212,6 +224,18 @@ const SocketEntry* SocketTable::bound_owner(std::uint8_t proto, const core::Endp
   return nullptr;
 }
 
+Miss SocketTable::exact_miss(const FlowQuery& flow, Clock::time_point now) const {
+  for (const auto& [local, remote] : sides(flow)) {
+    const auto it = live_.find(socket_key(flow.proto, local, remote));
+    if (it != live_.end()) return it->second.entry.miss;
+  }
+  if (const auto it = misses_.find(flow_key(flow));
+      it != misses_.end() && it->second.expires > now) {
+    return it->second.miss;
+  }
+  return Miss::pending;
+}
+
 Lookup SocketTable::lookup(const FlowQuery& flow, Clock::time_point now) const {
   Lookup out;
   if (!has_sockets(flow.proto)) {
@@ -225,23 +249,13 @@ Lookup SocketTable::lookup(const FlowQuery& flow, Clock::time_point now) const {
       return out;
     }
   }
+  out.miss = exact_miss(flow, now);
   const Quality guess = flow.proto == IPPROTO_UDP ? Quality::local_port : Quality::listener;
   for (const auto& [local, remote] : both) {
     if (const SocketEntry* e = bound_owner(flow.proto, local, now)) {
       out.owner = owner_of(*e, guess, local);
       return out;
     }
-  }
-  for (const auto& [local, remote] : both) {
-    const auto it = live_.find(socket_key(flow.proto, local, remote));
-    if (it != live_.end()) {
-      out.miss = it->second.miss;
-      return out;
-    }
-  }
-  if (const auto it = misses_.find(flow_key(flow));
-      it != misses_.end() && it->second.expires > now) {
-    out.miss = it->second.miss;
   }
   return out;
 }

@@ -11,8 +11,10 @@
 //  3. UDP: an unconnected socket bound to the local ip:port, 0.0.0.0:port or [::]:port
 //     (local_port), live or remembered;
 //  4. TCP: a listener on the local ip:port or a wildcard (listener), live or remembered.
-// Without an owner the reason comes from the exact socket when there is one, else from
-// the last targeted lookup of that flow, else it is `pending`.
+// Without an exact owner the reason comes from the exact socket when there is one, else
+// from the last targeted lookup of that flow, else it is `pending`; it comes with a
+// listener or local_port guess too, for a caller that rejects the guess (the listener of
+// the peer, in another namespace of this host).
 
 #include <chrono>
 #include <cstdint>
@@ -40,11 +42,13 @@ class SocketTable {
 
   SocketTable(std::chrono::seconds remember, std::size_t max_remembered);
 
-  // Replaces the live sockets with a complete dump. Owners of sockets that closed, fell to
-  // TIME_WAIT (inode 0) or were replaced are remembered. Earlier entries win a key
-  // collision (sockets of the own namespace come first), unless only a later one has an
-  // owner.
-  void replace(const std::vector<SocketEntry>& entries, Clock::time_point now);
+  // Replaces the live sockets with a complete dump that started at `dumped`. Owners of
+  // sockets that closed, fell to TIME_WAIT (inode 0) or were replaced are remembered.
+  // Earlier entries win a key collision (sockets of the own namespace come first), unless
+  // only a later one has an owner. A socket upserted at or after `dumped` is newer than
+  // the dump and stays as it is: a targeted lookup served while the dump ran.
+  void replace(const std::vector<SocketEntry>& entries, Clock::time_point dumped,
+               Clock::time_point now);
   // Adds or updates one socket, e.g. found by a targeted lookup.
   void upsert(const SocketEntry& entry, Clock::time_point now);
   // The outcome of a targeted lookup that found no usable socket for the flow.
@@ -71,13 +75,18 @@ class SocketTable {
     SocketEntry entry;
     Clock::time_point expires;
   };
+  struct Live {
+    SocketEntry entry;
+    Clock::time_point upserted;  // epoch for sockets from a dump
+  };
   struct MissEntry {
     Miss miss = Miss::pending;
     Clock::time_point expires;
   };
-  using LiveMap = std::unordered_map<core::FlowKey, SocketEntry, KeyHash>;
+  using LiveMap = std::unordered_map<core::FlowKey, Live, KeyHash>;
 
-  static bool insert_live(LiveMap& map, const SocketEntry& entry);
+  static bool insert_live(LiveMap& map, const SocketEntry& entry, Clock::time_point upserted);
+  Miss exact_miss(const FlowQuery& flow, Clock::time_point now) const;
   void remember(const core::FlowKey& key, SocketEntry entry, std::uint8_t state,
                 Clock::time_point now);
   const SocketEntry* owned(const core::FlowKey& key, Clock::time_point now) const;

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -135,6 +136,54 @@ bool read_from(int fd, T& value) {
   return ::read(fd, &value, sizeof(value)) == static_cast<ssize_t>(sizeof(value));
 }
 
+// A "container": a child in a network namespace of its own with a connection inside it,
+// kept until the object goes (the child is then released, killed if need be, and reaped).
+class ContainerChild {
+ public:
+  ContainerChild() {
+    int ready[2];
+    int release[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) return;
+    if (::pipe2(release, O_CLOEXEC) != 0) {
+      ::close(ready[0]);
+      ::close(ready[1]);
+      return;
+    }
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(ready[0]);
+      ::close(release[1]);
+      if (::unshare(CLONE_NEWNET) != 0 || !bring_loopback_up()) ::_exit(1);
+      TcpPair pair;
+      if (!pair.ok()) ::_exit(2);
+      const FlowQuery q = pair.flow();
+      if (::write(ready[1], &q, sizeof(q)) != sizeof(q)) ::_exit(3);
+      char byte;
+      [[maybe_unused]] const auto n = ::read(release[0], &byte, 1);
+      ::_exit(0);
+    }
+    ::close(ready[1]);
+    ::close(release[0]);
+    release_.reset(release[1]);
+    Fd from_child(ready[0]);
+    if (pid_ > 0) {
+      children_.pids.push_back(pid_);
+      ok_ = read_from(from_child.get(), flow_);
+    }
+  }
+  bool ok() const { return ok_; }  // false: the child could not set up its namespace
+  pid_t pid() const { return pid_; }
+  const FlowQuery& flow() const { return flow_; }
+  std::uint64_t netns() const { return netns_inode("/proc/" + std::to_string(pid_) + "/ns/net"); }
+
+ private:
+  Children children_;  // declared before release_: released first, then reaped
+  Fd release_;
+  pid_t pid_ = -1;
+  FlowQuery flow_;
+  bool ok_ = false;
+};
+
 TEST(Attributor, short_lived_connections_from_child_processes_are_attributed) {
   in_new_netns_or_skip([] {
     Attributor attr(targeted_only());
@@ -192,6 +241,87 @@ TEST(Attributor, short_lived_connections_from_child_processes_are_attributed) {
         stats.mean_lookup_us, stats.mean_lookup_cpu_us,
         static_cast<unsigned long long>(stats.proc_scans));
     EXPECT_EQ(attributed, kConnections);
+  });
+}
+
+// The curl case: a process connects, is identified, and exits right away; the tick asks
+// for its details only after it is gone and a refresh has run. They must have been read
+// while its fd table showed the socket, not after the owner became visible.
+TEST(Attributor, details_of_short_lived_owners_outlive_them) {
+  in_new_netns_or_skip([] {
+    Attributor attr(targeted_only());
+    attr.start();
+    ASSERT_TRUE(attr.wait_until_ready(10s));
+    Fd listener(bound_socket(AF_INET, SOCK_STREAM));
+    ASSERT_EQ(::listen(listener.get(), 128), 0);
+    const core::Endpoint server = local_endpoint(listener.get());
+    int reports[2];
+    int release[2];
+    ASSERT_EQ(::pipe2(reports, O_CLOEXEC), 0);
+    ASSERT_EQ(::pipe2(release, O_CLOEXEC), 0);
+    Fd from_children(reports[0]);
+    Fd release_children(release[1]);
+
+    constexpr int kChildren = 32;
+    Children children;
+    for (int i = 0; i < kChildren; ++i) {
+      const pid_t child = ::fork();
+      ASSERT_GE(child, 0);
+      if (child == 0) {
+        // Connect, report the port, and exit as soon as the parent lets go (EOF).
+        ::close(release[1]);
+        const int fd = connect_to(AF_INET, server.port);
+        const std::uint16_t port = fd < 0 ? 0 : local_port(fd);
+        if (::write(reports[1], &port, sizeof(port)) != sizeof(port)) ::_exit(1);
+        char byte;
+        [[maybe_unused]] const auto n = ::read(release[0], &byte, 1);
+        ::_exit(0);
+      }
+      children.pids.push_back(child);
+    }
+    ::close(reports[1]);
+    ::close(release[0]);
+    std::vector<FlowQuery> flows;
+    for (int i = 0; i < kChildren; ++i) {
+      std::uint16_t port = 0;
+      ASSERT_TRUE(read_from(from_children.get(), port));
+      ASSERT_NE(port, 0) << "a child could not connect";
+      flows.push_back(FlowQuery{kTcp, {server.addr, port}, server});
+    }
+    for (const FlowQuery& q : flows) ASSERT_TRUE(attr.request(q));
+    ASSERT_TRUE(eventually(
+        [&] {
+          return std::all_of(flows.begin(), flows.end(),
+                             [&](const FlowQuery& q) { return attr.lookup(q).owner.has_value(); });
+        },
+        10s));
+    // Every owner is known: the children exit now, and are reaped.
+    release_children.reset();
+    for (const pid_t child : children.pids) ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+    const std::vector<pid_t> pids = std::move(children.pids);
+    children.pids.clear();
+    ASSERT_TRUE(attr.refresh_now(10s));
+
+    const auto self = read_process_info(::getpid());
+    ASSERT_TRUE(self);
+    int named = 0;
+    for (const FlowQuery& q : flows) {
+      const auto owner = attr.lookup(q).owner;
+      ASSERT_TRUE(owner);
+      EXPECT_EQ(owner->quality, Quality::exact);
+      EXPECT_NE(std::find(pids.begin(), pids.end(), owner->pid), pids.end());
+      EXPECT_FALSE(attr.alive(owner->pid, owner->start_time_ticks));
+      const auto info = attr.process(owner->pid, owner->start_time_ticks);
+      if (!info) {
+        ADD_FAILURE() << "no details for exited owner " << owner->pid;
+        continue;
+      }
+      EXPECT_EQ(info->comm, self->comm);
+      EXPECT_EQ(info->cmdline, self->cmdline);  // read before it exited: a zombie has none
+      EXPECT_EQ(info->ppid, ::getpid());
+      ++named;
+    }
+    EXPECT_EQ(named, kChildren);
   });
 }
 
@@ -307,34 +437,11 @@ TEST(Attributor, owner_is_remembered_after_the_connection_closes) {
 
 TEST(Attributor, socket_in_another_network_namespace_is_found_with_its_namespace) {
   in_new_netns_or_skip([] {
-    int ready[2];
-    int release[2];
-    ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
-    ASSERT_EQ(::pipe2(release, O_CLOEXEC), 0);
-    Children children;
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      // A "container": its own namespace, a connection inside it, kept until released.
-      ::close(ready[0]);
-      ::close(release[1]);
-      if (::unshare(CLONE_NEWNET) != 0 || !bring_loopback_up()) ::_exit(1);
-      TcpPair pair;
-      if (!pair.ok()) ::_exit(2);
-      const FlowQuery q = pair.flow();
-      if (::write(ready[1], &q, sizeof(q)) != sizeof(q)) ::_exit(3);
-      char byte;
-      [[maybe_unused]] const auto n = ::read(release[0], &byte, 1);
-      ::_exit(0);
-    }
-    children.pids.push_back(child);
-    ::close(ready[1]);
-    ::close(release[0]);
-    Fd release_child(release[1]);
-    Fd from_child(ready[0]);
-    FlowQuery q;
-    ASSERT_TRUE(read_from(from_child.get(), q)) << "the child could not set up its namespace";
-    const std::uint64_t child_ns = netns_inode("/proc/" + std::to_string(child) + "/ns/net");
+    ContainerChild container;
+    ASSERT_TRUE(container.ok()) << "the child could not set up its namespace";
+    const pid_t child = container.pid();
+    const FlowQuery q = container.flow();
+    const std::uint64_t child_ns = container.netns();
     ASSERT_NE(child_ns, 0u);
     ASSERT_NE(child_ns, own_netns_inode());
 
@@ -365,6 +472,30 @@ TEST(Attributor, socket_in_another_network_namespace_is_found_with_its_namespace
     ASSERT_TRUE(own_only.wait_until_ready(10s));
     EXPECT_EQ(own_only.stats().namespaces, 1u);
     EXPECT_FALSE(own_only.lookup(q).owner);
+  });
+}
+
+// A container started after the last refresh: its first connections are looked up before
+// any refresh has dumped its namespace, so the lookup has to find the namespace itself.
+TEST(Attributor, a_namespace_entered_after_the_last_refresh_is_reached_by_a_lookup) {
+  in_new_netns_or_skip([] {
+    Attributor attr(targeted_only(/*other_namespaces=*/true));
+    attr.start();
+    ASSERT_TRUE(attr.wait_until_ready(10s));
+    const AttributorStats before = attr.stats();
+    ContainerChild container;
+    ASSERT_TRUE(container.ok()) << "the child could not set up its namespace";
+    const pid_t child = container.pid();
+    const FlowQuery q = container.flow();
+    const std::uint64_t child_ns = container.netns();
+    ASSERT_TRUE(attr.request(q));
+    const auto owner = owner_eventually(attr, q);
+    ASSERT_TRUE(owner);
+    EXPECT_EQ(owner->pid, child);
+    EXPECT_EQ(owner->netns, child_ns);
+    EXPECT_EQ(owner->quality, Quality::exact);
+    EXPECT_EQ(owner->local, q.a);
+    EXPECT_EQ(attr.stats().full_dumps, before.full_dumps);  // no refresh helped
   });
 }
 

@@ -1,51 +1,28 @@
 // ProcScanner's incremental index on fake /proc trees: which fd tables it reads, in what
 // order, and how it notices exited processes, reused pids and sockets that change hands.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
+#include <vector>
 
+#include "fake_proc.hpp"
 #include "host/proc_scanner.hpp"
+#include "host/process_info.hpp"
 
 namespace netscope::host {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct FakeProc {
-  fs::path root;
-  FakeProc() {
-    std::string pattern = (fs::temp_directory_path() / "netscope-fdindex-XXXXXX").string();
-    root = mkdtemp(pattern.data());
-  }
-  ~FakeProc() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
-  }
-  FakeProc(const FakeProc&) = delete;
-  FakeProc& operator=(const FakeProc&) = delete;
-
-  // A process directory with a stat line whose starttime (field 22) is `start`.
-  void add_process(int pid, std::uint64_t start) {
-    const fs::path dir = root / std::to_string(pid);
-    fs::create_directories(dir / "fd");
-    std::ofstream(dir / "stat") << pid << " (fake) S 1 " << pid << " " << pid
-                                << " 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 " << start
-                                << " 1000 100 0\n";
-  }
-  void add_socket(int pid, int fd, std::uint64_t inode) {
-    fs::create_symlink("socket:[" + std::to_string(inode) + "]",
-                       root / std::to_string(pid) / "fd" / std::to_string(fd));
-  }
-  void remove_fd(int pid, int fd) {
-    fs::remove(root / std::to_string(pid) / "fd" / std::to_string(fd));
-  }
-  void remove_process(int pid) { fs::remove_all(root / std::to_string(pid)); }
-  std::string path() const { return root.string(); }
-};
+using test_support::FakeProc;
 
 std::vector<WantedSocket> want(std::initializer_list<std::uint64_t> inodes, std::uint32_t uid = 0) {
   std::vector<WantedSocket> out;
@@ -205,6 +182,139 @@ TEST(ProcScannerIncremental, shared_socket_owner_is_the_lowest_pid_as_holders_co
   ASSERT_TRUE(scanner.list_processes());
   EXPECT_EQ(scanner.owner_of(7001), 300);
   EXPECT_TRUE(scanner.find(7001)->others.empty());
+}
+
+TEST(ProcScannerIncremental, resolve_stops_after_max_tables_and_goes_on_where_it_stopped) {
+  FakeProc proc;
+  proc.add_process(100, 100);  // the oldest holds it: read last
+  proc.add_process(200, 200);
+  proc.add_process(300, 300);
+  proc.add_socket(100, 3, 7001);
+  ProcScanner scanner(proc.path());
+  ASSERT_TRUE(scanner.list_processes());
+  const std::uint64_t since = scanner.stamp();
+  ResolveSteps steps;
+  steps.max_tables = 2;
+  ResolveResult r = scanner.resolve(want({7001}), since, true, steps);
+  EXPECT_EQ(r.tables_read, 2u);
+  EXPECT_EQ(r.unresolved, 1u);
+  EXPECT_TRUE(r.more);
+  r = scanner.resolve(want({7001}), since, true, steps);
+  EXPECT_EQ(r.tables_read, 1u);  // the two read before are newer than `since`
+  EXPECT_EQ(r.unresolved, 0u);
+  EXPECT_FALSE(r.more);
+  EXPECT_EQ(scanner.owner_of(7001), 100);
+  EXPECT_EQ(scanner.stats().fd_tables, 3u);
+}
+
+TEST(ProcScannerIncremental, a_table_with_new_sockets_is_reported_and_can_pause_the_search) {
+  FakeProc proc;
+  proc.add_process(100, 100);
+  proc.add_process(200, 200);
+  proc.add_process(300, 300);
+  proc.add_socket(200, 3, 7001);
+  proc.add_socket(100, 3, 7002);
+  ProcScanner scanner(proc.path());
+  std::vector<pid_t> gained;
+  scanner.on_sockets_gained([&](const ProcessEntry& e) {
+    EXPECT_TRUE(e.identified);
+    gained.push_back(e.pid);
+  });
+  ASSERT_TRUE(scanner.list_processes());
+  ResolveSteps steps;
+  steps.pause = [&] { return !gained.empty(); };
+  const ResolveResult r = scanner.resolve(want({7001, 7002}), scanner.stamp(), true, steps);
+  EXPECT_EQ(r.tables_read, 2u);  // 300, then 200, which holds 7001: stop there
+  EXPECT_TRUE(r.more);
+  EXPECT_EQ(r.unresolved, 1u);
+  EXPECT_EQ(gained, std::vector<pid_t>{200});
+  // A re-read that finds nothing new says nothing; one that does, says so.
+  gained.clear();
+  EXPECT_EQ(scanner.revalidate(3, scanner.stamp()), 3u);
+  EXPECT_EQ(gained, std::vector<pid_t>{100});
+}
+
+// Clock ticks since boot, as /proc/<pid>/stat counts a process's start time.
+std::uint64_t boot_ticks_now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_BOOTTIME, &ts);
+  const auto hz = static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
+  return static_cast<std::uint64_t>(ts.tv_sec) * hz +
+         static_cast<std::uint64_t>(ts.tv_nsec) * hz / 1'000'000'000;
+}
+
+// `ip netns exec` and shells fork, are listed and maybe read, then exec the program that
+// connects: a process that young is searched first although its table was read.
+TEST(ProcScannerIncremental, a_young_process_is_searched_before_ones_seen_opening_sockets) {
+  FakeProc proc;
+  proc.add_process(100, 100);
+  proc.add_socket(100, 3, 7001);
+  proc.add_process(200, boot_ticks_now());
+  ProcScanner scanner(proc.path());
+  ASSERT_TRUE(scanner.scan());    // both read: 200 holds nothing yet
+  proc.add_socket(100, 4, 7002);  // 100 is seen opening a socket
+  ASSERT_EQ(scanner.revalidate(2, scanner.stamp()), 2u);
+  ASSERT_NE(scanner.process(100)->gained_stamp, 0u);
+  proc.add_socket(200, 3, 7003);  // then the young one connects
+  const ResolveResult r = scanner.resolve(want({7003}), scanner.stamp(), true);
+  EXPECT_EQ(r.tables_read, 1u);
+  EXPECT_EQ(scanner.owner_of(7003), 200);
+}
+
+TEST(ProcScannerIncremental, new_processes_are_listed_alone_and_identified_at_their_first_read) {
+  ProcScanner scanner;
+  ASSERT_TRUE(scanner.list_processes());
+  int ready[2];
+  int release[2];
+  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(release, O_CLOEXEC), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // A socket of its own, reported by inode, held until released.
+    ::close(ready[0]);
+    ::close(release[1]);
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct stat st {};
+    const std::uint64_t inode = fd >= 0 && ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+    if (::write(ready[1], &inode, sizeof(inode)) != sizeof(inode)) ::_exit(1);
+    char byte;
+    [[maybe_unused]] const auto n = ::read(release[0], &byte, 1);
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  ::close(release[0]);
+  std::uint64_t inode = 0;
+  const bool reported = ::read(ready[0], &inode, sizeof(inode)) == sizeof(inode);
+  ::close(ready[0]);
+  const std::uint64_t listed_before = scanner.stats().processes;
+  const bool listed = scanner.list_new_processes();
+  const std::uint64_t listed_now = scanner.stats().processes - listed_before;
+  const ProcessEntry* entry = scanner.process(child);
+  const bool lazy = entry != nullptr && !entry->identified && entry->start_time_ticks == 0;
+  const ResolveResult r = scanner.resolve(want({inode}, ::geteuid()), scanner.stamp(), true);
+  entry = scanner.process(child);
+  const auto start = read_start_time(child);
+  ::close(release[1]);
+  ::waitpid(child, nullptr, 0);
+
+  ASSERT_TRUE(reported);
+  ASSERT_NE(inode, 0u);
+  EXPECT_TRUE(listed);
+  EXPECT_TRUE(lazy);
+  EXPECT_EQ(r.unresolved, 0u);
+  EXPECT_EQ(r.tables_read, 1u);  // the newest process first
+  EXPECT_EQ(scanner.owner_of(inode), child);
+  ASSERT_NE(entry, nullptr);
+  EXPECT_TRUE(entry->identified);
+  EXPECT_EQ(entry->start_time_ticks, start);
+  // On procfs only the pids above the newest one are listed, not every process.
+  std::vector<pid_t> all;
+  PidListing full("/proc");
+  ASSERT_TRUE(full.list_all(all));
+  if (full.can_list_from()) {
+    EXPECT_LT(listed_now, all.size());
+  }
 }
 
 }  // namespace

@@ -14,13 +14,16 @@ namespace {
 TEST(RequestQueue, refuses_when_full_and_keeps_fifo_order) {
   RequestQueue<int> queue(3);  // rounded up to 4
   EXPECT_EQ(queue.capacity(), 4u);
+  EXPECT_FALSE(queue.ready());
   for (int i = 0; i < 4; ++i) EXPECT_TRUE(queue.try_push(i));
   EXPECT_FALSE(queue.try_push(99));
+  EXPECT_TRUE(queue.ready());
   int out = -1;
   for (int i = 0; i < 4; ++i) {
     ASSERT_TRUE(queue.try_pop(out));
     EXPECT_EQ(out, i);
   }
+  EXPECT_FALSE(queue.ready());
   EXPECT_FALSE(queue.try_pop(out));
   // Wraps around.
   for (int round = 0; round < 10; ++round) {

@@ -49,7 +49,7 @@ class SocketTableTest : public ::testing::Test {
 };
 
 TEST_F(SocketTableTest, exact_match_in_both_orientations_reports_the_local_side) {
-  table.replace({entry(kTcp, kLocal, kRemote, kEstablished, 11, 42)}, now);
+  table.replace({entry(kTcp, kLocal, kRemote, kEstablished, 11, 42)}, now, now);
   for (const FlowQuery& q : {FlowQuery{kTcp, kLocal, kRemote}, FlowQuery{kTcp, kRemote, kLocal}}) {
     const Lookup found = table.lookup(q, now);
     ASSERT_TRUE(found.owner);
@@ -65,15 +65,15 @@ TEST_F(SocketTableTest, exact_match_in_both_orientations_reports_the_local_side)
 }
 
 TEST_F(SocketTableTest, closed_socket_owner_is_remembered_until_it_expires) {
-  table.replace({entry(kTcp, kLocal, kRemote, kEstablished, 11, 42)}, now);
+  table.replace({entry(kTcp, kLocal, kRemote, kEstablished, 11, 42)}, now, now);
   // Next dump: the socket fell to TIME_WAIT, which has no inode and no owner.
-  table.replace({entry(kTcp, kLocal, kRemote, kTimeWait, 0, 0)}, now + 1s);
+  table.replace({entry(kTcp, kLocal, kRemote, kTimeWait, 0, 0)}, now + 1s, now + 1s);
   Lookup found = table.lookup({kTcp, kRemote, kLocal}, now + 2s);
   ASSERT_TRUE(found.owner);
   EXPECT_EQ(found.owner->pid, 42);
   EXPECT_EQ(found.owner->kernel_state, kTimeWait);
   // Then gone altogether.
-  table.replace({}, now + 3s);
+  table.replace({}, now + 3s, now + 3s);
   found = table.lookup({kTcp, kLocal, kRemote}, now + 4s);
   ASSERT_TRUE(found.owner);
   EXPECT_EQ(found.owner->kernel_state, kClose);
@@ -83,8 +83,8 @@ TEST_F(SocketTableTest, closed_socket_owner_is_remembered_until_it_expires) {
 }
 
 TEST_F(SocketTableTest, a_new_socket_on_the_same_five_tuple_is_not_the_remembered_owner) {
-  table.replace({entry(kTcp, kLocal, kRemote, kEstablished, 11, 42)}, now);
-  table.replace({entry(kTcp, kLocal, kRemote, kEstablished, 12, 0)}, now + 1s);
+  table.replace({entry(kTcp, kLocal, kRemote, kEstablished, 11, 42)}, now, now);
+  table.replace({entry(kTcp, kLocal, kRemote, kEstablished, 12, 0)}, now + 1s, now + 1s);
   const Lookup found = table.lookup({kTcp, kLocal, kRemote}, now + 1s);
   EXPECT_FALSE(found.owner);
   EXPECT_EQ(found.miss, Miss::pending);
@@ -94,7 +94,7 @@ TEST_F(SocketTableTest, unconnected_udp_matches_exact_address_then_wildcards) {
   table.replace({entry(kUdp, ep("10.0.0.1", 53), kAny4, kClose, 21, 7),
                  entry(kUdp, ep("0.0.0.0", 5353), kAny4, kClose, 22, 8),
                  entry(kUdp, ep("::", 6000), ep("::", 0), kClose, 23, 9)},
-                now);
+                now, now);
   const auto owner = [&](core::Endpoint a, core::Endpoint b) {
     return table.lookup({kUdp, a, b}, now).owner;
   };
@@ -120,7 +120,7 @@ TEST_F(SocketTableTest, unconnected_udp_matches_exact_address_then_wildcards) {
 TEST_F(SocketTableTest, connected_udp_socket_beats_the_bound_one) {
   table.replace({entry(kUdp, ep("0.0.0.0", 53), kAny4, kClose, 21, 7),
                  entry(kUdp, ep("10.0.0.1", 53), kRemote, kEstablished, 24, 70)},
-                now);
+                now, now);
   const auto o = table.lookup({kUdp, ep("10.0.0.1", 53), kRemote}, now).owner;
   ASSERT_TRUE(o);
   EXPECT_EQ(o->pid, 70);
@@ -131,7 +131,7 @@ TEST_F(SocketTableTest, listener_answers_for_accepted_connections_only_by_its_po
   table.replace({entry(kTcp, ep("0.0.0.0", 8080), kAny4, kListen, 31, 5),
                  // A TCP socket bound without listening is no listener.
                  entry(kTcp, ep("10.0.0.1", 9090), kAny4, kClose, 32, 6)},
-                now);
+                now, now);
   auto found = table.lookup({kTcp, ep("10.0.0.1", 8080), kRemote}, now);
   ASSERT_TRUE(found.owner);
   EXPECT_EQ(found.owner->pid, 5);
@@ -151,7 +151,7 @@ TEST_F(SocketTableTest, misses_come_from_the_socket_then_from_the_recorded_looku
   tw.miss = Miss::closed;
   SocketEntry denied = entry(kTcp, ep("10.0.0.1", 40001), kRemote, kEstablished, 41, 0);
   denied.miss = Miss::no_permission;
-  table.replace({tw, denied}, now);
+  table.replace({tw, denied}, now, now);
   EXPECT_EQ(table.lookup({kTcp, kLocal, kRemote}, now).miss, Miss::closed);
   EXPECT_EQ(table.lookup({kTcp, kRemote, ep("10.0.0.1", 40001)}, now).miss, Miss::no_permission);
   const FlowQuery forwarded{kTcp, ep("192.168.7.1", 5000), ep("192.168.9.1", 80)};
@@ -169,7 +169,7 @@ TEST_F(SocketTableTest, misses_come_from_the_socket_then_from_the_recorded_looku
 TEST_F(SocketTableTest, only_an_exact_owner_of_side_a_settles_a_flow) {
   table.replace({entry(kTcp, kLocal, kRemote, kEstablished, 11, 42),
                  entry(kTcp, ep("0.0.0.0", 8080), kAny4, kListen, 31, 5)},
-                now);
+                now, now);
   EXPECT_TRUE(table.settled({kTcp, kLocal, kRemote}, now));
   EXPECT_FALSE(table.settled({kTcp, kRemote, kLocal}, now));                // side b's socket only
   EXPECT_FALSE(table.settled({kTcp, ep("10.0.0.1", 8080), kRemote}, now));  // a listener guess
@@ -185,12 +185,59 @@ TEST_F(SocketTableTest, upsert_keeps_a_known_owner_when_the_socket_is_seen_again
   EXPECT_EQ(o->kernel_state, 8);
 }
 
+// A targeted lookup served while a refresh dumped the namespaces found a socket the dump
+// may have missed: the dump must not take it for closed.
+TEST_F(SocketTableTest, a_socket_found_while_the_dump_ran_stays_live) {
+  table.upsert(entry(kTcp, kLocal, kRemote, kEstablished, 11, 42), now + 1s);
+  table.replace({}, /*dumped=*/now, now + 2s);
+  auto found = table.lookup({kTcp, kLocal, kRemote}, now + 2s);
+  ASSERT_TRUE(found.owner);
+  EXPECT_EQ(found.owner->pid, 42);
+  EXPECT_EQ(found.owner->kernel_state, kEstablished);
+  EXPECT_EQ(table.live(), 1u);
+  EXPECT_EQ(table.remembered(), 0u);
+  // The dump knew it without an owner: the owner found meanwhile stays.
+  table.upsert(entry(kTcp, kLocal, ep("10.0.0.9", 80), kEstablished, 12, 43), now + 3s);
+  table.replace({entry(kTcp, kLocal, ep("10.0.0.9", 80), kEstablished, 12, 0)}, now + 2s, now + 4s);
+  found = table.lookup({kTcp, kLocal, ep("10.0.0.9", 80)}, now + 4s);
+  ASSERT_TRUE(found.owner);
+  EXPECT_EQ(found.owner->pid, 43);
+  // The next dump, which began after both, decides: gone means closed, and remembered.
+  table.replace({}, now + 5s, now + 5s);
+  found = table.lookup({kTcp, kLocal, kRemote}, now + 5s);
+  ASSERT_TRUE(found.owner);
+  EXPECT_EQ(found.owner->kernel_state, kClose);
+  EXPECT_EQ(table.live(), 0u);
+  EXPECT_EQ(table.remembered(), 2u);
+}
+
+// A flow whose own socket was gone when looked up, between the listener of its server
+// and the client: the listener is the guess, and the miss still says why it is one (the
+// caller may reject the guess: the peer's listener in another namespace of this host).
+TEST_F(SocketTableTest, a_guess_comes_with_the_miss_of_the_exact_lookup) {
+  const core::Endpoint client = ep("10.0.0.1", 40000);
+  const core::Endpoint server = ep("10.0.0.2", 8080);
+  table.replace({entry(kTcp, ep("0.0.0.0", 8080), kAny4, kListen, 31, 5)}, now, now);
+  const FlowQuery q{kTcp, client, server};
+  Lookup found = table.lookup(q, now);
+  ASSERT_TRUE(found.owner);
+  EXPECT_EQ(found.owner->quality, Quality::listener);
+  EXPECT_EQ(found.miss, Miss::pending);
+  table.record_miss(q, Miss::closed, now);
+  found = table.lookup(q, now);
+  ASSERT_TRUE(found.owner);
+  EXPECT_EQ(found.owner->quality, Quality::listener);
+  EXPECT_EQ(found.owner->local, server);
+  EXPECT_EQ(found.miss, Miss::closed);
+}
+
 TEST_F(SocketTableTest, remembered_owners_are_bounded) {
   SocketTable small(120s, 3);
   for (std::uint16_t i = 0; i < 10; ++i) {
-    small.replace({entry(kTcp, ep("10.0.0.1", 1000 + i), kRemote, kEstablished, 100u + i, 9)}, now);
+    small.replace({entry(kTcp, ep("10.0.0.1", 1000 + i), kRemote, kEstablished, 100u + i, 9)}, now,
+                  now);
   }
-  small.replace({}, now);
+  small.replace({}, now, now);
   EXPECT_EQ(small.remembered(), 3u);
   EXPECT_TRUE(small.lookup({kTcp, ep("10.0.0.1", 1009), kRemote}, now).owner);
   EXPECT_FALSE(small.lookup({kTcp, ep("10.0.0.1", 1000), kRemote}, now).owner);

@@ -1,0 +1,353 @@
+// The lookup thread: a flow the packet path or the SYN watch just saw is looked up by its
+// 5-tuple with sock_diag, then the fd tables of the likeliest processes are read for the
+// socket's inode, all while the connection may still be open. Between requests it works
+// on the refresh that the refresh thread handed over (attributor_impl.hpp).
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "host/attributor_impl.hpp"
+#include "host/thread_latency.hpp"
+
+namespace netscope::host {
+
+using attributor_detail::Found;
+using attributor_detail::Pending;
+using attributor_detail::Retry;
+using attributor_detail::Work;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// A TCP flow first seen at its SYN is answered by the listener (the connection is not
+// accepted yet, or its request socket has no inode); these re-ask for the accepted socket.
+constexpr std::array<std::chrono::steady_clock::duration, 4> kRetryDelays{2ms, 10ms, 50ms, 250ms};
+// The lookup reads this many of the likeliest fd tables (new processes first), then asks
+// the kernel whether the sockets still without a holder still exist: one closed meanwhile
+// has no holder left to find, and searching every process for it would hold up the next
+// connection's lookup by milliseconds. Then it goes on in steps of kTableStep.
+constexpr std::size_t kFirstTables = 16;
+constexpr std::size_t kTableStep = 64;
+// The slice asked for this thread (thread_latency.hpp).
+constexpr std::chrono::microseconds kSlice{100};
+
+// CPU time of the calling thread: the lookup cost without the waits of a busy machine.
+std::int64_t thread_cpu_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+constexpr auto state_of(TcpState s) {
+  return static_cast<std::uint8_t>(s);
+}
+
+}  // namespace
+
+void Attributor::Impl::run_lookups() {
+  short_slice.store(request_short_slice(kSlice), std::memory_order_relaxed);
+  while (running.load(std::memory_order_acquire)) {
+    // Sleep only when there is nothing left of a refresh to do.
+    std::optional<Clock::time_point> deadline;
+    if (job != nullptr || job_waiting.load(std::memory_order_acquire)) deadline = Clock::now();
+    for (const Retry& r : retries) deadline = std::min(deadline.value_or(r.due), r.due);
+    timespec timeout{};
+    if (deadline) {
+      const auto wait = std::max(Clock::duration::zero(), *deadline - Clock::now());
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
+      timeout = timespec{static_cast<time_t>(ns / 1'000'000'000), ns % 1'000'000'000};
+    }
+    pollfd pfd{wake_fd, POLLIN, 0};
+    if (::ppoll(&pfd, 1, deadline ? &timeout : nullptr, nullptr) > 0) {
+      std::uint64_t count = 0;
+      [[maybe_unused]] const auto n = ::read(wake_fd, &count, sizeof(count));
+    }
+    // An RMW, so it synchronizes with the producer's exchange(true): what it pushed before
+    // is visible to the drain below, and a push after this point writes the eventfd again.
+    wake_pending.exchange(false, std::memory_order_acq_rel);
+    if (!running.load(std::memory_order_acquire)) break;
+    serve_pending();
+    if (job == nullptr && job_waiting.load(std::memory_order_acquire)) {
+      const std::lock_guard lock(job_mutex);
+      job = std::move(job_posted);
+      job_waiting.store(false, std::memory_order_release);
+    }
+    if (job == nullptr) continue;
+    advance_refresh(*job);
+    if (job->phase == attributor_detail::RefreshJob::Phase::done) {
+      job.reset();
+      {
+        const std::lock_guard lock(job_mutex);
+        job_finished = true;
+      }
+      job_cv.notify_all();
+    }
+  }
+}
+
+bool Attributor::Impl::lookup_waiting() const {
+  if (queue.ready()) return true;
+  if (retries.empty()) return false;
+  const Clock::time_point now = Clock::now();
+  return std::any_of(retries.begin(), retries.end(), [&](const Retry& r) { return r.due <= now; });
+}
+
+void Attributor::Impl::serve_pending() {
+  batch.clear();
+  Work work;
+  while (batch.size() < queue.capacity() && queue.try_pop(work.flow)) batch.push_back(work);
+  if (!retries.empty()) {
+    const Clock::time_point now = Clock::now();
+    std::erase_if(retries, [&](const Retry& r) {
+      if (r.due > now) return false;
+      batch.push_back(r.work);
+      return true;
+    });
+  }
+  if (!batch.empty()) serve();
+}
+
+void Attributor::Impl::retry_later(const Work& work, Clock::time_point now) {
+  if (work.attempt >= kRetryDelays.size() || retries.size() >= queue.capacity()) return;
+  retries.push_back(Retry{Work{work.flow, static_cast<std::uint8_t>(work.attempt + 1)},
+                          now + kRetryDelays[work.attempt]});
+}
+
+std::optional<Found> Attributor::Impl::find_socket(const NamespaceDiags::Finders& finders,
+                                                   const FlowQuery& flow) {
+  std::optional<Found> guess;
+  const std::array<std::pair<core::Endpoint, core::Endpoint>, 2> sides{
+      {{flow.a, flow.b}, {flow.b, flow.a}}};
+  // Side a first in every namespace, then side b: the caller puts the end it asks about
+  // first (the SYN watch: the client). When both ends live on this host, e.g. a container
+  // talking to a server in the own namespace, namespace order must not pick the server.
+  for (const auto& [local, remote] : sides) {
+    for (const NamespaceDiags::Finder& finder : *finders) {
+      SocketRecord record;
+      if (finder.diag->find(flow.proto, local, remote, record) != FindResult::found) continue;
+      if (record.local == local && record.remote == remote) {
+        return Found{record, finder.netns, true};
+      }
+      // The kernel fell back to the listener (TCP) or a bound socket (UDP) of this port.
+      const bool fits = record.local.port == local.port && is_unconnected(record.remote) &&
+                        (flow.proto == IPPROTO_UDP || record.state == state_of(TcpState::listen));
+      if (fits && !guess) guess = Found{record, finder.netns, false};
+    }
+  }
+  return guess;
+}
+
+NamespaceDiags::Finders Attributor::Impl::lookup_finders() const {
+  NamespaceDiags::Finders published = namespaces.finders();
+  if (early_finders.empty()) return published;
+  auto all = std::make_shared<std::vector<NamespaceDiags::Finder>>(*published);
+  for (const NamespaceDiags::Finder& f : early_finders) {
+    const bool known =
+        std::any_of(published->begin(), published->end(),
+                    [&](const NamespaceDiags::Finder& p) { return p.netns == f.netns; });
+    if (!known) all->push_back(f);
+  }
+  return all;
+}
+
+bool Attributor::Impl::reach_new_namespaces(const NamespaceDiags::Finders& known) {
+  if (!config.other_namespaces) return false;
+  scanner.list_new_processes();
+  bool opened = false;
+  for (const auto& [ns, pid] : scanner.recent_namespaces()) {
+    const std::uint64_t netns = ns;  // a structured binding cannot be captured in C++20
+    const bool have =
+        std::any_of(known->begin(), known->end(),
+                    [&](const NamespaceDiags::Finder& f) { return f.netns == netns; });
+    if (have || early_refused.contains(netns)) continue;
+    std::array<netlink::Socket, 1> socket;
+    std::string error;
+    const NamespaceOpen result = open_sock_diag_in(config.proc_root, netns, pid, socket, &error);
+    if (result == NamespaceOpen::opened) {
+      early_finders.push_back(
+          NamespaceDiags::Finder{netns, std::make_shared<SockDiag>(std::move(socket[0]))});
+      opened = true;
+    } else if (result == NamespaceOpen::refused) {
+      early_refused.insert(netns);
+    }
+  }
+  return opened;
+}
+
+void Attributor::Impl::serve() {
+  const auto started = Clock::now();
+  const std::int64_t cpu_started = thread_cpu_ns();
+  NamespaceDiags::Finders finders = lookup_finders();
+  bool reached = false;  // new namespaces looked for, once per batch
+  std::vector<Pending> pending;
+  std::vector<FlowQuery> no_socket;
+  std::uint64_t looked_up = 0;
+  // Before the kernel is asked: a table read after this holds the sockets found below.
+  const std::uint64_t since = scanner.stamp();
+  for (const Work& work : batch) {
+    {
+      const std::shared_lock lock(table_mutex);
+      if (table.settled(work.flow, started)) continue;
+    }
+    ++looked_up;
+    auto found = find_socket(finders, work.flow);
+    // Side a in no namespace known: perhaps in one that a process entered a moment ago.
+    const bool side_a = found && found->exact && found->record.local == work.flow.a;
+    if (!side_a && !reached) {
+      reached = true;
+      if (reach_new_namespaces(finders)) {
+        finders = lookup_finders();
+        found = find_socket(finders, work.flow);
+      }
+    }
+    if (!found) {
+      no_socket.push_back(work.flow);
+      continue;
+    }
+    Pending p{work.flow, SocketEntry{found->record, found->netns}};
+    if (!found->exact && work.flow.proto == IPPROTO_TCP) retry_later(work, started);
+    if (p.entry.record.inode == 0) {
+      const bool accepting = attributor_detail::awaiting_accept(p.entry.record);
+      p.entry.miss = accepting ? Miss::pending : Miss::closed;
+      p.closed = !accepting;
+      if (accepting) retry_later(work, started);
+    }
+    pending.push_back(p);
+  }
+  const bool permission_denied = resolve_targeted(pending, since, finders);
+  publish_scanner_stats();
+  // Owners the scanner knew already: their details are cached before anyone can see them
+  // in the table (note_gained() did it when their tables showed the sockets).
+  for (const Pending& p : pending) {
+    if (p.entry.pid != 0) {
+      processes.note_owner(p.entry.pid, p.entry.start_time_ticks, ProcessCache::Reread::no,
+                           Clock::now());
+    }
+  }
+  std::uint64_t owned = 0;
+  std::uint64_t closed = 0;
+  const auto now = Clock::now();
+  {
+    const std::unique_lock lock(table_mutex);
+    for (const FlowQuery& flow : no_socket) table.record_miss(flow, Miss::no_socket, now);
+    for (Pending& p : pending) {
+      closed += p.closed ? 1 : 0;
+      if (p.gone) {
+        table.record_miss(p.flow, Miss::closed, now);
+        continue;
+      }
+      if (p.entry.record.inode != 0 && p.entry.pid == 0) {
+        p.entry.miss = permission_denied ? Miss::no_permission : Miss::no_socket;
+      }
+      table.upsert(p.entry, now);
+      if (p.entry.pid != 0) {
+        ++owned;
+      } else if (p.entry.miss != Miss::pending) {
+        table.record_miss(p.flow, p.entry.miss, now);
+      }
+    }
+  }
+  const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(now - started);
+  targeted.fetch_add(looked_up, std::memory_order_relaxed);
+  hits.fetch_add(owned, std::memory_order_relaxed);
+  closed_first.fetch_add(closed, std::memory_order_relaxed);
+  if (looked_up != 0) {
+    lookup_ns.fetch_add(static_cast<std::uint64_t>(elapsed.count()), std::memory_order_relaxed);
+    lookup_cpu_ns.fetch_add(static_cast<std::uint64_t>(thread_cpu_ns() - cpu_started),
+                            std::memory_order_relaxed);
+  }
+}
+
+bool Attributor::Impl::resolve_targeted(std::vector<Pending>& pending, std::uint64_t since,
+                                        const NamespaceDiags::Finders& finders) {
+  std::vector<WantedSocket> wanted;
+  const auto collect = [&] {
+    wanted.clear();
+    for (Pending& p : pending) {
+      if (p.gone || p.entry.record.inode == 0 || p.entry.pid != 0) continue;
+      owner_from_scanner(p.entry);
+      if (p.entry.pid == 0) {
+        wanted.push_back(WantedSocket{p.entry.record.inode, p.entry.record.uid});
+      }
+    }
+  };
+  collect();
+  if (wanted.empty()) return false;
+  // The owner is most likely a process started a moment ago: list just the new pids.
+  scanner.list_new_processes();
+  bool denied_on_the_way = false;
+  bool listed_all = false;
+  std::size_t budget = kFirstTables;
+  ResolveSteps steps;
+  // A table with new sockets stops the search, so that their holder's details are read
+  // before anything else.
+  steps.pause = [this] { return !gained.empty(); };
+  for (;;) {
+    steps.max_tables = budget;
+    const ResolveResult r = scanner.resolve(wanted, since, /*any_uid=*/true, steps);
+    note_gained();
+    denied_on_the_way = denied_on_the_way || r.permission_denied;
+    if (r.unresolved == 0) break;
+    collect();
+    if (r.more && r.tables_read < budget) {
+      budget -= r.tables_read;  // stopped for a holder's details: go on
+      continue;
+    }
+    drop_closed(pending, finders);
+    collect();
+    if (wanted.empty()) break;
+    if (!listed_all) {
+      // Not among the likeliest: list every process (after a pid wrap-around a new one is
+      // not above the newest) and search on.
+      scanner.list_processes();
+      listed_all = true;
+    } else if (!r.more) {
+      break;
+    }
+    budget = kTableStep;
+  }
+  collect();
+  return denied_on_the_way;
+}
+
+void Attributor::Impl::drop_closed(std::vector<Pending>& pending,
+                                   const NamespaceDiags::Finders& finders) {
+  for (Pending& p : pending) {
+    SocketEntry& e = p.entry;
+    if (p.gone || e.record.inode == 0 || e.pid != 0 || scanner.find(e.record.inode) != nullptr) {
+      continue;
+    }
+    const auto finder =
+        std::find_if(finders->begin(), finders->end(),
+                     [&](const NamespaceDiags::Finder& f) { return f.netns == e.netns; });
+    if (finder == finders->end()) continue;
+    SocketRecord now;
+    const FindResult result =
+        finder->diag->find(e.record.protocol, e.record.local, e.record.remote, now);
+    if (result == FindResult::failed) continue;  // no answer: keep searching
+    if (result == FindResult::found && now.inode == e.record.inode) continue;
+    // Closed before its fd table was read. A socket that lingers (TIME_WAIT, FIN_WAIT)
+    // still tells the flow's state; otherwise only the miss is kept.
+    p.closed = true;
+    if (result == FindResult::found && now.local == e.record.local &&
+        now.remote == e.record.remote && now.inode == 0) {
+      e.record = now;
+      e.miss = Miss::closed;
+    } else {
+      p.gone = true;
+    }
+  }
+}
+
+}  // namespace netscope::host

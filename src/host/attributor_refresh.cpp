@@ -1,0 +1,194 @@
+// The refresh: every `refresh`, the refresh thread dumps the TCP and UDP sockets of every
+// network namespace and hands them to the lookup thread, which maps their inodes to
+// processes with the incremental ProcScanner in steps that give way to targeted lookups
+// (attributor_impl.hpp).
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "host/attributor_impl.hpp"
+
+namespace netscope::host {
+
+using attributor_detail::RefreshJob;
+
+namespace {
+
+// Fd tables re-read per refresh for sockets that changed hands: an eighth of the
+// processes, so every table is re-read within about eight refreshes, and at least this.
+constexpr std::size_t kMinRevalidate = 32;
+constexpr std::size_t kRevalidateShare = 8;
+
+}  // namespace
+
+void Attributor::Impl::run_refresh() {
+  for (;;) {
+    {
+      const std::lock_guard lock(refresh_mutex);
+      ++refreshes_started;
+    }
+    const auto started = Clock::now();
+    // The processes first: they tell which namespaces to dump.
+    if (!hand_over(std::make_unique<RefreshJob>())) return;
+    std::unordered_map<std::uint64_t, pid_t> namespaces_in_use;
+    {
+      const std::lock_guard lock(job_mutex);
+      namespaces_in_use = in_use;
+    }
+    namespaces.update(namespaces_in_use, config.other_namespaces);
+
+    auto next = std::make_unique<RefreshJob>();
+    next->phase = RefreshJob::Phase::start;
+    // Targeted lookups served from here on are newer than the dump (SocketTable::replace).
+    next->dumped = Clock::now();
+    std::vector<SocketRecord> records;
+    for (NamespaceDiags::Member& member : namespaces.members()) {
+      records.clear();
+      member.diag->dump(records);  // on failure the records read so far still count
+      for (const SocketRecord& r : records) next->entries.push_back(SocketEntry{r, member.netns});
+    }
+    const std::size_t socket_total = next->entries.size();
+    if (!hand_over(std::move(next))) return;
+
+    dumps.fetch_add(1, std::memory_order_relaxed);
+    sockets.store(socket_total, std::memory_order_relaxed);
+    namespace_count.store(namespaces.members().size(), std::memory_order_relaxed);
+    namespace_errors.store(namespaces.enter_failures(), std::memory_order_relaxed);
+    refresh_us.store(
+        static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count()),
+        std::memory_order_relaxed);
+    std::unique_lock lock(refresh_mutex);
+    ++refreshes_done;
+    refresh_cv.notify_all();
+    refresh_asked_cv.wait_for(lock, config.refresh, [&] {
+      return refresh_asked || !running.load(std::memory_order_acquire);
+    });
+    if (!running.load(std::memory_order_acquire)) return;
+    refresh_asked = false;
+  }
+}
+
+bool Attributor::Impl::hand_over(std::unique_ptr<RefreshJob> next) {
+  std::unique_lock lock(job_mutex);
+  job_posted = std::move(next);
+  job_finished = false;
+  job_waiting.store(true, std::memory_order_release);
+  wake();
+  job_cv.wait(lock, [&] { return job_finished || !running.load(std::memory_order_acquire); });
+  return running.load(std::memory_order_acquire);
+}
+
+void Attributor::Impl::advance_refresh(RefreshJob& job) {
+  using Phase = RefreshJob::Phase;
+  ResolveSteps steps;
+  // Stops for a request, and for a table that showed new sockets (details first).
+  steps.pause = [this] { return lookup_waiting() || !gained.empty(); };
+  // One step at least per call, however busy the lookups: a flood of new flows delays
+  // the refresh but cannot stall it.
+  do {
+    switch (job.phase) {
+      case Phase::list: {
+        scanner.list_processes();
+        std::unordered_map<std::uint64_t, pid_t> now_in_use = scanner.namespaces();
+        // The lookup thread's own finders go when the refresh's have the namespace (it
+        // opens them from this listing) or nobody lives there any more.
+        const NamespaceDiags::Finders published = namespaces.finders();
+        std::erase_if(early_finders, [&](const NamespaceDiags::Finder& f) {
+          return !now_in_use.contains(f.netns) ||
+                 std::any_of(published->begin(), published->end(),
+                             [&](const NamespaceDiags::Finder& p) { return p.netns == f.netns; });
+        });
+        std::erase_if(early_refused, [&](std::uint64_t ns) { return !now_in_use.contains(ns); });
+        const std::lock_guard lock(job_mutex);
+        in_use = std::move(now_in_use);
+        job.phase = Phase::done;
+        break;
+      }
+      case Phase::start: {
+        // Tables read before now may predate the dump; the ones read after hold it.
+        job.since = scanner.stamp();
+        for (const SocketEntry& e : job.entries) {
+          const std::uint32_t inode = e.record.inode;
+          if (inode != 0 && scanner.find(inode) == nullptr && !orphans.contains(inode)) {
+            job.wanted.push_back(WantedSocket{inode, e.record.uid});
+          }
+        }
+        // A process started between the listing and the dump may hold new sockets.
+        if (!job.wanted.empty()) scanner.list_new_processes();
+        job.revalidate_left =
+            std::max(kMinRevalidate, scanner.processes().size() / kRevalidateShare);
+        job.phase = Phase::resolve;
+        break;
+      }
+      case Phase::resolve: {
+        const ResolveResult r = scanner.resolve(job.wanted, job.since, /*any_uid=*/true, steps);
+        note_gained();
+        job.permission_denied = job.permission_denied || r.permission_denied;
+        if (r.more) break;
+        for (const WantedSocket& w : job.wanted) {
+          if (scanner.find(w.inode) == nullptr) {
+            orphans[w.inode] = job.permission_denied ? Miss::no_permission : Miss::no_socket;
+          }
+        }
+        job.phase = Phase::revalidate;
+        break;
+      }
+      case Phase::revalidate: {
+        const std::size_t read = scanner.revalidate(job.revalidate_left, job.since, steps.pause);
+        note_gained();
+        job.revalidate_left -= std::min(job.revalidate_left, read);
+        if (read == 0 || job.revalidate_left == 0) job.phase = Phase::finish;
+        break;
+      }
+      case Phase::finish:
+        finish_refresh(job);
+        job.phase = Phase::done;
+        break;
+      case Phase::done:
+        break;
+    }
+  } while (job.phase != Phase::done && !lookup_waiting());
+}
+
+void Attributor::Impl::finish_refresh(RefreshJob& job) {
+  std::unordered_set<std::uint64_t> present;
+  std::unordered_set<pid_t> owners;
+  for (SocketEntry& e : job.entries) {
+    if (e.record.inode == 0) {
+      e.miss = attributor_detail::awaiting_accept(e.record) ? Miss::pending : Miss::closed;
+      continue;
+    }
+    present.insert(e.record.inode);
+    owner_from_scanner(e);
+    if (e.pid != 0) {
+      owners.insert(e.pid);
+    } else if (const auto it = orphans.find(e.record.inode); it != orphans.end()) {
+      e.miss = it->second;
+    }
+  }
+  std::erase_if(orphans, [&](const auto& item) { return !present.contains(item.first); });
+
+  // Details first, then the owners become visible. The tables that showed new sockets had
+  // their process's details read at once (note_gained); this keeps the others in use and
+  // reads any that are missing.
+  for (const pid_t pid : owners) {
+    if (const ProcessEntry* p = scanner.process(pid)) {
+      processes.note_owner(pid, p->start_time_ticks, ProcessCache::Reread::no, Clock::now());
+    }
+  }
+  const auto now = Clock::now();
+  {
+    const std::unique_lock lock(table_mutex);
+    table.replace(job.entries, job.dumped, now);
+    table.expire(now);
+  }
+  processes.expire(now - config.remember, [&](pid_t pid, std::uint64_t start) {
+    const ProcessEntry* p = scanner.process(pid);
+    return p != nullptr && p->start_time_ticks == start;
+  });
+  process_count.store(scanner.processes().size(), std::memory_order_relaxed);
+  publish_scanner_stats();
+}
+
+}  // namespace netscope::host
