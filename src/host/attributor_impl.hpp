@@ -81,6 +81,13 @@ struct RefreshJob {
   std::size_t revalidate_left = 0;
 };
 
+// A namespace the lookup thread reached before a refresh did: a container that started a
+// moment ago.
+struct EarlyFinder {
+  NamespaceDiags::Finder finder;
+  Clock::time_point used;  // last seen with a process in it
+};
+
 // A connection the kernel has but no process has accepted yet: a request socket, or a
 // child socket waiting in the accept queue (no struct socket, hence inode 0).
 bool awaiting_accept(const SocketRecord& r);
@@ -151,9 +158,9 @@ struct Attributor::Impl {
   std::unordered_map<std::uint64_t, Miss> orphans;  // inodes a full search found no holder for
   std::unique_ptr<attributor_detail::RefreshJob> job;
   // Namespaces reached before a refresh did, let go once the refresh's finders have them
-  // or no process lives there (holding a socket would keep the namespace alive); and the
-  // ones that could not be entered.
-  std::vector<NamespaceDiags::Finder> early_finders;
+  // or no process has lived there for kNamespaceGrace (holding a socket keeps the
+  // namespace alive); and the ones that could not be entered.
+  std::vector<attributor_detail::EarlyFinder> early_finders;
   std::unordered_set<std::uint64_t> early_refused;
 
   // The refresh thread's (NamespaceDiags::finders() excepted).

@@ -5,6 +5,7 @@
 
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,8 @@ constexpr std::array<std::chrono::steady_clock::duration, 4> kRetryDelays{2ms, 1
 // connection's lookup by milliseconds. Then it goes on in steps of kTableStep.
 constexpr std::size_t kFirstTables = 16;
 constexpr std::size_t kTableStep = 64;
+// Requests compared with each one for a duplicate in its batch.
+constexpr std::size_t kDuplicateWindow = 8;
 // The slice asked for this thread (thread_latency.hpp).
 constexpr std::chrono::microseconds kSlice{100};
 
@@ -56,6 +59,7 @@ constexpr auto state_of(TcpState s) {
 }  // namespace
 
 void Attributor::Impl::run_lookups() {
+  ::pthread_setname_np(::pthread_self(), "ns-lookup");  // for top -H and perf
   short_slice.store(request_short_slice(kSlice), std::memory_order_relaxed);
   while (running.load(std::memory_order_acquire)) {
     // Sleep only when there is nothing left of a refresh to do.
@@ -152,11 +156,11 @@ NamespaceDiags::Finders Attributor::Impl::lookup_finders() const {
   NamespaceDiags::Finders published = namespaces.finders();
   if (early_finders.empty()) return published;
   auto all = std::make_shared<std::vector<NamespaceDiags::Finder>>(*published);
-  for (const NamespaceDiags::Finder& f : early_finders) {
+  for (const attributor_detail::EarlyFinder& early : early_finders) {
     const bool known =
         std::any_of(published->begin(), published->end(),
-                    [&](const NamespaceDiags::Finder& p) { return p.netns == f.netns; });
-    if (!known) all->push_back(f);
+                    [&](const NamespaceDiags::Finder& p) { return p.netns == early.finder.netns; });
+    if (!known) all->push_back(early.finder);
   }
   return all;
 }
@@ -175,8 +179,8 @@ bool Attributor::Impl::reach_new_namespaces(const NamespaceDiags::Finders& known
     std::string error;
     const NamespaceOpen result = open_sock_diag_in(config.proc_root, netns, pid, socket, &error);
     if (result == NamespaceOpen::opened) {
-      early_finders.push_back(
-          NamespaceDiags::Finder{netns, std::make_shared<SockDiag>(std::move(socket[0]))});
+      early_finders.push_back(attributor_detail::EarlyFinder{
+          {netns, std::make_shared<SockDiag>(std::move(socket[0]))}, Clock::now()});
       opened = true;
     } else if (result == NamespaceOpen::refused) {
       early_refused.insert(netns);
@@ -195,7 +199,21 @@ void Attributor::Impl::serve() {
   std::uint64_t looked_up = 0;
   // Before the kernel is asked: a table read after this holds the sockets found below.
   const std::uint64_t since = scanner.stamp();
-  for (const Work& work : batch) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const Work& work = batch[i];
+    // The SYN watch and the packet path both ask for a new flow, often a moment apart
+    // and so in one batch: the second time costs nothing. (A look at the few requests
+    // before, not all: a flood of new flows fills whole batches.)
+    const auto same = [&](const Work& other) {
+      return other.flow.proto == work.flow.proto && other.flow.a == work.flow.a &&
+             other.flow.b == work.flow.b;
+    };
+    const std::size_t from = i > kDuplicateWindow ? i - kDuplicateWindow : 0;
+    const auto first = batch.begin();
+    if (std::any_of(first + static_cast<std::ptrdiff_t>(from),
+                    first + static_cast<std::ptrdiff_t>(i), same)) {
+      continue;
+    }
     {
       const std::shared_lock lock(table_mutex);
       if (table.settled(work.flow, started)) continue;
@@ -203,8 +221,11 @@ void Attributor::Impl::serve() {
     ++looked_up;
     auto found = find_socket(finders, work.flow);
     // Side a in no namespace known: perhaps in one that a process entered a moment ago.
+    // Not worth looking when the flow is over (its socket lingers without an inode).
     const bool side_a = found && found->exact && found->record.local == work.flow.a;
-    if (!side_a && !reached) {
+    const bool over = found && found->exact && found->record.inode == 0 &&
+                      !attributor_detail::awaiting_accept(found->record);
+    if (!side_a && !over && !reached) {
       reached = true;
       if (reach_new_namespaces(finders)) {
         finders = lookup_finders();

@@ -3,6 +3,8 @@
 // processes with the incremental ProcScanner in steps that give way to targeted lookups
 // (attributor_impl.hpp).
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <unordered_set>
 
@@ -22,6 +24,7 @@ constexpr std::size_t kRevalidateShare = 8;
 }  // namespace
 
 void Attributor::Impl::run_refresh() {
+  ::pthread_setname_np(::pthread_self(), "ns-refresh");
   for (;;) {
     {
       const std::lock_guard lock(refresh_mutex);
@@ -92,12 +95,17 @@ void Attributor::Impl::advance_refresh(RefreshJob& job) {
         scanner.list_processes();
         std::unordered_map<std::uint64_t, pid_t> now_in_use = scanner.namespaces();
         // The lookup thread's own finders go when the refresh's have the namespace (it
-        // opens them from this listing) or nobody lives there any more.
+        // opens them from this listing) or nobody has lived there for a while.
         const NamespaceDiags::Finders published = namespaces.finders();
-        std::erase_if(early_finders, [&](const NamespaceDiags::Finder& f) {
-          return !now_in_use.contains(f.netns) ||
+        const auto now = Clock::now();
+        for (attributor_detail::EarlyFinder& early : early_finders) {
+          if (now_in_use.contains(early.finder.netns)) early.used = now;
+        }
+        std::erase_if(early_finders, [&](const attributor_detail::EarlyFinder& early) {
+          const std::uint64_t netns = early.finder.netns;
+          return now - early.used >= kNamespaceGrace ||
                  std::any_of(published->begin(), published->end(),
-                             [&](const NamespaceDiags::Finder& p) { return p.netns == f.netns; });
+                             [&](const NamespaceDiags::Finder& p) { return p.netns == netns; });
         });
         std::erase_if(early_refused, [&](std::uint64_t ns) { return !now_in_use.contains(ns); });
         const std::lock_guard lock(job_mutex);

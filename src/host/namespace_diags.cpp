@@ -15,16 +15,22 @@
 namespace netscope::host {
 
 NamespaceDiags::NamespaceDiags(std::string proc_root) : proc_root_(std::move(proc_root)) {
-  members_.push_back(
-      Member{own_netns_inode(), std::make_unique<SockDiag>(), std::make_shared<SockDiag>()});
+  members_.push_back(Member{own_netns_inode(), std::make_unique<SockDiag>(),
+                            std::make_shared<SockDiag>(), std::chrono::steady_clock::now()});
   publish();
 }
 
-void NamespaceDiags::update(const std::unordered_map<std::uint64_t, pid_t>& in_use, bool others) {
+void NamespaceDiags::update(const std::unordered_map<std::uint64_t, pid_t>& in_use, bool others,
+                            std::chrono::steady_clock::time_point now) {
   const std::uint64_t own_ns = own();
   const std::size_t before = members_.size();
   const auto used = [&](std::uint64_t ns) { return others && in_use.contains(ns); };
-  std::erase_if(members_, [&](const Member& m) { return m.netns != own_ns && !used(m.netns); });
+  for (Member& m : members_) {
+    if (used(m.netns)) m.used = now;
+  }
+  std::erase_if(members_, [&](const Member& m) {
+    return m.netns != own_ns && (!others || (!used(m.netns) && now - m.used >= kNamespaceGrace));
+  });
   bool changed = members_.size() != before;
   std::erase_if(refused_, [&](std::uint64_t ns) { return !used(ns); });
   if (others) {
@@ -35,7 +41,7 @@ void NamespaceDiags::update(const std::unordered_map<std::uint64_t, pid_t>& in_u
                                      [&](const Member& m) { return m.netns == netns; });
       if (known) continue;
       const std::size_t count = members_.size();
-      if (!try_open(netns, pid)) {
+      if (!try_open(netns, pid, now)) {
         refused_.insert(netns);
         ++enter_failures_;
       }
@@ -58,12 +64,13 @@ void NamespaceDiags::publish() {
   finders_ = std::move(next);
 }
 
-bool NamespaceDiags::try_open(std::uint64_t netns, pid_t via) {
+bool NamespaceDiags::try_open(std::uint64_t netns, pid_t via,
+                              std::chrono::steady_clock::time_point now) {
   std::array<netlink::Socket, 2> sockets;  // dumps, finds
   const NamespaceOpen result = open_sock_diag_in(proc_root_, netns, via, sockets, &last_error_);
   if (result == NamespaceOpen::opened) {
     members_.push_back(Member{netns, std::make_unique<SockDiag>(std::move(sockets[0])),
-                              std::make_shared<SockDiag>(std::move(sockets[1]))});
+                              std::make_shared<SockDiag>(std::move(sockets[1])), now});
   }
   return result != NamespaceOpen::refused;
 }

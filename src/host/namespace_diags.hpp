@@ -4,7 +4,10 @@
 // `ip netns` namespaces as well as their own. Namespaces are found through the processes'
 // /proc/<pid>/ns/net (ProcScanner records their inodes); the sockets for a new one are
 // created inside it by a helper thread (netns.hpp), which needs CAP_SYS_ADMIN. A
-// namespace no process uses any more is let go: holding its socket would keep it alive.
+// namespace no process has used for kNamespaceGrace is let go: holding its socket keeps
+// it alive, but a container that runs one short command after another (`ip netns exec`)
+// is empty between them, and opening the sockets again costs each command's first
+// connection a helper thread and setns().
 //
 // Each namespace has two sockets, one per thread, since a netlink socket carries one
 // conversation at a time: the refresh thread owns members() and dumps through them; the
@@ -13,6 +16,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -26,6 +30,8 @@
 
 namespace netscope::host {
 
+inline constexpr std::chrono::seconds kNamespaceGrace{5};
+
 // Opens NETLINK_SOCK_DIAG sockets (as many as `out` holds) inside network namespace
 // `netns`, reached through /proc/<via>/ns/net by a helper thread that setns()es, which
 // needs CAP_SYS_ADMIN. `moved`: the pid is gone or in another namespace by now, so try
@@ -38,8 +44,9 @@ class NamespaceDiags {
  public:
   struct Member {
     std::uint64_t netns = 0;
-    std::unique_ptr<SockDiag> diag;    // the refresh thread's
-    std::shared_ptr<SockDiag> finder;  // the targeted-lookup thread's
+    std::unique_ptr<SockDiag> diag;              // the refresh thread's
+    std::shared_ptr<SockDiag> finder;            // the targeted-lookup thread's
+    std::chrono::steady_clock::time_point used;  // last seen with a process in it
   };
   struct Finder {
     std::uint64_t netns = 0;
@@ -52,9 +59,11 @@ class NamespaceDiags {
   explicit NamespaceDiags(std::string proc_root);
 
   // Opens sockets for namespaces first seen in `in_use` (namespace -> a pid in it; see
-  // ProcScanner::namespaces()) when `others`, and drops those no process uses any more.
-  // A namespace that cannot be entered is counted once and not retried while it exists.
-  void update(const std::unordered_map<std::uint64_t, pid_t>& in_use, bool others);
+  // ProcScanner::namespaces()) when `others`, and drops those no process has used for
+  // kNamespaceGrace. A namespace that cannot be entered is counted once and not retried
+  // while it is in use.
+  void update(const std::unordered_map<std::uint64_t, pid_t>& in_use, bool others,
+              std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
   // The refresh thread's sockets: the own namespace first, then the others.
   std::vector<Member>& members() { return members_; }
@@ -67,7 +76,7 @@ class NamespaceDiags {
  private:
   // False only when the namespace refused us (setns or open failed); a pid that left the
   // namespace meanwhile is not a refusal.
-  bool try_open(std::uint64_t netns, pid_t via);
+  bool try_open(std::uint64_t netns, pid_t via, std::chrono::steady_clock::time_point now);
   void publish();
 
   std::string proc_root_;

@@ -410,20 +410,29 @@ std::unordered_map<std::uint64_t, pid_t> ProcScanner::namespaces() const {
 std::unordered_map<std::uint64_t, pid_t> ProcScanner::recent_namespaces() {
   std::unordered_map<std::uint64_t, pid_t> out;
   const std::uint64_t since = young_since();
-  for (auto& [pid, entry] : processes_) {
+  for (auto it = processes_.begin(); it != processes_.end();) {
+    ProcessEntry& entry = it->second;
     if (entry.identified && (entry.start_time_ticks == 0 || entry.start_time_ticks < since)) {
+      ++it;
       continue;
     }
-    const std::string name = std::to_string(pid);
-    FdGuard dir(openat(listing_dir_.root_fd(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir.get() < 0) continue;  // gone: the next full listing forgets it
-    if (!entry.identified) {
-      if (!read_identity(dir.get(), entry)) continue;
-    } else {
-      struct stat ns {};
-      entry.netns = fstatat(dir.get(), "ns/net", &ns, 0) == 0 ? ns.st_ino : 0;
+    // One syscall: <pid>/ns/net from the root.
+    const std::string path = std::to_string(entry.pid) + "/ns/net";
+    struct stat ns {};
+    if (fstatat(listing_dir_.root_fd(), path.c_str(), &ns, 0) != 0) {
+      if (is_vanished_error(errno)) {
+        // Gone (short-lived processes are most of the young ones): forget it now.
+        ++stats_.vanished;
+        replace_sockets(entry, {});
+        it = processes_.erase(it);
+        continue;
+      }
+      ++it;
+      continue;
     }
-    if (entry.netns != 0) out.try_emplace(entry.netns, pid);
+    entry.netns = ns.st_ino;
+    out.try_emplace(entry.netns, entry.pid);
+    ++it;
   }
   return out;
 }
