@@ -110,6 +110,13 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
         try {
           syn_watch =
               std::make_unique<capture::SynWatch>(iface_names, [this](const capture::SynEvent& e) {
+                // The client first: a SYN-ACK is sent by the server.
+                if (e.ack) {
+                  attributor->request(host::FlowQuery{decode::ip_proto::tcp,
+                                                      core::Endpoint{e.dst, e.dport},
+                                                      core::Endpoint{e.src, e.sport}});
+                  return;
+                }
                 attributor->request(host::FlowQuery{decode::ip_proto::tcp,
                                                     core::Endpoint{e.src, e.sport},
                                                     core::Endpoint{e.dst, e.dport}});
