@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "capture/capture_error.hpp"
+#include "cli/sinks.hpp"
 #include "core/log.hpp"
 #include "host/privileges.hpp"
 #include "monitor/live_monitor.hpp"
@@ -186,30 +187,42 @@ int report_open_failure(const std::exception& e, std::ostream& err) {
 int run_live(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
   if (!configure_log(o, err)) return kExitUsage;
   std::unique_ptr<PrintListener> listener;
+  Sinks sinks;
+  std::unique_ptr<FanOut> fanout;
   std::unique_ptr<monitor::LiveMonitor> mon;
   try {
     listener = std::make_unique<PrintListener>(o, make_filter(o), out);
+    sinks = make_sinks(o);
+    fanout = std::make_unique<FanOut>(*listener, sinks);
     check_privileges(o.read_file.empty(), !o.no_attribution);
     monitor::MonitorConfig c = monitor_config(o);
     if (o.read_file.empty()) c.before_threads = drop_privileges;
-    mon = std::make_unique<monitor::LiveMonitor>(c, *listener);
+    mon = std::make_unique<monitor::LiveMonitor>(c, *fanout);
   } catch (const std::exception& e) {
     return report_open_failure(e, err);
   }
   listener->set_monitor(mon.get());
-  SignalScope signals(*mon);
-  const monitor::MonitorResult r = mon->run();
+  monitor::MonitorResult r;
+  {
+    SignalScope signals(*mon);
+    r = mon->run();
+  }
+  fanout->finish();
   return r.exit_code == 0 ? kExitOk : r.exit_code;
 }
 
 int run_snapshot(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
   if (!configure_log(o, err)) return kExitUsage;
   EventListener listener;
+  Sinks sinks;
+  std::unique_ptr<FanOut> fanout;
   std::unique_ptr<monitor::LiveMonitor> mon;
   monitor::SnapshotFilter filter;
   std::ofstream file;
   try {
     filter = make_filter(o);
+    sinks = make_sinks(o);
+    fanout = std::make_unique<FanOut>(listener, sinks);
     if (o.output != "-") {
       file.open(o.output, std::ios::out | std::ios::trunc);
       if (!file) throw std::runtime_error("cannot write " + o.output);
@@ -221,7 +234,7 @@ int run_snapshot(const LiveCliOptions& o, std::ostream& out, std::ostream& err) 
       c.duration_s = o.duration_s;
       c.before_threads = drop_privileges;
     }
-    mon = std::make_unique<monitor::LiveMonitor>(c, listener);
+    mon = std::make_unique<monitor::LiveMonitor>(c, *fanout);
   } catch (const std::exception& e) {
     return report_open_failure(e, err);
   }
@@ -230,6 +243,7 @@ int run_snapshot(const LiveCliOptions& o, std::ostream& out, std::ostream& err) 
     SignalScope signals(*mon);
     r = mon->run();
   }
+  fanout->finish();
   monitor::Snapshot doc = mon->whole_run();
   monitor::apply_filter(doc, filter);
   std::ostream& dest = o.output == "-" ? out : file;
