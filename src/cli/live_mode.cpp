@@ -71,6 +71,7 @@ monitor::MonitorConfig monitor_config(const LiveCliOptions& o) {
   c.resolve = !o.no_resolve;
   c.attribute = !o.no_attribution;
   c.dpi = !o.no_dpi;
+  c.decorators = make_decorators(o);
   return c;
 }
 

@@ -9,3 +9,13 @@ Sinks make_sinks(const LiveCliOptions& /*o*/) {
 }
 
 }  // namespace netscope::cli
+
+namespace netscope::cli {
+
+std::vector<std::function<void(monitor::Snapshot&)>> make_decorators(const LiveCliOptions& /*o*/) {
+  std::vector<std::function<void(monitor::Snapshot&)>> decorators;
+  // One block per decorator, in the order they should run.
+  return decorators;
+}
+
+}  // namespace netscope::cli

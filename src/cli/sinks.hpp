@@ -7,6 +7,7 @@
 // on_snapshot() runs on the monitor's tick thread: a sink must not block there. Slow work
 // (disk, network) goes to the sink's own thread through a bounded queue.
 
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,10 @@ using Sinks = std::vector<std::unique_ptr<Sink>>;
 // Builds the sinks the options ask for. Throws std::runtime_error with a message for the
 // user (it names the option) when one cannot be opened.
 Sinks make_sinks(const LiveCliOptions& o);
+
+// Builds the snapshot decorators the options ask for (GeoIP/ASN, blacklist): see
+// monitor::MonitorConfig::decorators. Throws std::runtime_error like make_sinks().
+std::vector<std::function<void(monitor::Snapshot&)>> make_decorators(const LiveCliOptions& o);
 
 // Forwards every snapshot and event to a primary listener and then to each sink.
 class FanOut : public monitor::SnapshotListener {

@@ -194,7 +194,9 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     if (attributor) in.attribution_overflow = attributor->stats().queue_overflow;
     in.interfaces = interface_status();
     in.end_of_input = end_of_input;
-    auto snap = std::make_shared<const Snapshot>(builder->tick(in));
+    Snapshot built = builder->tick(in);
+    for (const auto& d : cfg.decorators) d(built);
+    auto snap = std::make_shared<const Snapshot>(std::move(built));
     {
       std::lock_guard lock(mu);
       latest_snap = snap;
@@ -327,7 +329,9 @@ void LiveMonitor::stop() {
 }
 
 Snapshot LiveMonitor::whole_run() const {
-  return impl_->builder->whole_run();
+  Snapshot doc = impl_->builder->whole_run();
+  for (const auto& d : impl_->cfg.decorators) d(doc);
+  return doc;
 }
 
 std::shared_ptr<const Snapshot> LiveMonitor::latest() const {

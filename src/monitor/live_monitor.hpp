@@ -45,6 +45,11 @@ struct MonitorConfig {
   // Called by run() on its thread after every handle and socket is open and before any
   // helper thread starts: the place to drop capabilities (they are per thread).
   std::function<void()> before_threads;
+  // Called on the tick thread, in order, on every snapshot after it is built and before it
+  // is published (and on whole_run()'s document): enrichment that needs no flow state,
+  // such as GeoIP/ASN and blacklist matching. Must be fast and must not block; must be
+  // idempotent for a record it has seen before (whole_run() repeats records).
+  std::vector<std::function<void(Snapshot&)>> decorators;
 };
 
 class SnapshotListener {

@@ -83,6 +83,12 @@ struct ConnectionRecord {
   std::string ssh_server;
   std::string quic_version;
   bool state_heuristic = false;  // `state` was inferred from packet sizes (SSH)
+  // Enrichment of the remote address (MonitorConfig::decorators); empty when unknown.
+  std::string country;  // ISO 3166 code, or "private"/"reserved" for such ranges
+  std::optional<std::uint32_t> asn;
+  std::string asn_org;
+  // The blacklist entry this connection matched (address, CIDR or domain); empty if none.
+  std::string alert;
 };
 
 // One DNS transaction (Conventions "dns event"), attributed to the process that owns the
@@ -98,6 +104,7 @@ struct DnsEventRecord {
   std::optional<int> rcode_code;
   std::vector<std::string> answers;
   std::optional<double> latency_ms;
+  std::string alert;  // the blacklist entry the query or an answer matched; empty if none
 };
 
 struct ProcessRecord {
