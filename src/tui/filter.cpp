@@ -1,0 +1,805 @@
+#include "tui/filter.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstring>
+#include <regex>
+#include <vector>
+
+namespace netscope::tui {
+namespace {
+
+using monitor::ConnectionRecord;
+using monitor::ProcessRecord;
+using monitor::RemoteRecord;
+
+enum class Key : std::uint8_t {
+  any,  // a bare word
+  port,
+  sport,
+  dport,
+  src,
+  dst,
+  process,
+  pid,
+  user,
+  host,
+  app,
+  proto,
+  state,
+  country,
+  asn,
+  container,
+  alert,
+};
+
+struct Keyword {
+  std::string_view name;
+  Key key;
+};
+constexpr std::array<Keyword, 17> kKeywords{{
+    {"port", Key::port},
+    {"sport", Key::sport},
+    {"dport", Key::dport},
+    {"src", Key::src},
+    {"dst", Key::dst},
+    {"process", Key::process},
+    {"pid", Key::pid},
+    {"user", Key::user},
+    {"sni", Key::host},
+    {"host", Key::host},
+    {"app", Key::app},
+    {"proto", Key::proto},
+    {"state", Key::state},
+    {"country", Key::country},
+    {"asn", Key::asn},
+    {"container", Key::container},
+    {"alert", Key::alert},
+}};
+constexpr std::string_view kKeywordList =
+    "port sport dport src dst process pid user sni host app proto state country asn "
+    "container alert";
+
+// How a term's value is matched.
+enum class Kind : std::uint8_t {
+  text,     // case-insensitive substring of `needle` (lowercased at parse time)
+  exact,    // case-insensitive equality (country codes)
+  regex,    // std::regex search
+  number,   // lo <= n <= hi
+  network,  // address within net/bits (an exact address is a /128)
+  present,  // `alert:` / `alert:yes`: the field is not empty
+};
+
+constexpr char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+// ASCII case-insensitive search for a needle that is already lowercase. No allocation.
+bool icontains(std::string_view hay, std::string_view needle) {
+  const std::size_t n = needle.size();
+  if (n == 0) return true;
+  if (hay.size() < n) return false;
+  const char first = needle[0];
+  const char first_upper =
+      first >= 'a' && first <= 'z' ? static_cast<char>(first - 'a' + 'A') : first;
+  const std::size_t last = hay.size() - n;
+  for (std::size_t i = 0; i <= last; ++i) {
+    const char c = hay[i];
+    if (c != first && c != first_upper) continue;
+    std::size_t k = 1;
+    while (k < n && lower(hay[i + k]) == needle[k]) ++k;
+    if (k == n) return true;
+  }
+  return false;
+}
+
+bool iequals(std::string_view a, std::string_view lowered) {
+  if (a.size() != lowered.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lowered[i]) return false;
+  }
+  return true;
+}
+
+// Stack text of numbers and addresses, for regexes and bare words over those fields.
+struct SmallText {
+  std::array<char, 64> buf{};
+  std::size_t len = 0;
+  std::string_view view() const { return {buf.data(), len}; }
+};
+
+SmallText number_text(std::uint64_t n, std::string_view prefix = {}) {
+  SmallText t;
+  std::memcpy(t.buf.data(), prefix.data(), prefix.size());
+  const auto r = std::to_chars(t.buf.data() + prefix.size(), t.buf.data() + t.buf.size(), n);
+  t.len = static_cast<std::size_t>(r.ptr - t.buf.data());
+  return t;
+}
+
+SmallText address_text(const core::IpAddress& a) {
+  SmallText t;
+  const bool v4 = a.is_v4();
+  if (inet_ntop(v4 ? AF_INET : AF_INET6, a.bytes().data() + (v4 ? 12 : 0), t.buf.data(),
+                static_cast<socklen_t>(t.buf.size())) != nullptr) {
+    t.len = std::strlen(t.buf.data());
+  }
+  return t;
+}
+
+// "10.0.0.1:443" / "[::1]:443", as the TUI shows an endpoint.
+SmallText endpoint_text(const core::IpAddress& a, std::uint16_t port) {
+  SmallText t;
+  const bool v4 = a.is_v4();
+  char* p = t.buf.data();
+  char* const end = p + t.buf.size();
+  if (!v4) *p++ = '[';
+  if (inet_ntop(v4 ? AF_INET : AF_INET6, a.bytes().data() + (v4 ? 12 : 0), p,
+                static_cast<socklen_t>(end - p - 8)) == nullptr) {
+    return {};
+  }
+  p += std::strlen(p);
+  if (!v4) *p++ = ']';
+  *p++ = ':';
+  p = std::to_chars(p, end, port).ptr;
+  t.len = static_cast<std::size_t>(p - t.buf.data());
+  return t;
+}
+
+struct Term {
+  Key key = Key::any;
+  Kind kind = Kind::text;
+  bool negate = false;
+  // A bare word that could occur in the text of a number (pid, port, ASN) or an address;
+  // other bare words skip formatting those.
+  bool numeric_text = false;
+  bool on_address_text = false;
+  std::string needle;  // lowercased
+  std::optional<std::regex> re;
+  std::uint64_t lo = 0;
+  std::uint64_t hi = 0;
+  core::IpAddress net;
+  unsigned bits = 128;
+
+  bool text(std::string_view field) const {
+    switch (kind) {
+      case Kind::regex:
+        try {
+          return std::regex_search(field.data(), field.data() + field.size(), *re);
+        } catch (const std::exception&) {  // error_complexity / error_stack: no match
+          return false;
+        }
+      case Kind::exact:
+        return iequals(field, needle);
+      case Kind::present:
+        return !field.empty();
+      default:
+        return icontains(field, needle);
+    }
+  }
+  bool number(std::uint64_t n) const {
+    if (kind == Kind::number) return n >= lo && n <= hi;
+    if (kind == Kind::regex) return text(number_text(n).view());
+    return false;
+  }
+  bool address(const core::IpAddress& a) const {
+    if (kind == Kind::network) {
+      const auto& x = a.bytes();
+      const auto& y = net.bytes();
+      const unsigned whole = bits / 8;
+      if (std::memcmp(x.data(), y.data(), whole) != 0) return false;
+      const unsigned rest = bits % 8;
+      if (rest == 0) return true;
+      const auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
+      return (x[whole] & mask) == (y[whole] & mask);
+    }
+    if (kind == Kind::number || kind == Kind::present) return false;
+    return text(address_text(a).view());
+  }
+
+  bool bare(const ConnectionRecord& c) const;
+  bool bare(const ProcessRecord& p) const;
+  bool bare(const RemoteRecord& r) const;
+  bool positive(const ConnectionRecord& c) const;
+};
+
+bool Term::bare(const ConnectionRecord& c) const {
+  for (const std::string* f :
+       {&c.process,     &c.remote_host,  &c.sni,          &c.http_host,   &c.app,
+        &c.service,     &c.state,        &c.proto_name,   &c.country,     &c.asn_org,
+        &c.alert,       &c.kernel_state, &c.interface,    &c.attribution, &c.alpn,
+        &c.tls_version, &c.ja3,          &c.ja4,          &c.http_method, &c.http_path,
+        &c.ssh_client,  &c.ssh_server,   &c.quic_version, &c.close_reason}) {
+    if (text(*f)) return true;
+  }
+  if (numeric_text) {
+    if (c.pid && *c.pid >= 0 && text(number_text(static_cast<std::uint64_t>(*c.pid)).view())) {
+      return true;
+    }
+    if (c.asn && text(number_text(*c.asn, "AS").view())) return true;
+    if (c.http_status && *c.http_status >= 0 &&
+        text(number_text(static_cast<std::uint64_t>(*c.http_status)).view())) {
+      return true;
+    }
+  }
+  if (on_address_text) {
+    // The endpoint texts hold the addresses and the ports; the bare addresses too, so that
+    // an anchored regex (/^10\.1\./, /::1$/) sees them alone.
+    if (text(endpoint_text(c.local_addr, c.local_port).view())) return true;
+    if (text(endpoint_text(c.remote_addr, c.remote_port).view())) return true;
+    if (kind == Kind::regex) {
+      if (text(address_text(c.local_addr).view())) return true;
+      if (text(address_text(c.remote_addr).view())) return true;
+      if (number(c.local_port) || number(c.remote_port)) return true;
+    }
+  }
+  return false;
+}
+
+bool Term::bare(const ProcessRecord& p) const {
+  for (const std::string* f :
+       {&p.name, &p.cmdline, &p.exe, &p.user, &p.container, &p.unknown_reason}) {
+    if (text(*f)) return true;
+  }
+  if (numeric_text && p.pid && *p.pid >= 0 &&
+      text(number_text(static_cast<std::uint64_t>(*p.pid)).view())) {
+    return true;
+  }
+  for (const monitor::DnsEventRecord& d : p.dns_history) {
+    if (text(d.query) || text(d.alert)) return true;
+  }
+  return false;
+}
+
+bool Term::bare(const RemoteRecord& r) const {
+  if (text(r.host) || text(r.country) || text(r.asn_org)) return true;
+  if (numeric_text && r.asn && text(number_text(*r.asn, "AS").view())) return true;
+  if (on_address_text && text(address_text(r.addr).view())) return true;
+  return false;
+}
+
+// The term without its `!`, on one connection.
+bool Term::positive(const ConnectionRecord& c) const {
+  switch (key) {
+    case Key::any:
+      return bare(c);
+    case Key::port:
+      return number(c.local_port) || number(c.remote_port);
+    case Key::sport:
+      return number(c.local_port);
+    case Key::dport:
+      return number(c.remote_port);
+    case Key::src:
+      return address(c.local_addr);
+    case Key::dst:
+      return address(c.remote_addr) || (kind != Kind::network && text(c.remote_host));
+    case Key::process:
+      return text(c.process);
+    case Key::pid:
+      return c.pid && *c.pid >= 0 && number(static_cast<std::uint64_t>(*c.pid));
+    case Key::user:
+    case Key::container:
+      return false;  // connections carry neither (README)
+    case Key::host:
+      return text(c.sni) || text(c.http_host) || text(c.remote_host);
+    case Key::app:
+      return text(c.app);
+    case Key::proto:
+      return kind == Kind::number ? number(c.proto) : text(c.proto_name);
+    case Key::state:
+      return text(c.state) || text(c.kernel_state);
+    case Key::country:
+      return text(c.country);
+    case Key::asn:
+      return kind == Kind::number ? (c.asn && number(*c.asn)) : text(c.asn_org);
+    case Key::alert:
+      return text(c.alert);
+  }
+  return false;
+}
+
+bool any_connection(const Term& t, std::span<const ConnectionRecord* const> conns) {
+  return std::any_of(conns.begin(), conns.end(),
+                     [&](const ConnectionRecord* c) { return c != nullptr && t.positive(*c); });
+}
+
+bool positive(const Term& t, const ProcessRecord& p,
+              std::span<const ConnectionRecord* const> conns) {
+  switch (t.key) {
+    case Key::any:
+      return t.bare(p) || any_connection(t, conns);
+    case Key::process:
+      return t.text(p.name);
+    case Key::pid:
+      return p.pid && *p.pid >= 0 && t.number(static_cast<std::uint64_t>(*p.pid));
+    case Key::user:
+      return t.text(p.user);
+    case Key::container:
+      return t.text(p.container);
+    case Key::alert:
+      return std::any_of(p.dns_history.begin(), p.dns_history.end(),
+                         [&](const monitor::DnsEventRecord& d) { return t.text(d.alert); }) ||
+             any_connection(t, conns);
+    default:
+      return any_connection(t, conns);
+  }
+}
+
+bool positive(const Term& t, const RemoteRecord& r,
+              std::span<const ConnectionRecord* const> conns) {
+  switch (t.key) {
+    case Key::any:
+      return t.bare(r) || any_connection(t, conns);
+    case Key::dst:
+      return t.address(r.addr) || (t.kind != Kind::network && t.text(r.host));
+    case Key::host:
+      return t.text(r.host) || any_connection(t, conns);
+    case Key::country:
+      return t.text(r.country);
+    case Key::asn:
+      return t.kind == Kind::number ? (r.asn && t.number(*r.asn)) : t.text(r.asn_org);
+    default:
+      return any_connection(t, conns);
+  }
+}
+
+// --- parsing -------------------------------------------------------------------------------
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_hex(char c) {
+  return is_digit(c) || (lower(c) >= 'a' && lower(c) <= 'f');
+}
+
+std::optional<std::uint64_t> parse_number(std::string_view s, std::uint64_t max) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  std::uint64_t n = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (r.ec != std::errc{} || r.ptr != s.data() + s.size() || n > max) return std::nullopt;
+  return n;
+}
+
+// Budget for a regex: std::regex compiles to an NFA whose matching recurses over chains of
+// states, and a bounded quantifier copies its operand, so /(a{0,999}){0,999}/ would blow the
+// stack long before libstdc++'s own state limit stops it. We estimate the NFA size from the
+// pattern (atoms, times each enclosing {n,m}) and refuse patterns above the budget.
+constexpr std::size_t kMaxRegexBytes = 512;
+constexpr std::uint64_t kMaxRegexStates = 4096;
+
+std::uint64_t regex_size_estimate(std::string_view p) {
+  struct Level {
+    std::uint64_t total = 0;
+    std::uint64_t last = 0;  // the size of the last atom, which a quantifier multiplies
+  };
+  std::vector<Level> stack(1);
+  auto atom = [&](std::uint64_t size) {
+    stack.back().total += size;
+    stack.back().last = size;
+  };
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\') {
+      ++i;
+      atom(1);
+    } else if (c == '[') {
+      ++i;
+      if (i < p.size() && p[i] == '^') ++i;
+      if (i < p.size() && p[i] == ']') ++i;
+      while (i < p.size() && p[i] != ']') i += p[i] == '\\' ? 2 : 1;
+      atom(1);
+    } else if (c == '(') {
+      stack.emplace_back();
+    } else if (c == ')') {
+      if (stack.size() > 1) {
+        const std::uint64_t inner = stack.back().total + 2;
+        stack.pop_back();
+        atom(inner);
+      }
+    } else if (c == '{') {
+      // {n}, {n,}, {n,m}: the operand is copied max(n, m) + 1 times.
+      std::size_t j = i + 1;
+      std::uint64_t n = 0;
+      std::uint64_t copies = 0;
+      bool digits = false;
+      while (j < p.size() && (is_digit(p[j]) || p[j] == ',')) {
+        if (p[j] == ',') {
+          n = 0;
+        } else {
+          n = std::min<std::uint64_t>(n * 10 + static_cast<std::uint64_t>(p[j] - '0'), 1'000'000);
+          digits = true;
+        }
+        copies = std::max(copies, n);
+        ++j;
+      }
+      if (digits && j < p.size() && p[j] == '}') {
+        Level& l = stack.back();
+        const std::uint64_t extra = std::min<std::uint64_t>(l.last * (copies + 1), 1'000'000'000);
+        l.total += extra;
+        l.last += extra;
+        i = j;
+      } else {
+        atom(1);
+      }
+    } else if (c == '*' || c == '+' || c == '?' || c == '|') {
+      stack.back().total += 2;
+    } else {
+      atom(1);
+    }
+    if (stack.back().total > 1'000'000'000) return stack.back().total;
+  }
+  std::uint64_t total = 0;
+  for (const Level& l : stack) total += l.total;
+  return total;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : s_(text) {}
+
+  std::optional<std::vector<Term>> run(FilterError& error) {
+    std::vector<Term> terms;
+    while (true) {
+      while (pos_ < s_.size() && is_space(s_[pos_])) ++pos_;
+      if (pos_ >= s_.size()) break;
+      Term t;
+      if (!term(t)) {
+        error = error_;
+        return std::nullopt;
+      }
+      terms.push_back(std::move(t));
+    }
+    return terms;
+  }
+
+ private:
+  bool fail(std::size_t offset, std::string message) {
+    error_.offset = offset;
+    error_.message = std::move(message);
+    return false;
+  }
+  bool at_end_of_term() const { return pos_ >= s_.size() || is_space(s_[pos_]); }
+
+  bool term(Term& t) {
+    const std::size_t start = pos_;
+    if (s_[pos_] == '!') {
+      t.negate = true;
+      ++pos_;
+      if (at_end_of_term()) return fail(start, "'!' must be followed by a term");
+    }
+    // `word:` at the start of a term names a keyword.
+    std::size_t end = pos_;
+    while (end < s_.size() && is_alpha(s_[end])) ++end;
+    if (end > pos_ && end < s_.size() && s_[end] == ':') {
+      const std::string name = lowercase(s_.substr(pos_, end - pos_));
+      const auto kw = std::find_if(kKeywords.begin(), kKeywords.end(),
+                                   [&](const Keyword& k) { return k.name == name; });
+      if (kw != kKeywords.end()) {
+        t.key = kw->key;
+        const std::size_t key_start = pos_;
+        pos_ = end + 1;
+        return keyword_value(t, key_start, std::string(kw->name));
+      }
+      if (!looks_like_address(pos_)) {
+        return fail(
+            pos_, "unknown keyword '" + name + ":' (keywords: " + std::string(kKeywordList) + ")");
+      }
+    }
+    return bare_value(t);
+  }
+
+  // An IPv6 address or an endpoint ("fe80::1", "beef:1::2") is a bare word, not a keyword.
+  bool looks_like_address(std::size_t from) const {
+    std::size_t end = from;
+    while (end < s_.size() && !is_space(s_[end])) ++end;
+    const std::string_view token = s_.substr(from, end - from);
+    if (token.find("::") != std::string_view::npos) return true;
+    return std::all_of(token.begin(), token.end(),
+                       [](char c) { return is_hex(c) || c == ':' || c == '.'; }) &&
+           core::IpAddress::parse(token).has_value();
+  }
+
+  // The raw value at pos_: "quoted", /regex/ or a plain word. Sets `value`, `is_regex`.
+  bool raw_value(std::string& value, bool& is_regex, std::size_t& value_start) {
+    value_start = pos_;
+    is_regex = false;
+    value.clear();
+    const char c = s_[pos_];
+    if (c == '/') {
+      std::size_t i = pos_ + 1;
+      while (i < s_.size() && s_[i] != '/') i += s_[i] == '\\' ? 2 : 1;
+      if (i >= s_.size()) return fail(pos_, "unterminated regex: no closing '/'");
+      value.assign(s_.substr(pos_ + 1, i - pos_ - 1));
+      pos_ = i + 1;
+      if (!at_end_of_term()) return fail(pos_, "a space must follow the closing '/'");
+      if (value.empty()) return fail(value_start, "empty regex");
+      is_regex = true;
+      return true;
+    }
+    if (c == '"') {
+      std::size_t i = pos_ + 1;
+      for (; i < s_.size() && s_[i] != '"'; ++i) {
+        if (s_[i] == '\\' && i + 1 < s_.size() && (s_[i + 1] == '"' || s_[i + 1] == '\\')) ++i;
+        value.push_back(s_[i]);
+      }
+      if (i >= s_.size()) return fail(pos_, "unterminated quote: no closing '\"'");
+      pos_ = i + 1;
+      if (!at_end_of_term()) return fail(pos_, "a space must follow the closing '\"'");
+      if (value.empty()) return fail(value_start, "empty quoted value");
+      return true;
+    }
+    const std::size_t begin = pos_;
+    while (!at_end_of_term()) ++pos_;
+    value.assign(s_.substr(begin, pos_ - begin));
+    return true;
+  }
+
+  bool compile_regex(Term& t, const std::string& pattern, std::size_t offset) {
+    if (pattern.size() > kMaxRegexBytes) {
+      return fail(offset, "regex too long (at most " + std::to_string(kMaxRegexBytes) + " bytes)");
+    }
+    if (regex_size_estimate(pattern) > kMaxRegexStates) {
+      return fail(offset, "regex too complex (repetition counts too large)");
+    }
+    auto flags = std::regex::ECMAScript | std::regex::icase;
+#ifdef __GLIBCXX__
+    // libstdc++: match with the breadth-first executor, linear in the text and without
+    // recursion over it (no back-references then).
+    flags |= std::regex_constants::__polynomial;
+#endif
+    try {
+      t.re.emplace(pattern, flags);
+    } catch (const std::regex_error& e) {
+      return fail(offset, std::string("bad regex: ") + e.what());
+    } catch (const std::exception& e) {
+      return fail(offset, std::string("bad regex: ") + e.what());
+    }
+    t.kind = Kind::regex;
+    return true;
+  }
+
+  bool bare_value(Term& t) {
+    std::string value;
+    bool is_regex = false;
+    std::size_t offset = 0;
+    if (!raw_value(value, is_regex, offset)) return false;
+    t.key = Key::any;
+    if (is_regex) {
+      t.numeric_text = t.on_address_text = true;
+      return compile_regex(t, value, offset);
+    }
+    t.needle = lowercase(value);
+    t.numeric_text = std::any_of(t.needle.begin(), t.needle.end(), is_digit);
+    t.on_address_text = std::all_of(t.needle.begin(), t.needle.end(), [](char c) {
+      return is_hex(c) || c == '.' || c == ':' || c == '[' || c == ']';
+    });
+    return true;
+  }
+
+  bool keyword_value(Term& t, std::size_t key_start, const std::string& name) {
+    if (at_end_of_term()) {
+      if (t.key == Key::alert) {
+        t.kind = Kind::present;
+        return true;
+      }
+      return fail(key_start, "empty value for '" + name + ":'");
+    }
+    std::string value;
+    bool is_regex = false;
+    std::size_t offset = 0;
+    if (!raw_value(value, is_regex, offset)) return false;
+    if (is_regex) return compile_regex(t, value, offset);
+    switch (t.key) {
+      case Key::port:
+      case Key::sport:
+      case Key::dport:
+        return port_value(t, value, offset, name);
+      case Key::pid: {
+        const auto n = parse_number(value, 0x7FFFFFFF);
+        if (!n) return fail(offset, "'pid:' needs a process id (a number)");
+        t.kind = Kind::number;
+        t.lo = t.hi = *n;
+        return true;
+      }
+      case Key::proto:
+        if (std::all_of(value.begin(), value.end(), is_digit)) {
+          const auto n = parse_number(value, 255);
+          if (!n) return fail(offset, "'proto:' needs a name (tcp) or a protocol number 0-255");
+          t.kind = Kind::number;
+          t.lo = t.hi = *n;
+          return true;
+        }
+        break;
+      case Key::asn: {
+        std::string_view digits = value;
+        if (digits.size() > 2 && lower(digits[0]) == 'a' && lower(digits[1]) == 's') {
+          digits.remove_prefix(2);
+        }
+        if (std::all_of(digits.begin(), digits.end(), is_digit)) {
+          const auto n = parse_number(digits, 0xFFFFFFFF);
+          if (!n) return fail(offset, "'asn:' number out of range (at most 4294967295)");
+          t.kind = Kind::number;
+          t.lo = t.hi = *n;
+          return true;
+        }
+        break;
+      }
+      case Key::src:
+      case Key::dst:
+        return address_value(t, value, offset, name);
+      case Key::country:
+        t.kind = Kind::exact;
+        break;
+      case Key::alert:
+        if (iequals(value, "yes")) {
+          t.kind = Kind::present;
+          return true;
+        }
+        break;
+      default:
+        break;
+    }
+    t.needle = lowercase(value);
+    return true;
+  }
+
+  bool port_value(Term& t, std::string_view value, std::size_t offset, const std::string& name) {
+    const auto dash = value.find('-');
+    const auto lo = parse_number(value.substr(0, dash), 65535);
+    const auto hi =
+        dash == std::string_view::npos ? lo : parse_number(value.substr(dash + 1), 65535);
+    if (!lo || !hi) {
+      return fail(offset, "'" + name + ":' needs a port 0-65535 or a range like 1000-2000");
+    }
+    if (*lo > *hi) return fail(offset, "'" + name + ":' range is backwards");
+    t.kind = Kind::number;
+    t.lo = *lo;
+    t.hi = *hi;
+    return true;
+  }
+
+  // An address ("10.0.0.1", "::1"), a network ("10.0.0.0/8", "fe80::/10") or, for anything
+  // that does not look like either, a substring of the address text (and of the host name
+  // for dst:).
+  bool address_value(Term& t, std::string_view value, std::size_t offset, const std::string& name) {
+    const auto slash = value.find('/');
+    const std::string_view addr_text = value.substr(0, slash);
+    const bool address_chars =
+        !addr_text.empty() && std::all_of(addr_text.begin(), addr_text.end(),
+                                          [](char c) { return is_hex(c) || c == '.' || c == ':'; });
+    const auto addr = core::IpAddress::parse(addr_text);
+    if (slash == std::string_view::npos) {
+      if (addr) {
+        t.kind = Kind::network;
+        t.net = *addr;
+        t.bits = 128;
+        return true;
+      }
+      t.needle = lowercase(value);
+      return true;
+    }
+    const bool has_dot_or_colon = addr_text.find_first_of(".:") != std::string_view::npos;
+    if (!addr) {
+      if (address_chars && has_dot_or_colon) {
+        return fail(offset, "'" + name + ":' bad address in CIDR '" + std::string(value) + "'");
+      }
+      t.needle = lowercase(value);
+      return true;
+    }
+    const unsigned max_bits = addr->is_v4() ? 32 : 128;
+    const auto bits = parse_number(value.substr(slash + 1), max_bits);
+    if (!bits) {
+      return fail(offset + slash + 1,
+                  "'" + name + ":' CIDR prefix must be 0-" + std::to_string(max_bits));
+    }
+    t.kind = Kind::network;
+    t.net = *addr;
+    // IPv4 lives in the IPv4-mapped range ::ffff:0:0/96 (core::IpAddress).
+    t.bits = static_cast<unsigned>(*bits) + (addr->is_v4() ? 96 : 0);
+    return true;
+  }
+
+  std::string_view s_;
+  std::size_t pos_ = 0;
+  FilterError error_;
+};
+
+}  // namespace
+
+struct Filter::Program {
+  std::string text;
+  std::vector<Term> terms;
+};
+
+std::optional<Filter> Filter::parse(std::string_view text, FilterError* error) {
+  FilterError local;
+  try {
+    auto terms = Parser(text).run(local);
+    if (!terms) {
+      if (error != nullptr) *error = std::move(local);
+      return std::nullopt;
+    }
+    Filter f;
+    if (!terms->empty()) {
+      auto program = std::make_shared<Program>();
+      program->text.assign(text);
+      program->terms = std::move(*terms);
+      f.program_ = std::move(program);
+    }
+    return f;
+  } catch (const std::exception& e) {  // bad_alloc: parse() never throws
+    if (error != nullptr) {
+      error->offset = 0;
+      error->message = std::string("cannot parse the filter: ") + e.what();
+    }
+    return std::nullopt;
+  }
+}
+
+bool Filter::empty() const {
+  return program_ == nullptr;
+}
+
+const std::string& Filter::text() const {
+  static const std::string kEmpty;
+  return program_ ? program_->text : kEmpty;
+}
+
+bool Filter::process_needs_connections() const {
+  if (!program_) return false;
+  return std::any_of(program_->terms.begin(), program_->terms.end(), [](const Term& t) {
+    return t.key != Key::process && t.key != Key::pid && t.key != Key::user &&
+           t.key != Key::container;
+  });
+}
+
+bool Filter::remote_needs_connections() const {
+  if (!program_) return false;
+  return std::any_of(program_->terms.begin(), program_->terms.end(), [](const Term& t) {
+    return t.key != Key::dst && t.key != Key::country && t.key != Key::asn;
+  });
+}
+
+bool Filter::needs_connections() const {
+  return process_needs_connections() || remote_needs_connections();
+}
+
+bool Filter::matches(const ConnectionRecord& c) const {
+  if (!program_) return true;
+  for (const Term& t : program_->terms) {
+    if (t.positive(c) == t.negate) return false;
+  }
+  return true;
+}
+
+bool Filter::matches(const ProcessRecord& p, std::span<const ConnectionRecord* const> conns) const {
+  if (!program_) return true;
+  for (const Term& t : program_->terms) {
+    if (positive(t, p, conns) == t.negate) return false;
+  }
+  return true;
+}
+
+bool Filter::matches(const RemoteRecord& r, std::span<const ConnectionRecord* const> conns) const {
+  if (!program_) return true;
+  for (const Term& t : program_->terms) {
+    if (positive(t, r, conns) == t.negate) return false;
+  }
+  return true;
+}
+
+}  // namespace netscope::tui
