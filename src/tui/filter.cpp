@@ -700,7 +700,9 @@ class Parser {
       t.needle = lowercase(value);
       return true;
     }
-    const unsigned max_bits = addr->is_v4() ? 32 : 128;
+    // Dotted text is an IPv4 prefix; text with colons an IPv6 one, even ::ffff:0:0/96.
+    const bool v4 = addr_text.find(':') == std::string_view::npos;
+    const unsigned max_bits = v4 ? 32 : 128;
     const auto bits = parse_number(value.substr(slash + 1), max_bits);
     if (!bits) {
       return fail(offset + slash + 1,
@@ -709,7 +711,7 @@ class Parser {
     t.kind = Kind::network;
     t.net = *addr;
     // IPv4 lives in the IPv4-mapped range ::ffff:0:0/96 (core::IpAddress).
-    t.bits = static_cast<unsigned>(*bits) + (addr->is_v4() ? 96 : 0);
+    t.bits = static_cast<unsigned>(*bits) + (v4 ? 96 : 0);
     return true;
   }
 

@@ -441,11 +441,10 @@ std::string truncate_middle(std::string_view utf8, std::size_t width) {
   if (display_width(utf8) <= width) return sanitize(utf8);
   if (width == 0) return {};
   const std::size_t budget = width - 1;  // the ellipsis takes one column
-  const std::size_t left = (budget + 1) / 2;
-  const std::size_t right = budget / 2;
   std::string out;
   out.reserve(utf8.size());
-  append_prefix(out, utf8, left);
+  // A wide character that does not fit the head's half leaves its column to the tail.
+  const std::size_t right = budget - append_prefix(out, utf8, (budget + 1) / 2);
   out += kEllipsis;
   // The tail: glyph boundaries from the end. Walk forward once, remember the start of every
   // glyph and its width, then take from the back what fits in `right`.
