@@ -187,6 +187,12 @@ int report_open_failure(const std::exception& e, std::ostream& err) {
 
 int run_live(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
   if (!configure_log(o, err)) return kExitUsage;
+  // --headless (a service): nothing on stdout, the sinks do the work.
+  if (o.headless && (o.raw || o.json_lines)) {
+    err << "netscope: --headless writes nothing to stdout: drop --raw/--json-lines\n";
+    return kExitUsage;
+  }
+  EventListener headless_listener;
   std::unique_ptr<PrintListener> listener;
   Sinks sinks;
   std::unique_ptr<FanOut> fanout;
@@ -194,7 +200,8 @@ int run_live(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
   try {
     listener = std::make_unique<PrintListener>(o, make_filter(o), out);
     sinks = make_sinks(o);
-    fanout = std::make_unique<FanOut>(*listener, sinks);
+    fanout = std::make_unique<FanOut>(
+        o.headless ? static_cast<monitor::SnapshotListener&>(headless_listener) : *listener, sinks);
     check_privileges(o.read_file.empty(), !o.no_attribution);
     monitor::MonitorConfig c = monitor_config(o);
     if (o.read_file.empty()) c.before_threads = drop_privileges;

@@ -1,5 +1,7 @@
 #include "cli/live_options.hpp"
 
+#include "output/prometheus_server.hpp"
+
 namespace netscope::cli {
 
 void add_live_options(CLI::App& app, LiveCliOptions& o) {
@@ -61,6 +63,27 @@ void add_live_options(CLI::App& app, LiveCliOptions& o) {
   app.add_flag("--no-dpi", o.no_dpi,
                "No deep packet inspection: no application fields (SNI, HTTP host, ...) and no "
                "DNS events");
+  // --- Prometheus exporter and service mode
+  app.add_option("--prometheus", o.prometheus,
+                 "Serve Prometheus metrics on /metrics (and /healthz) at this address; a port "
+                 "alone binds 127.0.0.1")
+      ->type_name("[ADDR:]PORT")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            std::string addr, error;
+            std::uint16_t port = 0;
+            return output::parse_listen_address(v, addr, port, error) ? std::string() : error;
+          },
+          ""));
+  app.add_option("--prometheus-top", o.prometheus_top,
+                 "Processes (by name, user and container) with their own Prometheus series; the "
+                 "rest are summed into process=\"other\"")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{5000}))
+      ->capture_default_str();
+  app.add_flag("--headless", o.headless,
+               "Run as a service: no TUI and no output on stdout (--prometheus, --ipfix, ... "
+               "still run) until SIGINT or SIGTERM");
+  // --- end Prometheus
 }
 
 void add_snapshot_options(CLI::App& app, LiveCliOptions& o) {

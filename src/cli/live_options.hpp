@@ -37,6 +37,11 @@ struct LiveCliOptions {
   std::string log_file;
   bool no_attribution = false;
   bool no_dpi = false;
+  // --- Prometheus exporter and service mode (README "Prometheus")
+  std::string prometheus;  // [ADDR:]PORT; empty = no endpoint
+  std::size_t prometheus_top = 20;
+  bool headless = false;  // no TUI and nothing on stdout; runs until SIGINT/SIGTERM
+  // --- end Prometheus
   // snapshot
   double duration_s = 10;
   std::string output = "-";
