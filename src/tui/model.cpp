@@ -1,0 +1,734 @@
+#include "tui/model.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <compare>
+#include <span>
+#include <unordered_map>
+
+#include "enrich/services.hpp"
+
+namespace netscope::tui {
+
+namespace {
+
+using monitor::ConnectionRecord;
+using monitor::ProcessRecord;
+using monitor::RemoteRecord;
+
+// id, title, min, ideal, grow, drop_rank, right_align, descending_default
+const std::vector<ColumnSpec> kProcessColumns = {
+    {ColumnId::pid, "PID", 7, 7, 0, 3, true, false},
+    {ColumnId::user, "USER", 6, 9, 0, 7, false, false},
+    {ColumnId::process_name, "PROCESS", 8, 16, 2, 0, false, false},
+    {ColumnId::container, "CONTAINER", 8, 14, 1, 9, false, false},
+    {ColumnId::down, "DOWN", 10, 10, 0, 1, true, true},
+    {ColumnId::up, "UP", 10, 10, 0, 2, true, true},
+    {ColumnId::total, "TOTAL", 9, 9, 0, 6, true, true},
+    {ColumnId::conns, "CONNS", 5, 5, 0, 5, true, true},
+    {ColumnId::sparkline, "LAST 60 S", 9, 20, 1, 8, false, true},
+};
+
+const std::vector<ColumnSpec> kConnectionColumns = {
+    {ColumnId::proto, "PROTO", 6, 6, 0, 6, false, false},
+    {ColumnId::local, "LOCAL", 12, 21, 1, 7, false, false},
+    {ColumnId::remote, "REMOTE", 12, 24, 3, 0, false, false},
+    {ColumnId::state, "STATE", 7, 13, 0, 5, false, false},
+    {ColumnId::service, "SERVICE", 7, 8, 0, 9, false, false},
+    {ColumnId::app_host, "APP/HOST", 8, 18, 2, 8, false, false},
+    {ColumnId::down, "DOWN", 10, 10, 0, 1, true, true},
+    {ColumnId::up, "UP", 10, 10, 0, 2, true, true},
+    {ColumnId::process, "PROCESS", 8, 14, 1, 3, false, false},
+    {ColumnId::rtt, "RTT", 7, 8, 0, 4, true, true},
+};
+
+const std::vector<ColumnSpec> kRemoteColumns = {
+    {ColumnId::remote_addr, "REMOTE", 12, 28, 3, 0, false, false},
+    {ColumnId::country, "COUNTRY", 7, 8, 0, 5, false, false},
+    {ColumnId::asn, "ASN", 8, 20, 1, 4, false, false},
+    {ColumnId::conns, "CONNS", 5, 5, 0, 3, true, true},
+    {ColumnId::down, "DOWN", 10, 10, 0, 1, true, true},
+    {ColumnId::up, "UP", 10, 10, 0, 2, true, true},
+};
+
+std::size_t index_of(Table t, ColumnId id) {
+  const auto& cols = columns(t);
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (cols[i].id == id) return i;
+  }
+  return 0;
+}
+
+std::string printable(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = '?';
+  }
+  return out;
+}
+
+// ---- comparisons -------------------------------------------------------------------------
+
+template <typename T>
+int cmp3(const T& a, const T& b) {
+  if (a < b) return -1;
+  if (b < a) return 1;
+  return 0;
+}
+
+int cmp_double(double a, double b) {
+  if (std::isnan(a)) a = 0;
+  if (std::isnan(b)) b = 0;
+  return cmp3(a, b);
+}
+
+// Text compares case-insensitively (ASCII), then bytewise, so "Firefox" sits by "firefox".
+int cmp_text(std::string_view a, std::string_view b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    auto ca = static_cast<unsigned char>(a[i]);
+    auto cb = static_cast<unsigned char>(b[i]);
+    if (ca >= 'A' && ca <= 'Z') ca = static_cast<unsigned char>(ca + 32);
+    if (cb >= 'A' && cb <= 'Z') cb = static_cast<unsigned char>(cb + 32);
+    if (ca != cb) return ca < cb ? -1 : 1;
+  }
+  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  return cmp3(a, b);
+}
+
+// Empty text sorts last in either direction is not needed: blank cells are rare and a
+// stable place (first when ascending) is what users of btop expect.
+
+int cmp_identity(const ConnectionRecord& a, const ConnectionRecord& b) {
+  if (int c = cmp3(a.proto, b.proto)) return c;
+  if (int c = cmp3(a.local_addr, b.local_addr)) return c;
+  if (int c = cmp3(a.local_port, b.local_port)) return c;
+  if (int c = cmp3(a.remote_addr, b.remote_addr)) return c;
+  return cmp3(a.remote_port, b.remote_port);
+}
+
+int cmp_identity(const ProcessRecord& a, const ProcessRecord& b) {
+  // The "<UNKNOWN>" row (no pid) after every process.
+  if (a.pid.has_value() != b.pid.has_value()) return a.pid.has_value() ? -1 : 1;
+  if (int c = cmp_text(a.name, b.name)) return c;
+  return cmp3(a.pid.value_or(0), b.pid.value_or(0));
+}
+
+int cmp_identity(const RemoteRecord& a, const RemoteRecord& b) {
+  return cmp3(a.addr, b.addr);
+}
+
+template <typename R>
+double rate_or_total(const R& r, bool up, bool totals) {
+  if (totals) return static_cast<double>(up ? r.bytes_up : r.bytes_down);
+  return up ? r.rate_up : r.rate_down;
+}
+
+int cmp_column(ColumnId col, const ProcessRecord& a, const ProcessRecord& b,
+               const ModelOptions& opt) {
+  switch (col) {
+    case ColumnId::pid:
+      return cmp3(a.pid.value_or(-1), b.pid.value_or(-1));
+    case ColumnId::user:
+      return cmp_text(a.user, b.user);
+    case ColumnId::process_name:
+      // "<UNKNOWN>" sorts after every name, not among the punctuation.
+      if (a.pid.has_value() != b.pid.has_value()) return a.pid.has_value() ? -1 : 1;
+      return cmp_text(a.name, b.name);
+    case ColumnId::container:
+      return cmp_text(a.container, b.container);
+    case ColumnId::down:
+      return cmp_double(rate_or_total(a, false, opt.totals), rate_or_total(b, false, opt.totals));
+    case ColumnId::up:
+      return cmp_double(rate_or_total(a, true, opt.totals), rate_or_total(b, true, opt.totals));
+    case ColumnId::total:
+      return cmp3(a.bytes_up + a.bytes_down, b.bytes_up + b.bytes_down);
+    case ColumnId::conns:
+      return cmp3(a.connections, b.connections);
+    case ColumnId::sparkline: {
+      // The activity of the last 60 s: the sum of the history points.
+      double sa = 0;
+      double sb = 0;
+      for (const auto& p : a.history) sa += p.up + p.down;
+      for (const auto& p : b.history) sb += p.up + p.down;
+      return cmp_double(sa, sb);
+    }
+    default:
+      return 0;
+  }
+}
+
+// The remote column sorts host names A-Z first, then bare addresses in numeric order.
+int cmp_remote(const ConnectionRecord& a, const ConnectionRecord& b, bool resolve) {
+  const bool ha = resolve && !a.remote_host.empty();
+  const bool hb = resolve && !b.remote_host.empty();
+  if (ha != hb) return ha ? -1 : 1;
+  if (ha) {
+    if (int c = cmp_text(a.remote_host, b.remote_host)) return c;
+  }
+  if (int c = cmp3(a.remote_addr, b.remote_addr)) return c;
+  return cmp3(a.remote_port, b.remote_port);
+}
+
+int cmp_column(ColumnId col, const ConnectionRecord& a, const ConnectionRecord& b,
+               const ModelOptions& opt) {
+  switch (col) {
+    case ColumnId::proto:
+      return cmp_text(a.proto_name, b.proto_name);
+    case ColumnId::local:
+      if (int c = cmp3(a.local_addr, b.local_addr)) return c;
+      return cmp3(a.local_port, b.local_port);
+    case ColumnId::remote:
+      return cmp_remote(a, b, opt.resolve);
+    case ColumnId::state:
+      return cmp_text(a.state, b.state);
+    case ColumnId::service:
+      return cmp_text(a.service, b.service);
+    case ColumnId::app_host:
+      return cmp_text(app_host(a), app_host(b));
+    case ColumnId::down:
+      return cmp_double(rate_or_total(a, false, opt.totals), rate_or_total(b, false, opt.totals));
+    case ColumnId::up:
+      return cmp_double(rate_or_total(a, true, opt.totals), rate_or_total(b, true, opt.totals));
+    case ColumnId::process:
+      if (a.pid.has_value() != b.pid.has_value()) return a.pid.has_value() ? -1 : 1;
+      if (int c = cmp_text(a.process, b.process)) return c;
+      return cmp3(a.pid.value_or(0), b.pid.value_or(0));
+    case ColumnId::rtt:
+      // Unknown RTT sorts below every measured one.
+      if (a.rtt_ms.has_value() != b.rtt_ms.has_value()) return a.rtt_ms.has_value() ? 1 : -1;
+      return cmp_double(a.rtt_ms.value_or(0), b.rtt_ms.value_or(0));
+    default:
+      return 0;
+  }
+}
+
+int cmp_column(ColumnId col, const RemoteRecord& a, const RemoteRecord& b,
+               const ModelOptions& opt) {
+  switch (col) {
+    case ColumnId::remote_addr: {
+      const bool ha = opt.resolve && !a.host.empty();
+      const bool hb = opt.resolve && !b.host.empty();
+      if (ha != hb) return ha ? -1 : 1;
+      if (ha) {
+        if (int c = cmp_text(a.host, b.host)) return c;
+      }
+      return cmp3(a.addr, b.addr);
+    }
+    case ColumnId::country:
+      return cmp_text(a.country, b.country);
+    case ColumnId::asn:
+      if (a.asn.has_value() != b.asn.has_value()) return a.asn.has_value() ? -1 : 1;
+      return cmp3(a.asn.value_or(0), b.asn.value_or(0));
+    case ColumnId::conns:
+      return cmp3(a.connections, b.connections);
+    case ColumnId::down:
+      return cmp_double(rate_or_total(a, false, opt.totals), rate_or_total(b, false, opt.totals));
+    case ColumnId::up:
+      return cmp_double(rate_or_total(a, true, opt.totals), rate_or_total(b, true, opt.totals));
+    default:
+      return 0;
+  }
+}
+
+template <typename R>
+void sort_rows(std::vector<const R*>& rows, Table t, const SortSpec& s, const ModelOptions& opt) {
+  const auto& cols = columns(t);
+  const ColumnId col = cols[std::min(s.column, cols.size() - 1)].id;
+  const bool desc = s.descending;
+  std::sort(rows.begin(), rows.end(), [&](const R* a, const R* b) {
+    int c = cmp_column(col, *a, *b, opt);
+    if (desc) c = -c;
+    if (c != 0) return c < 0;
+    return cmp_identity(*a, *b) < 0;  // ties keep a fixed order
+  });
+  if (opt.top > 0 && rows.size() > opt.top) rows.resize(opt.top);
+}
+
+std::string addr_key(const core::IpAddress& a) {
+  const auto& b = a.bytes();
+  return std::string(b.begin(), b.end());
+}
+
+std::string rate_cell(double rate, std::uint64_t total, const ModelOptions& opt) {
+  if (opt.totals) return format_total(total, opt.units);
+  return format_rate(rate, opt.units);
+}
+
+}  // namespace
+
+std::string_view table_name(Table t) {
+  switch (t) {
+    case Table::processes:
+      return "processes";
+    case Table::connections:
+      return "connections";
+    case Table::remotes:
+      return "remotes";
+  }
+  return "processes";
+}
+
+std::string_view table_title(Table t) {
+  switch (t) {
+    case Table::processes:
+      return "Processes";
+    case Table::connections:
+      return "Connections";
+    case Table::remotes:
+      return "Remotes";
+  }
+  return "Processes";
+}
+
+const std::vector<ColumnSpec>& columns(Table t) {
+  switch (t) {
+    case Table::processes:
+      return kProcessColumns;
+    case Table::connections:
+      return kConnectionColumns;
+    case Table::remotes:
+      return kRemoteColumns;
+  }
+  return kProcessColumns;
+}
+
+std::vector<ColumnPlacement> layout_columns(Table t, int width) {
+  const auto& cols = columns(t);
+  std::vector<ColumnPlacement> out;
+  if (width <= 0) return out;
+  std::vector<bool> keep(cols.size(), true);
+  auto need = [&] {
+    int sum = 0;
+    int n = 0;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (!keep[i]) continue;
+      sum += cols[i].min_width;
+      ++n;
+    }
+    return sum + std::max(0, n - 1);
+  };
+  while (need() > width) {
+    // Drop the kept column with the highest drop_rank, but never the last one.
+    std::size_t victim = cols.size();
+    int kept = 0;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (!keep[i]) continue;
+      ++kept;
+      if (victim == cols.size() || cols[i].drop_rank > cols[victim].drop_rank) victim = i;
+    }
+    if (kept <= 1) break;
+    keep[victim] = false;
+  }
+  std::vector<int> w(cols.size(), 0);
+  int used = 0;
+  int n = 0;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (!keep[i]) continue;
+    w[i] = cols[i].min_width;
+    used += w[i];
+    ++n;
+  }
+  used += std::max(0, n - 1);
+  if (used > width) {
+    // A single column wider than the table: cut it.
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (keep[i]) w[i] = width;
+    }
+    used = width;
+  }
+  // Up to the ideal widths, in order of importance.
+  std::vector<std::size_t> by_rank;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (keep[i]) by_rank.push_back(i);
+  }
+  std::stable_sort(by_rank.begin(), by_rank.end(), [&](std::size_t a, std::size_t b) {
+    return cols[a].drop_rank < cols[b].drop_rank;
+  });
+  for (std::size_t i : by_rank) {
+    const int extra = std::min(cols[i].ideal_width - w[i], width - used);
+    if (extra > 0) {
+      w[i] += extra;
+      used += extra;
+    }
+  }
+  // What is left goes to the growing columns, by their shares.
+  int shares = 0;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (keep[i]) shares += cols[i].grow;
+  }
+  const int spare = width - used;
+  if (spare > 0 && shares > 0) {
+    int given = 0;
+    std::size_t last_grower = cols.size();
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (!keep[i] || cols[i].grow == 0) continue;
+      const int add = spare * cols[i].grow / shares;
+      w[i] += add;
+      given += add;
+      last_grower = i;
+    }
+    if (last_grower < cols.size()) w[last_grower] += spare - given;
+  }
+  int x = 0;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (!keep[i]) continue;
+    out.push_back({i, x, w[i]});
+    x += w[i] + 1;
+  }
+  return out;
+}
+
+SortSpec default_sort(Table t) {
+  // Busiest first, as bandwhich and nethogs list: by the down rate.
+  const std::size_t i = index_of(t, ColumnId::down);
+  return {i, true};
+}
+
+SortSpec next_sort(Table t, const SortSpec& s) {
+  const auto& cols = columns(t);
+  const std::size_t i = (s.column + 1) % cols.size();
+  return {i, cols[i].descending_default};
+}
+
+RowKey key_of(const ConnectionRecord& c) {
+  RowKey k;
+  k.valid = true;
+  k.proto = c.proto;
+  k.local_addr = c.local_addr;
+  k.local_port = c.local_port;
+  k.remote_addr = c.remote_addr;
+  k.remote_port = c.remote_port;
+  return k;
+}
+
+RowKey key_of(const ProcessRecord& p) {
+  RowKey k;
+  k.valid = true;
+  k.pid = p.pid;
+  return k;
+}
+
+RowKey key_of(const RemoteRecord& r) {
+  RowKey k;
+  k.valid = true;
+  k.remote_addr = r.addr;
+  return k;
+}
+
+std::size_t Frame::rows(Table t) const {
+  switch (t) {
+    case Table::processes:
+      return processes.size();
+    case Table::connections:
+      return connections.size();
+    case Table::remotes:
+      return remotes.size();
+  }
+  return 0;
+}
+
+RowKey Frame::key_at(Table t, std::size_t i) const {
+  if (i >= rows(t)) return {};
+  switch (t) {
+    case Table::processes:
+      return key_of(*processes[i]);
+    case Table::connections:
+      return key_of(*connections[i]);
+    case Table::remotes:
+      return key_of(*remotes[i]);
+  }
+  return {};
+}
+
+std::optional<std::size_t> Frame::find(Table t, const RowKey& key) const {
+  if (!key.valid) return std::nullopt;
+  const std::size_t n = rows(t);
+  for (std::size_t i = 0; i < n; ++i) {
+    switch (t) {
+      case Table::processes:
+        if (processes[i]->pid == key.pid) return i;
+        break;
+      case Table::connections: {
+        const ConnectionRecord& c = *connections[i];
+        if (c.remote_port == key.remote_port && c.local_port == key.local_port &&
+            c.proto == key.proto && c.remote_addr == key.remote_addr &&
+            c.local_addr == key.local_addr) {
+          return i;
+        }
+        break;
+      }
+      case Table::remotes:
+        if (remotes[i]->addr == key.remote_addr) return i;
+        break;
+    }
+  }
+  return std::nullopt;
+}
+
+const ProcessRecord* Frame::process(const RowKey& key) const {
+  if (!key.valid || !snapshot) return nullptr;
+  if (!key.pid) return unknown.get();
+  for (const ProcessRecord& p : snapshot->processes) {
+    if (p.pid == key.pid) return &p;
+  }
+  return nullptr;
+}
+
+const ConnectionRecord* Frame::connection(const RowKey& key) const {
+  if (!key.valid || !snapshot) return nullptr;
+  for (const ConnectionRecord& c : snapshot->connections) {
+    if (key_of(c) == key) return &c;
+  }
+  return nullptr;
+}
+
+const RemoteRecord* Frame::remote(const RowKey& key) const {
+  if (!key.valid || !snapshot) return nullptr;
+  for (const RemoteRecord& r : snapshot->remotes) {
+    if (r.addr == key.remote_addr) return &r;
+  }
+  return nullptr;
+}
+
+std::vector<const ConnectionRecord*> Frame::connections_of(const ProcessRecord& p) const {
+  std::vector<const ConnectionRecord*> out;
+  if (!snapshot) return out;
+  for (const ConnectionRecord& c : snapshot->connections) {
+    if (c.pid == p.pid) out.push_back(&c);
+  }
+  return out;
+}
+
+std::vector<const ConnectionRecord*> Frame::connections_to(const core::IpAddress& a) const {
+  std::vector<const ConnectionRecord*> out;
+  if (!snapshot) return out;
+  for (const ConnectionRecord& c : snapshot->connections) {
+    if (c.remote_addr == a) out.push_back(&c);
+  }
+  return out;
+}
+
+Frame build_frame(std::shared_ptr<const monitor::Snapshot> snap, const Filter& filter,
+                  const SortSpec (&sorts)[kTables], const ModelOptions& opt) {
+  Frame f;
+  f.snapshot = std::move(snap);
+  if (!f.snapshot) return f;
+  const monitor::Snapshot& s = *f.snapshot;
+
+  // The "<UNKNOWN>" row: every unattributed group summed.
+  std::vector<const ProcessRecord*> procs;
+  procs.reserve(s.processes.size());
+  for (const ProcessRecord& p : s.processes) {
+    if (p.pid) {
+      procs.push_back(&p);
+    } else {
+      f.unknown_groups.push_back(&p);
+    }
+  }
+  if (!f.unknown_groups.empty()) {
+    f.unknown = std::make_unique<ProcessRecord>();
+    ProcessRecord& u = *f.unknown;
+    u.name = std::string(kUnknownProcess);
+    for (const ProcessRecord* g : f.unknown_groups) {
+      u.bytes_up += g->bytes_up;
+      u.bytes_down += g->bytes_down;
+      u.packets_up += g->packets_up;
+      u.packets_down += g->packets_down;
+      u.rate_up += g->rate_up;
+      u.rate_down += g->rate_down;
+      u.connections += g->connections;
+      if (!u.unknown_reason.empty()) u.unknown_reason += ",";
+      u.unknown_reason += g->unknown_reason;
+      if (u.history.size() < g->history.size()) u.history.resize(g->history.size());
+      // Histories end at the same tick: add them aligned on their newest point.
+      const std::size_t off = u.history.size() - g->history.size();
+      for (std::size_t i = 0; i < g->history.size(); ++i) {
+        u.history[off + i].up += g->history[i].up;
+        u.history[off + i].down += g->history[i].down;
+      }
+    }
+    procs.push_back(f.unknown.get());
+  }
+  f.total_rows[0] = procs.size();
+  f.total_rows[1] = s.connections.size();
+  f.total_rows[2] = s.remotes.size();
+
+  if (filter.empty()) {
+    f.processes = std::move(procs);
+    f.connections.reserve(s.connections.size());
+    for (const ConnectionRecord& c : s.connections) f.connections.push_back(&c);
+    f.remotes.reserve(s.remotes.size());
+    for (const RemoteRecord& r : s.remotes) f.remotes.push_back(&r);
+  } else {
+    // Process and remote rows test the terms they lack against their connections.
+    const bool gather = filter.needs_connections();
+    std::unordered_map<pid_t, std::vector<const ConnectionRecord*>> by_pid;
+    std::vector<const ConnectionRecord*> unattributed;
+    std::unordered_map<std::string, std::vector<const ConnectionRecord*>> by_addr;
+    for (const ConnectionRecord& c : s.connections) {
+      if (filter.matches(c)) f.connections.push_back(&c);
+      if (!gather) continue;
+      if (c.pid) {
+        by_pid[*c.pid].push_back(&c);
+      } else {
+        unattributed.push_back(&c);
+      }
+      by_addr[addr_key(c.remote_addr)].push_back(&c);
+    }
+    static const std::vector<const ConnectionRecord*> kNone;
+    for (const ProcessRecord* p : procs) {
+      const std::vector<const ConnectionRecord*>* conns = &unattributed;
+      if (p->pid) {
+        auto it = by_pid.find(*p->pid);
+        conns = it == by_pid.end() ? &kNone : &it->second;
+      }
+      if (filter.matches(*p, std::span<const ConnectionRecord* const>(*conns))) {
+        f.processes.push_back(p);
+      }
+    }
+    for (const RemoteRecord& r : s.remotes) {
+      auto it = by_addr.find(addr_key(r.addr));
+      const std::vector<const ConnectionRecord*>& conns = it == by_addr.end() ? kNone : it->second;
+      if (filter.matches(r, std::span<const ConnectionRecord* const>(conns))) {
+        f.remotes.push_back(&r);
+      }
+    }
+  }
+  sort_rows(f.processes, Table::processes, sorts[0], opt);
+  sort_rows(f.connections, Table::connections, sorts[1], opt);
+  sort_rows(f.remotes, Table::remotes, sorts[2], opt);
+  return f;
+}
+
+std::string endpoint_text(const core::IpAddress& a, std::uint16_t port, std::uint8_t proto,
+                          bool port_numbers) {
+  std::string addr = a.to_string();
+  if (!a.is_v4()) addr = "[" + addr + "]";
+  if (port == 0) return addr;
+  if (!port_numbers) {
+    const std::string_view name = enrich::service_name(port, proto);
+    if (!name.empty()) return addr + ":" + std::string(name);
+  }
+  return fmt::format("{}:{}", addr, port);
+}
+
+std::string remote_text(const ConnectionRecord& c, const ModelOptions& opt) {
+  if (opt.resolve && !c.remote_host.empty()) {
+    std::string port;
+    if (c.remote_port != 0) {
+      const std::string_view name =
+          opt.port_numbers ? std::string_view{} : enrich::service_name(c.remote_port, c.proto);
+      port = name.empty() ? fmt::format(":{}", c.remote_port) : ":" + std::string(name);
+    }
+    return printable(c.remote_host) + port;
+  }
+  return endpoint_text(c.remote_addr, c.remote_port, c.proto, opt.port_numbers);
+}
+
+std::string_view app_host(const ConnectionRecord& c) {
+  if (!c.sni.empty()) return c.sni;
+  if (!c.http_host.empty()) return c.http_host;
+  return c.app;
+}
+
+std::string process_cell(ColumnId col, const ProcessRecord& p, const ModelOptions& opt) {
+  switch (col) {
+    case ColumnId::pid:
+      return p.pid ? std::to_string(*p.pid) : "";
+    case ColumnId::user:
+      if (!p.user.empty()) return printable(p.user);
+      return p.uid ? std::to_string(*p.uid) : "";
+    case ColumnId::process_name:
+      return p.pid ? printable(p.name) : std::string(kUnknownProcess);
+    case ColumnId::container:
+      return printable(p.container);
+    case ColumnId::down:
+      return rate_cell(p.rate_down, p.bytes_down, opt);
+    case ColumnId::up:
+      return rate_cell(p.rate_up, p.bytes_up, opt);
+    case ColumnId::total:
+      return format_total(p.bytes_up + p.bytes_down, opt.units);
+    case ColumnId::conns:
+      return std::to_string(p.connections);
+    default:
+      return "";
+  }
+}
+
+std::string connection_cell(ColumnId col, const ConnectionRecord& c, const ModelOptions& opt) {
+  switch (col) {
+    case ColumnId::proto:
+      return c.proto_name.empty() ? std::to_string(c.proto) : c.proto_name;
+    case ColumnId::local:
+      return endpoint_text(c.local_addr, c.local_port, c.proto, opt.port_numbers);
+    case ColumnId::remote:
+      return remote_text(c, opt);
+    case ColumnId::state:
+      return printable(c.state);
+    case ColumnId::service:
+      return printable(c.service);
+    case ColumnId::app_host:
+      return printable(app_host(c));
+    case ColumnId::down:
+      return rate_cell(c.rate_down, c.bytes_down, opt);
+    case ColumnId::up:
+      return rate_cell(c.rate_up, c.bytes_up, opt);
+    case ColumnId::process:
+      if (!c.pid) return std::string(kUnknownProcess);
+      return c.process.empty() ? std::to_string(*c.pid) : printable(c.process);
+    case ColumnId::rtt:
+      return c.rtt_ms ? fmt::format("{:.1f}ms", *c.rtt_ms) : "";
+    default:
+      return "";
+  }
+}
+
+std::string remote_cell(ColumnId col, const RemoteRecord& r, const ModelOptions& opt) {
+  switch (col) {
+    case ColumnId::remote_addr:
+      if (opt.resolve && !r.host.empty()) return printable(r.host);
+      return r.addr.to_string();
+    case ColumnId::country:
+      return printable(r.country);
+    case ColumnId::asn:
+      if (!r.asn) return "";
+      return r.asn_org.empty() ? fmt::format("AS{}", *r.asn)
+                               : fmt::format("AS{} {}", *r.asn, printable(r.asn_org));
+    case ColumnId::conns:
+      return std::to_string(r.connections);
+    case ColumnId::down:
+      return rate_cell(r.rate_down, r.bytes_down, opt);
+    case ColumnId::up:
+      return rate_cell(r.rate_up, r.bytes_up, opt);
+    default:
+      return "";
+  }
+}
+
+std::string cell_text(Table t, ColumnId col, const Frame& f, std::size_t row,
+                      const ModelOptions& opt) {
+  if (row >= f.rows(t)) return "";
+  switch (t) {
+    case Table::processes:
+      return process_cell(col, *f.processes[row], opt);
+    case Table::connections:
+      return connection_cell(col, *f.connections[row], opt);
+    case Table::remotes:
+      return remote_cell(col, *f.remotes[row], opt);
+  }
+  return "";
+}
+
+int staleness(const ConnectionRecord& c, core::Timestamp now) {
+  if (c.timeout_s <= 0) return 0;
+  const double idle = static_cast<double>(now.ns - c.last_seen.ns) / 1e9;
+  if (idle >= 0.9 * c.timeout_s) return 2;
+  if (idle >= 0.75 * c.timeout_s) return 1;
+  return 0;
+}
+
+}  // namespace netscope::tui

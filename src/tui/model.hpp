@@ -1,0 +1,166 @@
+#pragma once
+// The TUI's view model: what the three tables (processes, connections, remotes) hold for
+// one published snapshot, after the live filter and the sort, with no terminal involved.
+// A Frame is rebuilt when a new snapshot is shown or the filter or a sort changes; moving
+// the selection only redraws. Rows are pointers into the snapshot, which the Frame keeps
+// alive, so a frame with 100,000 connections costs one pointer per row.
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "monitor/snapshot.hpp"
+#include "tui/filter.hpp"
+#include "tui/text.hpp"
+
+namespace netscope::tui {
+
+enum class Table { processes = 0, connections = 1, remotes = 2 };
+inline constexpr std::size_t kTables = 3;
+std::string_view table_name(Table t);   // "processes", "connections", "remotes"
+std::string_view table_title(Table t);  // "Processes", ...
+
+enum class ColumnId {
+  // processes
+  pid,
+  user,
+  process_name,
+  container,
+  conns,
+  total,
+  sparkline,
+  // connections
+  proto,
+  local,
+  remote,
+  state,
+  service,
+  app_host,
+  process,
+  rtt,
+  // remotes
+  remote_addr,
+  country,
+  asn,
+  // shared
+  down,
+  up,
+};
+
+// One column of a table. Widths are terminal cells. When the terminal is too narrow for
+// every column, the ones with the highest `drop_rank` go first.
+struct ColumnSpec {
+  ColumnId id;
+  std::string_view title;
+  int min_width;
+  int ideal_width;
+  int grow;  // share of the space left once every column has its ideal width
+  int drop_rank;
+  bool right_align;
+  bool descending_default;  // rates and counts sort busiest first; text sorts A-Z
+};
+
+const std::vector<ColumnSpec>& columns(Table t);
+
+struct ColumnPlacement {
+  std::size_t column;  // index into columns(t)
+  int x;               // first cell, relative to the table's left edge
+  int width;
+};
+
+// Lays the columns of `t` out in `width` cells, one blank between columns. Drops columns
+// (highest drop_rank first) until the rest fit at their minimum width; the first kept
+// column always stays, cut to the width if it must be.
+std::vector<ColumnPlacement> layout_columns(Table t, int width);
+
+struct SortSpec {
+  std::size_t column = 0;  // index into columns(t)
+  bool descending = true;
+};
+SortSpec default_sort(Table t);
+// The next sortable column after `s` with that column's default direction.
+SortSpec next_sort(Table t, const SortSpec& s);
+
+// Which row is selected, kept across refreshes: the flow's 5-tuple, the pid (empty for
+// the "<UNKNOWN>" row) or the remote address.
+struct RowKey {
+  bool valid = false;
+  std::uint8_t proto = 0;
+  core::IpAddress local_addr;
+  std::uint16_t local_port = 0;
+  core::IpAddress remote_addr;
+  std::uint16_t remote_port = 0;
+  std::optional<pid_t> pid;
+  bool operator==(const RowKey&) const = default;
+};
+RowKey key_of(const monitor::ConnectionRecord& c);
+RowKey key_of(const monitor::ProcessRecord& p);
+RowKey key_of(const monitor::RemoteRecord& r);
+
+struct ModelOptions {
+  bool totals = false;        // `t`: cumulative bytes instead of rates (sorting follows)
+  bool resolve = true;        // show host names (-n turns it off)
+  bool port_numbers = false;  // `p`: 443 instead of https
+  std::size_t top = 0;        // --top: at most N rows per table (0 = all)
+  UnitStyle units;
+};
+
+inline constexpr std::string_view kUnknownProcess = "<UNKNOWN>";
+
+// One rebuilt model. Everything points into `snapshot`.
+struct Frame {
+  std::shared_ptr<const monitor::Snapshot> snapshot;
+  std::vector<const monitor::ProcessRecord*> processes;
+  std::vector<const monitor::ConnectionRecord*> connections;
+  std::vector<const monitor::RemoteRecord*> remotes;
+  // Unattributed groups (one per reason) folded into one "<UNKNOWN>" row, as bandwhich
+  // shows them; the reasons stay in `unknown_groups` for the detail view.
+  std::unique_ptr<monitor::ProcessRecord> unknown;
+  std::vector<const monitor::ProcessRecord*> unknown_groups;
+  std::size_t total_rows[kTables] = {0, 0, 0};  // before the filter
+
+  std::size_t rows(Table t) const;
+  RowKey key_at(Table t, std::size_t i) const;
+  // Row index of `key` in table t, if it is there.
+  std::optional<std::size_t> find(Table t, const RowKey& key) const;
+  const monitor::ProcessRecord* process(const RowKey& key) const;
+  const monitor::ConnectionRecord* connection(const RowKey& key) const;
+  const monitor::RemoteRecord* remote(const RowKey& key) const;
+  // Every connection of the snapshot (not only the filtered ones) owned by this process
+  // row (pid empty: the unattributed ones) or going to this remote address.
+  std::vector<const monitor::ConnectionRecord*> connections_of(
+      const monitor::ProcessRecord& p) const;
+  std::vector<const monitor::ConnectionRecord*> connections_to(const core::IpAddress& a) const;
+};
+
+// Builds the rows of every table: filter, then sort (ties broken by identity, so equal
+// rows keep their places), then --top.
+Frame build_frame(std::shared_ptr<const monitor::Snapshot> snap, const Filter& filter,
+                  const SortSpec (&sorts)[kTables], const ModelOptions& opt);
+
+// The text of one cell (before truncation to the column's width).
+std::string cell_text(Table t, ColumnId col, const Frame& f, std::size_t row,
+                      const ModelOptions& opt);
+std::string process_cell(ColumnId col, const monitor::ProcessRecord& p, const ModelOptions& opt);
+std::string connection_cell(ColumnId col, const monitor::ConnectionRecord& c,
+                            const ModelOptions& opt);
+std::string remote_cell(ColumnId col, const monitor::RemoteRecord& r, const ModelOptions& opt);
+
+// "10.0.0.1:443", "[2001:db8::1]:https"; a port 0 (ICMP) is left out.
+std::string endpoint_text(const core::IpAddress& a, std::uint16_t port, std::uint8_t proto,
+                          bool port_numbers);
+// The remote end as shown: the host name when known and resolving, else the address.
+std::string remote_text(const monitor::ConnectionRecord& c, const ModelOptions& opt);
+// What the application column shows: SNI, else HTTP Host, else the protocol name.
+std::string_view app_host(const monitor::ConnectionRecord& c);
+
+// How close a connection is to its idle timeout: 0 normal, 1 from 75 %, 2 from 90 %.
+int staleness(const monitor::ConnectionRecord& c, core::Timestamp now);
+
+}  // namespace netscope::tui
