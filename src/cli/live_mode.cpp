@@ -215,6 +215,13 @@ int run_live(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
     SignalScope signals(*mon);
     r = mon->run();
   }
+  // Sinks (IPFIX) also get the last partial interval, which a live run() folds in without
+  // publishing; a replay's last snapshot was published already (end_of_input).
+  if (o.read_file.empty()) {
+    if (auto last = mon->latest()) {
+      for (auto& s : sinks) s->on_snapshot(last);
+    }
+  }
   fanout->finish();
   return r.exit_code == 0 ? kExitOk : r.exit_code;
 }

@@ -63,6 +63,25 @@ void add_live_options(CLI::App& app, LiveCliOptions& o) {
   app.add_flag("--no-dpi", o.no_dpi,
                "No deep packet inspection: no application fields (SNI, HTTP host, ...) and no "
                "DNS events");
+  // --- IPFIX export and the event stream
+  app.add_option("--ipfix", o.ipfix,
+                 "Export flow records over IPFIX (RFC 7011, UDP) to this collector")
+      ->type_name("HOST:PORT");
+  app.add_option("--ipfix-active", o.ipfix_active_s,
+                 "IPFIX active timeout: a flow with traffic is reported at least this often")
+      ->check(CLI::Range(1.0, 86'400.0))
+      ->capture_default_str();
+  app.add_option("--ipfix-idle", o.ipfix_idle_s,
+                 "IPFIX idle timeout: a flow with no packet for this long is reported and ended")
+      ->check(CLI::Range(1.0, 86'400.0))
+      ->capture_default_str();
+  app.add_option("--ipfix-domain", o.ipfix_domain, "IPFIX observation domain id")
+      ->capture_default_str();
+  app.add_flag("--events", o.events,
+               "With --json-lines: also print connection open/close, DNS and alert events, one "
+               "per line (schema netscope.event/1)")
+      ->needs("--json-lines");
+  // --- end IPFIX / events
   // --- Prometheus exporter and service mode
   app.add_option("--prometheus", o.prometheus,
                  "Serve Prometheus metrics on /metrics (and /healthz) at this address; a port "

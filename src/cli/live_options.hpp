@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,13 @@ struct LiveCliOptions {
   std::string log_file;
   bool no_attribution = false;
   bool no_dpi = false;
+  // --- IPFIX export and the event stream (README "IPFIX export", "Events")
+  std::string ipfix;  // HOST:PORT; empty = no export
+  double ipfix_active_s = 60;
+  double ipfix_idle_s = 15;
+  std::uint32_t ipfix_domain = 1;
+  bool events = false;  // with --json-lines: event lines (schema netscope.event/1)
+  // --- end IPFIX / events
   // --- Prometheus exporter and service mode (README "Prometheus")
   std::string prometheus;  // [ADDR:]PORT; empty = no endpoint
   std::size_t prometheus_top = 20;

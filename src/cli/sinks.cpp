@@ -1,5 +1,7 @@
 #include "cli/sinks.hpp"
 
+#include "core/log.hpp"
+#include "output/ipfix_exporter.hpp"
 #include "output/prometheus_server.hpp"
 
 namespace netscope::cli {
@@ -31,10 +33,42 @@ std::unique_ptr<Sink> make_prometheus_sink(const LiveCliOptions& o) {
 }  // namespace
 // --- end Prometheus sink
 
+// --- IPFIX sink (--ipfix): metering, encoding and sending run on the exporter's thread.
+namespace {
+class IpfixSink : public Sink {
+ public:
+  explicit IpfixSink(output::ipfix::ExporterConfig c) : exporter_(std::move(c)) {}
+  void on_snapshot(const std::shared_ptr<const monitor::Snapshot>& snap) override {
+    exporter_.submit(snap);
+  }
+  void finish() override {
+    exporter_.finish();
+    const output::ipfix::ExporterStats s = exporter_.stats();
+    if (s.snapshots_dropped > 0 || s.send_errors > 0) {
+      core::Log::warn("--ipfix: " + std::to_string(s.snapshots_dropped) +
+                      " snapshots dropped (exporter behind), " + std::to_string(s.send_errors) +
+                      " messages not sent");
+    }
+  }
+
+ private:
+  output::ipfix::IpfixExporter exporter_;
+};
+}  // namespace
+// --- end IPFIX sink
+
 Sinks make_sinks(const LiveCliOptions& o) {
   Sinks sinks;
   // One block per sink, in the order they should see each snapshot.
   if (!o.prometheus.empty()) sinks.push_back(make_prometheus_sink(o));  // Prometheus
+  if (!o.ipfix.empty()) {  // IPFIX
+    output::ipfix::ExporterConfig c;
+    c.target = o.ipfix;
+    c.meter.active_s = o.ipfix_active_s;
+    c.meter.idle_s = o.ipfix_idle_s;
+    c.observation_domain = o.ipfix_domain;
+    sinks.push_back(std::make_unique<IpfixSink>(std::move(c)));
+  }
   return sinks;
 }
 
