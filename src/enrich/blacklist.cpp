@@ -311,4 +311,19 @@ BlacklistLoad Blacklist::last_load() const {
   return last_;
 }
 
+namespace {
+std::mutex g_active_mu;
+std::shared_ptr<Blacklist> g_active;
+}  // namespace
+
+std::shared_ptr<Blacklist> active_blacklist() {
+  const std::lock_guard<std::mutex> lock(g_active_mu);
+  return g_active;
+}
+
+void set_active_blacklist(std::shared_ptr<Blacklist> list) {
+  const std::lock_guard<std::mutex> lock(g_active_mu);
+  g_active = std::move(list);
+}
+
 }  // namespace netscope::enrich

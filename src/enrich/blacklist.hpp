@@ -108,4 +108,9 @@ class Blacklist {
   std::mutex reload_mu_;  // one reload at a time
 };
 
+// The run's --blacklist list, for what reloads it: SIGHUP in headless modes
+// (cli/live_mode.cpp) and the TUI's `L` key. Null when no --blacklist was given.
+std::shared_ptr<Blacklist> active_blacklist();
+void set_active_blacklist(std::shared_ptr<Blacklist> list);
+
 }  // namespace netscope::enrich

@@ -87,7 +87,7 @@ CREATE TABLE dns_queries (
   type        TEXT,
   rcode       TEXT,
   rcode_code  INTEGER,
-  answers     TEXT NOT NULL,
+  answers     TEXT,
   latency_ms  REAL,
   alert       TEXT
 );

@@ -354,7 +354,10 @@ std::int64_t EventWriter::insert_dns(const monitor::DnsEventRecord& d) {
       .text(d.qtype)
       .text(d.rcode ? std::string_view(*d.rcode) : std::string_view())
       .opt(opt_i64(d.rcode_code))
-      .text(answers.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+      // No response seen: the answers are unknown (NULL), which is not the same as none.
+      .text(d.rcode || d.rcode_code
+                ? answers.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                : std::string())
       .opt(d.latency_ms)
       .text(d.alert);
   insert_dns_.step();

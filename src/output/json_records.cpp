@@ -101,6 +101,7 @@ Json connection_json(const monitor::ConnectionRecord& c) {
   j["ssh_server"] = text_or_null(c.ssh_server);
   j["quic_version"] = text_or_null(c.quic_version);
   j["state_heuristic"] = c.state_heuristic;
+  j["alert"] = text_or_null(c.alert);  // the --blacklist entry it matched
   return j;
 }
 
@@ -179,6 +180,7 @@ Json dns_json(const monitor::DnsEventRecord& d) {
     j["answers"] = nullptr;
   }
   j["latency_ms"] = thousandths(d.latency_ms);
+  j["alert"] = text_or_null(d.alert);  // the --blacklist entry it matched
   return j;
 }
 

@@ -67,7 +67,8 @@ const std::vector<std::string> kConnectionKeys{"proto",
                                                "ssh_client",
                                                "ssh_server",
                                                "quic_version",
-                                               "state_heuristic"};
+                                               "state_heuristic",
+                                               "alert"};
 
 const std::vector<std::string> kProcessKeys{
     "pid",        "ppid",        "name",           "cmdline",
@@ -273,7 +274,7 @@ TEST(JsonRecords, remote_interface_and_dns_keys) {
   const auto pj = dns_json(pending);
   EXPECT_EQ(keys_of(pj),
             (std::vector<std::string>{"time", "pid", "process", "server", "query", "qtype", "rcode",
-                                      "rcode_code", "answers", "latency_ms"}));
+                                      "rcode_code", "answers", "latency_ms", "alert"}));
   EXPECT_TRUE(pj["rcode"].is_null());
   EXPECT_TRUE(pj["answers"].is_null());  // no response yet: unknown, not empty
   EXPECT_TRUE(pj["latency_ms"].is_null());
