@@ -19,6 +19,7 @@
 #include "output/json_lines.hpp"
 #include "output/raw.hpp"
 #include "output/snapshot_json.hpp"
+#include "tui/app.hpp"
 
 namespace netscope::cli {
 
@@ -183,6 +184,57 @@ int report_open_failure(const std::exception& e, std::ostream& err) {
   return kExitUsage;
 }
 
+// --- TUI: when stdout is a terminal and no text format is asked for (README "TUI")
+bool wants_tui(const LiveCliOptions& o) {
+  return isatty(STDOUT_FILENO) != 0 && !o.raw && !o.json_lines && !o.headless;
+}
+
+int run_tui_mode(const LiveCliOptions& o, std::ostream& err) {
+  tui::SnapshotMailbox mailbox;
+  tui::TuiOptions t;
+  Sinks sinks;
+  std::unique_ptr<FanOut> fanout;
+  std::unique_ptr<monitor::LiveMonitor> mon;
+  try {
+    monitor::SnapshotFilter filter = make_filter(o);
+    if (!filter.empty()) {
+      t.prefilter = [filter](monitor::Snapshot& s) { monitor::apply_filter(s, filter); };
+    }
+    sinks = make_sinks(o);
+    fanout = std::make_unique<FanOut>(mailbox, sinks);
+    check_privileges(o.read_file.empty(), !o.no_attribution);
+    monitor::MonitorConfig c = monitor_config(o);
+    if (o.read_file.empty()) c.before_threads = drop_privileges;
+    mon = std::make_unique<monitor::LiveMonitor>(c, *fanout);
+  } catch (const std::exception& e) {
+    return report_open_failure(e, err);
+  }
+  if (o.processes || o.connections || o.addresses) {
+    t.tables.clear();
+    if (o.processes) t.tables.push_back(tui::Table::processes);
+    if (o.connections) t.tables.push_back(tui::Table::connections);
+    if (o.addresses) t.tables.push_back(tui::Table::remotes);
+  }
+  t.totals = o.total;
+  t.resolve = !o.no_resolve;
+  t.top = o.top;
+  t.units.units = o.units == "bits" ? tui::Units::bits : tui::Units::bytes;
+  t.units.prefix = o.prefix == "binary" ? tui::Prefix::binary : tui::Prefix::si;
+  t.color = !o.no_color;
+  t.export_dir = o.export_dir;
+  t.replay = !o.read_file.empty();
+  const int code = tui::run_tui(t, *mon, mailbox);
+  // As in run_live: sinks also get a live run's last partial interval.
+  if (o.read_file.empty()) {
+    if (auto last = mon->latest()) {
+      for (auto& s : sinks) s->on_snapshot(last);
+    }
+  }
+  fanout->finish();
+  return code;
+}
+// --- end TUI
+
 }  // namespace
 
 int run_live(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
@@ -192,6 +244,7 @@ int run_live(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
     err << "netscope: --headless writes nothing to stdout: drop --raw/--json-lines\n";
     return kExitUsage;
   }
+  if (wants_tui(o)) return run_tui_mode(o, err);  // TUI
   EventListener headless_listener;
   std::unique_ptr<PrintListener> listener;
   Sinks sinks;

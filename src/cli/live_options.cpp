@@ -63,6 +63,20 @@ void add_live_options(CLI::App& app, LiveCliOptions& o) {
   app.add_flag("--no-dpi", o.no_dpi,
                "No deep packet inspection: no application fields (SNI, HTTP host, ...) and no "
                "DNS events");
+  // --- TUI
+  app.add_option("--units", o.units, "TUI rates and totals in bytes or bits")
+      ->check(CLI::IsMember({"bytes", "bits"}))
+      ->capture_default_str();
+  app.add_option("--prefix", o.prefix, "TUI unit prefixes: si (kB = 1000) or binary (KiB = 1024)")
+      ->check(CLI::IsMember({"si", "binary"}))
+      ->capture_default_str();
+  app.add_flag("--no-color", o.no_color,
+               "TUI in monochrome (also when NO_COLOR is set); the selection in reverse video");
+  app.add_option("--export-dir", o.export_dir,
+                 "Where the TUI's e key writes its JSON exports (netscope-<view>-<time>.json)")
+      ->type_name("DIR")
+      ->capture_default_str();
+  // --- end TUI
   // --- IPFIX export and the event stream
   app.add_option("--ipfix", o.ipfix,
                  "Export flow records over IPFIX (RFC 7011, UDP) to this collector")

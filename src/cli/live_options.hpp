@@ -38,6 +38,12 @@ struct LiveCliOptions {
   std::string log_file;
   bool no_attribution = false;
   bool no_dpi = false;
+  // --- TUI (README "TUI")
+  std::string units = "bytes";  // --units bytes|bits
+  std::string prefix = "si";    // --prefix si|binary
+  bool no_color = false;
+  std::string export_dir = ".";
+  // --- end TUI
   // --- IPFIX export and the event stream (README "IPFIX export", "Events")
   std::string ipfix;  // HOST:PORT; empty = no export
   double ipfix_active_s = 60;
