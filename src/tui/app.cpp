@@ -348,6 +348,8 @@ int run_tui(const TuiOptions& opt, monitor::LiveMonitor& mon, SnapshotMailbox& m
   int code = 0;
   {
     StderrCapture err;
+    // Before newterm(): the guard saves the terminal's modes as the shell had them.
+    TerminalGuard guard(STDOUT_FILENO, mailbox.fd());
     SCREEN* screen = newterm(nullptr, stdout, stdin);
     if (screen == nullptr) {
       mon.stop();
@@ -357,7 +359,6 @@ int run_tui(const TuiOptions& opt, monitor::LiveMonitor& mon, SnapshotMailbox& m
       return 2;
     }
     {
-      TerminalGuard guard(STDOUT_FILENO, mailbox.fd());
       cbreak();
       noecho();
       nonl();

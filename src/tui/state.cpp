@@ -168,6 +168,7 @@ Command cycle_screen(UiState& s, int step) {
   const std::size_t n = all.size();
   i = (i + n + static_cast<std::size_t>(step < 0 ? n - 1 : 1)) % n;
   s.screen = all[i];
+  s.overview_forced_off = false;  // the user chose a view
   return {Command::Kind::redraw};
 }
 
@@ -245,7 +246,12 @@ std::vector<Screen> screens(const UiState& s) {
 void fit_screen(UiState& s) {
   const std::vector<Screen> all = screens(s);
   if (all.empty()) return;
+  if (s.overview_forced_off && !all.empty() && all.front() == Screen::overview) {
+    s.screen = Screen::overview;
+    s.overview_forced_off = false;
+  }
   if (std::find(all.begin(), all.end(), s.screen) == all.end()) {
+    if (s.screen == Screen::overview) s.overview_forced_off = true;
     // Leaving the overview: keep showing the table that had the focus.
     const Screen want = screen_of(s.overview_focus);
     s.screen = std::find(all.begin(), all.end(), want) != all.end() ? want : all.front();

@@ -67,6 +67,7 @@ struct UiState {
   bool overview_allowed = true;  // the terminal is >= 120x30 and more than one table shows
   Screen screen = Screen::overview;
   Table overview_focus = Table::processes;
+  bool overview_forced_off = false;  // left because the terminal shrank: come back on growth
   Mode mode = Mode::normal;
   bool paused = false;
   bool follow = false;

@@ -75,6 +75,12 @@ TEST(TuiState, ShrinkingLeavesTheOverviewForTheFocusedTable) {
   ui.s.overview_focus = Table::connections;
   adapt_to_size(ui.s, 80, 24);
   EXPECT_EQ(ui.s.screen, Screen::connections);
+  adapt_to_size(ui.s, 160, 48);  // grown back: the overview returns
+  EXPECT_EQ(ui.s.screen, Screen::overview);
+  adapt_to_size(ui.s, 80, 24);
+  ui.key(key::tab);  // a view chosen while small stays chosen
+  adapt_to_size(ui.s, 160, 48);
+  EXPECT_EQ(ui.s.screen, Screen::remotes);
 }
 
 TEST(TuiState, OnlyTheChosenTablesAreShown) {
