@@ -53,6 +53,16 @@ void add_live_options(CLI::App& app, LiveCliOptions& o) {
   app.add_option("--snaplen", o.snaplen, "Bytes captured per packet")
       ->check(CLI::Range(64, 262'144))
       ->capture_default_str();
+  // --- GeoIP/ASN
+  app.add_option("--geoip", o.geoip,
+                 "Country database (MaxMind DB). Default: country.mmdb in the data directory "
+                 "that scripts/setup fills")
+      ->type_name("PATH");
+  app.add_option("--asn-db", o.asn_db,
+                 "ASN database (MaxMind DB, GeoLite2-ASN layout). Default: asn.mmdb in the data "
+                 "directory")
+      ->type_name("PATH");
+  // --- end GeoIP/ASN
   app.add_option("--log-level", o.log_level, "error, warn, info or debug")
       ->check(CLI::IsMember({"error", "warn", "warning", "info", "debug"}))
       ->capture_default_str();

@@ -34,6 +34,10 @@ struct LiveCliOptions {
   std::size_t top = 0;
   std::size_t max_flows = 65'536;
   int snaplen = 262'144;
+  // --- GeoIP/ASN (README "GeoIP and ASN"): "" = the database in the data directory
+  std::string geoip;
+  std::string asn_db;
+  // --- end GeoIP/ASN
   std::string log_level = "warn";
   std::string log_file;
   bool no_attribution = false;

@@ -1,6 +1,7 @@
 #include "cli/sinks.hpp"
 
 #include "core/log.hpp"
+#include "enrich/geoip.hpp"
 #include "output/ipfix_exporter.hpp"
 #include "output/prometheus_server.hpp"
 
@@ -76,9 +77,26 @@ Sinks make_sinks(const LiveCliOptions& o) {
 
 namespace netscope::cli {
 
-std::vector<std::function<void(monitor::Snapshot&)>> make_decorators(const LiveCliOptions& /*o*/) {
+std::vector<std::function<void(monitor::Snapshot&)>> make_decorators(const LiveCliOptions& o) {
   std::vector<std::function<void(monitor::Snapshot&)>> decorators;
   // One block per decorator, in the order they should run.
+  {  // GeoIP/ASN: country, ASN and organisation of every remote address (enrich/geoip.hpp)
+    std::shared_ptr<const enrich::GeoIp> geo = enrich::open_geoip(o.geoip, o.asn_db);
+    decorators.push_back([geo](monitor::Snapshot& s) {
+      for (monitor::RemoteRecord& r : s.remotes) {
+        enrich::GeoRecord g = geo->lookup(r.addr);
+        r.country = std::move(g.country);
+        r.asn = g.asn;
+        r.asn_org = std::move(g.asn_org);
+      }
+      for (monitor::ConnectionRecord& c : s.connections) {
+        enrich::GeoRecord g = geo->lookup(c.remote_addr);
+        c.country = std::move(g.country);
+        c.asn = g.asn;
+        c.asn_org = std::move(g.asn_org);
+      }
+    });
+  }  // end GeoIP/ASN
   return decorators;
 }
 

@@ -63,6 +63,9 @@ Json connection_json(const monitor::ConnectionRecord& c) {
   j["remote_addr"] = c.remote_addr.to_string();
   j["remote_port"] = ported ? Json(c.remote_port) : Json(nullptr);
   j["remote_host"] = text_or_null(c.remote_host);
+  j["country"] = text_or_null(c.country);  // GeoIP/ASN of the remote address
+  j["asn"] = optional_or_null(c.asn);
+  j["asn_org"] = text_or_null(c.asn_org);
   j["service"] = text_or_null(c.service);
   j["interface"] = text_or_null(c.interface);
   j["state"] = text_or_null(c.state);

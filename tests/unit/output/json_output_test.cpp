@@ -31,6 +31,9 @@ const std::vector<std::string> kConnectionKeys{"proto",
                                                "remote_addr",
                                                "remote_port",
                                                "remote_host",
+                                               "country",
+                                               "asn",
+                                               "asn_org",
                                                "service",
                                                "interface",
                                                "state",
@@ -124,6 +127,7 @@ TEST(JsonRecords, unknown_connection_values_are_null_never_zero_or_empty) {
     EXPECT_TRUE(j[key].is_null()) << key;
   }
   EXPECT_EQ(j["attribution"], "unknown:closed");
+  for (const char* key : {"country", "asn", "asn_org"}) EXPECT_TRUE(j[key].is_null()) << key;
 }
 
 TEST(JsonRecords, dpi_fields_and_service_carry_their_values) {
