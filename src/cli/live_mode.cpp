@@ -16,6 +16,7 @@
 #include "host/privileges.hpp"
 #include "monitor/live_monitor.hpp"
 #include "monitor/snapshot_filter.hpp"
+#include "output/events.hpp"
 #include "output/json_lines.hpp"
 #include "output/raw.hpp"
 #include "output/snapshot_json.hpp"
@@ -105,6 +106,7 @@ class PrintListener : public monitor::SnapshotListener {
     json_opts_.connections = raw_.connections;
     json_opts_.remotes = raw_.remotes;
     json_opts_.top = o.top;
+    if (o.json_lines && o.events) events_ = std::make_unique<output::EventTracker>();  // --events
   }
   void set_monitor(monitor::LiveMonitor* m) { monitor_ = m; }
 
@@ -117,7 +119,10 @@ class PrintListener : public monitor::SnapshotListener {
       s = &filtered;
     }
     if (json_) {
-      output::write_tick_json(*s, json_opts_, out_);
+      // --events: the event lines and the tick line go out in one write.
+      std::string text = events_ ? events_->lines(*s) : std::string();
+      text += output::tick_json_line(*s, json_opts_);
+      out_.write(text.data(), static_cast<std::streamsize>(text.size()));
     } else {
       output::write_raw(*s, raw_, out_);
     }
@@ -132,6 +137,7 @@ class PrintListener : public monitor::SnapshotListener {
   bool json_ = false;
   output::RawOptions raw_;
   output::JsonOptions json_opts_;
+  std::unique_ptr<output::EventTracker> events_;  // --events
   monitor::LiveMonitor* monitor_ = nullptr;
 };
 
