@@ -78,6 +78,7 @@ struct Conn {
   double rate_down = 0;
   bool closed = false;
   std::int64_t closed_ns = 0;
+  std::uint64_t closed_tick = 0;  // the tick that closed it: always listed in that one
   std::string close_reason;
   std::uint64_t seen_tick = 0;
   std::shared_ptr<const dpi::DpiInfo> dpi;  // the latest DPI fields of its samples
@@ -338,8 +339,11 @@ struct TickBuilder::Impl {
     c.rate_down = static_cast<double>(c.cum.bytes_down) / dt;
   }
 
+  // Open, or closed within the window. A connection closed at this very tick is listed
+  // even when the window is shorter than the refresh, so that every connection appears
+  // closed in at least one snapshot (readers derive close events and IPFIX records).
   bool active(const Conn& c, std::int64_t now) const {
-    return !c.closed || now - c.closed_ns <= window_ns();
+    return !c.closed || c.closed_tick == tick_no || now - c.closed_ns <= window_ns();
   }
 
   std::string attribution(const Conn& c) const {
@@ -596,6 +600,7 @@ struct TickBuilder::Impl {
       if (s.ended) {
         c.closed = true;
         c.closed_ns = std::max(s.last_seen.ns, now - refresh_ns());
+        c.closed_tick = tick_no;
         c.close_reason = std::string(flow::end_reason_name(s.end_reason));
         if (cfg.keep_history) closed_order.push_back(it->first);
       }
@@ -607,6 +612,7 @@ struct TickBuilder::Impl {
       if (!c.closed && c.seen_tick != tick_no) {
         c.closed = true;
         c.closed_ns = now;
+        c.closed_tick = tick_no;
         c.close_reason = "unknown";
         if (cfg.keep_history) closed_order.push_back(id);
       }
