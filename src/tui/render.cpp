@@ -270,13 +270,17 @@ void draw_process_detail(Painter& p, UiState& s, const Frame& f, DetailLevel& d,
           true);
   int y = b.y + 1;
   const int bottom = b.y + b.h;
-  for (const std::string& line : process_lines(*pr, f, s.model)) {
+  // The two lists keep at least 6 rows; the graph and the info lines give way first.
+  const int gh = b.h >= 30 ? 3 : 1;
+  const std::vector<std::string> info = process_lines(*pr, f, s.model);
+  const bool graph = 1 + static_cast<int>(info.size()) + 2 * gh + 2 + 6 <= b.h;
+  const int info_rows = std::max(2, b.h - 1 - 6 - (graph ? 2 * gh + 2 : 0));
+  for (std::size_t i = 0; i < info.size() && static_cast<int>(i) < info_rows; ++i) {
     if (y >= bottom) return;
-    p.put(y++, b.x, b.w, line);
+    p.put(y++, b.x, b.w, info[i]);
   }
   // The 60 s graph: down above up.
-  const int gh = b.h >= 30 ? 3 : 1;
-  if (y + 2 * gh + 2 < bottom) {
+  if (graph) {
     double max_down = 0;
     double max_up = 0;
     for (const auto& pt : pr->history) {
