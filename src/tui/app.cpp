@@ -177,7 +177,7 @@ class App {
       dirty_ = true;
     }
     if (rebuild_) {
-      frame_ = build_frame(shown_, s_.filter, s_.sort, s_.model);
+      frame_ = build_frame(shown_, s_.filter, s_.sort, s_.model, mailbox_.unattributed_dns());
       sync_selection(s_, frame_);
       rebuild_ = false;
       dirty_ = true;

@@ -84,16 +84,8 @@ std::vector<const DnsEventRecord*> detail_dns(const Frame& f, const DetailLevel&
   if (d.table != Table::processes) return out;
   const ProcessRecord* p = f.process(d.key);
   if (p == nullptr) return out;
-  if (p->pid) {
-    for (auto it = p->dns_history.rbegin(); it != p->dns_history.rend(); ++it) out.push_back(&*it);
-  } else {
-    for (const ProcessRecord* g : f.unknown_groups) {
-      for (const DnsEventRecord& e : g->dns_history) out.push_back(&e);
-    }
-    std::stable_sort(out.begin(), out.end(), [](const DnsEventRecord* a, const DnsEventRecord* b) {
-      return a->time > b->time;
-    });
-  }
+  // The "<UNKNOWN>" row holds its groups' histories merged (build_frame).
+  for (auto it = p->dns_history.rbegin(); it != p->dns_history.rend(); ++it) out.push_back(&*it);
   return out;
 }
 

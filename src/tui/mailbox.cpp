@@ -31,6 +31,11 @@ void SnapshotMailbox::on_snapshot(const std::shared_ptr<const monitor::Snapshot>
   {
     std::lock_guard lock(mu_);
     latest_ = snap;
+    for (const monitor::DnsEventRecord& d : snap->dns) {
+      if (d.pid) continue;
+      if (unattributed_dns_.size() >= kMaxUnattributedDns) unattributed_dns_.pop_front();
+      unattributed_dns_.push_back(d);
+    }
   }
   wake();
 }
@@ -63,6 +68,11 @@ std::vector<std::string> SnapshotMailbox::take_events() {
   std::vector<std::string> out(events_.begin(), events_.end());
   events_.clear();
   return out;
+}
+
+std::vector<monitor::DnsEventRecord> SnapshotMailbox::unattributed_dns() const {
+  std::lock_guard lock(mu_);
+  return {unattributed_dns_.begin(), unattributed_dns_.end()};
 }
 
 bool SnapshotMailbox::is_finished() const {

@@ -32,6 +32,10 @@ class SnapshotMailbox : public monitor::SnapshotListener {
   // UI thread: the newest snapshot not taken yet (null if none), and the events since.
   std::shared_ptr<const monitor::Snapshot> take();
   std::vector<std::string> take_events();
+  // The latest DNS transactions no process on this host asked for (every one of a
+  // replay), oldest first: the "<UNKNOWN>" row's DNS history. Collected on the tick
+  // thread so that none is lost between two frames the UI shows.
+  std::vector<monitor::DnsEventRecord> unattributed_dns() const;
   bool is_finished() const;
   monitor::MonitorResult result() const;
   // Readable when something arrived; drain() after waking.
@@ -41,6 +45,8 @@ class SnapshotMailbox : public monitor::SnapshotListener {
  private:
   void wake();
   static constexpr std::size_t kMaxEvents = 32;
+  static constexpr std::size_t kMaxUnattributedDns = 100;
+  std::deque<monitor::DnsEventRecord> unattributed_dns_;
   mutable std::mutex mu_;
   std::shared_ptr<const monitor::Snapshot> latest_;
   std::deque<std::string> events_;

@@ -513,7 +513,8 @@ std::vector<const ConnectionRecord*> Frame::connections_to(const core::IpAddress
 }
 
 Frame build_frame(std::shared_ptr<const monitor::Snapshot> snap, const Filter& filter,
-                  const SortSpec (&sorts)[kTables], const ModelOptions& opt) {
+                  const SortSpec (&sorts)[kTables], const ModelOptions& opt,
+                  const std::vector<monitor::DnsEventRecord>& unattributed_dns) {
   Frame f;
   f.snapshot = std::move(snap);
   if (!f.snapshot) return f;
@@ -551,6 +552,17 @@ Frame build_frame(std::shared_ptr<const monitor::Snapshot> snap, const Filter& f
         u.history[off + i].down += g->history[i].down;
       }
     }
+    for (const ProcessRecord* g : f.unknown_groups) {
+      u.dns_history.insert(u.dns_history.end(), g->dns_history.begin(), g->dns_history.end());
+    }
+    for (const monitor::DnsEventRecord& d : unattributed_dns) {
+      const bool dup = std::any_of(u.dns_history.begin(), u.dns_history.end(), [&](const auto& e) {
+        return e.time == d.time && e.query == d.query && e.qtype == d.qtype;
+      });
+      if (!dup) u.dns_history.push_back(d);
+    }
+    std::stable_sort(u.dns_history.begin(), u.dns_history.end(),
+                     [](const auto& a, const auto& b) { return a.time < b.time; });
     procs.push_back(f.unknown.get());
   }
   f.total_rows[0] = procs.size();

@@ -141,8 +141,10 @@ struct Frame {
 
 // Builds the rows of every table: filter, then sort (ties broken by identity, so equal
 // rows keep their places), then --top.
+// `unattributed_dns` joins the "<UNKNOWN>" row's DNS history (SnapshotMailbox).
 Frame build_frame(std::shared_ptr<const monitor::Snapshot> snap, const Filter& filter,
-                  const SortSpec (&sorts)[kTables], const ModelOptions& opt);
+                  const SortSpec (&sorts)[kTables], const ModelOptions& opt,
+                  const std::vector<monitor::DnsEventRecord>& unattributed_dns = {});
 
 // The text of one cell (before truncation to the column's width).
 std::string cell_text(Table t, ColumnId col, const Frame& f, std::size_t row,

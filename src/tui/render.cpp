@@ -265,8 +265,8 @@ void draw_process_detail(Painter& p, UiState& s, const Frame& f, DetailLevel& d,
     return;
   }
   p.title(b.y, b.x, b.w,
-          fmt::format("Process {} {}", pr->pid ? std::to_string(*pr->pid) : "",
-                      pr->pid ? pr->name : std::string(kUnknownProcess)),
+          pr->pid ? fmt::format("Process {} {}", *pr->pid, pr->name)
+                  : "Process " + std::string(kUnknownProcess),
           true);
   int y = b.y + 1;
   const int bottom = b.y + b.h;

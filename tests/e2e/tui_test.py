@@ -362,6 +362,18 @@ def main():
             code, sane = terminal_restored(cc.wait_text("STTY-DONE"))
             check(code == 0 and sane, "Ctrl-C quits at once and restores the terminal")
 
+            # DNS history in the process detail (a replay: the <UNKNOWN> row), against tshark.
+            http = os.path.join(PCAPS, "packetmancer", "captures_http.cap")
+            names = sorted(set(run(["tshark", "-n", "-r", http, "-Y", "dns.flags.response == 0",
+                                    "-T", "fields", "-e", "dns.qry.name"]).stdout.split()))
+            dns = Session("dns", ["--read", http, "--speed", "0"])
+            sessions.append(dns)
+            dns.wait_text("[END]")
+            dns.keys("Enter")
+            s = dns.wait_text("DNS queries (%d)" % len(names))
+            check(all(n in s for n in names),
+                  "the process detail lists the DNS queries tshark sees: %s" % names)
+
             # NO_COLOR: no colors, the selection in reverse video. --units bits.
             mono = Session("mono", ["--read", SAMPLE, "--speed", "0", "--units", "bits"],
                            env="NO_COLOR=1")
