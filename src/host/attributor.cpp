@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include "host/attributor_impl.hpp"
 
@@ -167,6 +168,17 @@ AttributorStats Attributor::stats() const {
 bool Attributor::wait_until_ready(std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->refresh_mutex);
   return impl_->refresh_cv.wait_for(lock, timeout, [&] { return impl_->refreshes_done >= 1; });
+}
+
+bool Attributor::drain(std::chrono::milliseconds timeout) const {
+  if (!impl_->running.load(std::memory_order_acquire)) return false;
+  const std::uint64_t target = impl_->requests.load(std::memory_order_relaxed);
+  const auto deadline = Impl::Clock::now() + timeout;
+  while (impl_->served.load(std::memory_order_acquire) < target) {
+    if (Impl::Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
 }
 
 bool Attributor::refresh_now(std::chrono::milliseconds timeout) {

@@ -103,6 +103,10 @@ class Attributor {
   // Asks for a full refresh now and waits (up to `timeout`) until one that
   // started after this call has finished, so it reflects everything done before the call.
   bool refresh_now(std::chrono::milliseconds timeout);
+  // Waits (up to `timeout`) until every request made before this call has been answered
+  // (its result is in the table). For a last look before the final snapshot: a
+  // connection that ended just before the stop is attributed like the others.
+  bool drain(std::chrono::milliseconds timeout) const;
 
  private:
   struct Impl;

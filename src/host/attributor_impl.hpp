@@ -180,6 +180,7 @@ struct Attributor::Impl {
   mutable ProcessCache processes;
 
   std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> served{0};  // requests taken off the queue and answered
   std::atomic<std::uint64_t> overflow{0};
   std::atomic<std::uint64_t> targeted{0};
   std::atomic<std::uint64_t> hits{0};

@@ -111,6 +111,7 @@ void Attributor::Impl::serve_pending() {
   batch.clear();
   Work work;
   while (batch.size() < queue.capacity() && queue.try_pop(work.flow)) batch.push_back(work);
+  const std::size_t popped = batch.size();
   if (!retries.empty()) {
     const Clock::time_point now = Clock::now();
     std::erase_if(retries, [&](const Retry& r) {
@@ -120,6 +121,7 @@ void Attributor::Impl::serve_pending() {
     });
   }
   if (!batch.empty()) serve();
+  served.fetch_add(popped, std::memory_order_release);
 }
 
 void Attributor::Impl::retry_later(const Work& work, Clock::time_point now) {

@@ -250,6 +250,9 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     // Packets still in the kernel ring: a TPACKET_V3 block is handed over when it fills
     // or when its timeout retires it, so wait out one timeout and take what is there.
     for (int i = 0; i < 2; ++i) live->dispatch(cfg.capture.timeout_ms, *this);
+    // Lookups asked for by those packets (and by the SYN watch) before the last tick, so
+    // that a connection that ended just before the stop is attributed like the others.
+    if (attributor) attributor->drain(std::chrono::milliseconds(500));
     // Fold in the last partial interval for the whole-run document.
     engine->advance_clock(wall_now());
     do_tick(wall_now(), false, /*publish=*/false);

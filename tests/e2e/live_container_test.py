@@ -3,6 +3,7 @@
 traffic is routed through netscope's namespace is attributed to that process. From
 netscope's namespace the connection is forwarded traffic (neither address is local); the
 owner is found by querying sock_diag inside the container's namespace."""
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,21 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Namespaces, check, fail, need_root_and_netns, run, tmpdir  # noqa
 from live_common import Netscope, connections, load_snapshot, wait_ready  # noqa
+
+# The server answers after 300 ms, so that each curl lives that long: this test is about
+# the namespace, not about racing a process that exits within milliseconds on a loaded
+# machine (live_short_lived's subject).
+SLOW_SERVER = """
+import functools, http.server, sys, time
+class Slow(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(0.3)
+        super().do_GET()
+    def log_message(self, *args):
+        pass
+handler = functools.partial(Slow, directory=sys.argv[3])
+http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), handler).serve_forever()
+"""
 
 
 def main():
@@ -37,8 +53,7 @@ def main():
             os.makedirs(web)
             with open(os.path.join(web, "f"), "wb") as f:
                 f.write(b"c" * 100000)
-            nsx.spawn(nsx.srv, ["python3", "-m", "http.server", "8080", "--bind", nsx.srv_ip,
-                                "--directory", web])
+            nsx.spawn(nsx.srv, ["python3", "-c", SLOW_SERVER, nsx.srv_ip, "8080", web])
             nsx.wait_port(nsx.srv, 8080)
             snap_path = os.path.join(work, "snapshot.json")
             # Capture only on the interface towards the server: the container's traffic
@@ -60,7 +75,10 @@ def main():
             doc = load_snapshot(snap_path)
             for pid, port in runs:
                 cs = connections(doc, local_port=port, remote_port=8080, proto="tcp")
-                check(len(cs) == 1, "container connection from port %d seen" % port)
+                near = [c for c in doc["connections"]
+                        if port in (c.get("local_port"), c.get("remote_port"))]
+                check(len(cs) == 1, "container connection from port %d seen (records with that "
+                      "port: %s)" % (port, json.dumps(near)))
                 c = cs[0]
                 check(c["pid"] == pid and c["process"] == "curl",
                       "container curl pid %d attributed: %s/%s (%s)" %
