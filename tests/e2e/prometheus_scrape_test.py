@@ -10,10 +10,12 @@ two namespaces. Then, through Prometheus's HTTP API (/api/v1/query):
   the TCP/IP headers of the packets tcpdump saw;
 - Prometheus saw no counter reset in any netscope series (resets() over the run is 0) and
   its target was up;
-and `promtool check metrics` accepts a scrape.
+and `promtool check metrics` accepts a scrape, and every query of the Grafana dashboard
+(contrib/grafana-dashboard.json) runs in that Prometheus on metrics netscope exports.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -90,6 +92,41 @@ def settled(nsx, expr, attempts=60):
         last = v
         time.sleep(1.0)
     fail("%s did not settle (last %r)" % (expr, last))
+
+
+def check_dashboard(nsx, scrape):
+    """Every query of contrib/grafana-dashboard.json runs in the real Prometheus, and every
+    netscope metric it names is in the exposition."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "contrib",
+                        "grafana-dashboard.json")
+    with open(path) as f:
+        dash = json.load(f)
+    exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+    exposed = set()
+    for line in scrape.splitlines():
+        if line.startswith("# TYPE "):
+            name, kind = line.split()[2:4]
+            exposed.add(name)
+            if kind == "histogram":
+                exposed.update(name + suffix for suffix in ("_bucket", "_sum", "_count"))
+    bad = []
+    for expr in exprs:
+        for name in re.findall(r"\bnetscope_[a-z_]+", expr):
+            if name not in exposed:
+                bad.append("%s (in %s)" % (name, expr))
+        q = expr.replace("$__rate_interval", "15s").replace("$instance", ".*")
+        r = nsx.sh(nsx.cli, ["curl", "-sS", "--max-time", "10",
+                             "http://127.0.0.1:%d/api/v1/query" % PROMETHEUS_PORT,
+                             "--data-urlencode", "query=" + q], check_rc=False)
+        try:
+            ok = json.loads(r.stdout).get("status") == "success"
+        except ValueError:
+            ok = False
+        if not ok:
+            bad.append("%s: %s" % (q, r.stdout[:200]))
+    check(len(exprs) >= 15 and not bad,
+          "the Grafana dashboard's %d queries run in Prometheus on exported metrics%s" %
+          (len(exprs), (": " + "; ".join(bad)) if bad else ""))
 
 
 def main():
@@ -187,6 +224,8 @@ def main():
         samples = scalar(nsx, 'count({__name__=~"netscope_process_bytes_total"})')
         check(samples is not None and samples <= 2 * 21,
               "process series stay within --prometheus-top (20) + other: %r" % samples)
+
+        check_dashboard(nsx, scrape)
 
         rc = ns.stop()
         check(rc == 0, "netscope exits 0 on SIGTERM (stderr: %s)" % ns.stderr().strip()[-500:])
