@@ -1,18 +1,24 @@
 #include "cli/live_mode.hpp"
 
 #include <linux/capability.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstdint>
 #include <fstream>
 #include <ostream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "capture/capture_error.hpp"
 #include "cli/sinks.hpp"
 #include "core/log.hpp"
+#include "enrich/blacklist.hpp"
 #include "host/privileges.hpp"
 #include "monitor/live_monitor.hpp"
 #include "monitor/snapshot_filter.hpp"
@@ -57,6 +63,74 @@ class SignalScope {
   SignalScope(const SignalScope&) = delete;
   SignalScope& operator=(const SignalScope&) = delete;
 };
+
+// --- SIGHUP reloads the --blacklist files (headless modes; the TUI uses its L key, since
+// SIGHUP there means the terminal is gone). The handler only writes to an eventfd; a
+// small thread does the reading and parsing, off the tick thread.
+std::atomic<int> g_hangup_fd{-1};
+
+extern "C" void on_hangup_signal(int /*sig*/) {
+  const int fd = g_hangup_fd.load();
+  if (fd < 0) return;
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);
+}
+
+class ReloadOnHangup {
+ public:
+  ReloadOnHangup() {
+    std::shared_ptr<enrich::Blacklist> list = enrich::active_blacklist();
+    if (!list) return;  // nothing to reload: SIGHUP keeps its default meaning
+    hup_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (hup_fd_ < 0 || stop_fd_ < 0) {
+      core::Log::warn("SIGHUP will not reload --blacklist: eventfd failed");
+      return;
+    }
+    thread_ = std::thread([this, list] { run(*list); });
+    g_hangup_fd.store(hup_fd_);
+    struct sigaction sa {};
+    sa.sa_handler = on_hangup_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, nullptr);
+  }
+  ~ReloadOnHangup() {
+    if (thread_.joinable()) {
+      signal(SIGHUP, SIG_DFL);
+      g_hangup_fd.store(-1);
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const ssize_t n = ::write(stop_fd_, &one, sizeof one);
+      thread_.join();
+    }
+    if (hup_fd_ >= 0) ::close(hup_fd_);
+    if (stop_fd_ >= 0) ::close(stop_fd_);
+  }
+  ReloadOnHangup(const ReloadOnHangup&) = delete;
+  ReloadOnHangup& operator=(const ReloadOnHangup&) = delete;
+
+ private:
+  void run(enrich::Blacklist& list) const {
+    for (;;) {
+      pollfd fds[2] = {{hup_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if ((fds[1].revents & POLLIN) != 0) return;
+      std::uint64_t count = 0;
+      if (::read(hup_fd_, &count, sizeof count) != sizeof count) continue;
+      const enrich::BlacklistLoad r = list.reload();
+      for (const std::string& e : r.errors) core::Log::warn("--blacklist " + e);
+      core::Log::warn("SIGHUP: " + r.summary());
+    }
+  }
+
+  int hup_fd_ = -1;
+  int stop_fd_ = -1;
+  std::thread thread_;
+};
+// --- end SIGHUP reload
 
 monitor::MonitorConfig monitor_config(const LiveCliOptions& o) {
   monitor::MonitorConfig c;
@@ -272,6 +346,7 @@ int run_live(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
   monitor::MonitorResult r;
   {
     SignalScope signals(*mon);
+    ReloadOnHangup reload_on_hup;  // headless: SIGHUP reloads --blacklist
     r = mon->run();
   }
   // Sinks (IPFIX) also get the last partial interval, which a live run() folds in without
@@ -315,6 +390,7 @@ int run_snapshot(const LiveCliOptions& o, std::ostream& out, std::ostream& err) 
   monitor::MonitorResult r;
   {
     SignalScope signals(*mon);
+    ReloadOnHangup reload_on_hup;  // headless: SIGHUP reloads --blacklist
     r = mon->run();
   }
   fanout->finish();

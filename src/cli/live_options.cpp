@@ -127,6 +127,21 @@ void add_live_options(CLI::App& app, LiveCliOptions& o) {
                "Run as a service: no TUI and no output on stdout (--prometheus, --ipfix, ... "
                "still run) until SIGINT or SIGTERM");
   // --- end Prometheus
+  // --- Event database and threat blacklist
+  app.add_option("--db", o.db,
+                 "Log connections, DNS queries and blacklist alerts to this SQLite database "
+                 "(created when missing; WAL, committed at least once a second)")
+      ->type_name("PATH");
+  app.add_option("--db-retention", o.db_retention_days,
+                 "Delete rows of the --db database older than this many days (0 = keep all)")
+      ->type_name("DAYS")
+      ->check(CLI::Range(0.0, 36'500.0))
+      ->capture_default_str();
+  app.add_option("--blacklist", o.blacklists,
+                 "Alert on connections and DNS queries that match an address, CIDR or domain "
+                 "listed in this file (repeatable; SIGHUP reloads in headless modes)")
+      ->type_name("FILE");
+  // --- end event database / blacklist
 }
 
 void add_snapshot_options(CLI::App& app, LiveCliOptions& o) {

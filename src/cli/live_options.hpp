@@ -60,6 +60,11 @@ struct LiveCliOptions {
   std::size_t prometheus_top = 20;
   bool headless = false;  // no TUI and nothing on stdout; runs until SIGINT/SIGTERM
   // --- end Prometheus
+  // --- Event database and threat blacklist (README "Event database", "Threat blacklist")
+  std::string db;                       // --db PATH; empty = no event log
+  double db_retention_days = 0;         // --db-retention DAYS; 0 = keep every row
+  std::vector<std::string> blacklists;  // --blacklist FILE (repeatable)
+  // --- end event database / blacklist
   // snapshot
   double duration_s = 10;
   std::string output = "-";

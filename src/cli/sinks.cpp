@@ -1,7 +1,11 @@
 #include "cli/sinks.hpp"
 
+#include <fmt/format.h>
+
 #include "core/log.hpp"
+#include "enrich/blacklist.hpp"
 #include "enrich/geoip.hpp"
+#include "output/event_db.hpp"
 #include "output/ipfix_exporter.hpp"
 #include "output/prometheus_server.hpp"
 
@@ -58,10 +62,57 @@ class IpfixSink : public Sink {
 }  // namespace
 // --- end IPFIX sink
 
+// --- Event database sink (--db): SQLite runs on the event log's writer thread.
+namespace {
+class EventDbSink : public Sink {
+ public:
+  explicit EventDbSink(output::EventDbOptions c) : db_(std::move(c)) {}
+  void on_snapshot(const std::shared_ptr<const monitor::Snapshot>& snap) override {
+    // The same tick twice (run_live hands the sinks the latest snapshot at the end) would
+    // log its DNS events twice.
+    if (any_ && snap->tick <= last_tick_) return;
+    any_ = true;
+    last_tick_ = snap->tick;
+    if (!db_.enqueue(snap) && !warned_) {
+      warned_ = true;
+      core::Log::warn("--db " + db_.path() + ": the writer is behind; snapshots are dropped");
+    }
+  }
+  void finish() override {
+    db_.finish();
+    const output::EventDbStats s = db_.stats();
+    core::Log::info(fmt::format(
+        "--db {}: {} connections inserted, {} updated, {} DNS queries, {} alerts, {} commits",
+        db_.path(), s.connections_inserted, s.connections_updated, s.dns_inserted,
+        s.alerts_inserted, s.commits));
+    if (s.snapshots_dropped > 0 || s.write_errors > 0) {
+      core::Log::warn(
+          fmt::format("--db {}: {} snapshots dropped (writer behind), {} batches "
+                      "rolled back (write errors)",
+                      db_.path(), s.snapshots_dropped, s.write_errors));
+    }
+  }
+
+ private:
+  output::EventDb db_;
+  bool any_ = false;
+  bool warned_ = false;
+  std::uint64_t last_tick_ = 0;
+};
+}  // namespace
+// --- end event database sink
+
 Sinks make_sinks(const LiveCliOptions& o) {
   Sinks sinks;
   // One block per sink, in the order they should see each snapshot.
   if (!o.prometheus.empty()) sinks.push_back(make_prometheus_sink(o));  // Prometheus
+  if (!o.db.empty()) {                                                  // event database
+    output::EventDbOptions c;
+    c.path = o.db;
+    c.netscope_version = NETSCOPE_VERSION;
+    if (o.db_retention_days > 0) c.retention_days = o.db_retention_days;
+    sinks.push_back(std::make_unique<EventDbSink>(std::move(c)));
+  }
   if (!o.ipfix.empty()) {  // IPFIX
     output::ipfix::ExporterConfig c;
     c.target = o.ipfix;
@@ -77,9 +128,48 @@ Sinks make_sinks(const LiveCliOptions& o) {
 
 namespace netscope::cli {
 
+// --- Threat blacklist: the entry a record matched, or "" (run on every snapshot).
+namespace {
+const std::string* blacklisted(const enrich::BlacklistRules& r, const monitor::DnsEventRecord& d) {
+  if (const std::string* e = r.match_domain(d.query)) return e;
+  for (const std::string& a : d.answers) {
+    if (const std::string* e = r.match_answer(a)) return e;
+  }
+  return nullptr;
+}
+
+void apply_blacklist(const enrich::BlacklistRules& r, monitor::Snapshot& s) {
+  for (monitor::ConnectionRecord& c : s.connections) {
+    const std::string* e = r.match_address(c.remote_addr);
+    if (e == nullptr && !c.sni.empty()) e = r.match_domain(c.sni);
+    if (e == nullptr && !c.http_host.empty()) e = r.match_domain(c.http_host);
+    c.alert = e != nullptr ? *e : std::string();
+  }
+  for (monitor::DnsEventRecord& d : s.dns) {
+    const std::string* e = blacklisted(r, d);
+    d.alert = e != nullptr ? *e : std::string();
+  }
+  for (monitor::ProcessRecord& p : s.processes) {
+    for (monitor::DnsEventRecord& d : p.dns_history) {
+      const std::string* e = blacklisted(r, d);
+      d.alert = e != nullptr ? *e : std::string();
+    }
+  }
+}
+}  // namespace
+// --- end threat blacklist
+
 std::vector<std::function<void(monitor::Snapshot&)>> make_decorators(const LiveCliOptions& o) {
   std::vector<std::function<void(monitor::Snapshot&)>> decorators;
   // One block per decorator, in the order they should run.
+  if (!o.blacklists.empty()) {  // threat blacklist (enrich/blacklist.hpp)
+    auto list = std::make_shared<enrich::Blacklist>(o.blacklists);
+    const enrich::BlacklistLoad load = list->last_load();
+    for (const std::string& e : load.errors) core::Log::warn("--blacklist " + e);
+    (load.errors.empty() ? core::Log::info : core::Log::warn)(load.summary());
+    enrich::set_active_blacklist(list);
+    decorators.push_back([list](monitor::Snapshot& s) { apply_blacklist(*list->rules(), s); });
+  }  // end threat blacklist
   {  // GeoIP/ASN: country, ASN and organisation of every remote address (enrich/geoip.hpp)
     std::shared_ptr<const enrich::GeoIp> geo = enrich::open_geoip(o.geoip, o.asn_db);
     decorators.push_back([geo](monitor::Snapshot& s) {
