@@ -119,6 +119,7 @@ Sinks make_sinks(const LiveCliOptions& o) {
     c.meter.active_s = o.ipfix_active_s;
     c.meter.idle_s = o.ipfix_idle_s;
     c.observation_domain = o.ipfix_domain;
+    c.block_when_full = !o.read_file.empty();  // a replay waits rather than drops
     sinks.push_back(std::make_unique<IpfixSink>(std::move(c)));
   }
   return sinks;

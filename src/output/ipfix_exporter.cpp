@@ -107,7 +107,10 @@ IpfixExporter::~IpfixExporter() {
 
 void IpfixExporter::submit(std::shared_ptr<const monitor::Snapshot> snap) {
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    if (cfg_.block_when_full) {
+      room_.wait(lock, [this] { return stopping_ || queue_.size() < cfg_.queue_capacity; });
+    }
     if (stopping_) return;
     // A snapshot seen before (the same tick handed over twice) is not metered again.
     if (any_tick_ && snap->tick <= last_tick_ && !snap->end_of_input) return;
@@ -129,6 +132,7 @@ void IpfixExporter::finish() {
     stopping_ = true;
   }
   cv_.notify_one();
+  room_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -148,6 +152,7 @@ void IpfixExporter::run() {
       if (!queue_.empty()) {
         snap = std::move(queue_.front());
         queue_.pop_front();
+        room_.notify_one();
       } else {
         stop = true;
       }

@@ -29,6 +29,9 @@ struct ExporterConfig {
   double template_refresh_s = 60;
   std::size_t max_message = kDefaultMaxMessage;
   std::size_t queue_capacity = 64;  // snapshots waiting for the exporter thread
+  // Wait for room instead of dropping when the queue is full: for a replay (--read),
+  // where the tick thread is paced by the file, not by the network.
+  bool block_when_full = false;
 };
 
 struct ExporterStats {
@@ -51,7 +54,7 @@ class IpfixExporter {
   IpfixExporter(const IpfixExporter&) = delete;
   IpfixExporter& operator=(const IpfixExporter&) = delete;
 
-  // Never blocks the caller beyond a short lock.
+  // Never blocks the caller beyond a short lock (unless block_when_full).
   void submit(std::shared_ptr<const monitor::Snapshot> snap);
   // Exports what the queue holds, then everything pending with flowEndReason 4, and
   // stops the thread. Idempotent.
@@ -70,6 +73,7 @@ class IpfixExporter {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable room_;  // block_when_full: the queue shrank
   std::deque<std::shared_ptr<const monitor::Snapshot>> queue_;
   bool stopping_ = false;
   std::uint64_t last_tick_ = 0;

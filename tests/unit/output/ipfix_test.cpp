@@ -2,10 +2,15 @@
 // RFC 7011 (not the encoder's own tables), and the meter's delta and timeout rules.
 #include "output/ipfix.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -369,3 +374,61 @@ TEST(IpfixMeter, ShortConnectionSeenOnlyClosedAndEndReasons) {
 }
 
 }  // namespace
+
+// --- IpfixExporter: a replay's ticks wait for the exporter instead of being dropped, and
+// what reaches a UDP socket decodes to every record.
+
+TEST(IpfixExporter, ReplayWaitsAndEveryRecordArrives) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const int big = 1 << 22;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+
+  ExporterConfig cfg;
+  cfg.target = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  cfg.queue_capacity = 1;
+  cfg.block_when_full = true;
+  cfg.observation_domain = 9;
+  ExporterStats stats;
+  {
+    IpfixExporter exporter(cfg);
+    for (std::int64_t t = 1; t <= 50; ++t) {
+      monitor::ConnectionRecord c = conn(3, 300, 2, 500, 1000 + t);
+      c.local_port = static_cast<std::uint16_t>(30000 + t);
+      c.closed = true;
+      c.close_reason = "closed";
+      auto s = std::make_shared<monitor::Snapshot>(snap_at(1000 + t, {c}));
+      s->tick = static_cast<std::uint64_t>(t);
+      exporter.submit(s);
+    }
+    exporter.finish();
+    stats = exporter.stats();
+  }
+  EXPECT_EQ(stats.snapshots_dropped, 0u);
+  EXPECT_EQ(stats.records, 100u);
+  EXPECT_EQ(stats.send_errors, 0u);
+
+  std::map<std::uint16_t, std::vector<Field>> tpl;
+  std::size_t records = 0;
+  std::uint64_t octets = 0;
+  std::vector<std::uint8_t> buf(65536);
+  for (std::uint64_t i = 0; i < stats.messages; ++i) {
+    const ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+    ASSERT_GT(n, 0) << "message " << i << " of " << stats.messages;
+    const std::vector<std::uint8_t> m(buf.begin(), buf.begin() + n);
+    const Message d = decode(m, tpl);
+    EXPECT_EQ(d.domain, 9u);
+    EXPECT_EQ(d.sequence, records);
+    records += d.records.size();
+    for (const Decoded& r : d.records) octets += num(r, "0/1");
+  }
+  close(fd);
+  EXPECT_EQ(records, 100u);
+  EXPECT_EQ(octets, 50u * 800u);
+}
