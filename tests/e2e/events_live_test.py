@@ -9,7 +9,9 @@ would read it.
   2. curl's connection gives exactly one connection_open and one connection_close event,
      the close carrying its final counters: its IP bytes equal tcpdump's for the
      connection's packets up to the close;
-  3. dig's query gives a dns event with the query, NOERROR and dnsmasq's answer.
+  3. dig's query gives a dns event with the query, NOERROR and dnsmasq's answer;
+  4. with --blacklist naming the server's address and the queried name, exactly one alert
+     event for curl's connection and one for the query, however many ticks show them.
 """
 import json
 import os
@@ -71,8 +73,12 @@ try:
         nsx.wait_port(nsx.srv, HTTP_PORT)
         pcap = os.path.join(work, "oracle.pcap")
         cap = Capture(nsx, nsx.cli, nsx.vcli, pcap)
+        blacklist = os.path.join(work, "blacklist.txt")
+        with open(blacklist, "w") as f:
+            f.write("# the events test\n%s\n%s\n" % (nsx.srv_ip, NAME))
         p = nsx.spawn(nsx.cli, [netscope, "-i", nsx.vcli, "--json-lines", "--events",
-                                "--refresh", "500", "-n"], stdout=subprocess.PIPE)
+                                "--refresh", "500", "-n", "--blacklist", blacklist],
+                      stdout=subprocess.PIPE)
         reader = LineReader(p.stdout)
         check(reader.wait_for(lambda l: '"netscope.tick/1"' in l, 15),
               "tick lines arrive while netscope runs")
@@ -144,5 +150,17 @@ try:
         check(q["rcode"] == "NOERROR" and ANSWER in (q["answers"] or []) and q["qtype"] == "A",
               "dns event: %s %s -> %s" % (q["qtype"], q["rcode"], q["answers"]))
         check(q["server"] == nsx.srv_ip, "dns event server %s" % q["server"])
+
+        alerts = [e for e in events if e["event"] == "alert"]
+        conn_alerts = [e for e in alerts if e["source"] == "connection" and
+                       e["connection"]["local_port"] == port and e["connection"]["proto"] == "tcp"]
+        check(len(conn_alerts) == 1 and conn_alerts[0]["alert"] == nsx.srv_ip,
+              "one alert for curl's connection (%s)" % [a["alert"] for a in conn_alerts])
+        dns_alerts = [e for e in alerts if e["source"] == "dns" and e["dns"]["query"] == NAME]
+        check(len(dns_alerts) == 1 and dns_alerts[0]["alert"] == NAME,
+              "one alert for the query of %s, %d dns events (%s)" %
+              (NAME, len(dns), [a["alert"] for a in dns_alerts]))
+        check(ticks >= 2 and sum('"alert":"%s"' % nsx.srv_ip in l for _, l in reader.lines) >= 1,
+              "tick lines mark the connection with the alert too")
 finally:
     shutil.rmtree(work, ignore_errors=True) if not os.environ.get("KEEP") else print(work)
