@@ -6,7 +6,9 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <mutex>
 #include <regex>
+#include <unordered_map>
 #include <vector>
 
 namespace netscope::tui {
@@ -84,20 +86,41 @@ std::string lowercase(std::string_view s) {
 }
 
 // ASCII case-insensitive search for a needle that is already lowercase. No allocation.
+bool imatch_at(std::string_view hay, std::size_t i, std::string_view needle) {
+  for (std::size_t k = 0; k < needle.size(); ++k) {
+    if (lower(hay[i + k]) != needle[k]) return false;
+  }
+  return true;
+}
+
 bool icontains(std::string_view hay, std::string_view needle) {
   const std::size_t n = needle.size();
   if (n == 0) return true;
   if (hay.size() < n) return false;
-  const char first = needle[0];
-  const char first_upper =
-      first >= 'a' && first <= 'z' ? static_cast<char>(first - 'a' + 'A') : first;
-  const std::size_t last = hay.size() - n;
-  for (std::size_t i = 0; i <= last; ++i) {
-    const char c = hay[i];
-    if (c != first && c != first_upper) continue;
-    std::size_t k = 1;
-    while (k < n && lower(hay[i + k]) == needle[k]) ++k;
-    if (k == n) return true;
+  const auto first = static_cast<unsigned char>(needle[0]);
+  const std::size_t last = hay.size() - n;  // the last start position
+  std::size_t i = 0;
+  // Eight start positions per step (SWAR): a byte is a candidate when (byte | fold) equals
+  // the needle's first byte, fold = 0x20 for a letter so that both cases hit. The zero-byte
+  // test may flag a byte next to a true hit, so every candidate word is verified exactly.
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const std::uint64_t fold = first >= 'a' && first <= 'z' ? 0x20 * kOnes : 0;
+  const std::uint64_t pattern = first * kOnes;
+  for (; i + 8 <= last + 1; i += 8) {  // bytes i..i+7 lie within hay: i + 7 <= last
+    std::uint64_t word = 0;
+    std::memcpy(&word, hay.data() + i, 8);
+    const std::uint64_t x = (word | fold) ^ pattern;
+    if (((x - kOnes) & ~x & kHighs) == 0) continue;
+    for (std::size_t k = i; k < i + 8; ++k) {
+      if (imatch_at(hay, k, needle)) return true;
+    }
+  }
+  for (; i <= last; ++i) {
+    if ((static_cast<unsigned char>(hay[i]) | (fold & 0xFF)) == first &&
+        imatch_at(hay, i, needle)) {
+      return true;
+    }
   }
   return false;
 }
@@ -119,19 +142,33 @@ struct SmallText {
 
 SmallText number_text(std::uint64_t n, std::string_view prefix = {}) {
   SmallText t;
-  std::memcpy(t.buf.data(), prefix.data(), prefix.size());
+  if (!prefix.empty()) std::memcpy(t.buf.data(), prefix.data(), prefix.size());
   const auto r = std::to_chars(t.buf.data() + prefix.size(), t.buf.data() + t.buf.size(), n);
   t.len = static_cast<std::size_t>(r.ptr - t.buf.data());
   return t;
 }
 
+// Writes the address at p (at most 46 bytes) and returns the end. IPv4 by hand: it is the
+// common case and inet_ntop's printf path costs more than the rest of a match.
+char* write_address(char* p, const core::IpAddress& a) {
+  if (a.is_v4()) {
+    const auto& b = a.bytes();
+    for (std::size_t i = 12; i < 16; ++i) {
+      if (i != 12) *p++ = '.';
+      p = std::to_chars(p, p + 3, b[i]).ptr;
+    }
+    return p;
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  if (inet_ntop(AF_INET6, a.bytes().data(), text, sizeof text) == nullptr) return p;
+  const std::size_t n = std::strlen(text);
+  std::memcpy(p, text, n);
+  return p + n;
+}
+
 SmallText address_text(const core::IpAddress& a) {
   SmallText t;
-  const bool v4 = a.is_v4();
-  if (inet_ntop(v4 ? AF_INET : AF_INET6, a.bytes().data() + (v4 ? 12 : 0), t.buf.data(),
-                static_cast<socklen_t>(t.buf.size())) != nullptr) {
-    t.len = std::strlen(t.buf.data());
-  }
+  t.len = static_cast<std::size_t>(write_address(t.buf.data(), a) - t.buf.data());
   return t;
 }
 
@@ -140,19 +177,57 @@ SmallText endpoint_text(const core::IpAddress& a, std::uint16_t port) {
   SmallText t;
   const bool v4 = a.is_v4();
   char* p = t.buf.data();
-  char* const end = p + t.buf.size();
   if (!v4) *p++ = '[';
-  if (inet_ntop(v4 ? AF_INET : AF_INET6, a.bytes().data() + (v4 ? 12 : 0), p,
-                static_cast<socklen_t>(end - p - 8)) == nullptr) {
-    return {};
-  }
-  p += std::strlen(p);
+  p = write_address(p, a);
   if (!v4) *p++ = ']';
   *p++ = ':';
-  p = std::to_chars(p, end, port).ptr;
+  p = std::to_chars(p, t.buf.data() + t.buf.size(), port).ptr;
   t.len = static_cast<std::size_t>(p - t.buf.data());
   return t;
 }
+
+// A compiled regex with a memo of its answers. std::regex_search costs microseconds per
+// field, but the fields the TUI filters repeat (process names, SNI, states, ports) and so
+// do the rows from one frame to the next: the memo turns a regex filter over 100,000
+// connections from a second into milliseconds. Bounded; the mutex keeps a Filter shared
+// between threads safe.
+class RegexMatcher {
+ public:
+  RegexMatcher(const std::string& pattern, std::regex::flag_type flags)
+      : re_(pattern, flags), matches_empty_(run({})) {}
+
+  bool search(std::string_view field) const {
+    if (field.empty()) return matches_empty_;  // most DPI fields of most rows
+    if (field.size() > kMaxMemoKey) return run(field);
+    const std::lock_guard lock(mutex_);
+    if (const auto it = memo_.find(field); it != memo_.end()) return it->second;
+    const bool found = run(field);
+    if (memo_.size() >= kMaxMemo) memo_.clear();
+    memo_.emplace(std::string(field), found);
+    return found;
+  }
+
+ private:
+  static constexpr std::size_t kMaxMemo = 1 << 17;  // at most ~15 MB
+  static constexpr std::size_t kMaxMemoKey = 256;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  bool run(std::string_view field) const {
+    try {
+      return std::regex_search(field.data(), field.data() + field.size(), re_);
+    } catch (const std::exception&) {  // error_complexity / error_stack: no match
+      return false;
+    }
+  }
+
+  std::regex re_;
+  bool matches_empty_ = false;
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<std::string, bool, Hash, std::equal_to<>> memo_;
+};
 
 struct Term {
   Key key = Key::any;
@@ -163,20 +238,22 @@ struct Term {
   bool numeric_text = false;
   bool on_address_text = false;
   std::string needle;  // lowercased
-  std::optional<std::regex> re;
+  std::shared_ptr<const RegexMatcher> re;
   std::uint64_t lo = 0;
   std::uint64_t hi = 0;
   core::IpAddress net;
   unsigned bits = 128;
 
+  // Inline for the common case (a substring; most fields are shorter than the needle or
+  // empty, and cost a compare); the rest out of line.
   bool text(std::string_view field) const {
+    if (kind == Kind::text) return field.size() >= needle.size() && icontains(field, needle);
+    return text_other(field);
+  }
+  [[gnu::noinline]] bool text_other(std::string_view field) const {
     switch (kind) {
       case Kind::regex:
-        try {
-          return std::regex_search(field.data(), field.data() + field.size(), *re);
-        } catch (const std::exception&) {  // error_complexity / error_stack: no match
-          return false;
-        }
+        return re->search(field);
       case Kind::exact:
         return iequals(field, needle);
       case Kind::present:
@@ -212,12 +289,13 @@ struct Term {
 };
 
 bool Term::bare(const ConnectionRecord& c) const {
+  // In declaration order: one pass forward through the record's cache lines.
   for (const std::string* f :
-       {&c.process,     &c.remote_host,  &c.sni,          &c.http_host,   &c.app,
-        &c.service,     &c.state,        &c.proto_name,   &c.country,     &c.asn_org,
-        &c.alert,       &c.kernel_state, &c.interface,    &c.attribution, &c.alpn,
-        &c.tls_version, &c.ja3,          &c.ja4,          &c.http_method, &c.http_path,
-        &c.ssh_client,  &c.ssh_server,   &c.quic_version, &c.close_reason}) {
+       {&c.proto_name,   &c.remote_host, &c.interface,    &c.state,      &c.kernel_state,
+        &c.process,      &c.attribution, &c.close_reason, &c.service,    &c.app,
+        &c.sni,          &c.alpn,        &c.tls_version,  &c.ja3,        &c.ja4,
+        &c.http_host,    &c.http_method, &c.http_path,    &c.ssh_client, &c.ssh_server,
+        &c.quic_version, &c.country,     &c.asn_org,      &c.alert}) {
     if (text(*f)) return true;
   }
   if (numeric_text) {
@@ -231,14 +309,16 @@ bool Term::bare(const ConnectionRecord& c) const {
     }
   }
   if (on_address_text) {
-    // The endpoint texts hold the addresses and the ports; the bare addresses too, so that
-    // an anchored regex (/^10\.1\./, /::1$/) sees them alone.
-    if (text(endpoint_text(c.local_addr, c.local_port).view())) return true;
-    if (text(endpoint_text(c.remote_addr, c.remote_port).view())) return true;
     if (kind == Kind::regex) {
+      // Addresses and ports apart, so that an anchored regex (/^10\.1\./, /::1$/, /^443$/)
+      // sees them alone, and the memo hits on ports and on addresses from frame to frame.
       if (text(address_text(c.local_addr).view())) return true;
       if (text(address_text(c.remote_addr).view())) return true;
       if (number(c.local_port) || number(c.remote_port)) return true;
+    } else {
+      // The endpoints as shown ("10.0.0.1:443", "[::1]:53") hold addresses and ports.
+      if (text(endpoint_text(c.local_addr, c.local_port).view())) return true;
+      if (text(endpoint_text(c.remote_addr, c.remote_port).view())) return true;
     }
   }
   return false;
@@ -562,7 +642,7 @@ class Parser {
     flags |= std::regex_constants::__polynomial;
 #endif
     try {
-      t.re.emplace(pattern, flags);
+      t.re = std::make_shared<const RegexMatcher>(pattern, flags);
     } catch (const std::regex_error& e) {
       return fail(offset, std::string("bad regex: ") + e.what());
     } catch (const std::exception& e) {

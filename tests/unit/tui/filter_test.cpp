@@ -448,3 +448,54 @@ TEST(TuiFilter, copies_share_the_parsed_program) {
   EXPECT_TRUE(b.matches(firefox_https()));
   EXPECT_FALSE(b.matches(curl_http()));
 }
+
+// The substring search reads eight bytes at a time; check it against std::string::find on
+// lowercased copies, with needles at every position, both cases and look-alike bytes
+// ('@' and '`' differ from 'A' and 'a' only in the bit that folds case).
+TEST(TuiFilter, substring_search_agrees_with_a_naive_search) {
+  const std::string alphabet = "aAbB@`.-1zZ";
+  std::uint32_t x = 2463534242u;
+  auto next = [&] {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return x;
+  };
+  auto lower = [](std::string s) {
+    for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return s;
+  };
+  ConnectionRecord c = curl_http();
+  int hits = 0;
+  for (int round = 0; round < 4000; ++round) {
+    std::string hay;
+    const std::size_t len = next() % 40;
+    for (std::size_t i = 0; i < len; ++i) hay.push_back(alphabet[next() % alphabet.size()]);
+    std::string needle;
+    const std::size_t nlen = 1 + next() % 4;
+    for (std::size_t i = 0; i < nlen; ++i) needle.push_back(alphabet[next() % alphabet.size()]);
+    if (needle.find_first_of("\"/!") != std::string::npos) continue;
+    c.process = hay;
+    const bool expected = lower(hay).find(lower(needle)) != std::string::npos;
+    hits += expected ? 1 : 0;
+    ASSERT_EQ(parse_ok("process:\"" + needle + "\"").matches(c), expected)
+        << "'" << needle << "' in '" << hay << "'";
+  }
+  EXPECT_GT(hits, 500);  // both outcomes are exercised
+}
+
+TEST(TuiFilter, regex_answers_stay_right_across_rows_and_repeats) {
+  const Filter f = parse_ok("process:/^cu(rl)?$/");
+  auto c = curl_http();
+  for (int i = 0; i < 3; ++i) {
+    c.process = "curl";
+    EXPECT_TRUE(f.matches(c));
+    c.process = "curly";
+    EXPECT_FALSE(f.matches(c));
+    c.process = "CU";
+    EXPECT_TRUE(f.matches(c));
+  }
+  // An empty field is tested like any other: /^$/ finds the unattributed rows.
+  EXPECT_TRUE(m("process:/^$/", dns_v6()));
+  EXPECT_FALSE(m("process:/^$/", curl_http()));
+}
