@@ -393,6 +393,12 @@ int run_snapshot(const LiveCliOptions& o, std::ostream& out, std::ostream& err) 
     ReloadOnHangup reload_on_hup;  // headless: SIGHUP reloads --blacklist
     r = mon->run();
   }
+  // As in run_live: sinks also get a live run's last partial interval.
+  if (o.read_file.empty()) {
+    if (auto last = mon->latest()) {
+      for (auto& s : sinks) s->on_snapshot(last);
+    }
+  }
   fanout->finish();
   monitor::Snapshot doc = mon->whole_run();
   monitor::apply_filter(doc, filter);

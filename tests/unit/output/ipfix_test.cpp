@@ -375,6 +375,45 @@ TEST(IpfixMeter, ShortConnectionSeenOnlyClosedAndEndReasons) {
 
 }  // namespace
 
+TEST(IpfixMeter, SidesSwappedIsTheSameFlowAndIpv6) {
+  // The tick builder may turn a connection around (the owning socket is on the other
+  // side): the same packets, counted up and down the other way, are not exported twice.
+  FlowMeter meter(MeterConfig{60, 15});
+  std::vector<FlowRecord> out;
+  monitor::ConnectionRecord c = conn(4, 400, 6, 3000, 1001);
+  c.local_addr = ip("2001:db8::1");
+  c.remote_addr = ip("2001:db8::2");
+  meter.update(snap_at(1002, {c}), out);
+  monitor::ConnectionRecord turned = c;
+  std::swap(turned.local_addr, turned.remote_addr);
+  std::swap(turned.local_port, turned.remote_port);
+  std::swap(turned.packets_up, turned.packets_down);
+  std::swap(turned.bytes_up, turned.bytes_down);
+  turned.packets_up += 1;  // one more packet from 2001:db8::2
+  turned.bytes_up += 100;
+  meter.update(snap_at(1003, {turned}), out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(meter.tracked(), 1u);
+  meter.flush(out);
+  ASSERT_EQ(out.size(), 2u);
+  for (const FlowRecord& r : out) {
+    if (r.src == ip("2001:db8::2")) {
+      EXPECT_EQ(r.packets, 7u);
+      EXPECT_EQ(r.octets, 3100u);
+      EXPECT_EQ(r.direction, 1);  // now the local side
+    } else {
+      EXPECT_EQ(r.src, ip("2001:db8::1"));
+      EXPECT_EQ(r.packets, 4u);
+      EXPECT_EQ(r.octets, 400u);
+    }
+  }
+  MessageEncoder enc(1);
+  std::map<std::uint16_t, std::vector<Field>> tpl;
+  const Message m = decode(enc.encode(out, true, 1).at(0), tpl);
+  ASSERT_EQ(m.records.size(), 2u);
+  EXPECT_EQ(m.records[0].at("0/27").size(), 16u);
+}
+
 // --- IpfixExporter: a replay's ticks wait for the exporter instead of being dropped, and
 // what reaches a UDP socket decodes to every record.
 
