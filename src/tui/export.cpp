@@ -62,6 +62,7 @@ std::string export_document(const UiState& s, const Frame& f) {
         for (const auto* p : f.processes) rows.push_back(output::process_json(*p));
         break;
       case Table::connections:
+        f.ensure_sorted(f.connections.size());
         for (const auto* c : f.connections) rows.push_back(output::connection_json(*c));
         break;
       case Table::remotes:

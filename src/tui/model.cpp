@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <compare>
 #include <span>
+#include <type_traits>
 #include <unordered_map>
 
 #include "enrich/services.hpp"
@@ -234,11 +236,153 @@ int cmp_column(ColumnId col, const RemoteRecord& a, const RemoteRecord& b,
   }
 }
 
+// ---- the connections' sort, keyed ----
+// Sorting 100,000 pointers with a comparator that reads two ~700-byte records per
+// comparison spends its time on cache misses. For the connections table the sort column
+// is first reduced to a 64-bit key that orders like the column (a rate's IEEE bits made
+// monotonic, or the first 8 bytes of a lowercased text), and ties to a 64-bit digest of
+// the 5-tuple, so that most comparisons touch only a compact array. Keys that are equal
+// fall back to the full comparison, so the order is exactly the comparator's.
+
+std::uint64_t order_bits(double v) {
+  if (std::isnan(v)) v = 0;
+  if (v == 0) v = 0;  // -0.0 sorts with 0.0
+  const auto b = std::bit_cast<std::uint64_t>(v);
+  return (b >> 63) != 0 ? ~b : (b | (std::uint64_t{1} << 63));
+}
+
+std::uint64_t text_prefix(std::string_view t) {
+  std::uint64_t k = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    auto c = static_cast<unsigned char>(i < t.size() ? t[i] : 0);
+    if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c + 32);
+    k = (k << 8) | c;
+  }
+  return k;
+}
+
+// The key of `c` for column `col`, and whether equal keys mean equal column values.
+struct FastKey {
+  std::uint64_t key = 0;
+  bool exact = false;
+};
+
+std::optional<FastKey> fast_key(ColumnId col, const ConnectionRecord& c, const ModelOptions& o) {
+  switch (col) {
+    case ColumnId::down:
+      return FastKey{order_bits(rate_or_total(c, false, o.totals)), true};
+    case ColumnId::up:
+      return FastKey{order_bits(rate_or_total(c, true, o.totals)), true};
+    case ColumnId::rtt:
+      return FastKey{c.rtt_ms ? (std::uint64_t{1} << 63) | (order_bits(*c.rtt_ms) >> 1) : 0, false};
+    case ColumnId::proto:
+      return FastKey{text_prefix(c.proto_name), false};
+    case ColumnId::state:
+      return FastKey{text_prefix(c.state), false};
+    case ColumnId::service:
+      return FastKey{text_prefix(c.service), false};
+    case ColumnId::app_host:
+      return FastKey{text_prefix(app_host(c)), false};
+    case ColumnId::process:
+      // Attributed rows first (cmp_column), then by name.
+      return FastKey{(c.pid ? 0 : std::uint64_t{1} << 63) | (text_prefix(c.process) >> 1), false};
+    default:
+      return std::nullopt;
+  }
+}
+
+std::uint64_t identity_digest(const ConnectionRecord& c) {
+  const auto& r = c.remote_addr.bytes();
+  const auto& l = c.local_addr.bytes();
+  return (std::uint64_t{c.proto} << 56) | (std::uint64_t{c.local_port} << 40) |
+         (std::uint64_t{c.remote_port} << 24) | (std::uint64_t{r[15]} << 16) |
+         (std::uint64_t{r[14]} << 8) | (std::uint64_t{l[15]});
+}
+
+}  // namespace
+
+// The keyed rows of the connections table and how far they are sorted (Frame::lazy).
+struct LazyOrder {
+  struct Keyed {
+    std::uint64_t key;
+    std::uint64_t tie;
+    const ConnectionRecord* row;
+  };
+  std::vector<Keyed> keyed;
+  std::size_t sorted_upto = 0;
+  ColumnId col = ColumnId::down;
+  bool desc = true;
+  bool exact = true;
+  ModelOptions opt;
+
+  bool less(const Keyed& a, const Keyed& b) const {
+    if (a.key != b.key) return a.key < b.key;
+    if (!exact) {
+      int c = cmp_column(col, *a.row, *b.row, opt);
+      if (desc) c = -c;
+      if (c != 0) return c < 0;
+    }
+    if (a.tie != b.tie) return a.tie < b.tie;
+    return cmp_identity(*a.row, *b.row) < 0;
+  }
+  // Sorts [sorted_upto, upto) into place: nth_element, then a sort of that slice only.
+  void extend(std::size_t upto, std::vector<const ConnectionRecord*>& rows) {
+    upto = std::min(upto, keyed.size());
+    if (upto <= sorted_upto) return;
+    auto cmp = [this](const Keyed& a, const Keyed& b) { return less(a, b); };
+    const auto first = keyed.begin() + static_cast<std::ptrdiff_t>(sorted_upto);
+    const auto mid = keyed.begin() + static_cast<std::ptrdiff_t>(upto);
+    if (upto < keyed.size()) std::nth_element(first, mid, keyed.end(), cmp);
+    std::sort(first, mid, cmp);
+    for (std::size_t i = sorted_upto; i < keyed.size(); ++i) rows[i] = keyed[i].row;
+    sorted_upto = upto;
+  }
+};
+
+namespace {
+
+// Rows a frame sorts up front: a screenful with room to move; the rest on demand.
+constexpr std::size_t kEagerRows = 512;
+// Below this many rows a full sort is cheap enough to do at once.
+constexpr std::size_t kLazyThreshold = 8192;
+
+// Returns false when the column has no fast key (the caller sorts the plain way). Sorts
+// the first kEagerRows; `lazy` keeps what is needed to sort further.
+bool sort_connections_keyed(std::vector<const ConnectionRecord*>& rows, ColumnId col, bool desc,
+                            const ModelOptions& opt, std::shared_ptr<LazyOrder>& lazy) {
+  if (rows.empty()) return true;
+  if (!fast_key(col, *rows.front(), opt)) return false;
+  auto order = std::make_shared<LazyOrder>();
+  order->col = col;
+  order->desc = desc;
+  order->opt = opt;
+  order->keyed.reserve(rows.size());
+  for (const ConnectionRecord* r : rows) {
+    const FastKey k = *fast_key(col, *r, opt);
+    order->exact = k.exact;
+    order->keyed.push_back({desc ? ~k.key : k.key, identity_digest(*r), r});
+  }
+  if (rows.size() <= kLazyThreshold || opt.top > 0) {  // --top cuts the sorted rows
+    order->extend(rows.size(), rows);
+    return true;
+  }
+  order->extend(kEagerRows, rows);
+  lazy = std::move(order);
+  return true;
+}
+
 template <typename R>
-void sort_rows(std::vector<const R*>& rows, Table t, const SortSpec& s, const ModelOptions& opt) {
+void sort_rows(std::vector<const R*>& rows, Table t, const SortSpec& s, const ModelOptions& opt,
+               std::shared_ptr<LazyOrder>* lazy = nullptr) {
   const auto& cols = columns(t);
   const ColumnId col = cols[std::min(s.column, cols.size() - 1)].id;
   const bool desc = s.descending;
+  if constexpr (std::is_same_v<R, ConnectionRecord>) {
+    if (sort_connections_keyed(rows, col, desc, opt, *lazy)) {
+      if (opt.top > 0 && rows.size() > opt.top) rows.resize(opt.top);
+      return;
+    }
+  }
   std::sort(rows.begin(), rows.end(), [&](const R* a, const R* b) {
     int c = cmp_column(col, *a, *b, opt);
     if (desc) c = -c;
@@ -419,6 +563,12 @@ RowKey key_of(const RemoteRecord& r) {
   return k;
 }
 
+void Frame::ensure_sorted(std::size_t upto) const {
+  if (!lazy) return;
+  lazy->extend(upto, connections);
+  if (lazy->sorted_upto >= connections.size()) lazy.reset();
+}
+
 std::size_t Frame::rows(Table t) const {
   switch (t) {
     case Table::processes:
@@ -437,6 +587,7 @@ RowKey Frame::key_at(Table t, std::size_t i) const {
     case Table::processes:
       return key_of(*processes[i]);
     case Table::connections:
+      ensure_sorted(i + 1);
       return key_of(*connections[i]);
     case Table::remotes:
       return key_of(*remotes[i]);
@@ -457,7 +608,18 @@ std::optional<std::size_t> Frame::find(Table t, const RowKey& key) const {
         if (c.remote_port == key.remote_port && c.local_port == key.local_port &&
             c.proto == key.proto && c.remote_addr == key.remote_addr &&
             c.local_addr == key.local_addr) {
-          return i;
+          if (!lazy || i < lazy->sorted_upto) return i;
+          // In the unsorted tail: its rank is the number of rows that sort before it.
+          const LazyOrder::Keyed* me = nullptr;
+          for (const auto& k : lazy->keyed) {
+            if (k.row == &c) me = &k;
+          }
+          std::size_t rank = lazy->sorted_upto;
+          for (std::size_t j = lazy->sorted_upto; j < lazy->keyed.size(); ++j) {
+            if (me != nullptr && lazy->less(lazy->keyed[j], *me)) ++rank;
+          }
+          ensure_sorted(rank + kEagerRows);
+          return rank;
         }
         break;
       }
@@ -611,7 +773,7 @@ Frame build_frame(std::shared_ptr<const monitor::Snapshot> snap, const Filter& f
     }
   }
   sort_rows(f.processes, Table::processes, sorts[0], opt);
-  sort_rows(f.connections, Table::connections, sorts[1], opt);
+  sort_rows(f.connections, Table::connections, sorts[1], opt, &f.lazy);
   sort_rows(f.remotes, Table::remotes, sorts[2], opt);
   return f;
 }
@@ -728,6 +890,7 @@ std::string cell_text(Table t, ColumnId col, const Frame& f, std::size_t row,
     case Table::processes:
       return process_cell(col, *f.processes[row], opt);
     case Table::connections:
+      f.ensure_sorted(row + 1);
       return connection_cell(col, *f.connections[row], opt);
     case Table::remotes:
       return remote_cell(col, *f.remotes[row], opt);

@@ -113,11 +113,21 @@ struct ModelOptions {
 
 inline constexpr std::string_view kUnknownProcess = "<UNKNOWN>";
 
+struct LazyOrder;  // model.cpp
+
 // One rebuilt model. Everything points into `snapshot`.
+//
+// The connections table may hold 100,000 rows of which a screen shows 50, so it is sorted
+// lazily: `connections` always holds every row, but only [0, sorted_upto) is in the final
+// order (every row after it sorts after them). ensure_sorted(n) extends the sorted
+// prefix; key_at() and find() call it, and so must any reader of connections[i] beyond
+// what is on screen (the renderer asks for what it draws, export for everything).
 struct Frame {
   std::shared_ptr<const monitor::Snapshot> snapshot;
   std::vector<const monitor::ProcessRecord*> processes;
-  std::vector<const monitor::ConnectionRecord*> connections;
+  mutable std::vector<const monitor::ConnectionRecord*> connections;
+  mutable std::shared_ptr<LazyOrder> lazy;  // null: connections are fully sorted
+  void ensure_sorted(std::size_t upto) const;
   std::vector<const monitor::RemoteRecord*> remotes;
   // Unattributed groups (one per reason) folded into one "<UNKNOWN>" row, as bandwhich
   // shows them; the reasons stay in `unknown_groups` for the detail view.

@@ -263,3 +263,95 @@ TEST(TuiLayout, SortCyclesEveryColumnWithItsDefaultDirection) {
 
 }  // namespace
 }  // namespace netscope::tui
+
+namespace netscope::tui {
+namespace {
+
+// Many rows with many ties (rates from a small set, a few states and names): the order
+// must follow the column and must not depend on the order of the snapshot's vector.
+std::shared_ptr<monitor::Snapshot> tie_heavy(std::uint32_t seed, bool shuffled) {
+  auto s = std::make_shared<monitor::Snapshot>();
+  s->time = testing::kNow;
+  static const char* kStates[] = {"ESTABLISHED", "established", "SYN_SENT", "", "CLOSED"};
+  static const char* kNames[] = {"curl", "Curl", "firefox-esr-longname", "firefox-esr-longer", ""};
+  for (std::uint32_t i = 0; i < 3000; ++i) {
+    auto c = testing::conn("10.1.0.1", static_cast<std::uint16_t>(1000 + i % 700),
+                           static_cast<std::uint16_t>(i / 700 + 1), (i * 7) % 5 * 100.0,
+                           (i * 13) % 4 == 0 ? -0.0 : (i * 13) % 4 * 1000.0,
+                           i % 5 == 0 ? std::nullopt : std::optional<pid_t>(i % 9), kNames[i % 5]);
+    c.remote_addr = core::IpAddress::from_v4(0x0a000000u + i % 3);
+    c.state = kStates[i % 5];
+    if (i % 3 == 0) c.rtt_ms = (i % 4) * 1.5;
+    s->connections.push_back(c);
+  }
+  if (shuffled) {
+    for (std::size_t i = s->connections.size() - 1; i > 0; --i) {
+      seed = seed * 1664525u + 1013904223u;
+      std::swap(s->connections[i], s->connections[seed % (i + 1)]);
+    }
+  }
+  return s;
+}
+
+TEST(TuiModel, KeyedConnectionSortFollowsTheColumnAndIgnoresInputOrder) {
+  for (ColumnId col : {ColumnId::down, ColumnId::up, ColumnId::rtt, ColumnId::state,
+                       ColumnId::process, ColumnId::proto, ColumnId::remote}) {
+    for (bool desc : {true, false}) {
+      const Frame a = sorted(tie_heavy(1, false), Table::connections, col, desc);
+      const Frame b = sorted(tie_heavy(7, true), Table::connections, col, desc);
+      ASSERT_EQ(a.connections.size(), b.connections.size());
+      for (std::size_t i = 0; i < a.connections.size(); ++i) {
+        ASSERT_EQ(key_of(*a.connections[i]), key_of(*b.connections[i]))
+            << "column " << static_cast<int>(col) << " desc " << desc << " row " << i;
+      }
+      for (std::size_t i = 1; i < a.connections.size(); ++i) {
+        const auto& p = *a.connections[i - 1];
+        const auto& q = *a.connections[i];
+        if (col == ColumnId::down) {
+          EXPECT_TRUE(desc ? p.rate_down >= q.rate_down : p.rate_down <= q.rate_down) << i;
+        }
+        if (col == ColumnId::rtt && !desc) {
+          EXPECT_TRUE(!p.rtt_ms || (q.rtt_ms && *p.rtt_ms <= *q.rtt_ms)) << i;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace netscope::tui
+
+namespace netscope::tui {
+namespace {
+
+// 20,000 rows are sorted lazily (a prefix up front, the rest on demand); every way of
+// reaching a row must see the same order as a full sort.
+TEST(TuiModel, LazySortGivesTheSameOrderAsAFullSort) {
+  auto big = std::make_shared<monitor::Snapshot>();
+  big->time = testing::kNow;
+  for (std::uint32_t i = 0; i < 20'000; ++i) {
+    auto c = testing::conn("10.1.0.1", static_cast<std::uint16_t>(1 + i % 60'000),
+                           static_cast<std::uint16_t>(1 + i / 60'000), (i * 7919) % 1000,
+                           (i * 104729) % 5000 * 1.0, 1, "p");
+    c.remote_addr = core::IpAddress::from_v4(0x0a000000u + i);
+    big->connections.push_back(c);
+  }
+  const Frame lazy = sorted(big, Table::connections, ColumnId::down, true);
+  ASSERT_TRUE(lazy.lazy != nullptr);
+  // The row at 15,000 by key_at, then everything.
+  const RowKey deep = lazy.key_at(Table::connections, 15'000);
+  lazy.ensure_sorted(lazy.connections.size());
+  EXPECT_TRUE(lazy.lazy == nullptr);
+  for (std::size_t i = 1; i < lazy.connections.size(); ++i) {
+    ASSERT_GE(lazy.connections[i - 1]->rate_down, lazy.connections[i]->rate_down) << i;
+  }
+  EXPECT_EQ(key_of(*lazy.connections[15'000]), deep);
+  // find() of a row deep in the unsorted tail gives its final rank.
+  const Frame again = sorted(big, Table::connections, ColumnId::down, true);
+  const RowKey k = key_of(*lazy.connections[12'345]);
+  EXPECT_EQ(again.find(Table::connections, k), std::optional<std::size_t>(12'345));
+  EXPECT_EQ(key_of(*again.connections[12'345]), k);
+}
+
+}  // namespace
+}  // namespace netscope::tui
