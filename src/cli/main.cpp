@@ -18,8 +18,9 @@ constexpr const char* kDescription =
     "  netscope analyze FILE          diagnose a pcap/pcapng capture";
 
 constexpr const char* kLiveFooter =
-    "\nOutput: --raw (bandwhich's text format) is the default until the TUI exists, and\n"
-    "whenever stdout is not a terminal; --json-lines prints schema netscope.tick/1.\n"
+    "\nOutput: on a terminal, the interactive TUI (keys: press ? in it; README \"TUI\").\n"
+    "--raw (bandwhich's text format, also whenever stdout is not a terminal) and\n"
+    "--json-lines (schema netscope.tick/1) print instead.\n"
     "Config: /etc/netscope/config.toml and ~/.config/netscope/config.toml set defaults for\n"
     "any long option (key = option name without dashes); the command line wins.\n"
     "Privileges: capture needs CAP_NET_RAW and CAP_NET_ADMIN; seeing other users' sockets\n"
