@@ -471,3 +471,47 @@ TEST(IpfixExporter, ReplayWaitsAndEveryRecordArrives) {
   EXPECT_EQ(records, 100u);
   EXPECT_EQ(octets, 50u * 800u);
 }
+
+// Templates go out in the first message and again once template_refresh_s has passed
+// (RFC 7011 §8.4); 0 resends them with every batch.
+TEST(IpfixExporter, TemplatesResentOnSchedule) {
+  for (const double refresh : {0.0, 1e9}) {
+    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    ExporterConfig cfg;
+    cfg.target = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    cfg.block_when_full = true;
+    cfg.template_refresh_s = refresh;
+    std::uint64_t messages = 0;
+    {
+      IpfixExporter exporter(cfg);
+      for (std::int64_t t = 1; t <= 4; ++t) {
+        auto s = std::make_shared<monitor::Snapshot>(snap_at(1000 + t, {}));
+        s->tick = static_cast<std::uint64_t>(t);
+        exporter.submit(s);
+      }
+      exporter.finish();
+      messages = exporter.stats().messages;
+    }
+    std::size_t with_templates = 0;
+    std::vector<std::uint8_t> buf(65536);
+    for (std::uint64_t i = 0; i < messages; ++i) {
+      const ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
+      ASSERT_GT(n, 20);
+      if (buf[16] == 0 && buf[17] == 2) ++with_templates;
+    }
+    close(fd);
+    if (refresh == 0) {
+      EXPECT_GE(with_templates, 4u);
+    } else {
+      EXPECT_EQ(with_templates, 1u);
+      EXPECT_EQ(messages, 1u);
+    }
+  }
+}
