@@ -11,7 +11,10 @@ them. For every capture:
   3. summed per direction (source and destination address and port, protocol), the
      records' octetDeltaCount and packetDeltaCount equal tshark's own IP lengths and
      packet counts on the replayed capture, for every TCP and UDP flow;
-  4. the HTTP capture's records carry applicationName "HTTP" (an enterprise field).
+  4. the HTTP capture's records carry applicationName "HTTP" (an enterprise field);
+  5. flowEndReason: both connections of http_ip4and6 end with FINs in the capture: the
+     IPv4 one well before the file ends (3, with FIN in tcpControlBits); the IPv6 one in
+     its last packets, so 3 with FIN, or 4 (end of input) if the file ended first.
 """
 import json
 import os
@@ -149,7 +152,7 @@ try:
         out_pcap = os.path.join(work, os.path.basename(name) + ".ipfix.pcap")
         write_pcap(out_pcap, msgs, port)
         decoded = decode(out_pcap, port)
-        seq, ours, templates, pens, apps = 0, {}, set(), set(), set()
+        seq, ours, templates, pens, apps, reasons = 0, {}, set(), set(), set(), {}
         for cf, records, tids, pen in decoded:
             if cf["cflow.version"] != "10" or int(cf["cflow.od_id"]) != DOMAIN:
                 fail("%s: message version %s domain %s" % (name, cf["cflow.version"],
@@ -168,6 +171,9 @@ try:
                 v[0] += int(rec["cflow.packets"])
                 v[1] += int(rec["cflow.octets"])
                 apps.update(enterprise_strings(rec))
+                reasons.setdefault("v6" if ":" in src else "v4", set()).add(
+                    (int(rec["cflow.flow_end_reason"]), rec["cflow.tcpflags_tree"]["cflow.tcpflags.fin"]
+                     if "cflow.tcpflags_tree" in rec else None))
         check(templates == {256, 257} and pens == {32473},
               "%s: templates %s, enterprise fields under PEN %s; sequence numbers count %d "
               "records" % (name, sorted(templates), sorted(pens), seq))
@@ -182,6 +188,10 @@ try:
         extra_keys = [k for k in ours if k[4] in (6, 17) and k not in theirs]
         check(not extra_keys, "%s: %d directions, packets and IP bytes equal tshark's, none "
               "extra %s" % (name, len(theirs), extra_keys))
+        if name.endswith("http_ip4and6.pcapng"):
+            check(reasons.get("v4") == {(3, "1")} and
+                  reasons.get("v6") in ({(3, "1")}, {(4, "0")}),
+                  "%s: flowEndReason/FIN %s" % (name, reasons))
         if name.endswith("captures_http.cap"):
             check("HTTP" in apps, "%s: applicationName HTTP in the enterprise fields (%s)" %
                   (name, sorted(apps)[:6]))
