@@ -461,26 +461,39 @@ std::optional<std::uint64_t> parse_number(std::string_view s, std::uint64_t max)
 constexpr std::size_t kMaxRegexBytes = 512;
 constexpr std::uint64_t kMaxRegexStates = 4096;
 
-std::uint64_t regex_size_estimate(std::string_view p) {
+// Why a pattern is refused before std::regex sees it; empty when it is not. Besides the
+// size estimate, long digit runs in a back-reference or a repetition count are refused:
+// libstdc++ accumulates those in a signed long and overflows (UB) past 19 digits.
+std::string regex_refusal(std::string_view p) {
   struct Level {
     std::uint64_t total = 0;
     std::uint64_t last = 0;  // the size of the last atom, which a quantifier multiplies
   };
+  constexpr std::uint64_t kCap = 1'000'000'000;
+  constexpr std::size_t kMaxCountDigits = 6;
   std::vector<Level> stack(1);
   auto atom = [&](std::uint64_t size) {
     stack.back().total += size;
     stack.back().last = size;
   };
+  auto backref = [&](std::size_t i) {
+    return i + 1 < p.size() && p[i + 1] >= '1' && p[i + 1] <= '9';
+  };
+  const std::string kBackref = "back-references (\\1 ...) are not supported";
   for (std::size_t i = 0; i < p.size(); ++i) {
     const char c = p[i];
     if (c == '\\') {
+      if (backref(i)) return kBackref;
       ++i;
       atom(1);
     } else if (c == '[') {
       ++i;
       if (i < p.size() && p[i] == '^') ++i;
       if (i < p.size() && p[i] == ']') ++i;
-      while (i < p.size() && p[i] != ']') i += p[i] == '\\' ? 2 : 1;
+      while (i < p.size() && p[i] != ']') {
+        if (p[i] == '\\' && backref(i)) return kBackref;
+        i += p[i] == '\\' ? 2 : 1;
+      }
       atom(1);
     } else if (c == '(') {
       stack.emplace_back();
@@ -495,12 +508,15 @@ std::uint64_t regex_size_estimate(std::string_view p) {
       std::size_t j = i + 1;
       std::uint64_t n = 0;
       std::uint64_t copies = 0;
+      std::size_t run = 0;
       bool digits = false;
       while (j < p.size() && (is_digit(p[j]) || p[j] == ',')) {
         if (p[j] == ',') {
           n = 0;
+          run = 0;
         } else {
-          n = std::min<std::uint64_t>(n * 10 + static_cast<std::uint64_t>(p[j] - '0'), 1'000'000);
+          if (++run > kMaxCountDigits) return "repetition count too large";
+          n = n * 10 + static_cast<std::uint64_t>(p[j] - '0');
           digits = true;
         }
         copies = std::max(copies, n);
@@ -508,7 +524,7 @@ std::uint64_t regex_size_estimate(std::string_view p) {
       }
       if (digits && j < p.size() && p[j] == '}') {
         Level& l = stack.back();
-        const std::uint64_t extra = std::min<std::uint64_t>(l.last * (copies + 1), 1'000'000'000);
+        const std::uint64_t extra = std::min<std::uint64_t>(l.last * (copies + 1), kCap);
         l.total += extra;
         l.last += extra;
         i = j;
@@ -520,11 +536,13 @@ std::uint64_t regex_size_estimate(std::string_view p) {
     } else {
       atom(1);
     }
-    if (stack.back().total > 1'000'000'000) return stack.back().total;
+    if (stack.back().total > kMaxRegexStates)
+      return "regex too complex (repetition counts too large)";
   }
   std::uint64_t total = 0;
   for (const Level& l : stack) total += l.total;
-  return total;
+  if (total > kMaxRegexStates) return "regex too complex (repetition counts too large)";
+  return {};
 }
 
 class Parser {
@@ -632,9 +650,7 @@ class Parser {
     if (pattern.size() > kMaxRegexBytes) {
       return fail(offset, "regex too long (at most " + std::to_string(kMaxRegexBytes) + " bytes)");
     }
-    if (regex_size_estimate(pattern) > kMaxRegexStates) {
-      return fail(offset, "regex too complex (repetition counts too large)");
-    }
+    if (const std::string why = regex_refusal(pattern); !why.empty()) return fail(offset, why);
     auto flags = std::regex::ECMAScript | std::regex::icase;
 #ifdef __GLIBCXX__
     // libstdc++: match with the breadth-first executor, linear in the text and without

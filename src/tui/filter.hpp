@@ -11,8 +11,12 @@
 // byte offset of the culprit.
 //
 // Matching is cheap by design (the TUI filters 100,000 connections per frame): needles are
-// lowercased once at parse time, numbers and addresses are parsed once, and a match does
-// not allocate unless a term is a regex over a numeric or address field.
+// lowercased once at parse time, numbers, addresses and networks are parsed once, and a
+// substring match neither allocates nor formats numbers or addresses unless the needle
+// could occur in them. A regex term remembers its answer per distinct field text (bounded
+// memo), since std::regex costs microseconds per search and the fields repeat. A Filter is
+// immutable after parse(); copies share the parsed terms, and matching from several
+// threads at once is safe.
 
 #include <cstddef>
 #include <memory>
