@@ -70,6 +70,7 @@ struct Client {
   std::string in;
   Response out;
   bool close_after = false;
+  bool peer_closed = false;  // the client shut down its side: answer what came, then close
   Clock::time_point deadline;
   Clock::time_point last_activity;
   std::size_t drained = 0;
@@ -361,12 +362,23 @@ struct PrometheusExporter::Impl {
         c.in.append(buf, static_cast<std::size_t>(n));
         continue;
       }
-      if (n == 0) return close_client(fd);  // the client is done (or gave up)
+      if (n == 0) {
+        // The client is done sending. A request that came whole before its FIN (a
+        // half-close, as `nc -N` does) is still answered; anything else is dropped.
+        if (c.in.empty()) return close_client(fd);
+        c.peer_closed = true;
+        break;
+      }
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       return close_client(fd);
     }
+    const bool eof = c.peer_closed;
     process(c);
+    if (eof) {
+      const auto it = clients.find(fd);
+      if (it != clients.end() && it->second.phase == Phase::reading) close_client(fd);
+    }
   }
 
   // Parses what is buffered and starts the response, if a request (or an error) is there.
@@ -501,8 +513,8 @@ struct PrometheusExporter::Impl {
 
   void respond(Client& c, Response r, bool close_after) {
     c.out = std::move(r);
-    c.close_after =
-        close_after || c.out.head.compare(9, 1, "4") == 0 || c.out.head.compare(9, 1, "5") == 0;
+    c.close_after = close_after || c.peer_closed || c.out.head.compare(9, 1, "4") == 0 ||
+                    c.out.head.compare(9, 1, "5") == 0;
     c.phase = Phase::writing;
     c.deadline = Clock::now() + cfg.write_timeout;
     flush(c);
@@ -540,7 +552,8 @@ struct PrometheusExporter::Impl {
       }
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        mod_fd(fd, EPOLLOUT | EPOLLRDHUP);
+        // Not EPOLLRDHUP: level-triggered, a half-closed peer would wake us in a loop.
+        mod_fd(fd, EPOLLOUT);
         return;
       }
       return close_client(fd);

@@ -61,6 +61,7 @@ class Conn {
     }
     return out;
   }
+  void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
   // True when the peer closed (or reset) the connection within `ms`.
   bool closed_by_peer(int ms) {
     pollfd p{fd_, POLLIN, 0};
@@ -225,4 +226,20 @@ TEST(PrometheusServer, connections_are_bounded_and_a_new_client_still_gets_serve
     if (q->closed_by_peer(100)) ++closed;
   }
   EXPECT_GE(closed, 16);
+}
+
+TEST(PrometheusServer, a_request_followed_by_a_half_close_is_answered) {
+  PrometheusExporter e(test_config());
+  feed_and_wait(e, 1);
+  Conn c(e.port());
+  c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  c.shutdown_write();
+  const std::string r = c.read_all();
+  EXPECT_EQ(status_line(r), "HTTP/1.1 200 OK");
+  EXPECT_NE(r.find("\r\n\r\nok\n"), std::string::npos);
+  // A partial request and a half-close: closed without an answer.
+  Conn p(e.port());
+  p.send("GET /healthz HTTP/1.1\r\n");
+  p.shutdown_write();
+  EXPECT_EQ(p.read_all(), "");
 }
