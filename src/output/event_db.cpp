@@ -21,6 +21,7 @@ struct EventDb::Impl {
   std::condition_variable committed;  // flush(): the queue drained
   std::deque<std::shared_ptr<const monitor::Snapshot>> queue;
   std::uint64_t enqueued = 0;  // sequence numbers, for flush()
+  std::size_t queued_records = 0;
   std::uint64_t done = 0;
   bool stopping = false;
   bool finished = false;
@@ -79,6 +80,7 @@ struct EventDb::Impl {
       if (queue.empty() && stopping) break;
       std::deque<std::shared_ptr<const monitor::Snapshot>> batch;
       batch.swap(queue);
+      queued_records = 0;
       const std::uint64_t upto = enqueued;
       lock.unlock();
       write_batch(batch);
@@ -118,10 +120,14 @@ bool EventDb::enqueue(std::shared_ptr<const monitor::Snapshot> snap) {
   {
     const std::lock_guard<std::mutex> lock(impl_->mu);
     if (impl_->stopping) return false;
-    if (impl_->queue.size() >= impl_->options.queue_capacity) {
+    const std::size_t records = snap->connections.size() + snap->dns.size();
+    // An empty queue takes any snapshot, however large, so that a huge one is late, not lost.
+    if (!impl_->queue.empty() && (impl_->queue.size() >= impl_->options.queue_capacity ||
+                                  impl_->queued_records + records > impl_->options.queue_records)) {
       ++impl_->stats.snapshots_dropped;
       return false;
     }
+    impl_->queued_records += records;
     impl_->queue.push_back(std::move(snap));
     ++impl_->enqueued;
   }

@@ -29,7 +29,10 @@ struct EventDbOptions {
   std::string path;
   std::string netscope_version = "unknown";  // recorded in meta.created_by
   std::optional<double> retention_days;      // --db-retention: prune rows older than this
-  std::size_t queue_capacity = 256;          // snapshots waiting for the writer
+  // Bounds of the queue to the writer: snapshots, and the records (connections and DNS
+  // events) they hold, which is what costs memory (about 1 KB a record).
+  std::size_t queue_capacity = 64;
+  std::size_t queue_records = 1'000'000;
   std::chrono::milliseconds max_batch_time{1000};
   std::chrono::seconds update_interval{60};  // refresh open connections' counters
   std::chrono::seconds prune_interval{300};
@@ -42,7 +45,7 @@ struct EventDbStats {
   std::uint64_t alerts_inserted = 0;
   std::uint64_t rows_pruned = 0;
   std::uint64_t commits = 0;
-  std::uint64_t snapshots_dropped = 0;  // queue full
+  std::uint64_t snapshots_dropped = 0;  // queue full (either bound)
   std::uint64_t write_errors = 0;       // batches rolled back
 };
 

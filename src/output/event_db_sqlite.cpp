@@ -4,9 +4,11 @@
 
 namespace netscope::output::sqlite {
 
+// NOMUTEX: a connection is used by one thread at a time (opened by the caller, then
+// handed to the writer thread), so SQLite's own per-call locking would be pure overhead.
 Database::Database(const std::string& path, bool create) {
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
-                    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX;
+                    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     const std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);

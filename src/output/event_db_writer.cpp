@@ -94,6 +94,20 @@ std::string update_connection_sql() {
   return fmt::format("UPDATE connections SET {} WHERE id = ?", sets);
 }
 
+// The update of a connection whose identity (process, DPI fields, enrichment) has not
+// changed since its row was written: only the columns that move. It leaves the indexes on
+// process, pid, remote address and SNI alone, which is most of the cost of an update.
+constexpr const char* kUpdateCountersSql =
+    "UPDATE connections SET state = COALESCE(?, state), bytes_up = ?, bytes_down = ?, "
+    "packets_up = ?, packets_down = ?, payload_bytes_up = ?, payload_bytes_down = ?, "
+    "rtt_ms = COALESCE(?, rtt_ms), last_seen = ?, last_seen_us = ?, "
+    "close_reason = COALESCE(?, close_reason), retransmissions_up = ?, "
+    "fast_retransmissions_up = ?, spurious_retransmissions_up = ?, out_of_order_up = ?, "
+    "dup_acks_up = ?, dup_ack_events_up = ?, zero_windows_up = ?, rsts_up = ?, "
+    "retransmissions_down = ?, fast_retransmissions_down = ?, spurious_retransmissions_down = ?, "
+    "out_of_order_down = ?, dup_acks_down = ?, dup_ack_events_down = ?, zero_windows_down = ?, "
+    "rsts_down = ? WHERE id = ?";
+
 std::int64_t i64(std::uint64_t v) {
   return v > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(v);
 }
@@ -171,24 +185,29 @@ std::string who(const std::optional<pid_t>& pid, const std::string& process) {
 }  // namespace
 
 std::size_t EventWriter::ConnKeyHash::operator()(const ConnKey& k) const noexcept {
-  std::uint64_t h = 1469598103934665603ull;
-  const auto mix = [&h](const void* p, std::size_t n) {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  // Eight-byte words through a multiply-xorshift mix (the finalizer of splitmix64).
+  const auto mix = [](std::uint64_t h, std::uint64_t v) {
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 29);
   };
-  mix(k.local.bytes().data(), 16);
-  mix(k.remote.bytes().data(), 16);
-  mix(&k.local_port, sizeof k.local_port);
-  mix(&k.remote_port, sizeof k.remote_port);
-  mix(&k.proto, 1);
-  mix(&k.first_seen_ns, sizeof k.first_seen_ns);
-  return static_cast<std::size_t>(h);
+  std::uint64_t w[4];
+  std::memcpy(&w[0], k.local.bytes().data() + 8, 8);
+  std::memcpy(&w[1], k.remote.bytes().data() + 8, 8);
+  std::memcpy(&w[2], k.local.bytes().data(), 8);
+  std::memcpy(&w[3], k.remote.bytes().data(), 8);
+  std::uint64_t h =
+      std::uint64_t{k.proto} << 32 | std::uint64_t{k.local_port} << 16 | k.remote_port;
+  for (std::uint64_t v : w) h = mix(h, v);
+  return static_cast<std::size_t>(mix(h, static_cast<std::uint64_t>(k.first_seen_ns)));
 }
 
 EventWriter::EventWriter(sqlite::Database& db, const EventDbOptions& options)
     : db_(db), options_(options) {
   insert_conn_ = db_.prepare(insert_connection_sql());
   update_conn_ = db_.prepare(update_connection_sql());
+  update_counters_ = db_.prepare(kUpdateCountersSql);
   vanish_conn_ = db_.prepare(
       "UPDATE connections SET close_reason = 'vanished', last_seen = COALESCE(last_seen, ?), "
       "last_seen_us = COALESCE(last_seen_us, ?) WHERE id = ? AND close_reason IS NULL");
@@ -335,6 +354,27 @@ void EventWriter::update_connection(const monitor::Snapshot& s, const monitor::C
   ++tx_.connections_updated;
 }
 
+void EventWriter::update_counters(const monitor::ConnectionRecord& c, std::int64_t rowid,
+                                  const char* close_reason) {
+  Binder(update_counters_)
+      .text(c.state)
+      .num(c.bytes_up)
+      .num(c.bytes_down)
+      .num(c.packets_up)
+      .num(c.packets_down)
+      .num(c.payload_bytes_up)
+      .num(c.payload_bytes_down)
+      .opt(c.rtt_ms)
+      .time(c.last_seen)
+      .text(close_reason != nullptr ? close_reason : "")
+      .health(c.health_up)
+      .health(c.health_down)
+      .num(rowid);
+  update_counters_.step();
+  update_counters_.reset();
+  ++tx_.connections_updated;
+}
+
 void EventWriter::mark_vanished(std::int64_t rowid, core::Timestamp when) {
   Binder(vanish_conn_).time(when).num(rowid);
   vanish_conn_.step();
@@ -460,15 +500,20 @@ void EventWriter::write(const std::shared_ptr<const monitor::Snapshot>& snap) {
     ConnState& st = it->second;
     const bool closing = c.closed && !st.closed;
     const bool due = !st.closed && s.time.ns - st.updated_ns >= update_ns;
-    if (st.seen != sequence_ - 1 || closing || due || identity_changed(st, c) ||
+    const bool changed = identity_changed(st, c);
+    if (st.seen != sequence_ - 1 || closing || due || changed ||
         (!st.alerted && !c.alert.empty())) {
       journal(key);
     }
     st.seen = sequence_;
-    if (closing || due || identity_changed(st, c)) {
+    if (closing || due || changed) {
       const char* reason =
           c.closed ? (c.close_reason.empty() ? "closed" : c.close_reason.c_str()) : nullptr;
-      update_connection(s, c, st.rowid, reason);
+      if (changed) {
+        update_connection(s, c, st.rowid, reason);
+      } else {
+        update_counters(c, st.rowid, reason);
+      }
       st.closed = c.closed;
       st.updated_ns = s.time.ns;
       remember(st, c);
@@ -503,7 +548,11 @@ void EventWriter::write_final() {
     const auto it = conns_.find(key_of(c));
     if (it == conns_.end() || it->second.closed) continue;
     journal(it->first);
-    update_connection(s, c, it->second.rowid, nullptr);
+    if (identity_changed(it->second, c)) {
+      update_connection(s, c, it->second.rowid, nullptr);
+    } else {
+      update_counters(c, it->second.rowid, nullptr);
+    }
     it->second.updated_ns = s.time.ns;
   }
 }

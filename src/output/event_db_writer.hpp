@@ -79,6 +79,8 @@ class EventWriter {
   std::int64_t insert_connection(const monitor::Snapshot& s, const monitor::ConnectionRecord& c);
   void update_connection(const monitor::Snapshot& s, const monitor::ConnectionRecord& c,
                          std::int64_t rowid, const char* close_reason);
+  void update_counters(const monitor::ConnectionRecord& c, std::int64_t rowid,
+                       const char* close_reason);
   void mark_vanished(std::int64_t rowid, core::Timestamp when);
   std::int64_t insert_dns(const monitor::DnsEventRecord& d);
   void insert_connection_alert(const monitor::Snapshot& s, const monitor::ConnectionRecord& c,
@@ -95,6 +97,7 @@ class EventWriter {
   const EventDbOptions& options_;
   sqlite::Statement insert_conn_;
   sqlite::Statement update_conn_;
+  sqlite::Statement update_counters_;
   sqlite::Statement vanish_conn_;
   sqlite::Statement insert_dns_;
   sqlite::Statement insert_alert_;

@@ -38,10 +38,11 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 """
 
-# Opens short TCP connections as fast as it can.
+# Opens short TCP connections, a few hundred a second.
 CHURN_CLIENT = r"""
-import socket, sys
+import socket, sys, time
 while True:
+    time.sleep(0.002)
     try:
         c = socket.create_connection((sys.argv[1], 9000), timeout=5)
         c.sendall(b"x"); c.recv(16); c.close()
@@ -53,7 +54,7 @@ while True:
 # number of messages per flow); a name given on stdin goes out next (the marker), and its
 # line is echoed once the answer is in.
 DNS_FLOOD = r"""
-import select, socket, struct, sys
+import select, socket, struct, sys, time
 srv = sys.argv[1]
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(2)
 def ask(tid, name):
@@ -76,6 +77,7 @@ while True:
         print(name, flush=True)
         continue
     ask(n & 0xffff, "q%d.load.test" % n)
+    time.sleep(0.001)
 """
 
 
@@ -103,28 +105,28 @@ def main():
         for port in (9000, 53):
             nsx.wait_port(nsx.srv, port)
         ns = Netscope(nsx, nsx.cli, netscope,
-                      ["-i", nsx.vcli, "--json-lines", "--refresh", "250", "--db", db],
+                      ["-i", nsx.vcli, "--json-lines", "-p", "--refresh", "250", "--db", db],
                       os.path.join(work, "netscope.out"))
         wait_ready(nsx, nsx.cli)
-        for _ in range(2):
-            nsx.spawn(nsx.cli, ["python3", "-c", CHURN_CLIENT, srv])
+        nsx.spawn(nsx.cli, ["python3", "-c", CHURN_CLIENT, srv])
         flood = nsx.spawn(nsx.cli, ["python3", "-c", DNS_FLOOD, srv], stdin=subprocess.PIPE,
                           stdout=subprocess.PIPE)
         time.sleep(5)
         before = counts(db)
         print("rows visible to a reader 5 s in: %r" % before)
-        check(before["connections"][0] > 100 and before["dns_queries"][0] > 100,
+        check(before["connections"][0] > 50 and before["dns_queries"][0] > 500,
               "heavy logging under way: %r" % before)
-        flood.stdin.write(b"marker.crash.test\n")
-        flood.stdin.flush()
-        check(flood.stdout.readline().strip() == b"marker.crash.test", "the marker was asked")
-        # Once netscope has published the marker's tick (its JSON line is out), the event
-        # log has it queued; 3 s later it must be committed.
-        deadline = time.time() + 60
+        # The marker is asked again every half second until netscope has published it (a
+        # loaded machine may drop a capture packet); once its tick's JSON line is out, the
+        # event log has it queued, and 3 s later it must be committed.
+        deadline = time.time() + 90
         while b"marker.crash.test" not in open(ns.out_path, "rb").read():
             if time.time() > deadline:
                 fail("netscope never published the marker query")
-            time.sleep(0.2)
+            flood.stdin.write(b"marker.crash.test\n")
+            flood.stdin.flush()
+            check(flood.stdout.readline().strip() == b"marker.crash.test", "the marker was asked")
+            time.sleep(0.5)
         time.sleep(3)
         mid = counts(db)
         os.kill(ns.p.pid, signal.SIGKILL)
@@ -144,8 +146,9 @@ def main():
         check(after[table][0] >= mid[table][0],
               "%s: nothing seen just before the kill is lost (%d >= %d)" %
               (table, after[table][0], mid[table][0]))
-    check(sql(db, "SELECT count(*) FROM dns_queries WHERE query = 'marker.crash.test'") ==
-          [["1"]], "the marker query, published 3 s before the kill, was committed")
+    marker = int(sql(db, "SELECT count(*) FROM dns_queries WHERE query = 'marker.crash.test'")[0][0])
+    check(marker >= 1, "the marker query, published 3 s before the kill, was committed (%d)" %
+          marker)
 
     if pcaps:
         cap = os.path.join(pcaps, "packetmancer", "captures_http.cap")
