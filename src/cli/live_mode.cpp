@@ -285,6 +285,7 @@ int run_tui_mode(const LiveCliOptions& o, std::ostream& err) {
     check_privileges(o.read_file.empty(), !o.no_attribution);
     monitor::MonitorConfig c = monitor_config(o);
     if (o.read_file.empty()) c.before_threads = drop_privileges;
+    c.packet_tap = find_recorder(sinks);  // --record-*: the recorder sees every packet
     mon = std::make_unique<monitor::LiveMonitor>(c, *fanout);
   } catch (const std::exception& e) {
     return report_open_failure(e, err);
@@ -338,6 +339,7 @@ int run_live(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
     check_privileges(o.read_file.empty(), !o.no_attribution);
     monitor::MonitorConfig c = monitor_config(o);
     if (o.read_file.empty()) c.before_threads = drop_privileges;
+    c.packet_tap = find_recorder(sinks);  // --record-*: the recorder sees every packet
     mon = std::make_unique<monitor::LiveMonitor>(c, *fanout);
   } catch (const std::exception& e) {
     return report_open_failure(e, err);
@@ -379,6 +381,7 @@ int run_snapshot(const LiveCliOptions& o, std::ostream& out, std::ostream& err) 
     check_privileges(o.read_file.empty(), !o.no_attribution);
     monitor::MonitorConfig c = monitor_config(o);
     c.keep_history = true;
+    c.packet_tap = find_recorder(sinks);  // --record-*: the recorder sees every packet
     if (o.read_file.empty()) {
       c.duration_s = o.duration_s;
       c.before_threads = drop_privileges;

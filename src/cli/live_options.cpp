@@ -63,6 +63,33 @@ void add_live_options(CLI::App& app, LiveCliOptions& o) {
                  "directory")
       ->type_name("PATH");
   // --- end GeoIP/ASN
+  // --- Packet recording
+  app.add_option("--record-pid", o.record_pids,
+                 "Record this process's packets to a pcapng file (repeatable)")
+      ->type_name("PID");
+  app.add_option("--record-process", o.record_process,
+                 "Record the packets of every process whose name (comm) matches this regular "
+                 "expression, one file per process")
+      ->type_name("REGEX");
+  app.add_option("--auto-pcap", o.auto_pcap_mbps,
+                 "Start recording a process once its rate (up + down) reaches this many "
+                 "megabytes per second; 0 = off")
+      ->type_name("MBPS")
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--auto-pcap-hold", o.auto_pcap_hold_s,
+                 "Stop an automatic recording once the rate stayed below --auto-pcap this long")
+      ->type_name("S")
+      ->check(CLI::Range(0.0, 86'400.0))
+      ->capture_default_str();
+  app.add_option("--pcap-dir", o.pcap_dir, "Where recordings go")
+      ->type_name("DIR")
+      ->capture_default_str();
+  app.add_option("--pcap-max-mb", o.pcap_max_mb,
+                 "Start a new file when a recording's file reaches this many megabytes; 0 = "
+                 "no cap")
+      ->type_name("MB")
+      ->check(CLI::Range(0.0, 1e9));
+  // --- end packet recording
   app.add_option("--log-level", o.log_level, "error, warn, info or debug")
       ->check(CLI::IsMember({"error", "warn", "warning", "info", "debug"}))
       ->capture_default_str();

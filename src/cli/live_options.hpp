@@ -40,6 +40,14 @@ struct LiveCliOptions {
   // --- end GeoIP/ASN
   std::string log_level = "warn";
   std::string log_file;
+  // --- Packet recording (README "Packet recording")
+  std::vector<pid_t> record_pids;  // --record-pid
+  std::string record_process;      // --record-process REGEX
+  double auto_pcap_mbps = 0;       // --auto-pcap MBPS; 0 = off
+  double auto_pcap_hold_s = 10;    // --auto-pcap-hold S
+  std::string pcap_dir = ".";      // --pcap-dir
+  double pcap_max_mb = 0;          // --pcap-max-mb; 0 = no cap
+  // --- end packet recording
   bool no_attribution = false;
   bool no_dpi = false;
   // --- TUI (README "TUI")

@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "enrich/blacklist.hpp"
 #include "enrich/geoip.hpp"
+#include "monitor/recorder.hpp"
 #include "output/event_db.hpp"
 #include "output/ipfix_exporter.hpp"
 #include "output/prometheus_server.hpp"
@@ -122,6 +123,7 @@ Sinks make_sinks(const LiveCliOptions& o) {
     c.block_when_full = !o.read_file.empty();  // a replay waits rather than drops
     sinks.push_back(std::make_unique<IpfixSink>(std::move(c)));
   }
+  if (auto rec = make_recorder_sink(o)) sinks.push_back(std::move(rec));  // recording
   return sinks;
 }
 
@@ -190,5 +192,57 @@ std::vector<std::function<void(monitor::Snapshot&)>> make_decorators(const LiveC
   }  // end GeoIP/ASN
   return decorators;
 }
+
+}  // namespace netscope::cli
+
+namespace netscope::cli {
+
+// --- Packet recording (--record-pid, --record-process, --auto-pcap): the recorder sees
+// packets through MonitorConfig::packet_tap and decides at every snapshot.
+namespace {
+class RecorderSink : public Sink {
+ public:
+  explicit RecorderSink(monitor::RecorderConfig c) : recorder_(std::move(c)) {}
+  void on_snapshot(const std::shared_ptr<const monitor::Snapshot>& snap) override {
+    if (!named_) {  // interface ids index the snapshot's interface list
+      std::vector<std::string> names;
+      for (const auto& i : snap->interfaces) names.push_back(i.name);
+      recorder_.set_interfaces(std::move(names));
+      named_ = true;
+    }
+    recorder_.on_tick(*snap);
+  }
+  void finish() override { recorder_.finish(); }
+  monitor::Recorder& recorder() { return recorder_; }
+
+ private:
+  monitor::Recorder recorder_;
+  bool named_ = false;
+};
+}  // namespace
+
+std::unique_ptr<Sink> make_recorder_sink(const LiveCliOptions& o) {
+  if (o.record_pids.empty() && o.record_process.empty() && o.auto_pcap_mbps <= 0) {
+    return nullptr;
+  }
+  monitor::RecorderConfig c;
+  c.pids = o.record_pids;
+  c.process_regex = o.record_process;
+  if (o.auto_pcap_mbps > 0) c.auto_mbps = o.auto_pcap_mbps;
+  c.auto_hold_s = o.auto_pcap_hold_s;
+  c.dir = o.pcap_dir;
+  c.max_file_bytes = static_cast<std::uint64_t>(o.pcap_max_mb * 1e6);
+  c.max_flows = o.max_flows;
+  c.version = NETSCOPE_VERSION;
+  return std::make_unique<RecorderSink>(std::move(c));
+}
+
+monitor::Recorder* find_recorder(Sinks& sinks) {
+  for (auto& s : sinks) {
+    if (auto* r = dynamic_cast<RecorderSink*>(s.get())) return &r->recorder();
+  }
+  return nullptr;
+}
+// --- end packet recording
 
 }  // namespace netscope::cli

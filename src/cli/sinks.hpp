@@ -14,6 +14,7 @@
 
 #include "cli/live_options.hpp"
 #include "monitor/live_monitor.hpp"
+#include "monitor/recorder.hpp"
 
 namespace netscope::cli {
 
@@ -32,6 +33,13 @@ Sinks make_sinks(const LiveCliOptions& o);
 // Builds the snapshot decorators the options ask for (GeoIP/ASN, blacklist): see
 // monitor::MonitorConfig::decorators. Throws std::runtime_error like make_sinks().
 std::vector<std::function<void(monitor::Snapshot&)>> make_decorators(const LiveCliOptions& o);
+
+// Packet recording (--record-pid, --record-process, --auto-pcap): the sink that owns the
+// recorder, or null when no option asks for one (make_sinks() adds it). Throws like
+// make_sinks() on a bad directory or regex.
+std::unique_ptr<Sink> make_recorder_sink(const LiveCliOptions& o);
+// The recorder among `sinks` (for MonitorConfig::packet_tap and the TUI's R key), or null.
+monitor::Recorder* find_recorder(Sinks& sinks);
 
 // Forwards every snapshot and event to a primary listener and then to each sink.
 class FanOut : public monitor::SnapshotListener {

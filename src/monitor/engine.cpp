@@ -97,6 +97,7 @@ void Engine::account(const capture::RawPacket& pkt, decode::PacketView& v, const
     ++stats_.other_packets;
   } else if (v.has_ip()) {
     handle_ip(v, p);
+    if (config_.tap != nullptr) config_.tap->on_packet(pkt, v);  // the recorder's hook
   } else if ((v.layers & decode::PacketView::kArp) != 0) {
     ++stats_.arp_packets;
   } else {

@@ -31,6 +31,15 @@
 
 namespace netscope::monitor {
 
+// Sees every decoded IP packet after the flow half has, with its ports settled: the
+// per-process recorder (monitor/recorder.hpp). Runs on the packet path: must not block,
+// lock or allocate.
+class PacketTap {
+ public:
+  virtual ~PacketTap() = default;
+  virtual void on_packet(const capture::RawPacket& pkt, const decode::PacketView& v) = 0;
+};
+
 struct EngineConfig {
   flow::FlowTableConfig flows;
   std::string bpf;  // empty: no filter
@@ -38,6 +47,7 @@ struct EngineConfig {
   // its own Inspector with total_cap divided among them (ShardedFlows).
   bool dpi = true;
   dpi::InspectorConfig inspector;
+  PacketTap* tap = nullptr;  // not owned; null: no tap
 };
 
 struct EngineStats {

@@ -28,6 +28,8 @@
 namespace netscope::monitor {
 
 struct MonitorConfig {
+class PacketTap;  // monitor/engine.hpp
+
   // Source: a file to replay (--read), else live capture.
   std::string read_file;
   double speed = 1;                     // replay pace; 0 = as fast as possible
@@ -52,6 +54,8 @@ struct MonitorConfig {
   std::vector<std::function<void(Snapshot&)>> decorators;
 };
 
+  // Sees every IP packet on the packet path (the per-process recorder); not owned.
+  PacketTap* packet_tap = nullptr;
 class SnapshotListener {
  public:
   virtual ~SnapshotListener() = default;
