@@ -176,6 +176,18 @@ class App {
       if (!r.error.empty()) set_message(r.error);
       dirty_ = true;
     }
+    {
+      // The screen may change with the size (the overview needs 120x30) or a key; build
+      // the tables it shows, and only those.
+      int h = 0;
+      int w = 0;
+      getmaxyx(stdscr, h, w);
+      adapt_to_size(s_, w, h);
+      tables_on_screen(s_, s_.model.tables);
+      for (std::size_t i = 0; i < kTables; ++i) {
+        if (s_.model.tables[i] && !frame_.built[i]) rebuild_ = true;
+      }
+    }
     if (rebuild_) {
       frame_ = build_frame(shown_, s_.filter, s_.sort, s_.model, mailbox_.unattributed_dns());
       sync_selection(s_, frame_);

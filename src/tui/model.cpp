@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <compare>
+#include <cstring>
 #include <span>
 #include <type_traits>
 #include <unordered_map>
@@ -392,9 +393,72 @@ void sort_rows(std::vector<const R*>& rows, Table t, const SortSpec& s, const Mo
   if (opt.top > 0 && rows.size() > opt.top) rows.resize(opt.top);
 }
 
-std::string addr_key(const core::IpAddress& a) {
-  const auto& b = a.bytes();
-  return std::string(b.begin(), b.end());
+struct IpHash {
+  std::size_t operator()(const core::IpAddress& a) const {
+    std::uint64_t lo = 0;
+    std::uint64_t hi = 0;
+    std::memcpy(&lo, a.bytes().data(), 8);
+    std::memcpy(&hi, a.bytes().data() + 8, 8);
+    return std::hash<std::uint64_t>{}(lo * 0x9E3779B97F4A7C15ull ^ hi);
+  }
+};
+
+// Connections grouped by owner row: row i's are flat[offsets[i], offsets[i + 1]).
+struct ConnectionGroups {
+  std::vector<const ConnectionRecord*> flat;
+  std::vector<std::size_t> offsets;
+  std::span<const ConnectionRecord* const> of(std::size_t i) const {
+    return {flat.data() + offsets[i], offsets[i + 1] - offsets[i]};
+  }
+};
+
+// owner[j] = the row of connection j, or `rows` for none.
+ConnectionGroups group(const std::vector<ConnectionRecord>& conns,
+                       const std::vector<std::uint32_t>& owner, std::size_t rows) {
+  ConnectionGroups g;
+  g.offsets.assign(rows + 2, 0);
+  for (std::uint32_t o : owner) ++g.offsets[o + 1];
+  for (std::size_t i = 1; i < g.offsets.size(); ++i) g.offsets[i] += g.offsets[i - 1];
+  g.flat.resize(conns.size());
+  std::vector<std::size_t> next(g.offsets.begin(), g.offsets.end() - 1);
+  for (std::size_t j = 0; j < conns.size(); ++j) g.flat[next[owner[j]]++] = &conns[j];
+  return g;
+}
+
+ConnectionGroups group_by_process(const std::vector<ConnectionRecord>& conns,
+                                  const std::vector<const ProcessRecord*>& procs) {
+  std::unordered_map<pid_t, std::uint32_t> row_of;
+  auto unknown_row = static_cast<std::uint32_t>(procs.size());
+  for (std::size_t i = 0; i < procs.size(); ++i) {
+    if (procs[i]->pid) {
+      row_of.emplace(*procs[i]->pid, static_cast<std::uint32_t>(i));
+    } else {
+      unknown_row = static_cast<std::uint32_t>(i);  // the folded "<UNKNOWN>" row
+    }
+  }
+  std::vector<std::uint32_t> owner(conns.size(), static_cast<std::uint32_t>(procs.size()));
+  for (std::size_t j = 0; j < conns.size(); ++j) {
+    if (!conns[j].pid) {
+      owner[j] = unknown_row;
+    } else if (auto it = row_of.find(*conns[j].pid); it != row_of.end()) {
+      owner[j] = it->second;
+    }
+  }
+  return group(conns, owner, procs.size());
+}
+
+ConnectionGroups group_by_remote(const std::vector<ConnectionRecord>& conns,
+                                 const std::vector<RemoteRecord>& remotes) {
+  std::unordered_map<core::IpAddress, std::uint32_t, IpHash> row_of;
+  row_of.reserve(remotes.size());
+  for (std::size_t i = 0; i < remotes.size(); ++i) {
+    row_of.emplace(remotes[i].addr, static_cast<std::uint32_t>(i));
+  }
+  std::vector<std::uint32_t> owner(conns.size(), static_cast<std::uint32_t>(remotes.size()));
+  for (std::size_t j = 0; j < conns.size(); ++j) {
+    if (auto it = row_of.find(conns[j].remote_addr); it != row_of.end()) owner[j] = it->second;
+  }
+  return group(conns, owner, remotes.size());
 }
 
 std::string rate_cell(double rate, std::uint64_t total, const ModelOptions& opt) {
@@ -731,44 +795,49 @@ Frame build_frame(std::shared_ptr<const monitor::Snapshot> snap, const Filter& f
   f.total_rows[1] = s.connections.size();
   f.total_rows[2] = s.remotes.size();
 
+  const bool want_p = opt.tables[0];
+  const bool want_c = opt.tables[1];
+  const bool want_r = opt.tables[2];
+  for (std::size_t i = 0; i < kTables; ++i) f.built[i] = opt.tables[i];
   if (filter.empty()) {
-    f.processes = std::move(procs);
-    f.connections.reserve(s.connections.size());
-    for (const ConnectionRecord& c : s.connections) f.connections.push_back(&c);
-    f.remotes.reserve(s.remotes.size());
-    for (const RemoteRecord& r : s.remotes) f.remotes.push_back(&r);
+    if (want_p) f.processes = std::move(procs);
+    if (want_c) {
+      f.connections.reserve(s.connections.size());
+      for (const ConnectionRecord& c : s.connections) f.connections.push_back(&c);
+    }
+    if (want_r) {
+      f.remotes.reserve(s.remotes.size());
+      for (const RemoteRecord& r : s.remotes) f.remotes.push_back(&r);
+    }
   } else {
     // Process and remote rows test the terms they lack against their connections.
     const bool gather = filter.needs_connections();
-    std::unordered_map<pid_t, std::vector<const ConnectionRecord*>> by_pid;
-    std::vector<const ConnectionRecord*> unattributed;
-    std::unordered_map<std::string, std::vector<const ConnectionRecord*>> by_addr;
-    for (const ConnectionRecord& c : s.connections) {
-      if (filter.matches(c)) f.connections.push_back(&c);
-      if (!gather) continue;
-      if (c.pid) {
-        by_pid[*c.pid].push_back(&c);
-      } else {
-        unattributed.push_back(&c);
-      }
-      by_addr[addr_key(c.remote_addr)].push_back(&c);
-    }
-    static const std::vector<const ConnectionRecord*> kNone;
-    for (const ProcessRecord* p : procs) {
-      const std::vector<const ConnectionRecord*>* conns = &unattributed;
-      if (p->pid) {
-        auto it = by_pid.find(*p->pid);
-        conns = it == by_pid.end() ? &kNone : &it->second;
-      }
-      if (filter.matches(*p, std::span<const ConnectionRecord* const>(*conns))) {
-        f.processes.push_back(p);
+    if (want_c) {
+      for (const ConnectionRecord& c : s.connections) {
+        if (filter.matches(c)) f.connections.push_back(&c);
       }
     }
-    for (const RemoteRecord& r : s.remotes) {
-      auto it = by_addr.find(addr_key(r.addr));
-      const std::vector<const ConnectionRecord*>& conns = it == by_addr.end() ? kNone : it->second;
-      if (filter.matches(r, std::span<const ConnectionRecord* const>(conns))) {
-        f.remotes.push_back(&r);
+    if (!gather) {
+      for (const ProcessRecord* p : procs) {
+        if (want_p && filter.matches(*p, {})) f.processes.push_back(p);
+      }
+      for (const RemoteRecord& r : s.remotes) {
+        if (want_r && filter.matches(r, {})) f.remotes.push_back(&r);
+      }
+    } else {
+      // Each row's connections as a slice of one flat array (a counting sort by owner), so
+      // that 100,000 connections cost two small-table lookups each, not a vector apiece.
+      if (want_p) {
+        const ConnectionGroups by_proc = group_by_process(s.connections, procs);
+        for (std::size_t i = 0; i < procs.size(); ++i) {
+          if (filter.matches(*procs[i], by_proc.of(i))) f.processes.push_back(procs[i]);
+        }
+      }
+      if (want_r) {
+        const ConnectionGroups by_remote = group_by_remote(s.connections, s.remotes);
+        for (std::size_t i = 0; i < s.remotes.size(); ++i) {
+          if (filter.matches(s.remotes[i], by_remote.of(i))) f.remotes.push_back(&s.remotes[i]);
+        }
       }
     }
   }

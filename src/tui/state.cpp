@@ -277,6 +277,15 @@ void apply_filter_text(UiState& s) {
   }
 }
 
+void tables_on_screen(const UiState& s, bool (&out)[kTables]) {
+  for (bool& b : out) b = false;
+  if (s.screen == Screen::overview) {
+    for (Table t : s.tables) out[static_cast<std::size_t>(t)] = true;
+  } else {
+    out[static_cast<std::size_t>(active_table(s))] = true;
+  }
+}
+
 std::string remote_of_selection(const UiState& s, const Frame& f) {
   if (!s.detail.empty()) {
     const DetailLevel& d = s.detail.back();
@@ -458,6 +467,7 @@ void sync_selection(UiState& s, const Frame& f) {
   for (std::size_t ti = 0; ti < kTables; ++ti) {
     const auto t = static_cast<Table>(ti);
     TableSelection& sel = s.selection[ti];
+    if (!f.built[ti]) continue;  // not on screen: its selection waits
     const std::size_t rows = f.rows(t);
     if (s.follow) {
       sel.index = 0;

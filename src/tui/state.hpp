@@ -117,6 +117,9 @@ void sync_selection(UiState& s, const Frame& f);
 // The filter text changed: parse it; on a syntax error apply nothing.
 void apply_filter_text(UiState& s);
 
+// The tables the current screen shows (ModelOptions::tables).
+void tables_on_screen(const UiState& s, bool (&out)[kTables]);
+
 // The text of the focused row's remote address, for `c` (empty when there is none).
 std::string remote_of_selection(const UiState& s, const Frame& f);
 

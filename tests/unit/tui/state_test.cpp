@@ -309,3 +309,32 @@ TEST(TuiScreenLayout, OverviewSplitsAndSmallTerminalsStillGetATable) {
 
 }  // namespace
 }  // namespace netscope::tui
+
+namespace netscope::tui {
+namespace {
+
+TEST(TuiState, HiddenTablesAreNotBuiltAndKeepTheirSelection) {
+  UiState s;
+  auto snap = testing::sample_snapshot();
+  Frame f = build_frame(snap, s.filter, s.sort, s.model);
+  sync_selection(s, f);
+  s.screen = Screen::processes;
+  handle_key(s, 'j', f);  // firefox
+  const RowKey firefox = s.selection[0].key;
+  s.screen = Screen::connections;
+  tables_on_screen(s, s.model.tables);
+  EXPECT_FALSE(s.model.tables[0]);
+  EXPECT_TRUE(s.model.tables[1]);
+  f = build_frame(snap, s.filter, s.sort, s.model);
+  EXPECT_FALSE(f.built[0]);
+  EXPECT_TRUE(f.processes.empty());
+  EXPECT_EQ(f.connections.size(), 3u);
+  sync_selection(s, f);
+  EXPECT_EQ(s.selection[0].key, firefox);  // waits for the processes view
+  s.screen = Screen::overview;
+  tables_on_screen(s, s.model.tables);
+  EXPECT_TRUE(s.model.tables[0] && s.model.tables[1] && s.model.tables[2]);
+}
+
+}  // namespace
+}  // namespace netscope::tui
