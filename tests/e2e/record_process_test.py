@@ -1,12 +1,12 @@
-#!/ usr / bin / python3
+#!/usr/bin/python3
 """Per-process pcapng recording between two namespaces, checked with tshark/capinfos
 against a tcpdump capture of the same interface:
 - `--record-process '^curl$'`: one file per curl process, capture_curl_<pid>_<time>.pcapng,
   mode 0600, holding exactly that curl's packets (the tcpdump packets of the local port
   curl itself reports, from the SYN on) and nothing of a python client fetching the same
-  server at the same time;
-every packet carries the comment "process=curl pid=<pid>"; the
-  section header names the host and netscope's version.
+  server at the same time; every packet carries the comment "process=curl pid=<pid>"; the
+  section header names the host and netscope's version. The curls are short-lived: most
+  of their packets arrive before attribution and wait in the pre-attribution buffers.
 - `--record-pid` with `--pcap-max-mb`: the recording rotates over several files that
   together hold exactly the process's packets.
 - a full disk (a 300 KB tmpfs as --pcap-dir) stops the recording with an ALERT while the
@@ -16,7 +16,6 @@ import glob
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -63,7 +62,7 @@ def curl(nsx, url, rate):
     p = subprocess.Popen(["ip", "netns", "exec", nsx.cli, "curl", "-s", "-o", "/dev/null",
                           "--limit-rate", rate, "-w", "%{local_port}", url],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-# `ip netns exec` execs curl : the pid is curl's.
+    # `ip netns exec` execs curl: the pid is curl's.
     out, err = p.communicate(timeout=120)
     if p.returncode != 0:
         fail("curl %s: %d %s" % (url, p.returncode, err))
@@ -121,7 +120,7 @@ def phase_rotation(netscope, nsx, work, url):
     os.mkdir(pdir)
     pcap = os.path.join(work, "oracle-rot.pcap")
     cap = Capture(nsx, nsx.cli, nsx.vcli, pcap)
-#A long - lived process of our own : a python client that fetches twice with a pause.
+    # A long-lived process of our own: a python client that fetches twice with a pause.
     client = nsx.spawn(nsx.cli, ["python3", "-c",
                                  "import sys,time,urllib.request\ntime.sleep(3)\n"
                                  "for _ in range(2):\n"
@@ -142,8 +141,7 @@ def phase_rotation(netscope, nsx, work, url):
     check(len(files) >= 3, "--pcap-max-mb 0.2 rotated the recording over %d files" % len(files))
     check(all(os.path.getsize(f) <= 200_000 for f in files), "every file is within 0.2 MB")
     got = sorted(sum((tshark_rows(f) for f in files), []))
-    ports = {int(r.split("\t")[0]) for r in got} | {int(r.split("\t")[1]) for r in got
-}
+    ports = {int(r.split("\t")[0]) for r in got} | {int(r.split("\t")[1]) for r in got}
     local = sorted(p for p in ports if p != 8060)
     want = tshark_rows(pcap, " || ".join("tcp.port == %d" % p for p in local))
     check(len(local) == 2 and got == want,
@@ -195,29 +193,34 @@ def main():
         sys.exit(77)
     work = tmpdir()
     try:
-        for
-    attempt in range(3)
-        : with Namespaces(60) as nsx : web = os.path.join(work, "www") os
-                                                 .makedirs(web, exist_ok = True) with
-                                             open(os.path.join(web, "blob"), "wb") as f
-        : f.write(os.urandom(400 * 1024)) with open(os.path.join(web, "big"), "wb") as f
-        : f.write(os.urandom(1024 * 1024)) nsx.spawn(nsx.srv,
-                                                     [
-                                                       "python3", "-m", "http.server", "8060",
-                                                       "--bind", nsx.srv_ip, "--directory",
-                                                       web
-                                                     ]) nsx.wait_port(nsx.srv, 8060) base =
-                                           "http://%s:8060/" % nsx.srv_ip sub =
-                                               os.path.join(work, "run%d" % attempt) os.mkdir(
-                                                   sub) reason =
-                                                   phase_process(netscope, nsx, sub,
-                                                                 base + "blob") if reason is None
-        : reason = phase_rotation(netscope, nsx, sub, base + "blob") if reason is None
-        : phase_full_disk(netscope, nsx, sub, base + "big") break print(
-                       "capture incomplete (%s), trying again" % reason) else
-        : fail("the oracle capture stayed incomplete") finally
-        : if not os.environ.get("NETSCOPE_E2E_KEEP")
-        : shutil.rmtree(work, ignore_errors = True) print("PASS")
+        for attempt in range(3):
+            with Namespaces(60) as nsx:
+                web = os.path.join(work, "www")
+                os.makedirs(web, exist_ok=True)
+                with open(os.path.join(web, "blob"), "wb") as f:
+                    f.write(os.urandom(400 * 1024))
+                with open(os.path.join(web, "big"), "wb") as f:
+                    f.write(os.urandom(1024 * 1024))
+                nsx.spawn(nsx.srv, ["python3", "-m", "http.server", "8060", "--bind", nsx.srv_ip,
+                                    "--directory", web])
+                nsx.wait_port(nsx.srv, 8060)
+                base = "http://%s:8060/" % nsx.srv_ip
+                sub = os.path.join(work, "run%d" % attempt)
+                os.mkdir(sub)
+                reason = phase_process(netscope, nsx, sub, base + "blob")
+                if reason is None:
+                    reason = phase_rotation(netscope, nsx, sub, base + "blob")
+                if reason is None:
+                    phase_full_disk(netscope, nsx, sub, base + "big")
+                    break
+                print("capture incomplete (%s), trying again" % reason)
+        else:
+            fail("the oracle capture stayed incomplete")
+    finally:
+        if not os.environ.get("NETSCOPE_E2E_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
+    print("PASS")
 
-              if __name__
-                   == "__main__" : main()
+
+if __name__ == "__main__":
+    main()
