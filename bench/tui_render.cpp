@@ -145,7 +145,9 @@ void BM_TuiFrame(benchmark::State& state, const char* filter_text) {
   tui::Renderer renderer({true, true});
   renderer.init_colors();
   tui::UiState s;
-  s.screen = tui::Screen::connections;
+  // Args: connections, draw, overview (1: the three tables at once, else Connections).
+  s.screen = state.range(2) != 0 ? tui::Screen::overview : tui::Screen::connections;
+  tui::tables_on_screen(s, s.model.tables);  // as the app does: build what is shown
   s.filter_text = filter_text;
   tui::apply_filter_text(s);
   std::vector<double> ms;
@@ -203,19 +205,21 @@ void BM_TuiRedraw(benchmark::State& state) {
   report(state, ms, cpu_ms);
 }
 
-// Args: connections, draw (0: the model only: filter + sort + selection).
+// Args: connections, draw (0: the model only: filter + sort + selection), overview.
 BENCHMARK_CAPTURE(BM_TuiFrame, no_filter, "")
-    ->Args({10'000, 1})
-    ->Args({100'000, 1})
-    ->Args({100'000, 0})
+    ->Args({10'000, 1, 0})
+    ->Args({100'000, 1, 0})
+    ->Args({100'000, 0, 0})
+    ->Args({100'000, 1, 1})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_TuiFrame, filter_port_not_state, "port:443 !state:time_wait")
-    ->Args({100'000, 1})
+    ->Args({100'000, 1, 0})
+    ->Args({100'000, 1, 1})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_TuiFrame, filter_regex_sni, "sni:/host1[0-9]+\\./")
-    ->Args({100'000, 1})
+    ->Args({100'000, 1, 0})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TuiRedraw)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
