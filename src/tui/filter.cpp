@@ -378,8 +378,9 @@ bool Term::positive(const ConnectionRecord& c) const {
       return text(c.state) || text(c.kernel_state);
     case Key::country:
       return text(c.country);
-    case Key::asn:
-      return kind == Kind::number ? (c.asn && number(*c.asn)) : text(c.asn_org);
+    case Key::asn:  // a regex sees the number and the organisation
+      if (kind == Kind::number) return c.asn && number(*c.asn);
+      return (kind == Kind::regex && c.asn && number(*c.asn)) || text(c.asn_org);
     case Key::alert:
       return text(c.alert);
   }
@@ -425,7 +426,8 @@ bool positive(const Term& t, const RemoteRecord& r,
     case Key::country:
       return t.text(r.country);
     case Key::asn:
-      return t.kind == Kind::number ? (r.asn && t.number(*r.asn)) : t.text(r.asn_org);
+      if (t.kind == Kind::number) return r.asn && t.number(*r.asn);
+      return (t.kind == Kind::regex && r.asn && t.number(*r.asn)) || t.text(r.asn_org);
     default:
       return any_connection(t, conns);
   }

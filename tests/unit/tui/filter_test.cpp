@@ -253,6 +253,9 @@ TEST(TuiFilter, country_is_a_whole_code_and_asn_a_number_or_org) {
   EXPECT_TRUE(m("asn:goog", ff));
   EXPECT_TRUE(m("asn:\"deutsche telekom\"", dns_v6()));
   EXPECT_FALSE(m("asn:15169", curl_http()));  // no ASN known
+  EXPECT_TRUE(m("asn:/^151/", ff));           // a regex sees the number
+  EXPECT_TRUE(m("asn:/^goo/", ff));           // and the organisation
+  EXPECT_FALSE(m("asn:/^169/", ff));
 }
 
 TEST(TuiFilter, alert_alone_yes_or_entry_substring) {
