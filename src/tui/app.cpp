@@ -17,6 +17,7 @@
 #include <iostream>
 #include <thread>
 
+#include "enrich/blacklist.hpp"
 #include "tui/export.hpp"
 #include "tui/layout.hpp"
 #include "tui/render.hpp"
@@ -312,6 +313,17 @@ class App {
       case Command::Kind::copy:
         pending_osc_ = osc52(c.text);
         set_message("copied " + c.text + " (OSC 52)");
+        return true;
+      case Command::Kind::reload_blacklist:
+        // The files are small and read once per key press: fine on the UI thread.
+        if (const auto list = enrich::active_blacklist()) {
+          const enrich::BlacklistLoad r = list->reload();
+          std::string m = r.summary();
+          if (!r.ok) m += " (not reloaded: " + (r.errors.empty() ? "" : r.errors.front()) + ")";
+          set_message(m);
+        } else {
+          set_message("no --blacklist to reload");
+        }
         return true;
       case Command::Kind::kill:
         if (::kill(c.pid, SIGTERM) == 0) {

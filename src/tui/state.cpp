@@ -422,6 +422,8 @@ Command handle_key(UiState& s, int k, const Frame& f) {
     }
     case 'e':
       return {Command::Kind::export_view};
+    case 'L':
+      return {Command::Kind::reload_blacklist};
     case 'x': {
       const auto target = selected_process(s, f);
       if (!target) {

@@ -89,7 +89,17 @@ struct UiState {
 
 // What the app must do after a key.
 struct Command {
-  enum class Kind { none, redraw, rebuild, quit, export_view, copy, kill, resume };
+  enum class Kind {
+    none,
+    redraw,
+    rebuild,
+    quit,
+    export_view,
+    copy,
+    kill,
+    resume,
+    reload_blacklist,
+  };
   Command() = default;
   Command(Kind k) : kind(k) {}  // NOLINT(google-explicit-constructor): `return {Kind::x};`
   Kind kind = Kind::none;

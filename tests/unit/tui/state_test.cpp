@@ -262,6 +262,11 @@ TEST(TuiState, KillRefusesTheUnknownRowAndReplays) {
   EXPECT_EQ(ui.s.mode, Mode::normal);
 }
 
+TEST(TuiState, CapitalLAsksToReloadTheBlacklist) {
+  Ui ui;
+  EXPECT_EQ(ui.key('L').kind, Command::Kind::reload_blacklist);
+}
+
 TEST(TuiState, HelpOpensAndAnyKeyClosesIt) {
   Ui ui;
   ui.key('?');
