@@ -1,0 +1,223 @@
+// Recorder without a network: the byte ring, the decision table, and a whole recording
+// of one connection of a shared capture (packets before the decision wait, then go to
+// the file with their comment), read back with FileReader and, when installed, tshark.
+
+#include "monitor/recorder.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "capture/file_reader.hpp"
+#include "decode/decode.hpp"
+#include "monitor/recorder_impl.hpp"
+#include "monitor/recorder_ring.hpp"
+
+namespace netscope::monitor {
+namespace {
+
+TEST(RecorderRing, records_come_out_whole_and_in_order_across_the_wrap) {
+  RecorderRing ring(64 << 10);
+  std::vector<std::uint8_t> payload(3000);
+  std::uint32_t pushed = 0;
+  std::uint32_t seen = 0;
+  for (int round = 0; round < 200; ++round) {
+    for (int i = 0; i < 7; ++i) {
+      for (std::size_t b = 0; b < payload.size(); ++b) {
+        payload[b] = static_cast<std::uint8_t>(pushed + b);
+      }
+      RecordHeader h;
+      h.recording = pushed;
+      const std::size_t len = 100 + (pushed * 37) % 2900;
+      if (ring.try_push(h, std::span(payload.data(), len))) ++pushed;
+    }
+    ring.drain([&](const RecordHeader& h, std::span<const std::uint8_t> d) {
+      ASSERT_EQ(h.recording, seen);
+      ASSERT_EQ(d.size(), 100 + (seen * 37) % 2900);
+      for (std::size_t b = 0; b < d.size(); ++b) {
+        ASSERT_EQ(d[b], static_cast<std::uint8_t>(seen + b));
+      }
+      ++seen;
+    });
+  }
+  EXPECT_EQ(seen, pushed);
+  EXPECT_GT(pushed, 1000U);  // many times the ring's size went through it
+}
+
+TEST(RecorderRing, a_full_ring_refuses_instead_of_waiting) {
+  RecorderRing ring(64 << 10);
+  std::vector<std::uint8_t> payload(1000);
+  int accepted = 0;
+  while (ring.try_push(RecordHeader{}, payload) && accepted < 1000) ++accepted;
+  EXPECT_LT(accepted, 70);
+  EXPECT_GT(accepted, 50);
+  EXPECT_FALSE(ring.try_push(RecordHeader{}, payload));
+  std::size_t n = ring.drain([](const RecordHeader&, std::span<const std::uint8_t>) {});
+  EXPECT_EQ(n, static_cast<std::size_t>(accepted));
+  EXPECT_TRUE(ring.try_push(RecordHeader{}, payload));
+}
+
+TEST(DecisionTable, finds_what_was_put_until_cleared) {
+  DecisionTable t(100);
+  std::vector<core::FlowKey> keys;
+  for (std::uint32_t i = 0; i < 150; ++i) {
+    keys.push_back(core::make_flow_key(core::IpAddress::from_v4(0x0a000001), 1000 + i,
+                                       core::IpAddress::from_v4(0x0a000002), 80, 6)
+                       .key);
+    ASSERT_TRUE(t.put(keys.back(), i % 3));
+  }
+  for (std::uint32_t i = 0; i < 150; ++i) {
+    const std::uint32_t* r = t.find(keys[i]);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(*r, i % 3);
+  }
+  t.clear();
+  EXPECT_EQ(t.find(keys[0]), nullptr);
+}
+
+std::string pcap_path(const char* name) {
+  return std::string(NETSCOPE_PCAPS) + "/" + name;
+}
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  ::pclose(p);
+  return out;
+}
+
+// Every packet of captures_http.cap goes through the recorder; the snapshot after them
+// says that the connection from port 3372 belongs to "firefox", pid 4242, which is
+// recorded. The file must hold exactly that connection's packets, from its SYN, each with
+// its comment, and nothing of the other connection or the DNS exchange.
+TEST(Recorder, waits_for_attribution_then_writes_the_whole_connection) {
+  const std::string dir = ::testing::TempDir() + "/recorder_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  RecorderConfig cfg;
+  cfg.pids = {4242};
+  cfg.dir = dir;
+  cfg.version = "9.9.9";
+  Recorder rec(cfg);
+
+  capture::FileReader in;
+  in.open(pcap_path("packetmancer/captures_http.cap"));
+  capture::RawPacket pkt;
+  decode::AnomalyCounters anomalies;
+  std::size_t wanted = 0;
+  core::IpAddress local;
+  core::IpAddress remote;
+  core::Timestamp first;
+  core::Timestamp last;
+  while (in.next(pkt)) {
+    decode::PacketView v;
+    decode::decode_packet(pkt.linktype, pkt.data, pkt.orig_len, v, anomalies);
+    v.ts = pkt.ts;
+    if (!v.has_ip()) continue;
+    if (v.sport == 3372 || v.dport == 3372) {
+      ++wanted;
+      if (wanted == 1) {
+        local = v.src;
+        remote = v.dst;
+        first = pkt.ts;
+      }
+      last = pkt.ts;
+    }
+    rec.on_packet(pkt, v);
+  }
+  ASSERT_GT(wanted, 10U);
+
+  Snapshot snap;
+  snap.time = last;
+  ProcessRecord p;
+  p.pid = 4242;
+  p.name = "firefox";
+  snap.processes.push_back(p);
+  ConnectionRecord c;
+  c.proto = 6;
+  c.local_addr = local;
+  c.local_port = 3372;
+  c.remote_addr = remote;
+  c.remote_port = 80;
+  c.pid = 4242;
+  c.process = "firefox";
+  c.first_seen = first;
+  snap.connections.push_back(c);
+  InterfaceRecord eth0;
+  eth0.name = "eth0";
+  snap.interfaces.push_back(eth0);
+  rec.set_interfaces({"eth0"});
+  rec.on_tick(snap);
+  EXPECT_TRUE(rec.recording(4242));
+  rec.finish();
+
+  const std::vector<std::string> files = rec.files();
+  ASSERT_EQ(files.size(), 1U);
+  const std::string name = std::filesystem::path(files[0]).filename();
+  EXPECT_EQ(name.rfind("capture_firefox_4242_", 0), 0U) << name;
+  struct stat st {};
+  ASSERT_EQ(::stat(files[0].c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600U);
+
+  capture::FileReader back;
+  back.open(files[0]);
+  std::size_t got = 0;
+  bool first_is_syn = false;
+  while (back.next(pkt)) {
+    decode::PacketView v;
+    decode::decode_packet(pkt.linktype, pkt.data, pkt.orig_len, v, anomalies);
+    EXPECT_TRUE(v.sport == 3372 || v.dport == 3372);
+    if (got == 0) first_is_syn = v.tcp_flags == decode::tcp_flag::syn;
+    ++got;
+  }
+  EXPECT_EQ(got, wanted);
+  EXPECT_TRUE(first_is_syn);
+  ASSERT_EQ(back.interfaces().size(), 1U);
+  EXPECT_EQ(back.interfaces()[0].name, "eth0");
+  EXPECT_EQ(rec.stats().packets_written, wanted);
+
+  if (::access("/usr/bin/tshark", X_OK) == 0) {
+    const std::string comments =
+        run("tshark -n -r '" + files[0] + "' -T fields -e frame.comment 2>/dev/null");
+    std::size_t lines = 0;
+    for (std::size_t at = 0;
+         (at = comments.find("process=firefox pid=4242\n", at)) != std::string::npos; ++at) {
+      ++lines;
+    }
+    EXPECT_EQ(lines, wanted) << comments;
+    const std::string info = run("capinfos '" + files[0] + "' 2>/dev/null");
+    EXPECT_NE(info.find("netscope 9.9.9"), std::string::npos) << info;
+  }
+}
+
+TEST(Recorder, bad_directory_and_regex_name_the_option) {
+  RecorderConfig cfg;
+  cfg.dir = "/nonexistent/dir";
+  try {
+    Recorder r(cfg);
+    FAIL() << "accepted a missing directory";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("--pcap-dir /nonexistent/dir"), std::string::npos);
+  }
+  cfg.dir = ::testing::TempDir();
+  cfg.process_regex = "(";
+  try {
+    Recorder r(cfg);
+    FAIL() << "accepted a bad regex";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("--record-process"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace netscope::monitor
