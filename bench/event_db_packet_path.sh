@@ -2,10 +2,10 @@
 # bench/event_db_packet_path.sh BUILD_DIR — does the event log slow the packet path?
 #
 # Replays the synthetic benchmark capture (bench/gen_capture; ~50,000 flows and their DNS)
-# through the live engine as fast as it goes (`netscope --read FILE --speed 0 --raw`, with
-# a refresh every 100 ms of packet time so that there are many snapshots), in three
+# through the live engine as fast as it goes (`netscope --read FILE --speed 0 --raw -p -n`,
+# a snapshot every BENCH_REFRESH ms of packet time, default 1000), in three
 # configurations, interleaved, BENCH_RUNS times each (default 5), and prints the median
-# wall time and packets per second of each:
+# wall time, the median user+system CPU time and packets per second of each:
 #   plain      no sink
 #   db         --db (a fresh file each run)
 #   db+list    --db and a --blacklist of 10,000 entries (addresses, CIDRs, domains)
@@ -13,7 +13,7 @@
 # decorator (the blacklist) and the writer thread competing for the CPU.
 #
 # Environment: BENCH_PACKETS (default 1,000,000), BENCH_FLOWS (default 20,000),
-# BENCH_RUNS (default 5).
+# BENCH_RUNS (default 5), BENCH_REFRESH (default 1000).
 set -euo pipefail
 
 build=${1:?usage: bench/event_db_packet_path.sh BUILD_DIR}
@@ -21,6 +21,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 packets=${BENCH_PACKETS:-1000000}
 flows=${BENCH_FLOWS:-20000}
 runs=${BENCH_RUNS:-5}
+refresh=${BENCH_REFRESH:-1000}
 gen="$build/bench/gen_capture"
 netscope="$build/src/cli/netscope"
 for bin in "$gen" "$netscope"; do
@@ -46,20 +47,37 @@ fi
   for i in $(seq 1 5000); do echo "bad$i.blocked.example"; done
 } >"$tmp/list.txt"
 
+# run NAME ARGS...: one replay; appends to $tmp/NAME "seconds to the last snapshot (every
+# packet processed and published)" and to $tmp/NAME.exit "seconds to exit" (the event log
+# drains its queue and commits at exit), and the CPU seconds to $tmp/NAME.cpu.
 run() {
   local name=$1
   shift
   rm -f "$tmp"/events.db*
-  local start end
-  start=$EPOCHREALTIME
-  "$netscope" --read "$file" --speed 0 --raw --refresh 100 "$@" >/dev/null 2>>"$tmp/$name.err" \
-    || { echo "bench: $name failed:" >&2; tail -n 3 "$tmp/$name.err" >&2; exit 1; }
-  end=$EPOCHREALTIME
-  awk -v s="$start" -v e="$end" 'BEGIN { printf "%.6f\n", e - s }' >>"$tmp/$name"
+  python3 - "$tmp/$name" "$tmp/cpu" "$netscope" --read "$file" --speed 0 --json-lines -p -n \
+    --refresh "$refresh" "$@" 2>>"$tmp/$name.err" <<'PY' || { echo "bench: $name failed:" >&2; tail -n 3 "$tmp/$name.err" >&2; exit 1; }
+import subprocess, sys, time
+out, cpu, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+start = time.monotonic()
+p = subprocess.Popen(["/usr/bin/time", "-f", "%U %S", "-o", cpu] + cmd, stdout=subprocess.PIPE)
+last = None
+for line in p.stdout:
+    if b'"end_of_input":true' in line:
+        last = time.monotonic() - start
+rc = p.wait()
+done = time.monotonic() - start
+if rc != 0 or last is None:
+    sys.exit("netscope exited %d, end of input seen: %s" % (rc, last is not None))
+with open(out, "a") as f:
+    f.write("%.6f\n" % last)
+with open(out + ".exit", "a") as f:
+    f.write("%.6f\n" % done)
+PY
+  awk '{ printf "%.2f\n", $1 + $2 }' "$tmp/cpu" >>"$tmp/$name.cpu"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-"$netscope" --read "$file" --speed 0 --raw >/dev/null 2>&1  # warm the page cache
+"$netscope" --read "$file" --speed 0 --raw -p -n >/dev/null 2>&1  # warm the page cache
 total=$(capinfos -c -M "$file" 2>/dev/null | awk '/Number of packets/ { print $NF }')
 total=${total:-$packets}
 for _ in $(seq 1 "$runs"); do
@@ -72,9 +90,13 @@ rows=$(sqlite3 "$tmp/events.db" "SELECT (SELECT count(*) FROM connections) || ' 
 base=$(median <"$tmp/plain")
 echo "capture: $(basename "$file"), $total packets; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "last --db run wrote: $rows"
-printf '| configuration | median wall s | packets/s | vs plain |\n|---|---:|---:|---:|\n'
+base_cpu=$(median <"$tmp/plain.cpu")
+printf '| configuration | to last snapshot, s | packets/s | vs plain | to exit, s | CPU s | CPU vs plain |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|\n'
 for name in plain db db_list; do
   t=$(median <"$tmp/$name")
-  awk -v n="$name" -v t="$t" -v b="$base" -v p="$total" \
-    'BEGIN { printf "| %s | %.3f | %.0f | %+.1f %% |\n", n, t, p / t, (t / b - 1) * 100 }'
+  x=$(median <"$tmp/$name.exit")
+  c=$(median <"$tmp/$name.cpu")
+  awk -v n="$name" -v t="$t" -v b="$base" -v p="$total" -v x="$x" -v c="$c" -v bc="$base_cpu" \
+    'BEGIN { printf "| %s | %.3f | %.0f | %+.1f %% | %.3f | %.2f | %+.1f %% |\n", n, t, p / t, (1 - b / t) * -100, x, c, (c / bc - 1) * 100 }'
 done
