@@ -98,6 +98,7 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     EngineConfig ec;
     ec.flows.max_flows = cfg.max_flows;
     ec.dpi = cfg.dpi;
+    ec.tap = cfg.packet_tap;  // the recorder (--record-*), or none
     if (cfg.read_file.empty()) {
       live = std::make_unique<capture::LiveCapture>(cfg.capture);
       iface_names = live->interfaces();
@@ -112,7 +113,6 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
               std::make_unique<capture::SynWatch>(iface_names, [this](const capture::SynEvent& e) {
                 // The client first: a SYN-ACK is sent by the server.
                 if (e.ack) {
-    ec.tap = cfg.packet_tap;  // the recorder (--record-*), or none
                   attributor->request(host::FlowQuery{decode::ip_proto::tcp,
                                                       core::Endpoint{e.dst, e.dport},
                                                       core::Endpoint{e.src, e.sport}});

@@ -27,9 +27,9 @@
 
 namespace netscope::monitor {
 
-struct MonitorConfig {
 class PacketTap;  // monitor/engine.hpp
 
+struct MonitorConfig {
   // Source: a file to replay (--read), else live capture.
   std::string read_file;
   double speed = 1;                     // replay pace; 0 = as fast as possible
@@ -52,10 +52,10 @@ class PacketTap;  // monitor/engine.hpp
   // such as GeoIP/ASN and blacklist matching. Must be fast and must not block; must be
   // idempotent for a record it has seen before (whole_run() repeats records).
   std::vector<std::function<void(Snapshot&)>> decorators;
-};
-
   // Sees every IP packet on the packet path (the per-process recorder); not owned.
   PacketTap* packet_tap = nullptr;
+};
+
 class SnapshotListener {
  public:
   virtual ~SnapshotListener() = default;

@@ -11,7 +11,9 @@ then is idle again while it keeps running. Checked:
 - the file holds iperf3 traffic only (port 5201), and tcpdump's packets of the test
   connection that fall inside the recording's time span are all in it.
 """
+import collections
 import glob
+import json
 import os
 import re
 import shutil
@@ -96,21 +98,32 @@ def main():
             if incomplete is None:
                 # From one refresh after the start on, every packet goes straight to the file
                 # (before that, the connection's first packets came from its bounded
-                # pre-attribution buffer): tcpdump's packets of those ports in that span are
-                # all there, but for any the recorder reported dropping (queue full).
+                # pre-attribution buffer): tcpdump's packets of those ports in that span
+                # (a margin inside it: the two captures time a packet a few µs apart) are
+                # all in the file, but for any the recorder or its capture reported lost.
+                fields = ["tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw",
+                          "tcp.flags", "tcp.len"]
+                ef = sum((["-e", f] for f in fields), [])
+                rec_rows = run(["tshark", "-n", "-r", files[0], "-T", "fields"] + ef).stdout
+                have = collections.Counter(l for l in rec_rows.splitlines() if l.strip())
                 t0 = log_time(starts[0]) + 0.5
-                t1 = max(float(r[2]) for r in rows)
-                got = sum(1 for r in rows if float(r[2]) >= t0)
+                t1 = max(float(r[2]) for r in rows) - 0.1
                 ports = {r[0] for r in rows} | {r[1] for r in rows}
                 filt = "(%s) && frame.time_epoch >= %.6f && frame.time_epoch <= %.6f" % (
                     " || ".join("tcp.port == %s" % p for p in ports if p != "5201"), t0, t1)
-                want = len(run(["tshark", "-n", "-r", pcap, "-Y", filt, "-T", "fields",
-                                "-e", "frame.number"]).stdout.split())
+                want = [l for l in run(["tshark", "-n", "-r", pcap, "-Y", filt, "-T",
+                                        "fields"] + ef).stdout.splitlines() if l.strip()]
+                missing = sum((collections.Counter(want) - have).values())
                 m = re.search(r"recording: (\d+) packets dropped", "\n".join(lines))
                 dropped = int(m.group(1)) if m else 0
-                check(want > 1000 and got <= want <= got + dropped,
+                # ... and those netscope's own capture lost (a loaded machine, ASan).
+                with open(os.path.join(work, "ticks.jsonl")) as fh:
+                    last = [l for l in fh.read().splitlines() if l.strip()][-1]
+                dropped += json.loads(last)["totals"]["kernel_drops"]
+                check(len(want) > 1000 and missing <= dropped,
                       "after the start the file has tcpdump's %d packets of the test's "
-                      "connections (%d, %d reported dropped)" % (want, got, dropped))
+                      "connections (%d missing, %d reported dropped)" %
+                      (len(want), missing, dropped))
             else:
                 print("note: oracle capture incomplete (%s); span comparison skipped" %
                       incomplete)

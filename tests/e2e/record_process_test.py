@@ -13,6 +13,7 @@ against a tcpdump capture of the same interface:
   monitor keeps running and exits 0.
 """
 import glob
+import json
 import os
 import re
 import shutil
@@ -57,6 +58,13 @@ def capinfos(path):
     return r.stdout
 
 
+def kernel_drops(ticks):
+    """netscope's own capture drops (the last tick's totals): packets it never saw."""
+    with open(ticks) as fh:
+        lines = [l for l in fh.read().splitlines() if l.strip()]
+    return json.loads(lines[-1])["totals"]["kernel_drops"] if lines else 0
+
+
 def curl(nsx, url, rate):
     """Runs curl in the client namespace; returns (pid, local port) as curl reports them."""
     p = subprocess.Popen(["ip", "netns", "exec", nsx.cli, "curl", "-s", "-o", "/dev/null",
@@ -88,6 +96,8 @@ def phase_process(netscope, nsx, work, url):
     check(rc == 0, "netscope exits 0 after SIGTERM (stderr: %s)" % ns.stderr()[-400:])
     if incomplete:
         return incomplete
+    if kernel_drops(os.path.join(work, "ticks.jsonl")):
+        return "netscope's capture dropped packets"
     files = sorted(glob.glob(os.path.join(pdir, "*")))
     print("files:", [os.path.basename(f) for f in files])
     check(len(files) == len(curls), "one file per curl process (%d of %r) in %s" %
@@ -137,6 +147,8 @@ def phase_rotation(netscope, nsx, work, url):
     check(rc == 0, "netscope exits 0")
     if incomplete:
         return incomplete
+    if kernel_drops(os.path.join(work, "ticks-rot.jsonl")):
+        return "netscope's capture dropped packets"
     files = sorted(glob.glob(os.path.join(pdir, "capture_python3_%d_*.pcapng" % client.pid)))
     check(len(files) >= 3, "--pcap-max-mb 0.2 rotated the recording over %d files" % len(files))
     check(all(os.path.getsize(f) <= 200_000 for f in files), "every file is within 0.2 MB")
