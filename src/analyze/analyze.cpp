@@ -66,6 +66,7 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
 
   monitor::EngineConfig config;
   config.flows.max_flows = opt.max_flows;
+  config.flows.timeouts = opt.timeouts;
   config.bpf = opt.bpf;
   config.dpi = opt.dpi;
   try {

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "flow/timeouts.hpp"
+
 namespace netscope::analyze {
 
 enum class ColorMode { automatic, always, never };
@@ -18,8 +20,9 @@ struct AnalyzeOptions {
   std::string bpf;
   ColorMode color = ColorMode::automatic;
   std::size_t max_flows = 262'144;
-  std::size_t threads = 0;  // flow shards; 0 = the number of CPUs, at most 4
-  bool dpi = true;          // deep packet inspection (--no-dpi turns it off)
+  std::size_t threads = 0;      // flow shards; 0 = the number of CPUs, at most 4
+  bool dpi = true;              // deep packet inspection (--no-dpi turns it off)
+  flow::FlowTimeouts timeouts;  // --timeout NAME=SECONDS
 };
 
 inline constexpr int kExitOk = 0;

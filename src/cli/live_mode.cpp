@@ -142,6 +142,7 @@ monitor::MonitorConfig monitor_config(const LiveCliOptions& o) {
   c.capture.snaplen = o.snaplen;
   c.capture.bpf = o.bpf;
   c.max_flows = o.max_flows;
+  c.timeouts = timeouts_from(o.timeouts);
   c.refresh = std::chrono::milliseconds(o.refresh_ms);
   c.window_s = o.window_s;
   c.resolve = !o.no_resolve;

@@ -97,6 +97,7 @@ void add_live_options(CLI::App& app, LiveCliOptions& o) {
       ->type_name("PATH");
   app.add_flag("--no-attribution", o.no_attribution,
                "Do not look up the process of each connection (no sock_diag, no /proc)");
+  add_timeout_option(app, o.timeouts);
   app.add_flag("--no-dpi", o.no_dpi,
                "No deep packet inspection: no application fields (SNI, HTTP host, ...) and no "
                "DNS events");
@@ -169,6 +170,34 @@ void add_live_options(CLI::App& app, LiveCliOptions& o) {
                  "listed in this file (repeatable; SIGHUP reloads in headless modes)")
       ->type_name("FILE");
   // --- end event database / blacklist
+}
+
+CLI::Option* add_timeout_option(CLI::App& app, std::vector<std::string>& settings) {
+  std::string names;
+  for (const flow::TimeoutName& n : flow::timeout_names()) {
+    const flow::FlowTimeouts defaults;
+    names += "\n      " + std::string(n.name) + " (" +
+             std::to_string(static_cast<int>(defaults.*n.field)) + " s): " + std::string(n.meaning);
+  }
+  return app
+      .add_option("--timeout", settings,
+                  "Idle timeout of a kind of connection, in seconds (repeatable). NAME is one "
+                  "of:" +
+                      names)
+      ->type_name("NAME=SECONDS")
+      ->check(CLI::Validator(
+          [](std::string& value) {
+            flow::FlowTimeouts probe;
+            std::string error;
+            return flow::apply_timeout(probe, value, &error) ? std::string() : error;
+          },
+          "NAME=SECONDS"));
+}
+
+flow::FlowTimeouts timeouts_from(const std::vector<std::string>& settings) {
+  flow::FlowTimeouts t;
+  for (const std::string& s : settings) flow::apply_timeout(t, s, nullptr);
+  return t;
 }
 
 void add_snapshot_options(CLI::App& app, LiveCliOptions& o) {

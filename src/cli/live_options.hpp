@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "flow/timeouts.hpp"
+
 namespace netscope::cli {
 
 struct LiveCliOptions {
@@ -38,8 +40,6 @@ struct LiveCliOptions {
   std::string geoip;
   std::string asn_db;
   // --- end GeoIP/ASN
-  std::string log_level = "warn";
-  std::string log_file;
   // --- Packet recording (README "Packet recording")
   std::vector<pid_t> record_pids;  // --record-pid
   std::string record_process;      // --record-process REGEX
@@ -48,8 +48,11 @@ struct LiveCliOptions {
   std::string pcap_dir = ".";      // --pcap-dir
   double pcap_max_mb = 0;          // --pcap-max-mb; 0 = no cap
   // --- end packet recording
+  std::string log_level = "warn";
+  std::string log_file;
   bool no_attribution = false;
   bool no_dpi = false;
+  std::vector<std::string> timeouts;  // --timeout NAME=SECONDS
   // --- TUI (README "TUI")
   std::string units = "bytes";  // --units bytes|bits
   std::string prefix = "si";    // --prefix si|binary
@@ -81,5 +84,11 @@ struct LiveCliOptions {
 // Declares the live options on `app`. `snapshot_only` adds --duration and --output.
 void add_live_options(CLI::App& app, LiveCliOptions& o);
 void add_snapshot_options(CLI::App& app, LiveCliOptions& o);
+
+// Declares --timeout NAME=SECONDS (repeatable) on `app`, validated by
+// flow::apply_timeout; shared by the live modes and `analyze`.
+CLI::Option* add_timeout_option(CLI::App& app, std::vector<std::string>& settings);
+// Applies validated --timeout settings.
+flow::FlowTimeouts timeouts_from(const std::vector<std::string>& settings);
 
 }  // namespace netscope::cli

@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
                    "report is the same for every value")
       ->check(CLI::Range(std::size_t{0}, std::size_t{64}))
       ->capture_default_str();
+  std::vector<std::string> analyze_timeouts;
+  cli::add_timeout_option(*acmd, analyze_timeouts);
   bool no_dpi = false;
   acmd->add_flag("--no-dpi", no_dpi,
                  "No deep packet inspection: no application fields, DNS or SNI sections");
@@ -116,6 +118,8 @@ int main(int argc, char** argv) {
     if (acmd->count("--bpf") == 0 && app.count("--bpf") > 0) analyze.bpf = live.bpf;
     if (acmd->count("--json") > 0) analyze.json_path = json_path;
     analyze.dpi = !(no_dpi || live.no_dpi);
+    analyze.timeouts =
+        cli::timeouts_from(acmd->count("--timeout") > 0 ? analyze_timeouts : live.timeouts);
     if (no_color) {
       analyze.color = netscope::analyze::ColorMode::never;
     } else if (color) {

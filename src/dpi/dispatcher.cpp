@@ -361,6 +361,10 @@ void Inspector::finish(FlowState& flow, InspectResult& out) {
   flow.flags |= flag::done;
 }
 
+AppState app_state(const FlowState& flow) {
+  return flow.session ? flow.session->state : AppState::none;
+}
+
 void Inspector::describe(const FlowState& flow, DpiInfo& out) {
   if (flow.session) {
     out = flow.session->info;

@@ -193,6 +193,10 @@ struct FlowState {
   bool detected() const { return proto != Protocol::unknown; }
 };
 
+// The flow's application state (AppState::none without a session). Cheap: the flow
+// table asks it for the protocol-aware timeouts.
+AppState app_state(const FlowState& flow);
+
 class Inspector {
  public:
   explicit Inspector(const InspectorConfig& config = {});

@@ -18,6 +18,11 @@ namespace netscope::flow {
 inline constexpr int kClientToServer = 0;
 inline constexpr int kServerToClient = 1;
 
+// Flow::icmp_echo values.
+inline constexpr std::uint8_t kNoEcho = 0;
+inline constexpr std::uint8_t kEchoRequest = 1;
+inline constexpr std::uint8_t kEchoReply = 2;
+
 struct DirectionStats {
   std::uint64_t packets = 0;
   std::uint64_t bytes = 0;          // IP bytes (Conventions)
@@ -58,7 +63,9 @@ struct Flow {
   std::uint32_t icmp_errors = 0;
   std::uint8_t icmp_type = 0;  // of the last such error
   std::uint8_t icmp_code = 0;
-  std::uint8_t icmp_version = 0;  // 4 for ICMP, 6 for ICMPv6
+  std::uint8_t icmp_version : 4 = 0;  // 4 for ICMP, 6 for ICMPv6
+  // ICMP echo flows: what the last echo was, for the ECHO_REQUEST / ECHO_REPLY states.
+  std::uint8_t icmp_echo : 2 = kNoEcho;
   // The DPI fields changed since the flow was last sampled for a tick: the sampler
   // describes only such flows (monitor::FlowStage::sample), so a tick does not rebuild
   // the strings of every inspected flow. Fills the byte after icmp_version.

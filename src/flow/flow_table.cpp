@@ -219,24 +219,56 @@ void FlowTable::end_slot(std::size_t pos, EndReason reason) {
 
 std::int64_t FlowTable::timeout_ns(const Flow& f) const {
   const FlowTimeouts& t = config_.timeouts;
+  const dpi::Protocol app = f.dpi.proto;
   double seconds = t.other;
   if (f.is_tcp()) {
     switch (f.tcp.state()) {
       case TcpState::closed:
-      case TcpState::time_wait:
         seconds = t.tcp_closed;
+        break;
+      case TcpState::time_wait:
+        seconds = t.tcp_time_wait;
         break;
       case TcpState::syn_sent:
       case TcpState::syn_recv:
         seconds = t.tcp_handshake;
         break;
       default:
-        seconds = t.tcp_established;
+        if (app == dpi::Protocol::http || app == dpi::Protocol::tls) {
+          seconds = t.http;
+        } else if (app == dpi::Protocol::ssh) {
+          seconds = t.ssh;
+        } else {
+          seconds = t.tcp_idle;
+        }
     }
   } else if (f.key.proto == decode::ip_proto::udp) {
-    seconds = t.udp;
+    if (app == dpi::Protocol::quic) {
+      const dpi::AppState st = dpi::app_state(f.dpi);
+      const bool ending = st == dpi::AppState::quic_draining || st == dpi::AppState::quic_closed;
+      seconds = ending ? t.quic_draining : t.quic_idle;
+    } else if (app == dpi::Protocol::dns || app == dpi::Protocol::mdns ||
+               app == dpi::Protocol::llmnr) {
+      seconds = t.dns;
+    } else {
+      seconds = t.udp;
+    }
   }
   return static_cast<std::int64_t>(seconds * 1e9);
+}
+
+std::int64_t FlowTable::shown_timeout_ns(const Flow& f, core::Timestamp now) const {
+  const std::int64_t expiry = timeout_ns(f);
+  const FlowTimeouts& t = config_.timeouts;
+  if (now.ns - f.last_seen.ns >= static_cast<std::int64_t>(t.idle_after * 1e9)) return expiry;
+  const auto ns = [](double s) { return static_cast<std::int64_t>(s * 1e9); };
+  if (f.is_tcp() && f.tcp.state() == TcpState::established && expiry == ns(t.tcp_idle)) {
+    return std::max(expiry, ns(t.tcp_active));
+  }
+  if (f.dpi.proto == dpi::Protocol::quic && expiry == ns(t.quic_idle)) {
+    return std::max(expiry, ns(t.quic_active));
+  }
+  return expiry;
 }
 
 EndReason FlowTable::expiry_reason(const Flow& f) {
@@ -246,7 +278,8 @@ EndReason FlowTable::expiry_reason(const Flow& f) {
 }
 
 bool FlowTable::is_expired(const Flow& f, core::Timestamp now) const {
-  return now.ns - f.last_seen.ns > timeout_ns(f);
+  if (now.ns - f.last_seen.ns <= timeout_ns(f)) return false;
+  return !(config_.kernel_alive && config_.kernel_alive(f));
 }
 
 void FlowTable::expire(core::Timestamp now, std::size_t budget) {
@@ -307,7 +340,11 @@ void FlowTable::drain_at(core::Timestamp end) {
   for (std::size_t pos = 0; pos < index_.size(); ++pos) {
     while (index_[pos].hash != 0) {
       const Flow& f = flow_at(index_[pos].flow);
-      end_slot(pos, is_expired(f, end) ? expiry_reason(f) : EndReason::end_of_input);
+      // A TCP connection that finished (FIN exchange or reset) ended as closed, even when
+      // its linger time was not over when the input ended.
+      const bool finished =
+          f.is_tcp() && (f.tcp.state() == TcpState::closed || f.tcp.state() == TcpState::time_wait);
+      end_slot(pos, finished || is_expired(f, end) ? expiry_reason(f) : EndReason::end_of_input);
     }
   }
 }

@@ -17,30 +17,24 @@
 // (analyze --threads) or however often the sweep runs.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "decode/packet_view.hpp"
 #include "flow/flow.hpp"
+#include "flow/timeouts.hpp"
 
 namespace netscope::flow {
-
-struct FlowTimeouts {
-  // Idle timeouts in seconds of packet time. Documented in README "Flow lifetime".
-  double tcp_established = 300;  // an ESTABLISHED connection with no packet
-  // SYN_SENT / SYN_RECV never completed. Linux re-sends an unanswered SYN after 1, 2,
-  // 4, 8, 16 and 32 s (tcp_syn_retries = 6, RFC 6298 backoff): the timeout must outlast
-  // the longest gap, or the last retransmissions start a conversation of their own.
-  double tcp_handshake = 65;
-  double tcp_closed = 5;  // linger after FIN/FIN or RST, to catch retransmissions
-  double udp = 60;
-  double other = 30;  // ICMP and other protocols
-};
 
 struct FlowTableConfig {
   std::size_t max_flows = 262'144;
   FlowTimeouts timeouts;
+  // Live mode: true for a flow whose socket the kernel still reports, which is then never
+  // aged out (kernel facts beat guesses). Called on the packet path for flows past their
+  // timeout only; must be cheap and thread-safe.
+  std::function<bool(const Flow&)> kernel_alive;
 };
 
 class FlowSink {
@@ -132,6 +126,9 @@ class FlowTable {
   bool is_expired(const Flow& flow, core::Timestamp now) const;
   // Idle timeout of `flow` in its current state, in ns.
   std::int64_t timeout_ns(const Flow& flow) const;
+  // The timeout shown for staleness at `now`: the expiry timeout, except that an active
+  // ESTABLISHED TCP or connected QUIC connection has the longer active one.
+  std::int64_t shown_timeout_ns(const Flow& flow, core::Timestamp now) const;
   // Why an expired flow ends: closed for a finished TCP connection, else idle_timeout.
   static EndReason expiry_reason(const Flow& flow);
   // Call after updating the flow returned by the last upsert() (its last_seen or TCP

@@ -15,6 +15,7 @@ FlowSample copy_flow(const flow::Flow& f, bool with_dpi) {
   s.first_seen = f.first_seen;
   s.last_seen = f.last_seen;
   s.dir = f.dir;
+  s.icmp_echo = f.icmp_echo;
   if (f.is_tcp()) {
     s.tcp_state = f.tcp.state();
     s.health = {f.tcp.health(flow::kClientToServer), f.tcp.health(flow::kServerToClient)};
@@ -38,6 +39,7 @@ FlowSample sample_flow(const flow::Flow& f, const flow::FlowTable& table) {
 FlowSample sample_flow(const flow::Flow& f, const flow::FlowTable& table, bool with_dpi) {
   FlowSample s = copy_flow(f, with_dpi);
   s.timeout_ns = table.timeout_ns(f);
+  s.active_timeout_ns = table.shown_timeout_ns(f, f.last_seen);
   return s;
 }
 

@@ -11,6 +11,13 @@ namespace {
 constexpr std::int64_t kExpiryIntervalNs = 1'000'000'000;
 constexpr std::size_t kExpirySweepFraction = 32;
 
+// An ICMP echo request or reply (RFC 792 types 8/0, RFC 4443 types 128/129).
+bool is_echo(const decode::PacketView& v) {
+  if (!v.has_transport()) return false;
+  if (v.ip_proto == decode::ip_proto::icmp) return v.icmp_type == 8 || v.icmp_type == 0;
+  return v.ip_proto == decode::ip_proto::icmpv6 && (v.icmp_type == 128 || v.icmp_type == 129);
+}
+
 }  // namespace
 
 bool is_icmp_error(const decode::PacketView& v) {
@@ -102,6 +109,10 @@ void FlowStage::count(const decode::PacketView& v, const flow::FlowTable::Prepar
   d.bytes += v.ip_bytes;
   d.payload_bytes += v.payload_len;
   if (v.payload_len != 0) ++d.data_packets;
+  if (is_echo(v)) {
+    const bool request = v.icmp_type == 8 || v.icmp_type == 128;
+    f.icmp_echo = request ? flow::kEchoRequest : flow::kEchoReply;
+  }
   // When the IP header claims more than the frame held, tshark analyses the segment with
   // the length trimmed to the frame (zeek/tcp_reassembly.pcap frames 35, 39 are flagged
   // as retransmissions) unless nothing of the payload remains: then it flags nothing

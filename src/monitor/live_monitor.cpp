@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 
 #include "capture/file_reader.hpp"
@@ -60,6 +61,18 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
   DnsEventQueue dns_events;  // DNS transactions between two ticks (bounded)
   core::Timestamp started;
 
+  // Flows whose socket the kernel still reports (VLAN and tunnel ids left out: the
+  // sockets do not know them). Written by the tick thread, read by the packet path.
+  struct KeyHash {
+    std::size_t operator()(const core::FlowKey& k) const { return core::hash_flow_key(k); }
+  };
+  using KeySet = std::unordered_set<core::FlowKey, KeyHash>;
+  static core::FlowKey socket_key(const core::IpAddress& a, std::uint16_t pa,
+                                  const core::IpAddress& b, std::uint16_t pb, std::uint8_t proto) {
+    return core::make_flow_key(a, pa, b, pb, proto, 0, 0).key;
+  }
+  std::atomic<std::shared_ptr<const KeySet>> kernel_sockets;
+
   mutable std::mutex mu;  // guards latest_snap and iface_names
   std::shared_ptr<const Snapshot> latest_snap;
   std::vector<std::string> iface_names;
@@ -97,6 +110,7 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     }
     EngineConfig ec;
     ec.flows.max_flows = cfg.max_flows;
+    ec.flows.timeouts = cfg.timeouts;
     ec.dpi = cfg.dpi;
     ec.tap = cfg.packet_tap;  // the recorder (--record-*), or none
     if (cfg.read_file.empty()) {
@@ -105,6 +119,13 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
       if (cfg.attribute) {
         attributor = std::make_unique<host::Attributor>();
         resolver = std::make_unique<AttributorResolver>(*attributor);
+        // Kernel facts beat guesses: a flow whose socket the kernel still reports is not
+        // aged out by a timeout (the set is rebuilt every tick from the attribution).
+        ec.flows.kernel_alive = [this](const flow::Flow& f) {
+          const std::shared_ptr<const KeySet> set = kernel_sockets.load();
+          return set && set->contains(socket_key(f.key.addr_a, f.key.port_a, f.key.addr_b,
+                                                 f.key.port_b, f.key.proto));
+        };
       }
       local_addresses = std::make_unique<host::LocalAddresses>();
       if (attributor && cfg.syn_watch) {
@@ -137,6 +158,7 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
 
     TickBuilderConfig tc;
     tc.window_s = cfg.window_s;
+    tc.idle_after_s = cfg.timeouts.idle_after;
     tc.refresh_s = static_cast<double>(cfg.refresh.count()) / 1000.0;
     tc.replay = !cfg.read_file.empty();
     tc.keep_history = cfg.keep_history;
@@ -178,6 +200,21 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     return out;
   }
 
+  // The connections whose own socket the kernel reported at this tick (an exact owner in
+  // a state that still carries traffic), for FlowTableConfig::kernel_alive.
+  void publish_kernel_sockets(const Snapshot& snap) {
+    auto set = std::make_shared<KeySet>();
+    for (const ConnectionRecord& c : snap.connections) {
+      if (c.closed || c.attribution != "exact" || c.kernel_state.empty()) continue;
+      if (c.kernel_state == "TIME_WAIT" || c.kernel_state == "CLOSE" ||
+          c.kernel_state == "CLOSED") {
+        continue;
+      }
+      set->insert(socket_key(c.local_addr, c.local_port, c.remote_addr, c.remote_port, c.proto));
+    }
+    kernel_sockets.store(std::move(set));
+  }
+
   void do_tick(core::Timestamp now, bool end_of_input, bool publish = true) {
     TickInput in;
     in.time = now;
@@ -196,6 +233,7 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     in.interfaces = interface_status();
     in.end_of_input = end_of_input;
     Snapshot built = builder->tick(in);
+    if (attributor) publish_kernel_sockets(built);
     for (const auto& d : cfg.decorators) d(built);
     auto snap = std::make_shared<const Snapshot>(std::move(built));
     {

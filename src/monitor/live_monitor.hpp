@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "capture/live_capture.hpp"
+#include "flow/timeouts.hpp"
 #include "monitor/snapshot.hpp"
 
 namespace netscope::monitor {
@@ -36,6 +37,7 @@ struct MonitorConfig {
   std::vector<std::string> local_nets;  // --local-net CIDRs (replay; live adds them too)
   capture::LiveOptions capture;         // interfaces, snaplen, bpf, show_localhost
   std::size_t max_flows = 65'536;
+  flow::FlowTimeouts timeouts;  // --timeout NAME=SECONDS
   std::chrono::milliseconds refresh{1000};
   double window_s = 5;
   bool resolve = true;               // reverse DNS for remote hosts

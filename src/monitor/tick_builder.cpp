@@ -175,11 +175,19 @@ std::string tracked_state(const FlowSample& s, core::Timestamp now) {
   if (s.key.proto == decode::ip_proto::tcp && s.tcp_state != flow::TcpState::none) {
     return std::string(flow::tcp_state_name(s.tcp_state));
   }
+  const bool icmp =
+      s.key.proto == decode::ip_proto::icmp || s.key.proto == decode::ip_proto::icmpv6;
+  if (icmp && s.icmp_echo != flow::kNoEcho) {
+    return s.icmp_echo == flow::kEchoRequest ? "ECHO_REQUEST" : "ECHO_REPLY";
+  }
   std::string name = proto_name(s.key.proto);
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   if (s.ended) return name + "_CLOSED";
-  return name + (now.ns - s.last_seen.ns > kIdleAfterNs ? "_IDLE" : "_ACTIVE");
+  const std::int64_t idle = now.ns - s.last_seen.ns;
+  // Stale: three quarters of the way to its timeout (the TUI's yellow).
+  if (s.timeout_ns > 0 && idle * 4 >= s.timeout_ns * 3) return name + "_STALE";
+  return name + (idle > kIdleAfterNs ? "_IDLE" : "_ACTIVE");
 }
 
 struct TickBuilder::Impl {
@@ -400,7 +408,10 @@ struct TickBuilder::Impl {
         (s.tcp_state == flow::TcpState::closed || s.tcp_state == flow::TcpState::time_wait);
     r.closed = c.closed || tcp_done;
     r.close_reason = c.closed ? c.close_reason : (tcp_done ? "closed" : "");
-    r.timeout_s = static_cast<double>(s.timeout_ns) / 1e9;
+    const bool active = now.ns - s.last_seen.ns < static_cast<std::int64_t>(cfg.idle_after_s * 1e9);
+    r.timeout_s =
+        static_cast<double>(active ? std::max(s.timeout_ns, s.active_timeout_ns) : s.timeout_ns) /
+        1e9;
     if (s.key.proto == decode::ip_proto::tcp) {
       const int up = c.local_dir();
       r.health_up = health_record(s.health[up]);

@@ -64,6 +64,7 @@ struct TickInput {
 struct TickBuilderConfig {
   double window_s = 5;
   double refresh_s = 1;
+  double idle_after_s = 60;  // FlowTimeouts::idle_after: the active timeouts apply before
   bool replay = false;
   // Keep closed connections and exited processes for a whole-run document (`snapshot`);
   // otherwise closed connections are dropped once they leave the rate window.

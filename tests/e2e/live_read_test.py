@@ -93,6 +93,34 @@ def main():
     r = run([netscope, "--config", bad] + base)
     check(r.returncode == 2 and "bad.toml:2:" in r.stderr and "refreshh" in r.stderr,
           "a bad key exits 2 naming file and line: " + r.stderr.strip())
+    # Protocol-aware states and timeouts: ICMP echo flows, and --timeout from the command
+    # line and from a config file (a UDP flow idle longer than its timeout ends).
+    pings = os.path.join(pcaps, "zeek", "linux_dlt_sll2.pcap")
+    r = run([netscope, "--read", pings, "--speed", "0", "--json-lines", "-n", "--show-localhost"])
+    last = json.loads(r.stdout.splitlines()[-1])
+    states = sorted((c["proto"], c["state"]) for c in last["connections"])
+    check(states == [("icmp", "ECHO_REPLY"), ("icmpv6", "ECHO_REPLY")],
+          "ping flows are in ECHO_REPLY (%s)" % states)
+    r = run([netscope, "--read", sample, "--speed", "0", "--json-lines", "--timeout", "dns=x"])
+    check(r.returncode == 2 and "dns=x" in r.stderr, "a bad --timeout exits 2: " + r.stderr.strip())
+    # The pings are 14 s apart and the file ends 1543 s in: with the default 30 s for
+    # ICMP both flows time out; with 2000 s from a config file neither does.
+    ok = os.path.join(work, "timeouts.toml")
+    with open(ok, "w") as f:
+        f.write('timeout = ["other=2000"]\n')
+
+    def reasons(*extra):
+        r = run([netscope] + list(extra) + ["snapshot", "--read", pings, "--speed", "0", "--output", "-", "-n",
+                                            "--show-localhost"])
+        check(r.returncode == 0, "snapshot with timeouts runs: " + r.stderr.strip())
+        return sorted(c["close_reason"] for c in json.loads(r.stdout)["connections"])
+
+    check(reasons("--no-config") == ["idle_timeout", "idle_timeout"],
+          "ICMP flows end on the default 30 s timeout")
+    check(reasons("--config", ok) == ["end_of_input", "end_of_input"],
+          "timeout = [\"other=2000\"] in the config keeps them open to the end")
+    check(reasons("--no-config", "--timeout", "other=2000") == ["end_of_input", "end_of_input"],
+          "--timeout other=2000 does the same from the command line")
     shutil.rmtree(work)
     print("PASS")
 
