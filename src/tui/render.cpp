@@ -187,6 +187,8 @@ void draw_table(Painter& p, UiState& s, const Frame& f, Table t, const Rect& r, 
       const int stale = staleness(*f.connections[row], now);
       if (stale == 1) a = p.attr(kWarn);
       if (stale == 2) a = p.attr(kCrit);
+      // A blacklisted connection (--blacklist) stands out above staleness: bold red.
+      if (!f.connections[row]->alert.empty()) a = p.attr(kCrit) | A_BOLD;
     }
     if (t == Table::processes && !f.processes[row]->pid) a = p.attr(kDim);
     const bool selected = row == sel.index && focused;

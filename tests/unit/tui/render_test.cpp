@@ -119,6 +119,35 @@ TEST_F(Offscreen, EveryScreenDetailAndOverlayDrawsFrom200x60DownTo1x1) {
   }
 }
 
+TEST_F(Offscreen, BlacklistedConnectionsAreBoldRed) {
+  size(160, 48);
+  auto snap = sample_snapshot();
+  snap->connections[1].alert = "github.com";
+  UiState s;  // the overview: the processes table has the focus and the selection
+  const Frame f = testing::frame_of(snap);
+  sync_selection(s, f);
+  int alert_row = -1;
+  int plain_row = -1;
+  draw(s, f);
+  for (int y = 0; y < LINES; ++y) {
+    const std::string l = line(y);
+    if (l.find("github.com") != std::string::npos) alert_row = y;
+    if (l.find("192.0.2.7") != std::string::npos) plain_row = y;
+  }
+  ASSERT_GE(alert_row, 0) << all();
+  ASSERT_GE(plain_row, 0) << all();
+  const auto attrs_at = [](int y) {
+    for (int x = 0; x < COLS; ++x) {
+      const chtype ch = mvwinch(stdscr, y, x);
+      if ((ch & A_CHARTEXT) != ' ') return ch & (A_ATTRIBUTES | A_COLOR);
+    }
+    return chtype{0};
+  };
+  EXPECT_NE(attrs_at(alert_row) & A_BOLD, 0u);
+  EXPECT_EQ(attrs_at(plain_row) & A_BOLD, 0u);
+  EXPECT_NE(PAIR_NUMBER(attrs_at(alert_row)), PAIR_NUMBER(attrs_at(plain_row)));
+}
+
 TEST_F(Offscreen, FilterErrorAndConfirmationShowInTheFooter) {
   size(100, 20);
   UiState s;
