@@ -297,6 +297,13 @@ int run_tui_mode(const LiveCliOptions& o, std::ostream& err) {
     if (o.connections) t.tables.push_back(tui::Table::connections);
     if (o.addresses) t.tables.push_back(tui::Table::remotes);
   }
+  if (monitor::Recorder* r = find_recorder(sinks)) {
+    t.toggle_recording = [r](pid_t pid) {
+      const bool on = !r->recording(pid);
+      r->toggle(pid);
+      return on;
+    };
+  }
   t.totals = o.total;
   t.resolve = !o.no_resolve;
   t.top = o.top;

@@ -81,7 +81,9 @@ void add_live_options(CLI::App& app, LiveCliOptions& o) {
       ->type_name("S")
       ->check(CLI::Range(0.0, 86'400.0))
       ->capture_default_str();
-  app.add_option("--pcap-dir", o.pcap_dir, "Where recordings go")
+  app.add_option("--pcap-dir", o.pcap_dir,
+                 "Where recordings go (default: the current directory). Given alone, it arms "
+                 "the TUI's R key (record the selected process)")
       ->type_name("DIR")
       ->capture_default_str();
   app.add_option("--pcap-max-mb", o.pcap_max_mb,

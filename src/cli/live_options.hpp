@@ -45,7 +45,7 @@ struct LiveCliOptions {
   std::string record_process;      // --record-process REGEX
   double auto_pcap_mbps = 0;       // --auto-pcap MBPS; 0 = off
   double auto_pcap_hold_s = 10;    // --auto-pcap-hold S
-  std::string pcap_dir = ".";      // --pcap-dir
+  std::string pcap_dir;            // --pcap-dir; empty: "." (given, it arms the TUI's R key)
   double pcap_max_mb = 0;          // --pcap-max-mb; 0 = no cap
   // --- end packet recording
   std::string log_level = "warn";

@@ -222,7 +222,8 @@ class RecorderSink : public Sink {
 }  // namespace
 
 std::unique_ptr<Sink> make_recorder_sink(const LiveCliOptions& o) {
-  if (o.record_pids.empty() && o.record_process.empty() && o.auto_pcap_mbps <= 0) {
+  if (o.record_pids.empty() && o.record_process.empty() && o.auto_pcap_mbps <= 0 &&
+      o.pcap_dir.empty()) {
     return nullptr;
   }
   monitor::RecorderConfig c;
@@ -230,7 +231,7 @@ std::unique_ptr<Sink> make_recorder_sink(const LiveCliOptions& o) {
   c.process_regex = o.record_process;
   if (o.auto_pcap_mbps > 0) c.auto_mbps = o.auto_pcap_mbps;
   c.auto_hold_s = o.auto_pcap_hold_s;
-  c.dir = o.pcap_dir;
+  c.dir = o.pcap_dir.empty() ? "." : o.pcap_dir;
   c.max_file_bytes = static_cast<std::uint64_t>(o.pcap_max_mb * 1e6);
   c.max_flows = o.max_flows;
   c.version = NETSCOPE_VERSION;

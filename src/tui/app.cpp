@@ -325,6 +325,15 @@ class App {
           set_message("no --blacklist to reload");
         }
         return true;
+      case Command::Kind::toggle_recording:
+        if (!opt_.toggle_recording) {
+          set_message("recording needs a recorder: start netscope with --pcap-dir DIR");
+        } else {
+          const bool on = opt_.toggle_recording(c.pid);
+          set_message((on ? "recording " : "stopped recording ") + c.text + " (" +
+                      std::to_string(c.pid) + ")" + (on ? " to --pcap-dir" : ""));
+        }
+        return true;
       case Command::Kind::kill:
         if (::kill(c.pid, SIGTERM) == 0) {
           set_message("SIGTERM sent to " + std::to_string(c.pid));

@@ -26,6 +26,9 @@ struct TuiOptions {
   bool replay = false;  // --read: `x` refuses, the header shows the replay clock
   // Applied to each snapshot before it is shown (--filter REGEX, --pid).
   std::function<void(monitor::Snapshot&)> prefilter;
+  // The R key: starts or stops recording a process; returns whether it will now be
+  // recorded. Empty when no recorder runs (no --pcap-dir or --record-* option).
+  std::function<bool(pid_t)> toggle_recording;
 };
 
 // Runs until the user quits or a stop signal; stops the monitor and joins it. Returns the

@@ -12,7 +12,7 @@ struct KeyHelp {
   std::string_view action;
 };
 
-inline constexpr std::array<KeyHelp, 22> kKeyHelp{{
+inline constexpr std::array<KeyHelp, 23> kKeyHelp{{
     {"q", "quit; press twice to confirm"},
     {"Ctrl-C", "quit now"},
     {"Tab / Shift-Tab", "next / previous view (in a process detail: switch lists)"},
@@ -31,6 +31,7 @@ inline constexpr std::array<KeyHelp, 22> kKeyHelp{{
     {"e", "export the current view to a JSON file in --export-dir"},
     {"x", "send SIGTERM to the selected process (asks y/n)"},
     {"L", "reload the --blacklist files"},
+    {"R", "start / stop recording the selected process to a pcapng file in --pcap-dir"},
     {"? h", "this help"},
     {"mouse", "click to select, wheel to scroll"},
     {"Home End", "first / last row"},

@@ -424,6 +424,21 @@ Command handle_key(UiState& s, int k, const Frame& f) {
       return {Command::Kind::export_view};
     case 'L':
       return {Command::Kind::reload_blacklist};
+    case 'R': {
+      const auto target = selected_process(s, f);
+      if (!target) {
+        s.message = "no process selected";
+        return {Command::Kind::redraw};
+      }
+      if (s.replay) {
+        s.message = "a --read replay: record with --record-pid instead";
+        return {Command::Kind::redraw};
+      }
+      Command c{Command::Kind::toggle_recording};
+      c.pid = target->first;
+      c.text = target->second;
+      return c;
+    }
     case 'x': {
       const auto target = selected_process(s, f);
       if (!target) {

@@ -99,12 +99,13 @@ struct Command {
     kill,
     resume,
     reload_blacklist,
+    toggle_recording,
   };
   Command() = default;
   Command(Kind k) : kind(k) {}  // NOLINT(google-explicit-constructor): `return {Kind::x};`
   Kind kind = Kind::none;
   std::string text;  // copy: the text
-  pid_t pid = 0;     // kill: the target
+  pid_t pid = 0;     // kill, toggle_recording: the target
 };
 
 // The table the selection keys act on (none while a detail view is open).

@@ -104,9 +104,12 @@ def main():
                 f.write(CLIENT)
             log = os.path.join(out, "client.log")
             client = nsx.spawn(nsx.cli, ["python3", script, nsx.srv_ip, str(HTTP_PORT), NAME, log])
-            cmd = ("ip netns exec %s env LANG=C.UTF-8 %s -i %s --refresh 500 --window 2; "
+            rec = os.path.join(out, "rec")
+            os.makedirs(rec)
+            cmd = ("ip netns exec %s env LANG=C.UTF-8 %s -i %s --refresh 500 --window 2 "
+                   "--pcap-dir %s; "
                    "echo EXIT=$?; stty -a | tr '\\n' ' '; echo; echo STTY-DONE; sleep 600"
-                   % (nsx.cli, NETSCOPE, nsx.vcli))
+                   % (nsx.cli, NETSCOPE, nsx.vcli, rec))
             tmux("new-session", "-d", "-s", "live", "-x", "160", "-y", "48", cmd)
 
             s = wait(lambda s: "python3" in s and "Processes (" in s,
@@ -130,6 +133,13 @@ def main():
                   "its DNS history shows the name it asked for (%s)" % NAME)
             check("%s:%d" % (nsx.srv_ip, HTTP_PORT) in s or "%s:%d" % (NAME, HTTP_PORT) in s,
                   "its connections list the server's port %d" % HTTP_PORT)
+            # R in the process detail records the process (--pcap-dir armed the recorder).
+            keys("R")
+            wait(lambda s: "recording python3 (%d)" % client.pid in s, "R did not start recording")
+            time.sleep(3)  # the client fetches a page every 0.3 s
+            keys("R")
+            wait(lambda s: "stopped recording python3 (%d)" % client.pid in s,
+                 "a second R did not stop the recording")
             keys("Escape")
             wait(lambda s: "DNS queries (" not in s, "Esc did not close the detail")
 
@@ -152,6 +162,20 @@ def main():
             stty = " " + m.group(2).replace("\n", " ") + " "
             check(m.group(1) == "0" and " icanon " in stty and " echo " in stty,
                   "quit: exit 0 and the terminal restored")
+            files = [f for f in os.listdir(rec) if f.startswith("capture_python3_%d_" % client.pid)]
+            check(len(files) == 1, "R wrote one recording of the client: %s" % os.listdir(rec))
+            path = os.path.join(rec, files[0])
+            check(os.stat(path).st_mode & 0o777 == 0o600, "the recording is mode 0600")
+            r = run(["tshark", "-n", "-r", path, "-T", "fields", "-e", "tcp.port", "-e",
+                     "udp.port", "-e", "frame.comment"])
+            rows = [l.split("\t") for l in r.stdout.splitlines() if l.strip()]
+            check(r.returncode == 0 and len(rows) > 10,
+                  "tshark reads the recording (%d packets)" % len(rows))
+            ports = {str(HTTP_PORT), "53"}
+            check(all(ports & set((row[0] + "," + row[1]).split(",")) for row in rows),
+                  "every recorded packet is the client's HTTP or DNS traffic")
+            check(all("pid=%d" % client.pid in row[2] for row in rows),
+                  "every packet carries the client's pid in its comment")
     finally:
         tmux("kill-server", check_rc=False)
         shutil.rmtree(out, ignore_errors=True)

@@ -262,6 +262,24 @@ TEST(TuiState, KillRefusesTheUnknownRowAndReplays) {
   EXPECT_EQ(ui.s.mode, Mode::normal);
 }
 
+TEST(TuiState, CapitalRTogglesRecordingOfTheSelectedProcess) {
+  Ui ui;
+  ui.s.screen = Screen::processes;
+  ui.key(key::enter);  // the process detail view
+  ASSERT_EQ(ui.s.detail.size(), 1u);
+  const Command c = ui.key('R');
+  EXPECT_EQ(c.kind, Command::Kind::toggle_recording);
+  EXPECT_EQ(c.pid, 100);
+  EXPECT_EQ(c.text, "curl");
+  ui.key(key::escape);  // back
+  ui.key('G');          // <UNKNOWN>: no process to record
+  EXPECT_EQ(ui.key('R').kind, Command::Kind::redraw);
+  ui.key('g');
+  ui.s.replay = true;  // a replay's processes are not on this machine
+  EXPECT_EQ(ui.key('R').kind, Command::Kind::redraw);
+  EXPECT_NE(ui.s.message.find("--record-pid"), std::string::npos);
+}
+
 TEST(TuiState, CapitalLAsksToReloadTheBlacklist) {
   Ui ui;
   EXPECT_EQ(ui.key('L').kind, Command::Kind::reload_blacklist);
