@@ -313,13 +313,7 @@ int run_tui_mode(const LiveCliOptions& o, std::ostream& err) {
   t.export_dir = o.export_dir;
   t.replay = !o.read_file.empty();
   const int code = tui::run_tui(t, *mon, mailbox);
-  // As in run_live: sinks also get a live run's last partial interval.
-  if (o.read_file.empty()) {
-    if (auto last = mon->latest()) {
-      for (auto& s : sinks) s->on_snapshot(last);
-    }
-  }
-  fanout->finish();
+  fanout->finish(o.read_file.empty() ? mon->latest() : nullptr);
   return code;
 }
 // --- end TUI
@@ -359,14 +353,7 @@ int run_live(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
     ReloadOnHangup reload_on_hup;  // headless: SIGHUP reloads --blacklist
     r = mon->run();
   }
-  // Sinks (IPFIX) also get the last partial interval, which a live run() folds in without
-  // publishing; a replay's last snapshot was published already (end_of_input).
-  if (o.read_file.empty()) {
-    if (auto last = mon->latest()) {
-      for (auto& s : sinks) s->on_snapshot(last);
-    }
-  }
-  fanout->finish();
+  fanout->finish(o.read_file.empty() ? mon->latest() : nullptr);
   return r.exit_code == 0 ? kExitOk : r.exit_code;
 }
 
@@ -404,13 +391,7 @@ int run_snapshot(const LiveCliOptions& o, std::ostream& out, std::ostream& err) 
     ReloadOnHangup reload_on_hup;  // headless: SIGHUP reloads --blacklist
     r = mon->run();
   }
-  // As in run_live: sinks also get a live run's last partial interval.
-  if (o.read_file.empty()) {
-    if (auto last = mon->latest()) {
-      for (auto& s : sinks) s->on_snapshot(last);
-    }
-  }
-  fanout->finish();
+  fanout->finish(o.read_file.empty() ? mon->latest() : nullptr);
   monitor::Snapshot doc = mon->whole_run();
   monitor::apply_filter(doc, filter);
   std::ostream& dest = o.output == "-" ? out : file;

@@ -50,7 +50,13 @@ class FanOut : public monitor::SnapshotListener {
     for (auto& s : sinks_) s->on_snapshot(snap);
   }
   void on_event(std::string_view message) override { primary_.on_event(message); }
-  void finish() {
+  // The monitor has stopped. A live run() folds its last partial interval into a snapshot
+  // it does not publish (`last_partial`, LiveMonitor::latest()); the sinks get it before
+  // they flush. Null for a replay, whose last snapshot was published (end_of_input).
+  void finish(const std::shared_ptr<const monitor::Snapshot>& last_partial) {
+    if (last_partial) {
+      for (auto& s : sinks_) s->on_snapshot(last_partial);
+    }
     for (auto& s : sinks_) s->finish();
   }
 
