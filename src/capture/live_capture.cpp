@@ -122,7 +122,12 @@ Opened open_handle(const LiveOptions& o, const std::string& name) {
     throw CaptureError(CaptureError::Kind::other,
                        "netscope: cannot capture on " + name + ": " + errbuf.data());
   }
-  if (!o.bpf.empty()) compile_filter(p.get(), name, o.bpf);
+  const bool dns_only = std::find(o.dns_only.begin(), o.dns_only.end(), name) != o.dns_only.end();
+  if (dns_only) {
+    compile_filter(p.get(), name, o.bpf.empty() ? "port 53" : "(" + o.bpf + ") and port 53");
+  } else if (!o.bpf.empty()) {
+    compile_filter(p.get(), name, o.bpf);
+  }
   return {std::move(p), false};
 }
 
@@ -351,6 +356,13 @@ LiveCapture::LiveCapture(LiveOptions options) : impl_(std::make_unique<Impl>()) 
   if (wanted.empty()) {
     const auto all = list_interfaces();
     wanted = default_interfaces(all, options.show_localhost);
+    if (!options.show_localhost && options.loopback_dns && !wanted.empty()) {
+      for (const auto& itf : all) {
+        if (!itf.loopback || !itf.up) continue;
+        wanted.push_back(itf.name);
+        options.dns_only.push_back(itf.name);
+      }
+    }
     if (wanted.empty()) {
       throw CaptureError(CaptureError::Kind::other,
                          "netscope: no interface to capture on: none is up with an address "

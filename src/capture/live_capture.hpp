@@ -52,6 +52,12 @@ struct LiveOptions {
   // device, LINKTYPE_LINUX_SLL2 frames) is allowed alone only.
   std::vector<std::string> interfaces;
   bool show_localhost = false;
+  // With the default interfaces and loopback hidden: still capture DNS (port 53) on
+  // loopback, so that queries to a local stub resolver (127.0.0.53, dnsmasq) are seen and
+  // attributed to the process that asked. Loopback connections stay hidden.
+  bool loopback_dns = true;
+  // Interfaces whose handle takes DNS only (set by LiveCapture from loopback_dns).
+  std::vector<std::string> dns_only;
   int snaplen = 262144;
   int buffer_bytes = 32 << 20;  // kernel ring per handle (pcap_set_buffer_size)
   int timeout_ms = 100;         // ring block timeout: the latest a packet is handed over
