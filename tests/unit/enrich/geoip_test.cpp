@@ -10,6 +10,8 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <stdexcept>
@@ -44,9 +46,24 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+// A directory of this test process's own. ctest runs every test as its own process, in
+// parallel: in the shared TempDir() one test rewrote a database that another had mapped,
+// and the reader died of SIGBUS.
+const std::string& own_dir() {
+  // Never destroyed, so that the exit handler can still read it.
+  static const std::string* const dir = [] {
+    auto* d = new std::string(::testing::TempDir() + "/netscope_geoip_XXXXXX");
+    if (::mkdtemp(d->data()) == nullptr) throw std::runtime_error("mkdtemp " + *d);
+    return d;
+  }();
+  static const int cleanup = std::atexit([] { std::filesystem::remove_all(*dir); });
+  (void)cleanup;
+  return *dir;
+}
+
 // Writes a database from a JSON spec (see geoip_make_mmdb.pl) and returns its path.
 std::string make_db(const std::string& name, const std::string& spec) {
-  const std::string dir = ::testing::TempDir();
+  const std::string& dir = own_dir();
   const std::string json = dir + "/" + name + ".json";
   const std::string out = dir + "/" + name + ".mmdb";
   std::ofstream(json) << spec;
@@ -191,7 +208,7 @@ TEST(GeoIp, UnreadableFilesNameTheFile) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/country.mmdb"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("No such file"), std::string::npos) << e.what();
   }
-  const std::string junk = ::testing::TempDir() + "/junk.mmdb";
+  const std::string junk = own_dir() + "/junk.mmdb";
   std::ofstream(junk) << "not a MaxMind database\n";
   EXPECT_THROW(GeoIp("", junk), std::runtime_error);
   try {
