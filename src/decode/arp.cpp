@@ -20,6 +20,7 @@ bool decode_arp(Bytes b, Ctx& ctx) {
   }
   PacketView& v = ctx.view;
   v.arp_op = core::load_be16(b.data() + 6);
+  v.arp_len = static_cast<std::uint16_t>(8 + 2 * (hw_len + proto_len));
   if (proto == 0x0800 && proto_len == 4) {
     const std::size_t sender = 8 + hw_len;
     const std::size_t target = sender + 4 + hw_len;

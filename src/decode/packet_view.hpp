@@ -124,6 +124,9 @@ struct PacketView {
 
   // ARP (layers & kArp).
   std::uint16_t arp_op = 0;
+  // The ARP message: 8 + 2 * (hardware + protocol address length) bytes, 28 for
+  // Ethernet/IPv4. An ARP flow's bytes (flow/arp.hpp), as ip_bytes are an IP flow's.
+  std::uint16_t arp_len = 0;
   core::IpAddress arp_sender;
   core::IpAddress arp_target;
 

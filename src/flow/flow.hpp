@@ -66,6 +66,8 @@ struct Flow {
   std::uint8_t icmp_version : 4 = 0;  // 4 for ICMP, 6 for ICMPv6
   // ICMP echo flows: what the last echo was, for the ECHO_REQUEST / ECHO_REPLY states.
   std::uint8_t icmp_echo : 2 = kNoEcho;
+  // ARP flows (key.proto == kArpProto): kArpRequest or kArpReply (flow/arp.hpp).
+  std::uint8_t arp_state : 2 = 0;
   // The DPI fields changed since the flow was last sampled for a tick: the sampler
   // describes only such flows (monitor::FlowStage::sample), so a tick does not rebuild
   // the strings of every inspected flow. Fills the byte after icmp_version.

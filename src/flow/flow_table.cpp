@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <bit>
 
+#include "flow/arp.hpp"
+
 namespace netscope::flow {
 
 std::string_view end_reason_name(EndReason r) {
@@ -106,6 +108,13 @@ std::uint32_t FlowTable::tag_of(const core::FlowKey& key) {
 
 FlowTable::PreparedKey FlowTable::prepare(const decode::PacketView& pkt) {
   PreparedKey k;
+  if (!pkt.has_ip() && is_arp_flow_packet(pkt)) [[unlikely]] {
+    // ARP (flow/arp.hpp): the sender's and target's protocol addresses, no ports.
+    k.ok = core::make_flow_key(pkt.arp_sender, 0, pkt.arp_target, 0, kArpProto, pkt.vlan,
+                               pkt.tunnel_id);
+    k.tag = tag_of(k.ok.key);
+    return k;
+  }
   k.ok = core::make_flow_key(pkt.src, pkt.sport, pkt.dst, pkt.dport, pkt.ip_proto, pkt.vlan,
                              pkt.tunnel_id);
   k.tag = tag_of(k.ok.key);
@@ -242,6 +251,8 @@ std::int64_t FlowTable::timeout_ns(const Flow& f) const {
           seconds = t.tcp_idle;
         }
     }
+  } else if (f.key.proto == kArpProto) {
+    seconds = t.arp;
   } else if (f.key.proto == decode::ip_proto::udp) {
     if (app == dpi::Protocol::quic) {
       const dpi::AppState st = dpi::app_state(f.dpi);

@@ -72,10 +72,11 @@ class FlowTable {
   void prefetch_flow(const PreparedKey& k) const;
 
   // Finds the flow of a decoded packet (has_ip() and, unless it is a non-first fragment,
-  // has_transport()), creating it when new. `dir` receives 0 (client -> server) or 1.
-  // Never fails: when the table is full another flow is evicted first. `now` is the
-  // packet clock (the newest packet time so far, >= pkt.ts): a flow found already past
-  // its timeout at `now` is ended and a new one started. Without `now`, pkt.ts is used.
+  // has_transport(); or an ARP request or reply, flow/arp.hpp), creating it when new.
+  // `dir` receives 0 (client -> server) or 1. Never fails: when the table is full another
+  // flow is evicted first. `now` is the packet clock (the newest packet time so far,
+  // >= pkt.ts): a flow found already past its timeout at `now` is ended and a new one
+  // started. Without `now`, pkt.ts is used.
   Flow& upsert(const decode::PacketView& pkt, int& dir) {
     return upsert(pkt, prepare(pkt), pkt.ts, dir);
   }

@@ -20,6 +20,7 @@ const std::vector<TimeoutName>& timeout_names() {
       {"quic_idle", &FlowTimeouts::quic_idle, "QUIC connected, idle"},
       {"quic_draining", &FlowTimeouts::quic_draining, "QUIC draining or closed"},
       {"other", &FlowTimeouts::other, "ICMP and other protocols"},
+      {"arp", &FlowTimeouts::arp, "ARP request/reply (ARP_REQUEST, ARP_REPLY)"},
       {"idle_after", &FlowTimeouts::idle_after, "no packet for this long = idle"},
   };
   return kNames;

@@ -26,6 +26,7 @@ struct FlowTimeouts {
   double quic_idle = 300;
   double quic_draining = 10;
   double other = 30;       // ICMP and other protocols
+  double arp = 30;         // ARP request/reply conversations (flow/arp.hpp)
   double idle_after = 60;  // no packet for this long makes a connection idle
 };
 
