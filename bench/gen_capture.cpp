@@ -2,11 +2,16 @@
 // many concurrent TCP connections plus DNS and UDP streams (see synth_traffic.hpp).
 //
 //   gen_capture --out FILE [--packets N] [--flows N] [--duration S] [--snaplen N] [--seed N]
+//               [--mix default|dpi]
 //   gen_capture --version      prints the generator version (part of the cache key)
 //
 // The file holds at least --packets packets: response sizes are scaled until the planned
 // flows give about that many, then bulk downloads are added until the count is reached.
 // Output is deterministic for a given version and set of options.
+//
+// `--mix dpi` writes the DPI benchmark capture instead (dpi_traffic.hpp): --flows short
+// TLS, HTTP, DNS and opaque connections with complete payloads; --packets is ignored
+// and frames are cut only by --snaplen (use 65535 to keep every payload byte).
 
 #include <algorithm>
 #include <cerrno>
@@ -18,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "dpi_traffic.hpp"
 #include "synth_traffic.hpp"
 
 namespace {
@@ -28,7 +34,9 @@ using netscope::bench::Segment;
 using netscope::bench::TcpParams;
 
 // Bump whenever the output for the same options changes: run.sh keys its cache on it.
+// The DPI mix changes only that mix's output (it is printed after a "dpi" prefix).
 constexpr int kGeneratorVersion = 1;
+constexpr int kDpiMixVersion = 1;
 constexpr std::int64_t kEpochNs = 1'767'225'600LL * 1'000'000'000;  // 2026-01-01T00:00:00Z
 
 struct Options {
@@ -36,6 +44,7 @@ struct Options {
   std::uint64_t packets = 3'000'000;
   std::uint64_t flows = 50'000;
   std::uint32_t snaplen = 128;
+  bool dpi_mix = false;
   ModelConfig model;
 };
 
@@ -57,6 +66,10 @@ Options parse(int argc, char** argv) {
       std::printf("%d\n", kGeneratorVersion);
       std::exit(0);
     }
+    if (a == "--dpi-version") {
+      std::printf("%d\n", kDpiMixVersion);
+      std::exit(0);
+    }
     if (i + 1 >= argc) throw std::runtime_error("missing value after " + a);
     const char* v = argv[++i];
     if (a == "--out") {
@@ -71,6 +84,10 @@ Options parse(int argc, char** argv) {
       o.snaplen = static_cast<std::uint32_t>(parse_u64(v, "--snaplen"));
     } else if (a == "--seed") {
       o.model.seed = parse_u64(v, "--seed");
+    } else if (a == "--mix") {
+      const std::string mix = v;
+      if (mix != "default" && mix != "dpi") throw std::runtime_error("--mix: default or dpi");
+      o.dpi_mix = mix == "dpi";
     } else {
       throw std::runtime_error("unknown option " + a);
     }
@@ -129,13 +146,16 @@ class PcapWriter {
   PcapWriter& operator=(const PcapWriter&) = delete;
 
   void write(std::int64_t ts_ns, const std::vector<std::uint8_t>& frame, std::uint32_t wire) {
+    write(ts_ns, frame.data(), frame.size(), wire);
+  }
+  void write(std::int64_t ts_ns, const std::uint8_t* data, std::size_t caplen, std::uint32_t wire) {
     const std::int64_t t = kEpochNs + ts_ns;
     const std::uint32_t rec[4] = {static_cast<std::uint32_t>(t / 1'000'000'000),
                                   static_cast<std::uint32_t>(t % 1'000'000'000 / 1000),
-                                  static_cast<std::uint32_t>(frame.size()), wire};
+                                  static_cast<std::uint32_t>(caplen), wire};
     put(rec, sizeof rec);
-    put(frame.data(), frame.size());
-    bytes_ += sizeof rec + frame.size();
+    put(data, caplen);
+    bytes_ += sizeof rec + caplen;
   }
   void close(const std::string& path) {
     const int rc = std::fclose(f_);
@@ -231,11 +251,94 @@ void write_capture(const Options& o, std::vector<FlowPlan>& plans) {
                static_cast<double>(out.bytes()) / 1e6, o.snaplen, o.model.size_scale);
 }
 
+// The DPI mix: every flow's packets are built when it starts (they are few), then the
+// flows are merged by timestamp as in write_capture().
+void write_dpi_capture(const Options& o) {
+  netscope::bench::DpiModelConfig model;
+  model.seed = o.model.seed;
+  model.duration_s = o.model.duration_s;
+  std::vector<netscope::bench::DpiFlowPlan> plans;
+  plans.reserve(o.flows);
+  std::uint64_t kinds[5] = {};
+  for (std::uint64_t id = 0; id < o.flows; ++id) {
+    plans.push_back(netscope::bench::plan_dpi_flow(model, id));
+    ++kinds[static_cast<int>(plans.back().kind)];
+  }
+  std::sort(plans.begin(), plans.end(), [](const auto& a, const auto& b) {
+    return a.start_ns != b.start_ns ? a.start_ns < b.start_ns : a.id < b.id;
+  });
+  struct Flow {
+    std::uint64_t id = 0;
+    std::vector<netscope::bench::DpiPacket> packets;
+    std::size_t pos = 0;
+  };
+  PcapWriter out(o.out, o.snaplen);
+  std::vector<Flow> active;
+  std::vector<std::size_t> free_slots;
+  std::priority_queue<Next, std::vector<Next>, std::greater<>> heap;
+  std::size_t next_plan = 0;
+  std::uint64_t packets = 0;
+  std::uint64_t wire_bytes = 0;
+  std::int64_t last_ts = 0;
+  while (next_plan < plans.size() || !heap.empty()) {
+    while (next_plan < plans.size() &&
+           (heap.empty() || plans[next_plan].start_ns <= heap.top().ts)) {
+      std::size_t slot = active.size();
+      if (!free_slots.empty()) {
+        slot = free_slots.back();
+        free_slots.pop_back();
+      } else {
+        active.emplace_back();
+      }
+      Flow& f = active[slot];
+      f.id = plans[next_plan].id;
+      netscope::bench::generate_dpi_flow(model, plans[next_plan++], f.packets);
+      f.pos = 0;
+      if (f.packets.empty()) {
+        free_slots.push_back(slot);
+        continue;
+      }
+      heap.push(Next{f.packets.front().ts_ns, f.id, slot});
+    }
+    if (heap.empty()) continue;
+    const Next n = heap.top();
+    heap.pop();
+    Flow& f = active[n.slot];
+    const netscope::bench::DpiPacket& p = f.packets[f.pos++];
+    const auto wire = static_cast<std::uint32_t>(p.frame.size());
+    out.write(p.ts_ns, p.frame.data(), std::min<std::size_t>(wire, o.snaplen), wire);
+    ++packets;
+    wire_bytes += wire;
+    last_ts = p.ts_ns;
+    if (f.pos < f.packets.size()) {
+      heap.push(Next{f.packets[f.pos].ts_ns, f.id, n.slot});
+    } else {
+      std::vector<netscope::bench::DpiPacket>().swap(f.packets);
+      free_slots.push_back(n.slot);
+    }
+  }
+  out.close(o.out);
+  std::fprintf(stderr,
+               "gen_capture: dpi mix v%d, %llu packets, %zu flows (TLS %llu, HTTP %llu, DNS %llu, "
+               "DNS resolver %llu, opaque TCP %llu), %.0f s, %.1f MB on the wire, %.1f MB file "
+               "(snaplen %u)\n",
+               kDpiMixVersion, static_cast<unsigned long long>(packets), plans.size(),
+               static_cast<unsigned long long>(kinds[0]), static_cast<unsigned long long>(kinds[1]),
+               static_cast<unsigned long long>(kinds[2]), static_cast<unsigned long long>(kinds[3]),
+               static_cast<unsigned long long>(kinds[4]), static_cast<double>(last_ts) / 1e9,
+               static_cast<double>(wire_bytes) / 1e6, static_cast<double>(out.bytes()) / 1e6,
+               o.snaplen);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
     Options o = parse(argc, argv);
+    if (o.dpi_mix) {
+      write_dpi_capture(o);
+      return 0;
+    }
     std::vector<FlowPlan> plans;
     plans.reserve(o.flows);
     for (std::uint64_t id = 0; id < o.flows; ++id) {
