@@ -17,7 +17,10 @@ interface. tshark's dissection of that capture is the oracle for every field:
                                  the login never completes), KEXINIT -> SSH_KEYEXCHANGE
   sni, alpn, ja3, tls_version    the ClientHello's and ServerHello's tls.handshake.*, one
                                  ClientHello padded past 1500 bytes (several segments)
-and every connection and DNS event must carry the pid of the client that made it.
+and every connection and DNS event must carry the pid of the client that made it. Then
+`netscope analyze` of the same capture must give each conversation the same fields (and
+the User-Agent, tshark's http.user_agent), the held session's app_state, and tshark's
+count of DNS transactions per rcode.
 
 Each client but the held ssh session runs while its server is stopped (SIGSTOP) until
 half a second after its request arrived (held_client): between namespaces on one host a
@@ -33,8 +36,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (Capture, Namespaces, capture_complete_run, check, fail,  # noqa
-                    need_root_and_netns, run, tmpdir)
+from common import (Capture, Namespaces, analyze_json, capture_complete_run, check,  # noqa
+                    fail, need_root_and_netns, run, tmpdir)
 from live_common import Netscope, connections, load_snapshot, wait_ready  # noqa
 
 TAG = 73
@@ -68,6 +71,7 @@ SSH_STATES = ("SSH_BANNER", "SSH_KEYEXCHANGE", "SSH_AUTHENTICATION", "SSH_ESTABL
 
 FIELDS = ["tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
           "http.request.method", "http.host", "http.request.uri", "http.response.code",
+          "http.user_agent",
           "dns.flags.response", "dns.id", "dns.qry.name", "dns.qry.type", "dns.flags.rcode",
           "dns.count.answers", "dns.resp.type", "dns.a", "dns.aaaa", "dns.cname", "dns.time",
           "ssh.protocol", "ssh.message_code",
@@ -343,14 +347,38 @@ def one_run(netscope, work):
     return result, incomplete
 
 
-def check_http(doc, rows, pids, srv):
+def analyze_conversations(netscope, pcap):
+    """`netscope analyze` of the capture: its document and {(server port, client port):
+    conversation}."""
+    rc, doc, err = analyze_json(netscope, pcap)
+    if rc != 0 or doc is None:
+        fail("netscope analyze of the capture: exit %d, %s" % (rc, err[-300:]))
+    convs = {}
+    for c in doc["conversations"]:
+        if c["proto"] == "tcp" or c["proto"] == "udp":
+            convs.setdefault((c["server"]["port"], c["client"]["port"]), c)
+    return doc, convs
+
+
+def same_in_analyze(convs, server_port, client_port, want):
+    """The conversation of `netscope analyze` has tshark's values too; returns the count."""
+    c = convs.get((server_port, client_port))
+    check(c is not None, "analyze: a conversation %d -> %d" % (client_port, server_port))
+    got = {k: c.get(k) for k in want}
+    check(got == want, "analyze, %d -> %d: %s" % (client_port, server_port, "; ".join(
+        "%s %s, tshark %s" % (k, short(got[k]), short(want[k])) for k in want)))
+    return len(want)
+
+
+def check_http(doc, convs, rows, pids, srv):
     fields = 0
     seen = {}
     for v in rows:
         if v["http.request.method"]:
             seen.setdefault(int(first(v["tcp.srcport"])), {}).update(
                 http_method=first(v["http.request.method"]), http_host=first(v["http.host"]),
-                http_path=first(v["http.request.uri"]))
+                http_path=first(v["http.request.uri"]),
+                http_user_agent=first(v["http.user_agent"]))
         elif v["http.response.code"]:
             seen.setdefault(int(first(v["tcp.dstport"])), {}).setdefault(
                 "http_status", int(first(v["http.response.code"])))
@@ -361,9 +389,11 @@ def check_http(doc, rows, pids, srv):
         cs = connections(doc, proto="tcp", remote_addr=srv, remote_port=HTTP_PORT, local_port=port)
         check(len(cs) == 1, "HTTP connection from port %d found" % port)
         c = cs[0]
-        got = {k: c[k] for k in want}
-        check(got == want, "HTTP from port %d: %r, tshark %r" % (port, got, want))
-        fields += len(want)
+        live = {k: v for k, v in want.items() if k != "http_user_agent"}  # analyze only
+        got = {k: c[k] for k in live}
+        check(got == live, "HTTP from port %d: %r, tshark %r" % (port, got, live))
+        fields += len(live)
+        fields += same_in_analyze(convs, HTTP_PORT, port, want)
         pid = pids[("http", want["http_method"], want["http_path"])]
         check(c["app"] == "HTTP" and c["process"] == "curl" and c["pid"] == pid,
               "HTTP from port %d: app HTTP, curl pid %d (%s %s %s)" %
@@ -371,7 +401,7 @@ def check_http(doc, rows, pids, srv):
     return fields
 
 
-def check_dns(doc, rows, pids, srv):
+def check_dns(doc, analysis, rows, pids, srv):
     fields = 0
     want = {}
     ports = {}
@@ -425,10 +455,19 @@ def check_dns(doc, rows, pids, srv):
         if not tcp:
             check(cs[0]["state"] == "DNS_RESPONSE", "%s %s: state DNS_RESPONSE (%s)" %
                   (name, qtype, cs[0]["state"]))
+    by_rcode = {}
+    for w in want.values():
+        by_rcode[w["rcode"]] = by_rcode.get(w["rcode"], 0) + 1
+    got = analysis["dns"]
+    check(got["transactions"] == len(want) and got["by_rcode"] == by_rcode and
+          got["unanswered"] == 0,
+          "analyze: %d DNS transactions by rcode %r, tshark %d %r" %
+          (got["transactions"], got["by_rcode"], len(want), by_rcode))
+    fields += 1
     return fields
 
 
-def check_ssh(doc, rows, pids, srv):
+def check_ssh(doc, convs, rows, pids, srv):
     fields = 0
     sides = {}
     for v in rows:
@@ -457,6 +496,8 @@ def check_ssh(doc, rows, pids, srv):
               "SSH from port %d: %r, tshark ssh.protocol %r / %r" %
               (port, got, s["ssh_client"], s["ssh_server"]))
         fields += 2
+        fields += same_in_analyze(convs, SSH_PORT, port, {"ssh_client": s["ssh_client"],
+                                                           "ssh_server": s["ssh_server"]})
         open_now = port == pids[("ssh", "held_port")]
         pid = pids[("ssh", "held" if open_now else "batch")]
         check(c["process"] == "ssh" and c["pid"] == pid,
@@ -481,10 +522,12 @@ def check_ssh(doc, rows, pids, srv):
               "the held session: state %s (heuristic %s), tshark's messages say %s" %
               (c["state"], c["state_heuristic"], want))
         fields += 1
+        fields += same_in_analyze(convs, SSH_PORT, port, {"app_state": want,
+                                                           "app_state_heuristic": True})
     return fields
 
 
-def check_tls(doc, rows, pids, srv):
+def check_tls(doc, convs, rows, pids, srv):
     fields = 0
     want = {}
     for v in rows:
@@ -513,6 +556,7 @@ def check_tls(doc, rows, pids, srv):
         check(got == w, "TLS from port %d: %s" % (port, "; ".join(
             "%s %s, tshark %s" % (k, short(got[k]), short(w[k])) for k in w)))
         fields += len(w)
+        fields += same_in_analyze(convs, TLS_PORT, port, w)
         pid = pids[("tls", w["sni"])]
         check(c["app"] == "TLS" and c["process"] == "openssl" and c["pid"] == pid,
               "TLS %s: app TLS, openssl pid %d (%s %s)" % (w["sni"], pid, c["process"], c["pid"]))
@@ -535,13 +579,16 @@ def main():
     try:
         prepare(work)
         doc, pids, srv = capture_complete_run(3, lambda: one_run(netscope, work))
-        rows = tshark_oracle(os.path.join(work, "oracle.pcap"))
-        n_http = check_http(doc, rows, pids, srv)
-        n_dns = check_dns(doc, rows, pids, srv)
-        n_ssh = check_ssh(doc, rows, pids, srv)
-        n_tls = check_tls(doc, rows, pids, srv)
+        pcap = os.path.join(work, "oracle.pcap")
+        rows = tshark_oracle(pcap)
+        analysis, convs = analyze_conversations(netscope, pcap)
+        n_http = check_http(doc, convs, rows, pids, srv)
+        n_dns = check_dns(doc, analysis, rows, pids, srv)
+        n_ssh = check_ssh(doc, convs, rows, pids, srv)
+        n_tls = check_tls(doc, convs, rows, pids, srv)
         check(doc["totals"]["dns_dropped"] == 0, "no DNS event dropped")
-        print("ok: %d fields equal tshark's (HTTP %d, DNS %d, SSH %d, TLS %d)" %
+        print("ok: %d fields equal tshark's, live and in analyze (HTTP %d, DNS %d, SSH %d, "
+              "TLS %d)" %
               (n_http + n_dns + n_ssh + n_tls, n_http, n_dns, n_ssh, n_tls))
     finally:
         shutil.rmtree(work, ignore_errors=True)
