@@ -106,7 +106,6 @@ def short(value, limit=60):
 def nginx_config(work, srv):
     return """daemon off;
 master_process off;
-user root;
 pid %(w)s/nginx.pid;
 error_log %(w)s/nginx-error.log info;
 events { worker_connections 64; }
@@ -198,8 +197,9 @@ def start_servers(nsx, work):
 
 
 def request_waiting(nsx, port, udp):
-    """True when a request sits unread in a server's socket on `port` (ss: Recv-Q)."""
-    cmd = ["ss", "-Hunl" if udp else "-Htn", "sport = :%d" % port]
+    """True when a new connection waits in the accept queue of the server's listener on
+    `port`, or a datagram in its UDP socket (ss: Recv-Q of the listening socket)."""
+    cmd = ["ss", "-Hunl" if udp else "-Htln", "sport = :%d" % port]
     r = nsx.sh(nsx.srv, cmd, check_rc=False)
     for line in r.stdout.splitlines():
         words = line.split()
@@ -223,7 +223,7 @@ def held_client(nsx, server_pid, port, udp, args, **kw):
             if request_waiting(nsx, port, udp) or p.poll() is not None:
                 break
             time.sleep(0.025)
-        check(request_waiting(nsx, port, udp), "%s: the request reached the stopped server"
+        check(request_waiting(nsx, port, udp), "%s: reached the stopped server"
               % " ".join(args))
         time.sleep(0.5)
     finally:
