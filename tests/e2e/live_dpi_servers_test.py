@@ -67,6 +67,8 @@ QTYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT",
           33: "SRV", 65: "HTTPS"}
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 TLS_VERSIONS = {"0x0304": "TLS 1.3", "0x0303": "TLS 1.2"}
+PRIVSEP_DIR = "/run/sshd"
+made_privsep_dir = [False]
 SSH_STATES = ("SSH_BANNER", "SSH_KEYEXCHANGE", "SSH_AUTHENTICATION", "SSH_ESTABLISHED")
 
 FIELDS = ["tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
@@ -111,7 +113,12 @@ error_log %(w)s/nginx-error.log info;
 events { worker_connections 64; }
 http {
   access_log %(w)s/nginx-access.log;
+  # every temporary directory in the test's own (the defaults are under /var/lib/nginx)
   client_body_temp_path %(w)s/nginx-body;
+  proxy_temp_path %(w)s/nginx-proxy;
+  fastcgi_temp_path %(w)s/nginx-fastcgi;
+  uwsgi_temp_path %(w)s/nginx-uwsgi;
+  scgi_temp_path %(w)s/nginx-scgi;
   server {
     listen %(srv)s:%(port)d;
     server_name %(host)s;
@@ -181,8 +188,11 @@ def start_servers(nsx, work):
               stderr=log("dnsmasq"))
     cfg = os.path.join(work, "sshd_config")
     write(cfg, sshd_config(work, srv))
-    # sshd's privilege separation directory; the Debian service creates it at start.
-    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    # sshd's privilege separation directory; the Debian service creates it at start, and
+    # main() removes it again if this test did.
+    if not os.path.isdir(PRIVSEP_DIR):
+        os.makedirs(PRIVSEP_DIR, mode=0o755)
+        made_privsep_dir[0] = True
     r = nsx.sh(nsx.srv, [SERVERS["sshd"], "-t", "-f", cfg], check_rc=False)
     check(r.returncode == 0, "sshd accepts its configuration (%s)" % r.stderr.strip()[-300:])
     servers["sshd"] = nsx.spawn(nsx.srv, [SERVERS["sshd"], "-D", "-e", "-f", cfg], stderr=log("sshd"))
@@ -592,6 +602,11 @@ def main():
               (n_http + n_dns + n_ssh + n_tls, n_http, n_dns, n_ssh, n_tls))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if made_privsep_dir[0]:
+            try:
+                os.rmdir(PRIVSEP_DIR)
+            except OSError:
+                pass
     print("PASS")
 
 
