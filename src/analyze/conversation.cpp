@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "enrich/services.hpp"
+#include "flow/arp.hpp"
 
 namespace netscope::analyze {
 
@@ -82,6 +83,8 @@ std::string proto_name(std::uint8_t proto) {
       return "sctp";
     case 50:
       return "esp";
+    case flow::kArpProto:
+      return "arp";
     default:
       return "ip-proto-" + std::to_string(proto);
   }
@@ -119,6 +122,7 @@ Conversation summarize(const flow::Flow& f, flow::EndReason reason, core::Timest
   c.icmp_type = f.icmp_type;
   c.icmp_code = f.icmp_code;
   c.icmp_version = f.icmp_version;
+  c.arp_state = f.arp_state;
   if (f.dpi.detected()) dpi::Inspector::describe(f.dpi, c.dpi);
   if (decode::proto_has_ports(c.proto)) {
     c.service = std::string(enrich::service_name(c.server.port, c.proto));

@@ -68,6 +68,7 @@ struct Conversation {
   std::uint8_t icmp_type = 0;
   std::uint8_t icmp_code = 0;
   std::uint8_t icmp_version = 0;
+  std::uint8_t arp_state = 0;  // ARP conversations: flow/arp.hpp kArpRequest / kArpReply
   // What deep inspection learnt (Inspector::describe at the flow's end); empty fields
   // are unknown. `service` is the server port's name from /etc/services.
   dpi::DpiInfo dpi;
@@ -93,7 +94,7 @@ IcmpErrorKind icmp_error_kind(std::uint8_t ip_version, std::uint8_t type, std::u
 // "icmp_unreachable", "icmp_packet_too_big", "icmp_time_exceeded", "icmp_error".
 std::string_view icmp_error_kind_name(IcmpErrorKind kind);
 
-// "tcp", "udp", "icmp", "icmpv6", "gre", or the protocol number.
+// "tcp", "udp", "icmp", "icmpv6", "gre", "arp" (flow::kArpProto), or the protocol number.
 std::string proto_name(std::uint8_t proto);
 // "TCP 10.0.0.1:43512 -> 10.0.0.2:80" (no ports for port-less protocols).
 std::string describe_flow(std::uint8_t proto, const core::Endpoint& from, const core::Endpoint& to);

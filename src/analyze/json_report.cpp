@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "analyze/json_out.hpp"
+#include "flow/arp.hpp"
 
 namespace netscope::analyze {
 
@@ -237,10 +238,12 @@ void write_conversation_json(JsonOut& j, const Conversation& c) {
     j.null();
   }
   // TCP's own state; for connectionless flows the state the protocol defines (QUIC_*,
-  // DNS_*), as the live connection records show it.
+  // DNS_*, ARP_*), as the live connection records show it.
   j.key("state");
   if (c.tcp_state) {
     j.value(flow::tcp_state_name(*c.tcp_state));
+  } else if (c.proto == flow::kArpProto && c.arp_state != flow::kNoArp) {
+    j.value(flow::arp_state_name(c.arp_state));
   } else if (!c.dpi.state.empty()) {
     j.value(c.dpi.state);
   } else {

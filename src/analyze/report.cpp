@@ -123,6 +123,7 @@ void ReportBuilder::merge(const ReportBuilder& o) {
   for (const Conversation& c : o.by_bytes_) keep_top(by_bytes_, c, &bytes_less);
   apps_.merge(o.apps_);
   dns_.merge(o.dns_);
+  arp_.merge(o.arp_);
 }
 
 void ReportBuilder::on_dns_event(const flow::Flow& /*flow*/, dpi::DnsEvent&& event) {
@@ -142,6 +143,7 @@ void ReportBuilder::on_flow_end(const flow::Flow& flow, flow::EndReason reason) 
   pt.bytes += c.total_bytes();
   for (const DirectionSummary& d : c.dir) add_health(totals_.tcp, d.tcp);
   apps_.add(c);
+  arp_.add(c);
 
   const std::string who = describe(c);
   if (c.setup == SetupProblem::syn_unanswered) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "analyze/app_report.hpp"
+#include "analyze/arp_report.hpp"
 #include "analyze/conversation.hpp"
 #include "monitor/engine.hpp"
 
@@ -73,6 +74,7 @@ class ReportBuilder : public monitor::EngineSink {
   const ReportTotals& totals() const { return totals_; }
   const AppStats& apps() const { return apps_; }
   const DnsStats& dns() const { return dns_; }
+  const ArpStats& arp() const { return arp_; }
 
   static constexpr std::size_t kMaxProblems = 10'000;
 
@@ -91,6 +93,7 @@ class ReportBuilder : public monitor::EngineSink {
   ReportTotals totals_;
   AppStats apps_;
   DnsStats dns_;
+  ArpStats arp_;
 };
 
 // Orders used for the top lists: severity (score, then bytes) and bytes (then score); on

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/units.hpp"
+#include "flow/arp.hpp"
 
 namespace netscope::analyze {
 
@@ -145,6 +146,29 @@ void dns_section(std::ostream& out, const Palette& p, const DnsStats& d, std::si
   }
 }
 
+// Only when the capture has ARP requests or replies: a section per capture otherwise
+// says nothing.
+void arp_section(std::ostream& out, const Palette& p, const ArpStats& a, std::size_t top_n) {
+  if (a.conversations() == 0) return;
+  out << '\n' << p.bold("ARP") << '\n';
+  out << fmt::format("  {} exchanges · {} answered (ARP_REPLY) · {} unanswered (ARP_REQUEST)\n",
+                     core::format_count(a.conversations()), core::format_count(a.answered()),
+                     core::format_count(a.unanswered()));
+  std::size_t shown = 0;
+  for (const ArpExchange& e : a.earliest()) {
+    if (shown++ == top_n) {
+      out << "  … " << (a.conversations() - top_n) << " more in --json\n";
+      break;
+    }
+    const std::string state = fmt::format("{:<11}", flow::arp_state_name(e.state));
+    out << fmt::format("  {}  {:<15} -> {:<15} {}  {} packet{}{}\n", core::to_rfc3339(e.first_seen),
+                       e.client.to_string(), e.server.to_string(),
+                       e.state == flow::kArpReply ? state : p.paint("33", state), e.packets,
+                       e.packets == 1 ? "" : "s",
+                       e.vlan != 0 ? fmt::format(" (VLAN {})", e.vlan) : std::string());
+  }
+}
+
 }  // namespace
 
 void write_text_report(std::ostream& out, const TextOptions& opt, const Summary& s,
@@ -225,6 +249,7 @@ void write_text_report(std::ostream& out, const TextOptions& opt, const Summary&
 
   applications_section(out, p, report.apps(), opt.top_n);
   dns_section(out, p, report.dns(), opt.top_n);
+  arp_section(out, p, report.arp(), opt.top_n);
 
   out << '\n' << p.bold("Anomalies") << '\n';
   bool any = false;

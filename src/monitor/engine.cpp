@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "decode/decode.hpp"
+#include "flow/arp.hpp"
 
 namespace netscope::monitor {
 
@@ -100,6 +101,8 @@ void Engine::account(const capture::RawPacket& pkt, decode::PacketView& v, const
     if (config_.tap != nullptr) config_.tap->on_packet(pkt, v);  // the recorder's hook
   } else if ((v.layers & decode::PacketView::kArp) != 0) {
     ++stats_.arp_packets;
+    // Requests and replies are conversations too (flow/arp.hpp).
+    if (flow::is_arp_flow_packet(v)) handle_arp(v);
   } else {
     ++stats_.other_packets;
   }
@@ -132,6 +135,15 @@ void Engine::handle_ip(decode::PacketView& v, const Pending& p) {
     router_->route(v, key, roles, *stats_.last);
   } else {
     stage_->handle(v, key, roles);
+  }
+}
+
+void Engine::handle_arp(const decode::PacketView& v) {
+  const flow::FlowTable::PreparedKey key = flow::FlowTable::prepare(v);
+  if (router_ != nullptr) {
+    router_->route(v, key, role::count, *stats_.last);
+  } else {
+    stage_->handle(v, key, role::count);
   }
 }
 

@@ -136,6 +136,7 @@ class Engine {
   void decode_stage(const capture::RawPacket& pkt, decode::PacketView& view, Pending& pending);
   void account(const capture::RawPacket& pkt, decode::PacketView& view, const Pending& pending);
   void handle_ip(decode::PacketView& view, const Pending& pending);
+  void handle_arp(const decode::PacketView& view);  // an ARP request or reply
 
   EngineConfig config_;
   EngineStats stats_;  // before stage_, which keeps a reference to it

@@ -16,6 +16,7 @@ FlowSample copy_flow(const flow::Flow& f, bool with_dpi) {
   s.last_seen = f.last_seen;
   s.dir = f.dir;
   s.icmp_echo = f.icmp_echo;
+  s.arp_state = f.arp_state;
   if (f.is_tcp()) {
     s.tcp_state = f.tcp.state();
     s.health = {f.tcp.health(flow::kClientToServer), f.tcp.health(flow::kServerToClient)};

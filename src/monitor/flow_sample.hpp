@@ -38,7 +38,8 @@ struct FlowSample {
   std::optional<double> rtt_ms;               // handshake RTT, else the data RTT median
   std::int64_t timeout_ns = 0;                // idle timeout in the current state
   std::int64_t active_timeout_ns = 0;         // the same while active (FlowTimeouts)
-  std::uint8_t icmp_echo = flow::kNoEcho;      // what the last ICMP echo was
+  std::uint8_t icmp_echo = flow::kNoEcho;     // what the last ICMP echo was
+  std::uint8_t arp_state = 0;                 // ARP flows: flow/arp.hpp kArpRequest/kArpReply
   // The flow's DPI fields (Inspector::describe) when they changed since the flow was
   // last sampled; null when unchanged or never recognised.
   std::shared_ptr<const dpi::DpiInfo> dpi;

@@ -1,5 +1,6 @@
 #include "monitor/flow_stage.hpp"
 
+#include "flow/arp.hpp"
 #include "monitor/engine.hpp"
 
 namespace netscope::monitor {
@@ -106,6 +107,14 @@ void FlowStage::count(const decode::PacketView& v, const flow::FlowTable::Prepar
   if (d.packets == 0) d.first = v.ts;
   d.last = v.ts;
   ++d.packets;
+  if (!v.has_ip()) [[unlikely]] {
+    // An ARP request or reply (flow/arp.hpp): the ARP message is its bytes; no transport
+    // to track or inspect.
+    d.bytes += v.arp_len;
+    f.arp_state = flow::arp_state_after(v);
+    flows_.touched(f);
+    return;
+  }
   d.bytes += v.ip_bytes;
   d.payload_bytes += v.payload_len;
   if (v.payload_len != 0) ++d.data_packets;

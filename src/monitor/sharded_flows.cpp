@@ -61,7 +61,10 @@ void ShardedFlows::send(std::size_t shard, const decode::PacketView& v,
   m.roles = roles;
   m.shard = target.index;
   m.now = now;
-  if ((roles & role::icmp_error) != 0 || v.tunnel != decode::Tunnel::none) [[unlikely]] {
+  // ICMP errors, tunnelled and ARP packets (rare) carry fields the compact message has
+  // no room for: they travel whole.
+  if ((roles & role::icmp_error) != 0 || v.tunnel != decode::Tunnel::none || !v.has_ip())
+      [[unlikely]] {
     m.bits = ShardMessage::kFull;
     s.full.claim() = v;
     s.full.commit();

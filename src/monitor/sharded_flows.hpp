@@ -43,7 +43,8 @@ namespace netscope::monitor {
 // into the packet bytes, which stay valid (analyze shards only memory-mapped input).
 // The worker rebuilds those fields into a scratch view, the addresses from the flow
 // key. A packet that needs more (an ICMP error, whose quote and addresses the sink
-// reads, or a tunnelled packet, whose outer addresses a new flow keeps) sets kFull and
+// reads, a tunnelled packet, whose outer addresses a new flow keeps, or an ARP packet,
+// whose operation and addresses the flow reads) sets kFull and
 // its whole view travels in the worker's side ring, in the same order.
 struct ShardMessage {
   flow::FlowTable::PreparedKey key;

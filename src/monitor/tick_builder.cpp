@@ -8,6 +8,7 @@
 
 #include "decode/packet_view.hpp"
 #include "enrich/services.hpp"
+#include "flow/arp.hpp"
 #include "monitor/dns_names.hpp"
 
 namespace netscope::monitor {
@@ -156,6 +157,8 @@ std::string proto_name(std::uint8_t proto) {
       return "icmp";
     case decode::ip_proto::icmpv6:
       return "icmpv6";
+    case flow::kArpProto:
+      return "arp";
     default:
       return std::to_string(proto);
   }
@@ -179,6 +182,10 @@ std::string tracked_state(const FlowSample& s, core::Timestamp now) {
       s.key.proto == decode::ip_proto::icmp || s.key.proto == decode::ip_proto::icmpv6;
   if (icmp && s.icmp_echo != flow::kNoEcho) {
     return s.icmp_echo == flow::kEchoRequest ? "ECHO_REQUEST" : "ECHO_REPLY";
+  }
+  // ARP, like an echo, shows the last exchange, whether it is idle or has ended.
+  if (s.key.proto == flow::kArpProto && s.arp_state != flow::kNoArp) {
+    return std::string(flow::arp_state_name(s.arp_state));
   }
   std::string name = proto_name(s.key.proto);
   std::transform(name.begin(), name.end(), name.begin(),

@@ -102,7 +102,7 @@ class TickBuilder {
   std::unique_ptr<Impl> impl_;
 };
 
-// "tcp", "udp", "icmp", "icmpv6", or the number.
+// "tcp", "udp", "icmp", "icmpv6", "arp" (flow::kArpProto), or the number.
 std::string proto_name(std::uint8_t proto);
 // The state a connection shows: the TCP state, or for connectionless protocols
 // "<PROTO>_ACTIVE" / "<PROTO>_IDLE" (idle: no packet for 10 s).

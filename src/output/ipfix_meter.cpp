@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "flow/arp.hpp"
+
 namespace netscope::output::ipfix {
 
 namespace {
@@ -69,6 +71,9 @@ void FlowMeter::update(const monitor::Snapshot& snap, std::vector<FlowRecord>& o
   }
 
   for (const monitor::ConnectionRecord& c : snap.connections) {
+    // IPFIX flows here are IP flows (protocolIdentifier, IP octets): ARP conversations
+    // (flow/arp.hpp) have no IP header and are not exported.
+    if (c.proto == flow::kArpProto) continue;
     bool up_is_lo = true;
     const Key k = key_of(c, up_is_lo);
     auto [it, inserted] = conns_.try_emplace(k);
