@@ -27,8 +27,10 @@ PRIVATE = [ipaddress.ip_network(n) for n in (
 
 
 def capture_addresses(path):
+    # ARP requests and replies are connections too (flow/arp.hpp): their addresses count.
     r = run(["tshark", "-n", "-r", path, "-T", "fields", "-e", "ip.src", "-e", "ip.dst",
-             "-e", "ipv6.src", "-e", "ipv6.dst"])
+             "-e", "ipv6.src", "-e", "ipv6.dst", "-e", "arp.src.proto_ipv4",
+             "-e", "arp.dst.proto_ipv4"])
     if r.returncode != 0:
         fail("tshark %s: %s" % (path, r.stderr))
     out = set()
