@@ -1,6 +1,7 @@
-// libFuzzer target for the /proc text parsers in host/process_info and
-// host/proc_scanner. The first byte picks the parser, the rest is the file's text. The
-// input is copied into an exactly-sized heap buffer so ASan sees any read past its end.
+// libFuzzer target for the /proc text parsers in host/process_info, host/proc_scanner
+// and host/tcp_activity. The first byte picks the parser, the rest is the file's text.
+// The input is copied into an exactly-sized heap buffer so ASan sees any read past its
+// end.
 //
 // make_seeds derives seeds from captures, which hold no /proc text, so this target carries
 // its own: LLVMFuzzerInitialize writes them into a seed directory named on the command
@@ -19,6 +20,7 @@
 #include "builtin_seeds.hpp"
 #include "host/proc_scanner.hpp"
 #include "host/process_info.hpp"
+#include "host/tcp_activity.hpp"
 
 namespace {
 
@@ -40,6 +42,8 @@ constexpr std::string_view kSeeds[] = {
     "4f1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9.scope\n"sv,
     "\3python3\0-m\0http.server\0"sv,
     "\4socket:[12345]"sv,
+    "\5Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens\nTcp: 1 200 120000 -1 483\n"sv,
+    "\6sockets: used 17\nTCP: inuse 1 orphan 0 tw 1 alloc 5 mem 389\nUDP: inuse 0 mem 0\n"sv,
 };
 
 }  // namespace
@@ -58,7 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(text.get(), len);
 
   namespace host = netscope::host;
-  switch (data[0] % 5) {
+  std::vector<std::int64_t> counters;
+  switch (data[0] % 7) {
     case 0:
       if (const auto stat = host::parse_stat(input)) {
         // The comm lies inside the input, between '(' and the last ')'.
@@ -77,8 +82,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 3:
       (void)host::parse_cmdline(input);
       break;
-    default:
+    case 4:
       (void)host::parse_socket_link(input);
+      break;
+    case 5:
+      (void)host::parse_snmp_tcp(input, counters);
+      break;
+    default:
+      if (host::parse_sockstat_tcp(input, counters) && counters.size() != 2) __builtin_trap();
       break;
   }
   return 0;

@@ -47,7 +47,7 @@ void Attributor::Impl::run_refresh() {
     std::vector<SocketRecord> records;
     for (NamespaceDiags::Member& member : namespaces.members()) {
       records.clear();
-      member.diag->dump(records);  // on failure the records read so far still count
+      namespaces.dump(member, records);  // on failure the records read so far still count
       for (const SocketRecord& r : records) next->entries.push_back(SocketEntry{r, member.netns});
     }
     const std::size_t socket_total = next->entries.size();

@@ -14,10 +14,54 @@
 
 namespace netscope::host {
 
+namespace {
+
+// A socket the kernel has accepted for a listener that no process has accept()ed yet:
+// accept() gives it an inode without a packet, which no counter shows.
+bool awaiting_accept(const SocketRecord& r) {
+  return r.inode == 0 && (r.state == static_cast<std::uint8_t>(TcpState::established) ||
+                          r.state == static_cast<std::uint8_t>(TcpState::close_wait));
+}
+
+NamespaceDiags::Member member(std::uint64_t netns, std::unique_ptr<SockDiag> diag,
+                              std::shared_ptr<SockDiag> finder,
+                              std::chrono::steady_clock::time_point used) {
+  NamespaceDiags::Member m;
+  m.netns = netns;
+  m.diag = std::move(diag);
+  m.finder = std::move(finder);
+  m.used = used;
+  return m;
+}
+
+}  // namespace
+
 NamespaceDiags::NamespaceDiags(std::string proc_root) : proc_root_(std::move(proc_root)) {
-  members_.push_back(Member{own_netns_inode(), std::make_unique<SockDiag>(),
-                            std::make_shared<SockDiag>(), std::chrono::steady_clock::now()});
+  members_.push_back(member(own_netns_inode(), std::make_unique<SockDiag>(),
+                            std::make_shared<SockDiag>(), std::chrono::steady_clock::now()));
+  // The calling thread's namespace, as own_netns_inode() reads it.
+  members_.front().tcp_activity = TcpActivity::open(proc_root_ + "/thread-self/net");
   publish();
+}
+
+bool NamespaceDiags::dump(Member& member, std::vector<SocketRecord>& out) {
+  // The counters are read before the dump, so that whatever happens during it shows as a
+  // change at the next look.
+  const bool moved = !member.tcp_activity || member.tcp_activity->changed();
+  bool tcp_ok = true;
+  if (moved || !member.tcp_current || member.tcp_reused >= kMaxTcpReuse) {
+    member.tcp.clear();
+    tcp_ok = member.diag->dump_tcp(member.tcp);
+    member.tcp_current =
+        tcp_ok && std::none_of(member.tcp.begin(), member.tcp.end(), awaiting_accept);
+    member.tcp_reused = 0;
+  } else {
+    ++member.tcp_reused;
+    ++tcp_dumps_saved_;
+  }
+  out.insert(out.end(), member.tcp.begin(), member.tcp.end());
+  const bool udp_ok = member.diag->dump_udp(out);
+  return tcp_ok && udp_ok;
 }
 
 void NamespaceDiags::update(const std::unordered_map<std::uint64_t, pid_t>& in_use, bool others,
@@ -69,8 +113,16 @@ bool NamespaceDiags::try_open(std::uint64_t netns, pid_t via,
   std::array<netlink::Socket, 2> sockets;  // dumps, finds
   const NamespaceOpen result = open_sock_diag_in(proc_root_, netns, via, sockets, &last_error_);
   if (result == NamespaceOpen::opened) {
-    members_.push_back(Member{netns, std::make_unique<SockDiag>(std::move(sockets[0])),
-                              std::make_shared<SockDiag>(std::move(sockets[1])), now});
+    members_.push_back(member(netns, std::make_unique<SockDiag>(std::move(sockets[0])),
+                              std::make_shared<SockDiag>(std::move(sockets[1])), now));
+    // The counters through the same pid, if it is still in the namespace once they are
+    // open (the open files then stay with the namespace).
+    const std::string via_dir = proc_root_ + "/" + std::to_string(via);
+    std::optional<TcpActivity> activity = TcpActivity::open(via_dir + "/net");
+    struct stat st {};
+    if (activity && ::stat((via_dir + "/ns/net").c_str(), &st) == 0 && st.st_ino == netns) {
+      members_.back().tcp_activity = std::move(activity);
+    }
   }
   return result != NamespaceOpen::refused;
 }

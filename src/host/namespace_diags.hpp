@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -27,10 +28,14 @@
 #include <vector>
 
 #include "host/sock_diag.hpp"
+#include "host/tcp_activity.hpp"
 
 namespace netscope::host {
 
 inline constexpr std::chrono::seconds kNamespaceGrace{5};
+// A namespace's TCP sockets are dumped at least every this many refreshes, counters
+// standing still or not.
+inline constexpr unsigned kMaxTcpReuse = 9;
 
 // Opens NETLINK_SOCK_DIAG sockets (as many as `out` holds) inside network namespace
 // `netns`, reached through /proc/<via>/ns/net by a helper thread that setns()es, which
@@ -47,6 +52,13 @@ class NamespaceDiags {
     std::unique_ptr<SockDiag> diag;              // the refresh thread's
     std::shared_ptr<SockDiag> finder;            // the targeted-lookup thread's
     std::chrono::steady_clock::time_point used;  // last seen with a process in it
+    // The namespace's TCP counters (tcp_activity.hpp; none when /proc/<pid>/net could
+    // not be opened) and its TCP sockets at the last TCP dump, which dump() hands out
+    // again while the counters stand still.
+    std::optional<TcpActivity> tcp_activity;
+    std::vector<SocketRecord> tcp;
+    bool tcp_current = false;  // `tcp` is a whole dump with no socket awaiting accept()
+    unsigned tcp_reused = 0;   // dumps in a row that reused `tcp`
   };
   struct Finder {
     std::uint64_t netns = 0;
@@ -67,6 +79,14 @@ class NamespaceDiags {
 
   // The refresh thread's sockets: the own namespace first, then the others.
   std::vector<Member>& members() { return members_; }
+  // Appends the TCP and UDP sockets of one member (see SockDiag::dump). The TCP sockets
+  // of the last dump are handed out again, without asking the kernel, while the
+  // namespace's TCP counters have not moved (TcpActivity), for at most
+  // kMaxTcpReuse refreshes in a row. False when a dump failed; the records read so far
+  // are in `out`.
+  bool dump(Member& member, std::vector<SocketRecord>& out);
+  // Refreshes that reused the TCP sockets of an earlier dump, since construction.
+  std::uint64_t tcp_dumps_saved() const { return tcp_dumps_saved_; }
   // Any thread: the lookup sockets as of the last update(), the own namespace first.
   Finders finders() const;
   std::uint64_t own() const { return members_.front().netns; }
@@ -81,6 +101,7 @@ class NamespaceDiags {
 
   std::string proc_root_;
   std::vector<Member> members_;
+  std::uint64_t tcp_dumps_saved_ = 0;
   std::unordered_set<std::uint64_t> refused_;  // namespaces setns() refused
   std::uint64_t enter_failures_ = 0;
   std::string last_error_;

@@ -24,6 +24,11 @@ namespace {
 // attribution thread; the kernel answers sock_diag requests synchronously.
 constexpr int kReceiveTimeoutMs = 2000;
 
+// Every TCP state but TCP_BOUND_INACTIVE (13, Linux 6.6): a socket bound but neither
+// listening nor connected carries no traffic, and asking for it adds a walk of the bind
+// hash table to every dump (about 0.3 ms here).
+constexpr std::uint32_t kTcpStates = ~0u & ~(1u << 13);
+
 std::uint16_t from_be16(std::uint16_t v) {
   return ntohs(v);
 }
@@ -112,7 +117,9 @@ bool parse_inet_diag_messages(std::span<const std::uint8_t> bytes, std::vector<S
   netlink::ReplyStatus reply{status.seq, status.done, status.error};
   // NLMSG_OVERRUN and types a sock_diag reply never carries are malformed input.
   const bool ok = netlink::walk_messages(bytes, reply, [&](std::uint16_t type, auto payload) {
-    return type == SOCK_DIAG_BY_FAMILY && parse_socket(payload, status.protocol, out);
+    // A TCPDIAG_GETSOCK request (SockDiag::dump_tcp) is answered in messages of its type.
+    return (type == SOCK_DIAG_BY_FAMILY || type == TCPDIAG_GETSOCK) &&
+           parse_socket(payload, status.protocol, out);
   });
   status.done = reply.done;
   status.error = reply.error;
@@ -148,12 +155,39 @@ bool SockDiag::fail(std::string message) {
 }
 
 bool SockDiag::dump(std::vector<SocketRecord>& out) {
-  for (const std::uint8_t protocol : {std::uint8_t{IPPROTO_TCP}, std::uint8_t{IPPROTO_UDP}}) {
-    for (const std::uint8_t family : {std::uint8_t{AF_INET}, std::uint8_t{AF_INET6}}) {
-      if (!dump(family, protocol, out)) return false;
+  return dump_tcp(out) && dump_udp(out);
+}
+
+bool SockDiag::dump_udp(std::vector<SocketRecord>& out) {
+  return dump(AF_INET, IPPROTO_UDP, out) && dump(AF_INET6, IPPROTO_UDP, out);
+}
+
+bool SockDiag::dump_tcp(std::vector<SocketRecord>& out) {
+  // A dump of TCP sockets walks every bucket of the kernel's established hash table, which
+  // all namespaces share (262,144 buckets on a 24 GB machine: about 1.3 ms, however few
+  // sockets there are). A SOCK_DIAG_BY_FAMILY request names one family, so IPv4 and IPv6
+  // cost a walk each; the older TCPDIAG_GETSOCK request dumps both families in one walk
+  // (net/ipv4/inet_diag.c, inet_diag_dump_compat: sdiag_family = AF_UNSPEC).
+  if (!compat_refused_) {
+    auto request = netlink::make_request<inet_diag_req>(TCPDIAG_GETSOCK, NLM_F_REQUEST | NLM_F_DUMP,
+                                                        socket_.next_seq());
+    request.body.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+    request.body.idiag_states = kTcpStates;
+    std::string error;
+    if (!socket_.send(&request, sizeof(request), &error)) return fail("sock_diag: " + error);
+    DumpStatus status;
+    status.protocol = IPPROTO_TCP;
+    status.seq = request.header.seq;
+    const std::size_t before = out.size();
+    if (receive_replies(status, out, /*one_reply=*/false)) return true;
+    // A kernel without the compatibility request refuses it before any socket.
+    if (out.size() != before ||
+        (status.error != EINVAL && status.error != ENOENT && status.error != EOPNOTSUPP)) {
+      return false;
     }
+    compat_refused_ = true;
   }
-  return true;
+  return dump(AF_INET, IPPROTO_TCP, out) && dump(AF_INET6, IPPROTO_TCP, out);
 }
 
 bool SockDiag::receive_replies(DumpStatus& status, std::vector<SocketRecord>& out, bool one_reply) {
@@ -201,7 +235,7 @@ bool SockDiag::exchange(const netlink::Request<inet_diag_req_v2>& request,
 
 bool SockDiag::dump(std::uint8_t family, std::uint8_t protocol, std::vector<SocketRecord>& out) {
   auto request = diag_request(NLM_F_REQUEST | NLM_F_DUMP, socket_.next_seq(), family, protocol);
-  request.body.idiag_states = ~0u;  // every state
+  request.body.idiag_states = protocol == IPPROTO_TCP ? kTcpStates : ~0u;
   int error_number = 0;
   return exchange(request, out, /*one_reply=*/false, error_number);
 }

@@ -103,9 +103,14 @@ class SockDiag {
   SockDiag(const SockDiag&) = delete;
   SockDiag& operator=(const SockDiag&) = delete;
 
-  // Appends all TCP and UDP sockets, IPv4 and IPv6. On failure returns false with
+  // Appends all TCP and UDP sockets, IPv4 and IPv6 (TCP sockets that are only bound,
+  // neither listening nor connected, left out). On failure returns false with
   // last_error() set (the monitor keeps running); records read so far stay in `out`.
   bool dump(std::vector<SocketRecord>& out);
+  // The same for TCP only, both families in one walk of the kernel's tables where the
+  // kernel allows it; and for UDP only.
+  bool dump_tcp(std::vector<SocketRecord>& out);
+  bool dump_udp(std::vector<SocketRecord>& out);
   // One family (AF_INET/AF_INET6) and protocol (IPPROTO_TCP/IPPROTO_UDP).
   bool dump(std::uint8_t family, std::uint8_t protocol, std::vector<SocketRecord>& out);
 
@@ -130,6 +135,7 @@ class SockDiag {
   bool receive_replies(DumpStatus& status, std::vector<SocketRecord>& out, bool one_reply);
 
   netlink::Socket socket_;
+  bool compat_refused_ = false;  // the kernel refused TCPDIAG_GETSOCK: one dump per family
   std::vector<std::uint8_t> buffer_;
   std::string last_error_;
 };
