@@ -133,7 +133,10 @@ void report(benchmark::State& state, std::vector<double>& ms, std::vector<double
   state.counters["cpu_max_ms"] = cpu_ms.back();
 }
 
-// Full frame: model build (filter + sort) and draw.
+// Full frame: model build (filter + sort) and draw. Args: connections, draw, overview,
+// arrival. With arrival 0 the snapshot's SnapshotIndex is built once before the loop, as
+// when a filter edit, a sort change or a key rebuilds the frame between two snapshots;
+// with arrival 1 every iteration builds it first, as a frame for a new snapshot does.
 void BM_TuiFrame(benchmark::State& state, const char* filter_text) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto snap = make_snapshot(n);
@@ -153,10 +156,14 @@ void BM_TuiFrame(benchmark::State& state, const char* filter_text) {
   std::vector<double> ms;
   std::vector<double> cpu_ms;
   const bool draw = state.range(1) != 0;
+  const bool arrival = state.range(3) != 0;
+  auto index = std::make_shared<const tui::SnapshotIndex>(snap);
+  index->prepare(s.filter, s.model);
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
     const double c0 = thread_cpu_s();
-    tui::Frame f = tui::build_frame(snap, s.filter, s.sort, s.model);
+    if (arrival) index = std::make_shared<const tui::SnapshotIndex>(snap);
+    tui::Frame f = tui::build_frame(index, s.filter, s.sort, s.model);
     tui::sync_selection(s, f);
     if (draw) {
       renderer.draw(stdscr, s, f);
@@ -171,6 +178,32 @@ void BM_TuiFrame(benchmark::State& state, const char* filter_text) {
     benchmark::DoNotOptimize(f.connections.data());
   }
   state.counters["rows"] = static_cast<double>(n);
+  report(state, ms, cpu_ms);
+}
+
+// What a new snapshot costs before its first frame: the SnapshotIndex (compact sort keys)
+// and what the filter will use from it (the bare words' text, the owner rows of the
+// connections for a filtered overview). Args: connections, overview.
+void BM_TuiSnapshotIndex(benchmark::State& state, const char* filter_text) {
+  const auto snap = make_snapshot(static_cast<std::size_t>(state.range(0)));
+  tui::UiState s;
+  s.screen = state.range(1) != 0 ? tui::Screen::overview : tui::Screen::connections;
+  tui::tables_on_screen(s, s.model.tables);
+  s.filter_text = filter_text;
+  tui::apply_filter_text(s);
+  std::vector<double> ms;
+  std::vector<double> cpu_ms;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = thread_cpu_s();
+    const tui::SnapshotIndex index(snap);
+    index.prepare(s.filter, s.model);
+    cpu_ms.push_back((thread_cpu_s() - c0) * 1e3);
+    const double d = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    state.SetIterationTime(d);
+    ms.push_back(d * 1e3);
+    benchmark::DoNotOptimize(index.keys().data());
+  }
   report(state, ms, cpu_ms);
 }
 
@@ -205,21 +238,48 @@ void BM_TuiRedraw(benchmark::State& state) {
   report(state, ms, cpu_ms);
 }
 
-// Args: connections, draw (0: the model only: filter + sort + selection), overview.
+// Args: connections, draw (0: the model only: filter + sort + selection), overview, arrival.
 BENCHMARK_CAPTURE(BM_TuiFrame, no_filter, "")
-    ->Args({10'000, 1, 0})
-    ->Args({100'000, 1, 0})
-    ->Args({100'000, 0, 0})
-    ->Args({100'000, 1, 1})
+    ->Args({10'000, 1, 0, 0})
+    ->Args({100'000, 1, 0, 0})
+    ->Args({100'000, 0, 0, 0})
+    ->Args({100'000, 1, 1, 0})
+    ->Args({100'000, 1, 0, 1})
+    ->Args({100'000, 1, 1, 1})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_TuiFrame, filter_port_not_state, "port:443 !state:time_wait")
-    ->Args({100'000, 1, 0})
-    ->Args({100'000, 1, 1})
+    ->Args({100'000, 1, 0, 0})
+    ->Args({100'000, 1, 1, 0})
+    ->Args({100'000, 1, 0, 1})
+    ->Args({100'000, 1, 1, 1})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_TuiFrame, filter_bare_word, "firefox")
+    ->Args({100'000, 1, 0, 0})
+    ->Args({100'000, 1, 1, 0})
+    ->Args({100'000, 1, 0, 1})
+    ->Args({100'000, 1, 1, 1})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_TuiFrame, filter_regex_sni, "sni:/host1[0-9]+\\./")
-    ->Args({100'000, 1, 0})
+    ->Args({100'000, 1, 0, 0})
+    ->Args({100'000, 1, 1, 0})
+    ->Args({100'000, 1, 0, 1})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+// Args: connections, overview.
+BENCHMARK_CAPTURE(BM_TuiSnapshotIndex, no_filter, "")
+    ->Args({100'000, 0})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_TuiSnapshotIndex, filter_port_not_state, "port:443 !state:time_wait")
+    ->Args({100'000, 1})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_TuiSnapshotIndex, filter_bare_word, "firefox")
+    ->Args({100'000, 0})
+    ->Args({100'000, 1})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TuiRedraw)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);

@@ -20,6 +20,7 @@
 #include "enrich/blacklist.hpp"
 #include "tui/export.hpp"
 #include "tui/layout.hpp"
+#include "tui/prepare.hpp"
 #include "tui/render.hpp"
 #include "tui/state.hpp"
 #include "tui/terminal.hpp"
@@ -169,6 +170,13 @@ class App {
     mailbox_.drain();
     if (auto snap = mailbox_.take()) pending_ = std::move(snap);
     if (!s_.paused && pending_) show(std::move(pending_));
+    preparer_.drain();
+    if (!s_.paused) {
+      if (auto index = preparer_.take()) {
+        index_ = std::move(index);
+        rebuild_ = true;
+      }
+    }
     for (std::string& e : mailbox_.take_events()) set_message(std::move(e));
     for (std::string& l : err.read_lines()) set_message(std::move(l));
     if (!finished_seen_ && mailbox_.is_finished()) {
@@ -190,7 +198,7 @@ class App {
       }
     }
     if (rebuild_) {
-      frame_ = build_frame(shown_, s_.filter, s_.sort, s_.model, mailbox_.unattributed_dns());
+      frame_ = build_frame(index_, s_.filter, s_.sort, s_.model, mailbox_.unattributed_dns());
       sync_selection(s_, frame_);
       rebuild_ = false;
       dirty_ = true;
@@ -202,8 +210,11 @@ class App {
       std::fflush(stdout);
       pending_osc_.clear();
     }
-    pollfd fds[3] = {{STDIN_FILENO, POLLIN, 0}, {mailbox_.fd(), POLLIN, 0}, {err.fd(), POLLIN, 0}};
-    const nfds_t n = err.fd() >= 0 ? 3 : 2;
+    pollfd fds[4] = {{STDIN_FILENO, POLLIN, 0},
+                     {mailbox_.fd(), POLLIN, 0},
+                     {preparer_.fd(), POLLIN, 0},
+                     {err.fd(), POLLIN, 0}};
+    const nfds_t n = err.fd() >= 0 ? 4 : 3;
     poll(fds, n, 1000);
     if ((fds[0].revents & (POLLHUP | POLLERR)) != 0) return false;  // the terminal is gone
     return read_keys();
@@ -215,15 +226,10 @@ class App {
     dirty_ = true;
   }
 
+  // The snapshot goes to the preparer thread (prefilter, SnapshotIndex); step() shows it
+  // once it is ready, and every frame until the next one reuses its index.
   void show(std::shared_ptr<const monitor::Snapshot> snap) {
-    if (opt_.prefilter) {
-      auto copy = std::make_shared<monitor::Snapshot>(*snap);
-      opt_.prefilter(*copy);
-      shown_ = std::move(copy);
-    } else {
-      shown_ = std::move(snap);
-    }
-    rebuild_ = true;
+    preparer_.submit(std::move(snap), s_.filter, s_.model);
   }
 
   void draw() {
@@ -350,7 +356,8 @@ class App {
   Renderer renderer_;
   UiState s_;
   Frame frame_;
-  std::shared_ptr<const monitor::Snapshot> shown_;
+  IndexPreparer preparer_{opt_.prefilter};
+  std::shared_ptr<const SnapshotIndex> index_;  // of the snapshot shown
   std::shared_ptr<const monitor::Snapshot> pending_;
   std::string pending_osc_;
   bool rebuild_ = true;

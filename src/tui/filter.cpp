@@ -288,14 +288,18 @@ struct Term {
   bool positive(const ConnectionRecord& c) const;
 };
 
+// The text fields of a connection a bare word searches, in declaration order (one pass
+// forward through the record's cache lines). ConnectionText packs the same list.
+std::array<const std::string*, 24> bare_fields(const ConnectionRecord& c) {
+  return {&c.proto_name,   &c.remote_host, &c.interface,    &c.state,      &c.kernel_state,
+          &c.process,      &c.attribution, &c.close_reason, &c.service,    &c.app,
+          &c.sni,          &c.alpn,        &c.tls_version,  &c.ja3,        &c.ja4,
+          &c.http_host,    &c.http_method, &c.http_path,    &c.ssh_client, &c.ssh_server,
+          &c.quic_version, &c.country,     &c.asn_org,      &c.alert};
+}
+
 bool Term::bare(const ConnectionRecord& c) const {
-  // In declaration order: one pass forward through the record's cache lines.
-  for (const std::string* f :
-       {&c.proto_name,   &c.remote_host, &c.interface,    &c.state,      &c.kernel_state,
-        &c.process,      &c.attribution, &c.close_reason, &c.service,    &c.app,
-        &c.sni,          &c.alpn,        &c.tls_version,  &c.ja3,        &c.ja4,
-        &c.http_host,    &c.http_method, &c.http_path,    &c.ssh_client, &c.ssh_server,
-        &c.quic_version, &c.country,     &c.asn_org,      &c.alert}) {
+  for (const std::string* f : bare_fields(c)) {
     if (text(*f)) return true;
   }
   if (numeric_text) {
@@ -392,11 +396,12 @@ bool any_connection(const Term& t, std::span<const ConnectionRecord* const> conn
                      [&](const ConnectionRecord* c) { return c != nullptr && t.positive(*c); });
 }
 
-bool positive(const Term& t, const ProcessRecord& p,
-              std::span<const ConnectionRecord* const> conns) {
+// `any()`: whether one of the row's connections has the term positive.
+template <typename AnyConnection>
+bool positive(const Term& t, const ProcessRecord& p, AnyConnection any) {
   switch (t.key) {
     case Key::any:
-      return t.bare(p) || any_connection(t, conns);
+      return t.bare(p) || any();
     case Key::process:
       return t.text(p.name);
     case Key::pid:
@@ -408,29 +413,62 @@ bool positive(const Term& t, const ProcessRecord& p,
     case Key::alert:
       return std::any_of(p.dns_history.begin(), p.dns_history.end(),
                          [&](const monitor::DnsEventRecord& d) { return t.text(d.alert); }) ||
-             any_connection(t, conns);
+             any();
     default:
-      return any_connection(t, conns);
+      return any();
   }
 }
 
-bool positive(const Term& t, const RemoteRecord& r,
-              std::span<const ConnectionRecord* const> conns) {
+template <typename AnyConnection>
+bool positive(const Term& t, const RemoteRecord& r, AnyConnection any) {
   switch (t.key) {
     case Key::any:
-      return t.bare(r) || any_connection(t, conns);
+      return t.bare(r) || any();
     case Key::dst:
       return t.address(r.addr) || (t.kind != Kind::network && t.text(r.host));
     case Key::host:
-      return t.text(r.host) || any_connection(t, conns);
+      return t.text(r.host) || any();
     case Key::country:
       return t.text(r.country);
     case Key::asn:
       if (t.kind == Kind::number) return r.asn && t.number(*r.asn);
       return (t.kind == Kind::regex && r.asn && t.number(*r.asn)) || t.text(r.asn_org);
     default:
-      return any_connection(t, conns);
+      return any();
   }
+}
+
+// A plain bare word, which ConnectionText serves ('\0' separates its fields, so a needle
+// holding one must look field by field).
+bool served_by_text(const Term& t) {
+  return t.key == Key::any && t.kind == Kind::text && t.needle.find('\0') == std::string::npos;
+}
+
+// Marks the rows of `arena` (row j ends at ends[j]) that contain `needle`: memmem over the
+// whole section, then a jump to the next row after each hit.
+void scan_rows(const std::string& arena, const std::vector<std::size_t>& ends,
+               std::string_view needle, std::vector<std::uint8_t>& hit) {
+  std::size_t pos = 0;
+  std::size_t row = 0;
+  while (pos < arena.size() && row < ends.size()) {
+    const void* p = memmem(arena.data() + pos, arena.size() - pos, needle.data(), needle.size());
+    if (p == nullptr) return;
+    const auto at = static_cast<std::size_t>(static_cast<const char*>(p) - arena.data());
+    row = static_cast<std::size_t>(
+        std::upper_bound(ends.begin() + static_cast<std::ptrdiff_t>(row), ends.end(), at) -
+        ends.begin());
+    if (row >= ends.size()) return;
+    hit[row] = 1;
+    pos = ends[row];
+    ++row;
+  }
+}
+
+void append_lower(std::string& out, std::string_view s) {
+  const std::size_t at = out.size();
+  out.append(s);
+  for (std::size_t i = at; i < out.size(); ++i) out[i] = lower(out[i]);
+  out.push_back('\0');
 }
 
 // --- parsing -------------------------------------------------------------------------------
@@ -889,7 +927,7 @@ bool Filter::matches(const ConnectionRecord& c) const {
 bool Filter::matches(const ProcessRecord& p, std::span<const ConnectionRecord* const> conns) const {
   if (!program_) return true;
   for (const Term& t : program_->terms) {
-    if (positive(t, p, conns) == t.negate) return false;
+    if (positive(t, p, [&] { return any_connection(t, conns); }) == t.negate) return false;
   }
   return true;
 }
@@ -897,7 +935,271 @@ bool Filter::matches(const ProcessRecord& p, std::span<const ConnectionRecord* c
 bool Filter::matches(const RemoteRecord& r, std::span<const ConnectionRecord* const> conns) const {
   if (!program_) return true;
   for (const Term& t : program_->terms) {
-    if (positive(t, r, conns) == t.negate) return false;
+    if (positive(t, r, [&] { return any_connection(t, conns); }) == t.negate) return false;
+  }
+  return true;
+}
+
+ConnectionText::ConnectionText(std::span<const ConnectionRecord> rows) {
+  text_end_.reserve(rows.size());
+  numbers_end_.reserve(rows.size());
+  addresses_end_.reserve(rows.size());
+  text_.reserve(rows.size() * 96);
+  numbers_.reserve(rows.size() * 16);
+  addresses_.reserve(rows.size() * 40);
+  for (const ConnectionRecord& c : rows) {
+    for (const std::string* f : bare_fields(c)) {
+      if (!f->empty()) append_lower(text_, *f);
+    }
+    text_end_.push_back(text_.size());
+    // The same numbers and endpoints Term::bare formats (number_text, endpoint_text).
+    if (c.pid && *c.pid >= 0) {
+      append_lower(numbers_, number_text(static_cast<std::uint64_t>(*c.pid)).view());
+    }
+    if (c.asn) append_lower(numbers_, number_text(*c.asn, "AS").view());
+    if (c.http_status && *c.http_status >= 0) {
+      append_lower(numbers_, number_text(static_cast<std::uint64_t>(*c.http_status)).view());
+    }
+    numbers_end_.push_back(numbers_.size());
+    append_lower(addresses_, endpoint_text(c.local_addr, c.local_port).view());
+    append_lower(addresses_, endpoint_text(c.remote_addr, c.remote_port).view());
+    addresses_end_.push_back(addresses_.size());
+  }
+}
+
+bool Filter::uses_text() const {
+  if (!program_) return false;
+  return std::any_of(program_->terms.begin(), program_->terms.end(), served_by_text);
+}
+
+Filter::BareHits Filter::bare_hits(const ConnectionText& text) const {
+  BareHits hits;
+  if (!uses_text()) return hits;
+  hits.resize(program_->terms.size());
+  for (std::size_t i = 0; i < program_->terms.size(); ++i) {
+    const Term& t = program_->terms[i];
+    if (!served_by_text(t)) continue;
+    std::vector<std::uint8_t>& hit = hits[i];
+    hit.assign(text.rows(), 0);
+    scan_rows(text.text_, text.text_end_, t.needle, hit);
+    if (t.numeric_text) scan_rows(text.numbers_, text.numbers_end_, t.needle, hit);
+    if (t.on_address_text) scan_rows(text.addresses_, text.addresses_end_, t.needle, hit);
+  }
+  return hits;
+}
+
+namespace {
+bool positive_at(const Term& t, std::size_t i, const ConnectionRecord& c, std::size_t row,
+                 const Filter::BareHits& hits) {
+  if (i < hits.size() && row < hits[i].size()) return hits[i][row] != 0;
+  return t.positive(c);
+}
+}  // namespace
+
+bool Filter::matches(const ConnectionRecord& c, std::size_t row, const BareHits& hits) const {
+  if (!program_) return true;
+  const auto& terms = program_->terms;
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    if (positive_at(terms[i], i, c, row, hits) == terms[i].negate) return false;
+  }
+  return true;
+}
+
+bool Filter::term_bits_supported() const {
+  return !program_ || program_->terms.size() <= 64;
+}
+
+std::uint64_t Filter::term_bits(const ConnectionRecord& c, std::size_t row,
+                                const BareHits& hits) const {
+  std::uint64_t bits = 0;
+  if (!program_) return bits;
+  const auto& terms = program_->terms;
+  for (std::size_t i = 0; i < terms.size() && i < 64; ++i) {
+    if (positive_at(terms[i], i, c, row, hits)) bits |= std::uint64_t{1} << i;
+  }
+  return bits;
+}
+
+FieldValues::FieldValues(std::span<const ConnectionRecord> rows, Field f) {
+  const auto member = [f](const ConnectionRecord& c) -> const std::string& {
+    switch (f) {
+      case proto_name:
+        return c.proto_name;
+      case remote_host:
+        return c.remote_host;
+      case state:
+        return c.state;
+      case kernel_state:
+        return c.kernel_state;
+      case process:
+        return c.process;
+      case app:
+        return c.app;
+      case sni:
+        return c.sni;
+      case http_host:
+        return c.http_host;
+      case country:
+        return c.country;
+      case asn_org:
+        return c.asn_org;
+      case alert:
+      case kCount:
+        break;
+    }
+    return c.alert;
+  };
+  std::unordered_map<std::string_view, std::uint32_t> id_of;
+  ids.resize(rows.size());
+  for (std::size_t j = 0; j < rows.size(); ++j) {
+    const std::string_view v = member(rows[j]);
+    const auto [it, added] = id_of.try_emplace(v, static_cast<std::uint32_t>(values.size()));
+    if (added) values.push_back(v);
+    ids[j] = it->second;
+  }
+}
+
+namespace {
+// The string fields a keyword term reads on a connection (Term::positive), when that is
+// all it reads; empty when the term needs more (numbers, addresses) or is a bare word.
+std::vector<FieldValues::Field> term_fields(const Term& t) {
+  using F = FieldValues;
+  if (t.kind == Kind::number || t.kind == Kind::network) return {};
+  switch (t.key) {
+    case Key::process:
+      return {F::process};
+    case Key::host:
+      return {F::sni, F::http_host, F::remote_host};
+    case Key::app:
+      return {F::app};
+    case Key::proto:
+      return {F::proto_name};
+    case Key::state:
+      return {F::state, F::kernel_state};
+    case Key::country:
+      return {F::country};
+    case Key::alert:
+      return {F::alert};
+    case Key::asn:  // a regex also sees the number
+      if (t.kind == Kind::regex) return {};
+      return {F::asn_org};
+    default:
+      return {};
+  }
+}
+}  // namespace
+
+ConnectionNumbers::ConnectionNumbers(std::span<const ConnectionRecord> rows) {
+  local_port.resize(rows.size());
+  remote_port.resize(rows.size());
+  proto.resize(rows.size());
+  pid.resize(rows.size());
+  for (std::size_t j = 0; j < rows.size(); ++j) {
+    const ConnectionRecord& c = rows[j];
+    local_port[j] = c.local_port;
+    remote_port[j] = c.remote_port;
+    proto[j] = c.proto;
+    pid[j] = c.pid && *c.pid >= 0 ? *c.pid : -1;
+  }
+}
+
+namespace {
+// A number term Term::positive decides from the ConnectionNumbers alone.
+bool numbers_term(const Term& t) {
+  if (t.kind != Kind::number) return false;
+  return t.key == Key::port || t.key == Key::sport || t.key == Key::dport || t.key == Key::pid ||
+         t.key == Key::proto;
+}
+}  // namespace
+
+bool Filter::uses_numbers() const {
+  return program_ && std::any_of(program_->terms.begin(), program_->terms.end(), numbers_term);
+}
+
+std::uint32_t Filter::fields_used() const {
+  std::uint32_t mask = 0;
+  if (!program_) return mask;
+  for (const Term& t : program_->terms) {
+    for (FieldValues::Field f : term_fields(t)) mask |= 1u << f;
+  }
+  return mask;
+}
+
+void Filter::field_hits(const PreparedRows& rows, BareHits& hits) const {
+  if (!program_) return;
+  const auto& terms = program_->terms;
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    const Term& t = terms[i];
+    if (numbers_term(t)) {
+      if (hits.size() < terms.size()) hits.resize(terms.size());
+      const ConnectionNumbers& n = rows.numbers();
+      std::vector<std::uint8_t>& hit = hits[i];
+      hit.assign(n.proto.size(), 0);
+      const auto in = [&t](std::uint64_t v) { return v >= t.lo && v <= t.hi; };
+      for (std::size_t j = 0; j < hit.size(); ++j) {
+        switch (t.key) {
+          case Key::port:
+            hit[j] = in(n.local_port[j]) || in(n.remote_port[j]);
+            break;
+          case Key::sport:
+            hit[j] = in(n.local_port[j]);
+            break;
+          case Key::dport:
+            hit[j] = in(n.remote_port[j]);
+            break;
+          case Key::pid:
+            hit[j] = n.pid[j] >= 0 && in(static_cast<std::uint64_t>(n.pid[j]));
+            break;
+          default:  // proto
+            hit[j] = in(n.proto[j]);
+            break;
+        }
+      }
+      continue;
+    }
+    const std::vector<FieldValues::Field> fields = term_fields(t);
+    if (fields.empty()) continue;
+    if (hits.size() < terms.size()) hits.resize(terms.size());
+    std::vector<std::uint8_t>& hit = hits[i];
+    hit.clear();
+    for (FieldValues::Field f : fields) {
+      const FieldValues& fv = rows.field(f);
+      std::vector<std::uint8_t> verdict(fv.values.size());
+      for (std::size_t v = 0; v < fv.values.size(); ++v) verdict[v] = t.text(fv.values[v]) ? 1 : 0;
+      if (hit.empty()) hit.assign(fv.ids.size(), 0);
+      for (std::size_t j = 0; j < fv.ids.size() && j < hit.size(); ++j)
+        hit[j] |= verdict[fv.ids[j]];
+    }
+  }
+}
+
+bool Filter::matches_bits(std::uint64_t bits) const {
+  if (!program_) return true;
+  const auto& terms = program_->terms;
+  for (std::size_t i = 0; i < terms.size() && i < 64; ++i) {
+    if (((bits >> i) & 1) == (terms[i].negate ? 1u : 0u)) return false;
+  }
+  return true;
+}
+
+bool Filter::matches_bits(const ProcessRecord& p, std::uint64_t any_bits) const {
+  if (!program_) return true;
+  const auto& terms = program_->terms;
+  for (std::size_t i = 0; i < terms.size() && i < 64; ++i) {
+    if (positive(terms[i], p, [&] { return ((any_bits >> i) & 1) != 0; }) == terms[i].negate) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Filter::matches_bits(const RemoteRecord& r, std::uint64_t any_bits) const {
+  if (!program_) return true;
+  const auto& terms = program_->terms;
+  for (std::size_t i = 0; i < terms.size() && i < 64; ++i) {
+    if (positive(terms[i], r, [&] { return ((any_bits >> i) & 1) != 0; }) == terms[i].negate) {
+      return false;
+    }
   }
   return true;
 }

@@ -292,12 +292,18 @@ std::optional<FastKey> fast_key(ColumnId col, const ConnectionRecord& c, const M
   }
 }
 
-std::uint64_t identity_digest(const ConnectionRecord& c) {
-  const auto& r = c.remote_addr.bytes();
-  const auto& l = c.local_addr.bytes();
-  return (std::uint64_t{c.proto} << 56) | (std::uint64_t{c.local_port} << 40) |
-         (std::uint64_t{c.remote_port} << 24) | (std::uint64_t{r[15]} << 16) |
+std::uint64_t identity_digest(std::uint8_t proto, const core::IpAddress& local,
+                              std::uint16_t local_port, const core::IpAddress& remote,
+                              std::uint16_t remote_port) {
+  const auto& r = remote.bytes();
+  const auto& l = local.bytes();
+  return (std::uint64_t{proto} << 56) | (std::uint64_t{local_port} << 40) |
+         (std::uint64_t{remote_port} << 24) | (std::uint64_t{r[15]} << 16) |
          (std::uint64_t{r[14]} << 8) | (std::uint64_t{l[15]});
+}
+
+std::uint64_t identity_digest(const ConnectionRecord& c) {
+  return identity_digest(c.proto, c.local_addr, c.local_port, c.remote_addr, c.remote_port);
 }
 
 }  // namespace
@@ -350,18 +356,35 @@ constexpr std::size_t kLazyThreshold = 8192;
 // Returns false when the column has no fast key (the caller sorts the plain way). Sorts
 // the first kEagerRows; `lazy` keeps what is needed to sort further.
 bool sort_connections_keyed(std::vector<const ConnectionRecord*>& rows, ColumnId col, bool desc,
-                            const ModelOptions& opt, std::shared_ptr<LazyOrder>& lazy) {
+                            const ModelOptions& opt, std::shared_ptr<LazyOrder>& lazy,
+                            const SnapshotIndex& index) {
   if (rows.empty()) return true;
   if (!fast_key(col, *rows.front(), opt)) return false;
   auto order = std::make_shared<LazyOrder>();
   order->col = col;
   order->desc = desc;
   order->opt = opt;
-  order->keyed.reserve(rows.size());
-  for (const ConnectionRecord* r : rows) {
-    const FastKey k = *fast_key(col, *r, opt);
-    order->exact = k.exact;
-    order->keyed.push_back({desc ? ~k.key : k.key, identity_digest(*r), r});
+  order->keyed.resize(rows.size());
+  const ConnectionRecord* base = index.snapshot()->connections.data();
+  const auto& keys = index.keys();
+  if (col == ColumnId::down || col == ColumnId::up) {
+    // The rate columns (the default sort) from the index's compact keys: no record read.
+    const bool up = col == ColumnId::up;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const SnapshotIndex::ConnectionKeys& k = keys[static_cast<std::size_t>(rows[i] - base)];
+      const double v = opt.totals ? static_cast<double>(up ? k.bytes_up : k.bytes_down)
+                                  : (up ? k.rate_up : k.rate_down);
+      const std::uint64_t key = order_bits(v);
+      order->keyed[i] = {desc ? ~key : key, k.tie, rows[i]};
+    }
+    order->exact = true;
+  } else {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const FastKey k = *fast_key(col, *rows[i], opt);
+      order->exact = k.exact;
+      order->keyed[i] = {desc ? ~k.key : k.key, keys[static_cast<std::size_t>(rows[i] - base)].tie,
+                         rows[i]};
+    }
   }
   if (rows.size() <= kLazyThreshold || opt.top > 0) {  // --top cuts the sorted rows
     order->extend(rows.size(), rows);
@@ -374,12 +397,12 @@ bool sort_connections_keyed(std::vector<const ConnectionRecord*>& rows, ColumnId
 
 template <typename R>
 void sort_rows(std::vector<const R*>& rows, Table t, const SortSpec& s, const ModelOptions& opt,
-               std::shared_ptr<LazyOrder>* lazy = nullptr) {
+               std::shared_ptr<LazyOrder>* lazy = nullptr, const SnapshotIndex* index = nullptr) {
   const auto& cols = columns(t);
   const ColumnId col = cols[std::min(s.column, cols.size() - 1)].id;
   const bool desc = s.descending;
   if constexpr (std::is_same_v<R, ConnectionRecord>) {
-    if (sort_connections_keyed(rows, col, desc, opt, *lazy)) {
+    if (sort_connections_keyed(rows, col, desc, opt, *lazy, *index)) {
       if (opt.top > 0 && rows.size() > opt.top) rows.resize(opt.top);
       return;
     }
@@ -668,6 +691,22 @@ std::optional<std::size_t> Frame::find(Table t, const RowKey& key) const {
         if (processes[i]->pid == key.pid) return i;
         break;
       case Table::connections: {
+        if (index && i == 0) {
+          // Find the record through the compact digests (in memory order), then its
+          // pointer among the rows: no walk over 100,000 records in sorted order.
+          const auto& conns = index->snapshot()->connections;
+          const auto& keys = index->keys();
+          const std::uint64_t tie = identity_digest(key.proto, key.local_addr, key.local_port,
+                                                    key.remote_addr, key.remote_port);
+          const ConnectionRecord* target = nullptr;
+          for (std::size_t j = 0; j < keys.size() && target == nullptr; ++j) {
+            if (keys[j].tie == tie && key_of(conns[j]) == key) target = &conns[j];
+          }
+          if (target == nullptr) return std::nullopt;
+          const auto it = std::find(connections.begin(), connections.end(), target);
+          if (it == connections.end()) return std::nullopt;  // filtered out
+          i = static_cast<std::size_t>(it - connections.begin());
+        }
         const ConnectionRecord& c = *connections[i];
         if (c.remote_port == key.remote_port && c.local_port == key.local_port &&
             c.proto == key.proto && c.remote_addr == key.remote_addr &&
@@ -738,12 +777,121 @@ std::vector<const ConnectionRecord*> Frame::connections_to(const core::IpAddress
   return out;
 }
 
+SnapshotIndex::SnapshotIndex(std::shared_ptr<const monitor::Snapshot> snap)
+    : snap_(std::move(snap)) {
+  if (!snap_) return;
+  keys_.resize(snap_->connections.size());
+  for (std::size_t j = 0; j < keys_.size(); ++j) {
+    const ConnectionRecord& c = snap_->connections[j];
+    keys_[j] = {c.rate_down, c.rate_up, c.bytes_down, c.bytes_up, identity_digest(c)};
+  }
+}
+
+const ConnectionText& SnapshotIndex::text() const {
+  if (!text_) {
+    text_ = snap_ ? std::make_unique<ConnectionText>(snap_->connections)
+                  : std::make_unique<ConnectionText>();
+  }
+  return *text_;
+}
+
+const FieldValues& SnapshotIndex::field(FieldValues::Field f) const {
+  auto& slot = fields_[f];
+  if (!slot) {
+    slot = snap_ ? std::make_unique<FieldValues>(snap_->connections, f)
+                 : std::make_unique<FieldValues>();
+  }
+  return *slot;
+}
+
+const ConnectionNumbers& SnapshotIndex::numbers() const {
+  if (!numbers_) {
+    numbers_ = snap_ ? std::make_unique<ConnectionNumbers>(snap_->connections)
+                     : std::make_unique<ConnectionNumbers>();
+  }
+  return *numbers_;
+}
+
+void SnapshotIndex::build_owners() const {
+  if (owners_built_) return;
+  owners_built_ = true;
+  if (!snap_) return;
+  const monitor::Snapshot& s = *snap_;
+  std::unordered_map<pid_t, std::uint32_t> proc_of_pid;
+  proc_of_pid.reserve(s.processes.size());
+  for (std::size_t i = 0; i < s.processes.size(); ++i) {
+    if (s.processes[i].pid) proc_of_pid.emplace(*s.processes[i].pid, static_cast<std::uint32_t>(i));
+  }
+  std::unordered_map<core::IpAddress, std::uint32_t, IpHash> remote_of_addr;
+  remote_of_addr.reserve(s.remotes.size());
+  for (std::size_t i = 0; i < s.remotes.size(); ++i) {
+    remote_of_addr.emplace(s.remotes[i].addr, static_cast<std::uint32_t>(i));
+  }
+  process_of_.assign(s.connections.size(), kNoRow);
+  remote_of_.assign(s.connections.size(), kNoRow);
+  for (std::size_t j = 0; j < s.connections.size(); ++j) {
+    const ConnectionRecord& c = s.connections[j];
+    if (!c.pid) {
+      process_of_[j] = kUnattributed;
+    } else if (auto it = proc_of_pid.find(*c.pid); it != proc_of_pid.end()) {
+      process_of_[j] = it->second;
+    }
+    if (auto it = remote_of_addr.find(c.remote_addr); it != remote_of_addr.end()) {
+      remote_of_[j] = it->second;
+    }
+  }
+}
+
+const std::vector<std::uint32_t>& SnapshotIndex::process_of() const {
+  build_owners();
+  return process_of_;
+}
+
+const std::vector<std::uint32_t>& SnapshotIndex::remote_of() const {
+  build_owners();
+  return remote_of_;
+}
+
+namespace {
+// The terms decided for every row at once from the index (bare words, string keywords).
+Filter::BareHits row_hits(const Filter& filter, const SnapshotIndex& idx) {
+  Filter::BareHits hits = filter.uses_text() ? filter.bare_hits(idx.text()) : Filter::BareHits{};
+  if (filter.fields_used() != 0 || filter.uses_numbers()) filter.field_hits(idx, hits);
+  return hits;
+}
+
+bool filter_gathers(const Filter& filter, const ModelOptions& opt) {
+  return (opt.tables[0] && filter.process_needs_connections()) ||
+         (opt.tables[2] && filter.remote_needs_connections());
+}
+}  // namespace
+
+void SnapshotIndex::prepare(const Filter& filter, const ModelOptions& opt) const {
+  if (filter.empty()) return;
+  if (opt.tables[1] || filter_gathers(filter, opt)) {
+    if (filter.uses_text()) text();
+    if (filter.uses_numbers()) numbers();
+    for (std::uint32_t f = 0; f < FieldValues::kCount; ++f) {
+      if ((filter.fields_used() >> f) & 1) field(static_cast<FieldValues::Field>(f));
+    }
+  }
+  if (filter_gathers(filter, opt) && filter.term_bits_supported()) build_owners();
+}
+
 Frame build_frame(std::shared_ptr<const monitor::Snapshot> snap, const Filter& filter,
                   const SortSpec (&sorts)[kTables], const ModelOptions& opt,
                   const std::vector<monitor::DnsEventRecord>& unattributed_dns) {
+  return build_frame(std::make_shared<const SnapshotIndex>(std::move(snap)), filter, sorts, opt,
+                     unattributed_dns);
+}
+
+Frame build_frame(std::shared_ptr<const SnapshotIndex> index, const Filter& filter,
+                  const SortSpec (&sorts)[kTables], const ModelOptions& opt,
+                  const std::vector<monitor::DnsEventRecord>& unattributed_dns) {
   Frame f;
-  f.snapshot = std::move(snap);
-  if (!f.snapshot) return f;
+  if (!index || !index->snapshot()) return f;
+  f.index = std::move(index);
+  f.snapshot = f.index->snapshot();
   const monitor::Snapshot& s = *f.snapshot;
 
   // The "<UNKNOWN>" row: every unattributed group summed.
@@ -809,12 +957,62 @@ Frame build_frame(std::shared_ptr<const monitor::Snapshot> snap, const Filter& f
       f.remotes.reserve(s.remotes.size());
       for (const RemoteRecord& r : s.remotes) f.remotes.push_back(&r);
     }
+  } else if (filter_gathers(filter, opt) && filter.term_bits_supported()) {
+    // Process and remote rows test the terms they lack against their connections: one
+    // pass notes which terms each connection has positive, and a row ORs its
+    // connections' bits (SnapshotIndex knows each connection's owner rows).
+    const SnapshotIndex& idx = *f.index;
+    idx.prepare(filter, opt);
+    const Filter::BareHits hits = row_hits(filter, idx);
+    // snapshot->processes index -> row of `procs` (the folded "<UNKNOWN>" row last).
+    std::vector<std::uint32_t> row_of_process(s.processes.size(), SnapshotIndex::kNoRow);
+    for (std::size_t i = 0; i < procs.size(); ++i) {
+      if (procs[i] != f.unknown.get()) {
+        row_of_process[static_cast<std::size_t>(procs[i] - s.processes.data())] =
+            static_cast<std::uint32_t>(i);
+      }
+    }
+    const std::size_t unknown_row = f.unknown ? procs.size() - 1 : procs.size();
+    std::vector<std::uint64_t> proc_any(procs.size() + 1, 0);
+    std::vector<std::uint64_t> remote_any(s.remotes.size() + 1, 0);
+    const auto& process_of = idx.process_of();
+    const auto& remote_of = idx.remote_of();
+    if (want_c) f.connections.reserve(s.connections.size() / 4);
+    for (std::size_t j = 0; j < s.connections.size(); ++j) {
+      const ConnectionRecord& c = s.connections[j];
+      const std::uint64_t bits = filter.term_bits(c, j, hits);
+      if (want_c && filter.matches_bits(bits)) f.connections.push_back(&c);
+      if (want_p) {
+        const std::uint32_t p = process_of[j];
+        const std::size_t row = p == SnapshotIndex::kUnattributed ? unknown_row
+                                : p == SnapshotIndex::kNoRow      ? procs.size()
+                                                                  : row_of_process[p];
+        proc_any[std::min<std::size_t>(row, procs.size())] |= bits;
+      }
+      if (want_r) {
+        const std::uint32_t r = remote_of[j];
+        remote_any[r == SnapshotIndex::kNoRow ? s.remotes.size() : r] |= bits;
+      }
+    }
+    if (want_p) {
+      for (std::size_t i = 0; i < procs.size(); ++i) {
+        if (filter.matches_bits(*procs[i], proc_any[i])) f.processes.push_back(procs[i]);
+      }
+    }
+    if (want_r) {
+      for (std::size_t i = 0; i < s.remotes.size(); ++i) {
+        if (filter.matches_bits(s.remotes[i], remote_any[i])) f.remotes.push_back(&s.remotes[i]);
+      }
+    }
   } else {
     // Process and remote rows test the terms they lack against their connections.
     const bool gather = filter.needs_connections();
     if (want_c) {
-      for (const ConnectionRecord& c : s.connections) {
-        if (filter.matches(c)) f.connections.push_back(&c);
+      const SnapshotIndex& idx = *f.index;
+      idx.prepare(filter, opt);
+      const Filter::BareHits hits = row_hits(filter, idx);
+      for (std::size_t j = 0; j < s.connections.size(); ++j) {
+        if (filter.matches(s.connections[j], j, hits)) f.connections.push_back(&s.connections[j]);
       }
     }
     if (!gather) {
@@ -842,7 +1040,7 @@ Frame build_frame(std::shared_ptr<const monitor::Snapshot> snap, const Filter& f
     }
   }
   sort_rows(f.processes, Table::processes, sorts[0], opt);
-  sort_rows(f.connections, Table::connections, sorts[1], opt, &f.lazy);
+  sort_rows(f.connections, Table::connections, sorts[1], opt, &f.lazy, f.index.get());
   sort_rows(f.remotes, Table::remotes, sorts[2], opt);
   return f;
 }

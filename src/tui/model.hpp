@@ -118,6 +118,52 @@ inline constexpr std::string_view kUnknownProcess = "<UNKNOWN>";
 
 struct LazyOrder;  // model.cpp
 
+// What every frame of one snapshot shares, computed when the snapshot is shown rather
+// than in each frame (a filter edit, a sort change or a key rebuilds the frame, not
+// this). A ConnectionRecord is ~1 KB, so a pass over 100,000 of them streams 100 MB: the
+// sort keys live here in a compact array (40 bytes a connection), and the text of the
+// bare-word search and the owner rows of each connection are made on the first frame
+// that needs them and kept for the snapshot's life. Not thread-safe: one UI thread.
+class SnapshotIndex : public PreparedRows {
+ public:
+  explicit SnapshotIndex(std::shared_ptr<const monitor::Snapshot> snap);
+  const std::shared_ptr<const monitor::Snapshot>& snapshot() const { return snap_; }
+
+  // Per connection, in snapshot order.
+  struct ConnectionKeys {
+    double rate_down = 0;
+    double rate_up = 0;
+    std::uint64_t bytes_down = 0;
+    std::uint64_t bytes_up = 0;
+    std::uint64_t tie = 0;  // a digest of the 5-tuple
+  };
+  const std::vector<ConnectionKeys>& keys() const { return keys_; }
+  static constexpr std::uint32_t kNoRow = 0xFFFFFFFF;
+  static constexpr std::uint32_t kUnattributed = 0xFFFFFFFE;
+  // Built on first use (PreparedRows):
+  const ConnectionText& text() const override;
+  const FieldValues& field(FieldValues::Field f) const override;
+  const ConnectionNumbers& numbers() const override;
+  // The index in snapshot->processes of each connection's process (kUnattributed: no pid,
+  // kNoRow: a pid without a process record), and in snapshot->remotes of its remote.
+  const std::vector<std::uint32_t>& process_of() const;
+  const std::vector<std::uint32_t>& remote_of() const;
+  // Builds now what frames with this filter and these tables will use (the benchmark
+  // times it apart; build_frame calls it too).
+  void prepare(const Filter& filter, const ModelOptions& opt) const;
+
+ private:
+  std::shared_ptr<const monitor::Snapshot> snap_;
+  std::vector<ConnectionKeys> keys_;
+  mutable std::unique_ptr<ConnectionText> text_;
+  mutable std::unique_ptr<FieldValues> fields_[FieldValues::kCount];
+  mutable std::unique_ptr<ConnectionNumbers> numbers_;
+  mutable std::vector<std::uint32_t> process_of_;
+  mutable std::vector<std::uint32_t> remote_of_;
+  mutable bool owners_built_ = false;
+  void build_owners() const;
+};
+
 // One rebuilt model. Everything points into `snapshot`.
 //
 // The connections table may hold 100,000 rows of which a screen shows 50, so it is sorted
@@ -127,6 +173,7 @@ struct LazyOrder;  // model.cpp
 // what is on screen (the renderer asks for what it draws, export for everything).
 struct Frame {
   std::shared_ptr<const monitor::Snapshot> snapshot;
+  std::shared_ptr<const SnapshotIndex> index;
   std::vector<const monitor::ProcessRecord*> processes;
   mutable std::vector<const monitor::ConnectionRecord*> connections;
   mutable std::shared_ptr<LazyOrder> lazy;  // null: connections are fully sorted
@@ -156,6 +203,10 @@ struct Frame {
 // Builds the rows of every table: filter, then sort (ties broken by identity, so equal
 // rows keep their places), then --top.
 // `unattributed_dns` joins the "<UNKNOWN>" row's DNS history (SnapshotMailbox).
+Frame build_frame(std::shared_ptr<const SnapshotIndex> index, const Filter& filter,
+                  const SortSpec (&sorts)[kTables], const ModelOptions& opt,
+                  const std::vector<monitor::DnsEventRecord>& unattributed_dns = {});
+// The same with an index made for this one frame.
 Frame build_frame(std::shared_ptr<const monitor::Snapshot> snap, const Filter& filter,
                   const SortSpec (&sorts)[kTables], const ModelOptions& opt,
                   const std::vector<monitor::DnsEventRecord>& unattributed_dns = {});

@@ -25,7 +25,9 @@ NETSCOPE = os.path.abspath(sys.argv[1])
 PCAPS = sys.argv[2] if len(sys.argv) > 2 else ""
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples",
                       "netscope-sample.pcap")
-SOCKET = "netscope-tui-40"  # a private tmux server for this test
+# A private tmux server for this run: the pid keeps two runs at once (CI and a developer,
+# or two build trees) from killing each other's server.
+SOCKET = "netscope-tui-40-%d" % os.getpid()
 
 
 CONF = "/dev/null"
@@ -386,6 +388,72 @@ def main():
             check(any(re.search(r"(^|\[|;)7(;|m)", c) for c in colors),
                   "NO_COLOR: the selection is in reverse video")
             check("bit/s" in mono.screen(), "--units bits shows bit rates")
+
+            # Mouse: a click selects the row under the pointer in whichever pane, the wheel
+            # moves the selection. tmux passes the terminal's mouse reports on as bytes, so
+            # the test types them: X10 reports (ESC [ M, button + 32, x + 33, y + 33), as
+            # the pane's terminal (screen-256color, kmous=\E[M) sends them.
+            mouse = Session("mouse", ["--read", SAMPLE, "--speed", "0"], env="NO_COLOR=1")
+            sessions.append(mouse)
+            mouse.wait_text("[END]")
+
+            def report(button, x, y):
+                mouse.type("\x1b[M" + chr(32 + button) + chr(33 + x) + chr(33 + y))
+
+            def click(x, y):
+                report(0, x, y)  # press
+                report(3, x, y)  # release
+
+            def selected_lines():
+                """Table rows shown in reverse video (NO_COLOR: the selection); the header
+                and footer bars are reverse video too and are left out."""
+                raw = mouse.screen(escapes=True).splitlines()
+                return [i for i, l in enumerate(raw)
+                        if 0 < i < len(raw) - 1 and any(re.search(r"(^|\[|;)7(;|m)", c)
+                               for c in re.findall(r"\x1b\[[0-9;]*m", l))]
+
+            def wait_selected(y, what):
+                for _ in range(100):
+                    got = selected_lines()
+                    if got == [y]:
+                        return
+                    time.sleep(0.1)
+                fail("%s: the selected row is on line(s) %s, not %d; screen:\n%s"
+                     % (what, got, y, mouse.screen()))
+
+            s = mouse.screen()
+            lines = s.splitlines()
+            conn_head = next(i for i, l in enumerate(lines) if l.startswith("PROTO"))
+            first_conn = conn_head + 1
+            check(selected_lines() != [first_conn + 4], "before the click row 4 is not selected")
+            click(10, first_conn + 4)
+            wait_selected(first_conn + 4, "a click on the 5th connection row")
+            check(True, "a click selects the connection row under the pointer")
+            mouse.keys("Enter")
+            s = mouse.wait(lambda s: re.search(r"^local\s", s, re.M) is not None,
+                           "Enter did not open the connection detail")
+            row_text = lines[first_conn + 4].split()
+            m = re.search(r"^local\s+(\S+)", s, re.M)
+            check(len(row_text) > 2 and m is not None and m.group(1) == row_text[1],
+                  "Enter after the click opens the clicked connection (%s)" % row_text[1:2])
+            mouse.keys("Escape")
+            mouse.wait(lambda s: re.search(r"^local\s", s, re.M) is None,
+                       "Esc did not close the detail")
+            report(65, 10, first_conn + 4)  # wheel down: three rows
+            wait_selected(first_conn + 7, "the wheel down")
+            report(64, 10, first_conn + 7)  # wheel up twice: row 7 - 6
+            report(64, 10, first_conn + 7)
+            wait_selected(first_conn + 1, "the wheel up twice")
+            report(64, 10, first_conn + 7)  # and again: stops at the first row
+            wait_selected(first_conn, "the wheel up at the top")
+            check(True, "the wheel moves the selection three rows a notch, and stops at the top")
+            # The remotes pane (right of the processes pane): a click there moves the focus.
+            head = next(i for i, l in enumerate(lines) if l.lstrip().startswith("PID"))
+            x_remote = lines[head].index("REMOTE")
+            check(x_remote > 40, "the remotes pane is on the right (x=%d)" % x_remote)
+            click(x_remote + 1, head + 1 + 2)
+            wait_selected(head + 3, "a click on the 3rd remote row")
+            check(True, "a click in another pane focuses it and selects the row under the pointer")
         finally:
             for sess in sessions:
                 sess.kill()
