@@ -42,6 +42,13 @@ Verdict from(bool yes, bool partial) {
   return yes ? Verdict::yes : (partial ? Verdict::maybe : Verdict::no);
 }
 
+// The probes' parse target, reused so that probing does not allocate once warm (one
+// Inspector per packet thread; the probes are plain functions).
+dns::Message& probe_message() {
+  thread_local dns::Message m;
+  return m;
+}
+
 // ---- TCP recognisers: the first bytes of a direction.
 
 Verdict probe_tls(Bytes d, bool) {
@@ -62,7 +69,9 @@ Verdict probe_http(Bytes d, bool) {
 
 Verdict probe_ssh(Bytes d, bool) {
   bool partial = false;
-  return from(ssh::starts_with_banner(as_text(d), partial), partial);
+  // Sequenced: `partial` is set by the call (function arguments are unsequenced).
+  const bool yes = ssh::starts_with_banner(as_text(d), partial);
+  return from(yes, partial);
 }
 
 // DNS over TCP (RFC 7766): a 2-byte length, then a message with one question. Only on
@@ -72,8 +81,9 @@ Verdict probe_dns_tcp(Bytes d, bool port_hint) {
   if (d.size() < 2 + 12) return Verdict::maybe;
   const std::size_t len = core::load_be16(d.data());
   if (len < 12) return Verdict::no;
-  dns::Message m;
-  if (d.size() >= 2 + len) return from(dns::parse_message(d.subspan(2, len), m), false);
+  if (d.size() >= 2 + len) {
+    return from(dns::parse_message(d.subspan(2, len), probe_message()), false);
+  }
   return from(core::load_be16(d.data() + 2 + 4) == 1, false);  // qdcount
 }
 
@@ -97,13 +107,12 @@ constexpr std::array<TcpRecogniser, 4> kTcp{{
 // ---- UDP recognisers: one datagram.
 
 Verdict probe_dns_udp(Bytes d, bool port_hint) {
-  dns::Message m;
+  dns::Message& m = probe_message();
   return from(port_hint ? dns::parse_message(d, m) && m.qdcount <= 1 : dns::strict_parse(d, m),
               false);
 }
 Verdict probe_dns_port_only(Bytes d, bool port_hint) {
-  dns::Message m;
-  return from(port_hint && dns::parse_message(d, m), false);
+  return from(port_hint && dns::parse_message(d, probe_message()), false);
 }
 // A long header Initial of QUIC v1/v2: a candidate, proven only by decryption.
 Verdict probe_quic(Bytes d, bool) {
@@ -154,6 +163,36 @@ bool hinted(const std::array<std::uint16_t, 4>& ports, const decode::PacketView&
                      [&](std::uint16_t p) { return p != 0 && (p == pkt.sport || p == pkt.dport); });
 }
 
+// Cheap early rejection for TCP: the first bytes each recogniser can start with, with
+// and without its port hint, found by asking it about every one-byte stream. A TCP
+// recogniser reads the start of a stream, so a stream it would accept starts with a byte
+// it calls "maybe" (too short to tell) or "yes" on its own. Most payloads of unknown
+// flows (a later segment, an encrypted or binary protocol) fail here with one lookup.
+struct FirstBytes {
+  std::array<std::array<std::array<bool, 256>, 2>, kTcp.size()> ok{};  // [recogniser][hint][byte]
+  FirstBytes() {
+    for (std::size_t i = 0; i < kTcp.size(); ++i) {
+      for (int hint = 0; hint < 2; ++hint) {
+        for (int b = 0; b < 256; ++b) {
+          const std::uint8_t byte = static_cast<std::uint8_t>(b);
+          ok[i][static_cast<std::size_t>(hint)][static_cast<std::size_t>(b)] =
+              kTcp[i].probe(Bytes(&byte, 1), hint != 0) != Verdict::no;
+        }
+      }
+    }
+  }
+};
+
+bool may_start(const std::array<TcpRecogniser, kTcp.size()>&, std::size_t i, bool hint,
+               Bytes data) {
+  static const FirstBytes kFirst;
+  return data.empty() || kFirst.ok[i][hint ? 1 : 0][data[0]];
+}
+template <typename Table>
+bool may_start(const Table&, std::size_t, bool, Bytes) {
+  return true;  // UDP recognisers read whole datagrams: no prefix rule
+}
+
 // Tries the recognisers whose port matches first, then all of them. Returns the index
 // of the first "yes", or -1; `maybe` is set when one could still say yes with more bytes.
 template <typename Table>
@@ -163,6 +202,7 @@ int recognise(const Table& table, const decode::PacketView& pkt, Bytes data, boo
     for (std::size_t i = 0; i < table.size(); ++i) {
       const bool hint = hinted(table[i].ports, pkt);
       if ((pass == 0) != hint) continue;
+      if (!may_start(table, i, hint, data)) continue;
       const Verdict v = table[i].probe(data, hint);
       if (v == Verdict::yes) return static_cast<int>(i);
       if (v == Verdict::maybe) maybe = true;

@@ -64,7 +64,7 @@ bool parse_record(Bytes msg, ByteReader& r, Section section, Message& out) {
 }
 
 bool parse(Bytes msg, Message& out, bool strict) {
-  out = Message{};
+  out.clear();
   ByteReader r(msg);
   std::uint16_t flags = 0;
   if (!r.u16(out.id) || !r.u16(flags) || !r.u16(out.qdcount) || !r.u16(out.ancount) ||
@@ -82,16 +82,15 @@ bool parse(Bytes msg, Message& out, bool strict) {
   }
   for (std::uint16_t i = 0; i < out.qdcount; ++i) {
     std::size_t pos = r.offset();
-    std::string name;
-    if (!read_name(msg, pos, &name)) return false;
+    // The first question is kept (read straight into qname); the others are checked.
+    if (!read_name(msg, pos, i == 0 ? &out.qname : nullptr)) return false;
     r = ByteReader(msg);
     r.skip(pos);
     std::uint16_t qtype = 0;
     std::uint16_t qclass = 0;
     if (!r.u16(qtype) || !r.u16(qclass)) return false;
-    if (!out.has_question) {
+    if (i == 0) {
       out.has_question = true;
-      out.qname = std::move(name);
       out.qtype = qtype;
       out.qclass = qclass;
     }
@@ -164,6 +163,19 @@ std::string DnsAnswer::text() const {
 }  // namespace netscope::dpi
 
 namespace netscope::dpi::dns {
+
+void Message::clear() {
+  id = 0;
+  response = false;
+  opcode = 0;
+  rcode = 0;
+  qdcount = ancount = nscount = arcount = 0;
+  has_question = false;
+  qname.clear();
+  qtype = 0;
+  qclass = 0;
+  records.clear();
+}
 
 bool parse_message(Bytes msg, Message& out) {
   return parse(msg, out, false);

@@ -42,6 +42,10 @@ struct Message {
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 0;
   std::vector<Record> records;  // A, AAAA and CNAME records, in message order
+
+  // Empties every field but keeps the capacity of qname and records, so that a Message
+  // reused across parses does not allocate once warm.
+  void clear();
 };
 
 // Name limits (RFC 1035 §2.3.4): labels up to 63 octets, names up to 255 octets on the

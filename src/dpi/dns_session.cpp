@@ -10,6 +10,7 @@
 // what the client waited.
 
 #include <algorithm>
+#include <limits>
 
 #include "dpi/dns.hpp"
 #include "dpi/session.hpp"
@@ -146,7 +147,7 @@ void handle_message(Session& s, DnsTransactions& tx, std::uint32_t& messages, By
     s.done = true;
     return;
   }
-  dns::Message m;
+  dns::Message& m = c.shared.dns_message;
   if (!dns::parse_message(msg, m)) {
     ++c.shared.counters.malformed_dns;
     return;
@@ -177,7 +178,9 @@ class DnsUdpSession final : public Session {
 class DnsTcpSession final : public TcpSession {
  public:
   explicit DnsTcpSession(Shared& shared) : TcpSession(Protocol::dns, shared), tx_(true) {
-    segment_budget_ = shared.config.dns_max_messages;
+    // The message cap bounds a DNS stream (a message may span many segments, and one
+    // segment carry many messages); a segment budget would pre-empt it uncounted.
+    segment_budget_ = std::numeric_limits<std::uint32_t>::max();
   }
   void on_finish(Shared& shared, InspectResult& out) override { tx_.flush(shared, out); }
 
@@ -190,7 +193,8 @@ class DnsTcpSession final : public TcpSession {
       handle_message(*this, tx_, messages_, msg, c);
       used += n;
     }
-    if (!done && used < data.size() && at_cap(data.subspan(used), c.shared)) close(dir);
+    // A message that cannot fit: this direction ends (both ended: the session is done).
+    if (!done && used < data.size() && at_cap(data.subspan(used), c.shared)) end_direction(dir);
     return used;
   }
 

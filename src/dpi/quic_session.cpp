@@ -112,7 +112,12 @@ class QuicSession final : public Session {
   }
 
   void on_initial(SessionContext& c, const quic::LongHeader& h, Bytes packet) {
-    // First as a client Initial with the keys of its own DCID.
+    // From the server's side, first with the server keys of the client's DCID, already
+    // derived (RFC 9001 §5.2): a server Initial's own DCID is the client's SCID, so trying
+    // it as a client Initial would cost a key derivation (nine HMACs) that cannot succeed.
+    const bool from_server = have_dcid_ && c.dir != client_dir_;
+    if (from_server && try_open(c, h, packet, keys_.server, 1)) return;
+    // Then as a client Initial with the keys of its own DCID.
     if (!have_dcid_ || !std::equal(dcid_.begin(), dcid_.end(), h.dcid.begin(), h.dcid.end())) {
       quic::InitialKeys keys;
       if (quic::derive_initial_keys(h.version, h.dcid, keys) &&
@@ -128,7 +133,7 @@ class QuicSession final : public Session {
       return;
     }
     // Then as a server Initial with the latest client DCID's server keys.
-    if (have_dcid_ && try_open(c, h, packet, keys_.server, 1)) return;
+    if (have_dcid_ && !from_server && try_open(c, h, packet, keys_.server, 1)) return;
     ++c.shared.counters.quic_decrypt_failures;
     if (protocol == Protocol::unknown && ++failed_ >= c.shared.config.quic_max_attempts) {
       gave_up = true;
@@ -180,7 +185,7 @@ class QuicSession final : public Session {
     }
     const Bytes body = data.subspan(4, len);
     if (side == 0 && data[0] == tls::kClientHello) {
-      tls::ClientHello hello;
+      tls::ClientHello& hello = c.shared.client_hello;
       if (tls::parse_client_hello(body, hello)) {
         describe_client_hello(hello, 'q', info);
         c.out.changed = true;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "dpi/dns.hpp"
 #include "dpi/inspector.hpp"
 #include "dpi/tcp_stream.hpp"
 #include "dpi/tls.hpp"
@@ -23,6 +24,8 @@ struct Shared {
   std::vector<std::uint8_t> scratch;
   std::vector<std::uint8_t> plaintext;
   std::vector<std::uint8_t> header;
+  tls::ClientHello client_hello;  // parsed by TLS and QUIC sessions, one at a time
+  dns::Message dns_message;       // parsed by DNS sessions, one at a time
 };
 
 struct SessionContext {

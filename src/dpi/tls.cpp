@@ -83,8 +83,21 @@ std::uint16_t ClientHello::max_version() const {
   return best != 0 ? best : legacy_version;
 }
 
+void ClientHello::clear() {
+  legacy_version = 0;
+  cipher_suites.clear();
+  extensions.clear();
+  supported_versions.clear();
+  groups.clear();
+  ec_point_formats.clear();
+  signature_algorithms.clear();
+  alpn.clear();
+  sni.clear();
+  has_sni = false;
+}
+
 bool parse_client_hello(Bytes body, ClientHello& out) {
-  out = ClientHello{};
+  out.clear();
   ByteReader r(body);
   Bytes session_id;
   Bytes suites;
@@ -94,6 +107,7 @@ bool parse_client_hello(Bytes body, ClientHello& out) {
     return false;
   }
   ByteReader s(suites);
+  out.cipher_suites.reserve(suites.size() / 2);
   std::uint16_t suite = 0;
   while (s.u16(suite)) out.cipher_suites.push_back(suite);
   return for_each_extension(r, [&](std::uint16_t type, Bytes data) {

@@ -46,6 +46,9 @@ struct ClientHello {
 
   // The highest version offered: supported_versions without GREASE, else legacy_version.
   std::uint16_t max_version() const;
+  // Empties every field but keeps the vectors' capacity, so that a ClientHello reused
+  // across parses does not allocate once warm.
+  void clear();
 };
 
 struct ServerHello {

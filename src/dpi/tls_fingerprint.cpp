@@ -1,10 +1,13 @@
-// JA3 and JA4 (see tls_fingerprint.hpp). Hashes use OpenSSL's EVP one-shot digests.
+// JA3 and JA4 (see tls_fingerprint.hpp). Hashes use OpenSSL's EVP digests with a
+// per-thread context; the texts hashed are built in per-thread buffers.
 
 #include "dpi/tls_fingerprint.hpp"
 
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <charconv>
+#include <string_view>
 #include <vector>
 
 namespace netscope::dpi::tls {
@@ -20,20 +23,48 @@ const EVP_MD* sha256() {
   return md;
 }
 
-std::string hex_digest(const EVP_MD* algorithm, const std::string& text) {
+// Reused by every fingerprint computed on this thread, so that the packet path does not
+// allocate once warm: the text being hashed, a list of values, and the digest context
+// (EVP_Digest would allocate and free one per call).
+struct Scratch {
+  std::string text;
+  std::vector<std::uint16_t> values;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() { EVP_MD_CTX_free(ctx); }
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// The first `hex_digits` lower-case hex digits of the digest of `text` appended to
+// `out`; nothing when OpenSSL fails (no algorithm).
+void append_digest(const EVP_MD* algorithm, std::string_view text, std::size_t hex_digits,
+                   std::string& out) {
+  EVP_MD_CTX* ctx = scratch().ctx;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (algorithm == nullptr ||
-      EVP_Digest(text.data(), text.size(), md, &len, algorithm, nullptr) != 1) {
-    return {};
+  if (algorithm == nullptr || ctx == nullptr || EVP_DigestInit_ex2(ctx, algorithm, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx, text.data(), text.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx, md, &len) != 1) {
+    return;
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(len * 2, '0');
-  for (std::size_t i = 0; i < len; ++i) {
-    out[2 * i] = kHex[md[i] >> 4];
-    out[2 * i + 1] = kHex[md[i] & 0xf];
+  hex_digits = std::min<std::size_t>(hex_digits, 2 * std::size_t{len});
+  for (std::size_t i = 0; i < hex_digits; ++i) {
+    out += kHex[(md[i / 2] >> (i % 2 == 0 ? 4 : 0)) & 0xf];
   }
-  return out;
+}
+
+void append_decimal(std::string& out, unsigned v) {
+  char buf[12];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
 }
 
 template <typename T>
@@ -42,37 +73,38 @@ void append_decimal_list(std::string& out, const std::vector<T>& values, bool sk
   for (const T v : values) {
     if (skip_grease && is_grease(static_cast<std::uint16_t>(v))) continue;
     if (!first) out += '-';
-    out += std::to_string(v);
+    append_decimal(out, v);
     first = false;
   }
 }
 
 void append_hex4(std::string& out, std::uint16_t v) {
-  static constexpr char kHex[] = "0123456789abcdef";
   for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(v >> shift) & 0xf];
 }
 
-std::string join_hex4(const std::vector<std::uint16_t>& values) {
-  std::string out;
-  for (const std::uint16_t v : values) {
-    if (!out.empty()) out += ',';
-    append_hex4(out, v);
+void append_hex4_list(std::string& out, const std::vector<std::uint16_t>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    append_hex4(out, values[i]);
   }
-  return out;
 }
 
-std::vector<std::uint16_t> without_grease(const std::vector<std::uint16_t>& values) {
-  std::vector<std::uint16_t> out;
-  out.reserve(values.size());
+void assign_without_grease(const std::vector<std::uint16_t>& values,
+                           std::vector<std::uint16_t>& out) {
+  out.clear();
   for (const std::uint16_t v : values) {
     if (!is_grease(v)) out.push_back(v);
   }
-  return out;
+}
+
+std::size_t count_without_grease(const std::vector<std::uint16_t>& values) {
+  return static_cast<std::size_t>(
+      std::count_if(values.begin(), values.end(), [](std::uint16_t v) { return !is_grease(v); }));
 }
 
 // JA4 §"TLS and DTLS Version": the highest supported_versions entry, else the
 // ClientHello's version; the record (handshake header) version is ignored.
-std::string ja4_version(const ClientHello& h) {
+const char* ja4_version(const ClientHello& h) {
   switch (h.max_version()) {
     case 0x0304:
       return "13";
@@ -103,52 +135,68 @@ constexpr bool alnum(unsigned char c) {
 
 // JA4 §"ALPN Extension Value": first and last character of the first ALPN value; when
 // either is not alphanumeric, the first and last hex digits of the value instead.
-std::string ja4_alpn(const ClientHello& h) {
-  if (h.alpn.empty() || h.alpn.front().empty()) return "00";
+void append_ja4_alpn(std::string& out, const ClientHello& h) {
+  if (h.alpn.empty() || h.alpn.front().empty()) {
+    out += "00";
+    return;
+  }
   const std::string& a = h.alpn.front();
   const auto first = static_cast<unsigned char>(a.front());
   const auto last = static_cast<unsigned char>(a.back());
-  if (alnum(first) && alnum(last))
-    return std::string{static_cast<char>(first), static_cast<char>(last)};
-  static constexpr char kHex[] = "0123456789abcdef";
-  return std::string{kHex[first >> 4], kHex[last & 0xf]};
+  if (alnum(first) && alnum(last)) {
+    out += static_cast<char>(first);
+    out += static_cast<char>(last);
+  } else {
+    out += kHex[first >> 4];
+    out += kHex[last & 0xf];
+  }
 }
 
-std::string two_digits(std::size_t n) {
+void append_two_digits(std::string& out, std::size_t n) {
   n = std::min<std::size_t>(n, 99);
-  return std::string{static_cast<char>('0' + n / 10), static_cast<char>('0' + n % 10)};
+  out += static_cast<char>('0' + n / 10);
+  out += static_cast<char>('0' + n % 10);
 }
 
-struct Ja4Parts {
-  std::string a;        // t13d1516h2
-  std::string ciphers;  // sorted, comma-joined
-  std::string exts;     // sorted without SNI/ALPN, then "_" + signature algorithms
-  bool no_ciphers = false;
-  bool no_exts = false;
-};
-
-Ja4Parts ja4_parts(const ClientHello& h, char transport) {
-  Ja4Parts p;
-  std::vector<std::uint16_t> ciphers = without_grease(h.cipher_suites);
-  std::vector<std::uint16_t> exts = without_grease(h.extensions);
-  p.a = std::string(1, transport) + ja4_version(h) + (h.has_sni ? "d" : "i") +
-        two_digits(ciphers.size()) + two_digits(exts.size()) + ja4_alpn(h);
-  std::sort(ciphers.begin(), ciphers.end());
-  p.no_ciphers = ciphers.empty();
-  p.ciphers = join_hex4(ciphers);
-  std::erase_if(exts, [](std::uint16_t e) { return e == ext::server_name || e == ext::alpn; });
-  std::sort(exts.begin(), exts.end());
-  p.no_exts = exts.empty();
-  p.exts = join_hex4(exts);
-  const std::vector<std::uint16_t> sigs = without_grease(h.signature_algorithms);
-  if (!sigs.empty()) p.exts += "_" + join_hex4(sigs);
-  return p;
+// JA4 part a: "t13d1516h2".
+void append_ja4_a(std::string& out, const ClientHello& h, char transport) {
+  out += transport;
+  out += ja4_version(h);
+  out += h.has_sni ? 'd' : 'i';
+  append_two_digits(out, count_without_grease(h.cipher_suites));
+  append_two_digits(out, count_without_grease(h.extensions));
+  append_ja4_alpn(out, h);
 }
 
-}  // namespace
+// The sorted cipher list of JA4 part b (raw form) into `text`; false when it is empty.
+bool ja4_ciphers(const ClientHello& h, Scratch& s) {
+  assign_without_grease(h.cipher_suites, s.values);
+  std::sort(s.values.begin(), s.values.end());
+  s.text.clear();
+  append_hex4_list(s.text, s.values);
+  return !s.values.empty();
+}
 
-std::string ja3_string(const ClientHello& h) {
-  std::string out = std::to_string(h.legacy_version);
+// The sorted extensions without SNI and ALPN, then "_" and the signature algorithms in
+// their order (JA4 part c, raw form) into `text`; false when there are no extensions.
+bool ja4_extensions(const ClientHello& h, Scratch& s) {
+  assign_without_grease(h.extensions, s.values);
+  std::erase_if(s.values, [](std::uint16_t e) { return e == ext::server_name || e == ext::alpn; });
+  std::sort(s.values.begin(), s.values.end());
+  const bool any = !s.values.empty();
+  s.text.clear();
+  append_hex4_list(s.text, s.values);
+  assign_without_grease(h.signature_algorithms, s.values);
+  if (!s.values.empty()) {
+    s.text += '_';
+    append_hex4_list(s.text, s.values);
+  }
+  return any;
+}
+
+// "version,ciphers,extensions,groups,point_formats" (tls_fingerprint.hpp).
+void append_ja3(std::string& out, const ClientHello& h) {
+  append_decimal(out, h.legacy_version);
   out += ',';
   append_decimal_list(out, h.cipher_suites, true);
   out += ',';
@@ -157,27 +205,59 @@ std::string ja3_string(const ClientHello& h) {
   append_decimal_list(out, h.groups, true);
   out += ',';
   append_decimal_list(out, h.ec_point_formats, false);
+}
+
+}  // namespace
+
+std::string ja3_string(const ClientHello& h) {
+  std::string out;
+  append_ja3(out, h);
   return out;
 }
 
 std::string ja3_hash(const ClientHello& h) {
-  return hex_digest(md5(), ja3_string(h));
+  Scratch& s = scratch();
+  s.text.clear();
+  append_ja3(s.text, h);
+  std::string out;
+  out.reserve(32);
+  append_digest(md5(), s.text, 32, out);
+  return out;
 }
 
 std::string ja4(const ClientHello& h, char transport) {
-  const Ja4Parts p = ja4_parts(h, transport);
+  Scratch& s = scratch();
+  std::string out;
+  out.reserve(36);
+  append_ja4_a(out, h, transport);
   // JA4 §"Cipher hash" / §"Extension hash": an empty list gives twelve zeros, not the
   // hash of an empty string.
-  const std::string b =
-      p.no_ciphers ? std::string(12, '0') : hex_digest(sha256(), p.ciphers).substr(0, 12);
-  const std::string c =
-      p.no_exts ? std::string(12, '0') : hex_digest(sha256(), p.exts).substr(0, 12);
-  return p.a + "_" + b + "_" + c;
+  out += '_';
+  if (ja4_ciphers(h, s)) {
+    append_digest(sha256(), s.text, 12, out);
+  } else {
+    out.append(12, '0');
+  }
+  out += '_';
+  if (ja4_extensions(h, s)) {
+    append_digest(sha256(), s.text, 12, out);
+  } else {
+    out.append(12, '0');
+  }
+  return out;
 }
 
 std::string ja4_raw(const ClientHello& h, char transport) {
-  const Ja4Parts p = ja4_parts(h, transport);
-  return p.a + "_" + p.ciphers + "_" + p.exts;
+  Scratch& s = scratch();
+  std::string out;
+  append_ja4_a(out, h, transport);
+  out += '_';
+  ja4_ciphers(h, s);
+  out += s.text;
+  out += '_';
+  ja4_extensions(h, s);
+  out += s.text;
+  return out;
 }
 
 }  // namespace netscope::dpi::tls

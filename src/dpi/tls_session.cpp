@@ -32,7 +32,7 @@ class TlsSession final : public TcpSession {
       return 0;
     }
     if (status == tls::Status::ok && type == tls::kClientHello && !have_client_) {
-      tls::ClientHello hello;
+      tls::ClientHello& hello = c.shared.client_hello;
       if (tls::parse_client_hello(body, hello)) {
         have_client_ = true;
         describe_client_hello(hello, 't', info);
