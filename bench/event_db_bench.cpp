@@ -2,7 +2,8 @@
 // and DNS events, paced in real time as the live engine would hand them over.
 //
 //   event_db_bench [--seconds N] [--conn-rate R] [--dns-rate R] [--tick-ms MS] [--window S]
-//                  [--unpaced] [--db PATH]
+//                  [--steady N] [--unpaced] [--db PATH]
+//                  [--lazy] [--until-signal] [--ready-file PATH]
 //
 // Every tick carries a snapshot like the engine's: the connections opened during the tick
 // (open), those opened the tick before (now closed, as short-lived connections are), and
@@ -14,12 +15,23 @@
 // against what was offered; snapshots dropped), the latency from handing a snapshot over
 // to its commit (p50, p99, max) and, with --unpaced, the highest rate the writer sustains
 // (each snapshot is handed over as soon as the previous one is committed).
+//
+// --steady N adds N long-lived open connections to every snapshot (their counters grow,
+// nothing about them needs writing until the end): the cost of comparing a connection
+// that did not change, which is what a large live table costs the writer every tick.
+//
+// As a background load for bench/event_db_packet_path.sh: --lazy builds each snapshot
+// just before it is due instead of all of them first (the producer thread's CPU time is
+// measured and left out of the writer's); --until-signal runs until SIGTERM or SIGINT
+// (at most --seconds) and then checks what was offered so far; --ready-file PATH is
+// created once the writer is running.
 
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -44,9 +56,24 @@ struct Options {
   std::uint64_t dns_rate = 5'000;
   int tick_ms = 1000;
   double window_s = 5;
+  std::uint64_t steady = 0;
   bool unpaced = false;
+  bool lazy = false;
+  bool until_signal = false;
   std::string db;
+  std::string ready_file;
 };
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) {
+  g_stop = 1;
+}
+
+double thread_cpu_s() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 std::int64_t count(const std::string& path, const char* sql) {
   sqlite3* db = nullptr;
@@ -96,7 +123,7 @@ std::shared_ptr<const monitor::Snapshot> make_tick(const Options& o, std::uint64
   const std::int64_t tick_ns = std::int64_t{o.tick_ms} * 1'000'000;
   // Connections opened in ticks [tick - window_ticks, tick]; all but this tick's are closed.
   const std::uint64_t from = tick > window_ticks ? tick - window_ticks : 0;
-  s->connections.reserve((tick - from + 1) * per_tick);
+  s->connections.reserve((tick - from + 1) * per_tick + o.steady);
   for (std::uint64_t k = from; k <= tick; ++k) {
     const Timestamp opened{t.ns - static_cast<std::int64_t>(tick - k) * tick_ns};
     for (std::uint64_t j = 0; j < per_tick; ++j) {
@@ -109,6 +136,18 @@ std::shared_ptr<const monitor::Snapshot> make_tick(const Options& o, std::uint64
       }
       s->connections.push_back(std::move(c));
     }
+  }
+  // Long-lived connections (--steady): opened before the run, open throughout.
+  for (std::uint64_t j = 0; j < o.steady; ++j) {
+    monitor::ConnectionRecord c =
+        connection(j, Timestamp{t.ns - static_cast<std::int64_t>(tick + 1) * tick_ns});
+    c.local_addr = IpAddress::from_v4(0x0a000002u);  // apart from the short-lived ones
+    c.bytes_up += tick * 100;
+    c.bytes_down += tick * 1000;
+    c.packets_up += tick;
+    c.packets_down += tick * 2;
+    c.last_seen = t;
+    s->connections.push_back(std::move(c));
   }
   for (std::uint64_t j = 0; j < dns_per_tick; ++j) {
     monitor::DnsEventRecord d;
@@ -150,6 +189,14 @@ bool parse(int argc, char** argv, Options& o) {
     const char* v = nullptr;
     if (a == "--unpaced") {
       o.unpaced = true;
+    } else if (a == "--lazy") {
+      o.lazy = true;
+    } else if (a == "--until-signal") {
+      o.until_signal = true;
+    } else if (a == "--ready-file" && (v = next())) {
+      o.ready_file = v;
+    } else if (a == "--steady" && (v = next())) {
+      o.steady = std::strtoull(v, nullptr, 10);
     } else if (a == "--seconds" && (v = next())) {
       o.seconds = std::atof(v);
     } else if (a == "--conn-rate" && (v = next())) {
@@ -181,45 +228,70 @@ int main(int argc, char** argv) {
     dir = ::mkdtemp(tmpl);
     o.db = dir + "/events.db";
   }
-  const auto ticks = static_cast<std::uint64_t>(o.seconds * 1000 / o.tick_ms);
+  std::uint64_t ticks = static_cast<std::uint64_t>(o.seconds * 1000 / o.tick_ms);
   const auto base = Timestamp{1'767'225'600LL * 1'000'000'000};
+  const auto time_of = [&](std::uint64_t k) {
+    return Timestamp{base.ns + static_cast<std::int64_t>(k) * o.tick_ms * 1'000'000};
+  };
+  if (o.until_signal) {
+    std::signal(SIGTERM, on_signal);
+    std::signal(SIGINT, on_signal);
+  }
 
-  // Build the snapshots first, so that building them does not count against the writer.
+  // Build the snapshots first, so that building them does not count against the writer
+  // (--lazy: each one just before it is due, on the producer thread, whose CPU is left out).
   std::vector<std::shared_ptr<const monitor::Snapshot>> snaps;
-  for (std::uint64_t k = 0; k < ticks; ++k) {
-    snaps.push_back(
-        make_tick(o, k, Timestamp{base.ns + static_cast<std::int64_t>(k) * o.tick_ms * 1'000'000}));
+  if (!o.lazy) {
+    for (std::uint64_t k = 0; k < ticks; ++k) snaps.push_back(make_tick(o, k, time_of(k)));
   }
 
   netscope::output::EventDbOptions eo;
   eo.path = o.db;
   eo.netscope_version = "bench";
   std::vector<double> latency_ms;
+  double producer_cpu = 0;
   const auto started = Clock::now();
   const std::clock_t cpu_started = std::clock();
   {
     netscope::output::EventDb db(eo);
-    for (std::uint64_t k = 0; k < ticks; ++k) {
+    if (!o.ready_file.empty()) {
+      if (std::FILE* f = std::fopen(o.ready_file.c_str(), "w")) std::fclose(f);
+    }
+    std::uint64_t handed_over = 0;
+    for (std::uint64_t k = 0; k < ticks && g_stop == 0; ++k) {
+      std::shared_ptr<const monitor::Snapshot> snap;
+      if (o.lazy) {
+        const double before = thread_cpu_s();
+        snap = make_tick(o, k, time_of(k));
+        producer_cpu += thread_cpu_s() - before;
+      } else {
+        snap = snaps[k];
+      }
       const auto due = started + std::chrono::milliseconds(o.tick_ms) * k;
       if (!o.unpaced) std::this_thread::sleep_until(due);
+      if (g_stop != 0) break;
       const auto handed = Clock::now();
-      db.enqueue(snaps[k]);
+      db.enqueue(std::move(snap));
+      ++handed_over;
       // Latency to commit: flush() returns once everything handed over is committed.
       db.flush();
       latency_ms.push_back(
           std::chrono::duration<double, std::milli>(Clock::now() - handed).count());
     }
+    ticks = handed_over;
     db.finish();
     const auto elapsed = std::chrono::duration<double>(Clock::now() - started).count();
-    // The producer sleeps or waits in flush(): the process's CPU time is the writer's.
-    const double cpu = static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC;
+    // The producer sleeps or waits in flush(): the process's CPU time is the writer's
+    // (less what --lazy spent building snapshots).
+    const double cpu =
+        static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC - producer_cpu;
     const double traffic_s = static_cast<double>(ticks) * o.tick_ms / 1000.0;
     const netscope::output::EventDbStats st = db.stats();
 
     const std::uint64_t per_tick = o.conn_rate * static_cast<std::uint64_t>(o.tick_ms) / 1000;
     const std::uint64_t dns_per_tick = o.dns_rate * static_cast<std::uint64_t>(o.tick_ms) / 1000;
-    const std::uint64_t want_conns = per_tick * ticks;
-    const std::uint64_t want_closed = per_tick * (ticks - 1);
+    const std::uint64_t want_conns = per_tick * ticks + (ticks > 0 ? o.steady : 0);
+    const std::uint64_t want_closed = ticks > 0 ? per_tick * (ticks - 1) : 0;
     const std::uint64_t want_dns = dns_per_tick * ticks;
     const std::int64_t conns = count(o.db, "SELECT count(*) FROM connections");
     const std::int64_t closed =
@@ -230,10 +302,12 @@ int main(int argc, char** argv) {
                           dns == static_cast<std::int64_t>(want_dns) && st.snapshots_dropped == 0 &&
                           st.write_errors == 0;
     const double events = static_cast<double>(want_conns + want_closed + want_dns);
-    std::printf("event_db_bench: %s, %llu ticks of %d ms, %llu conn/s, %llu dns/s, window %.0f s\n",
-                o.unpaced ? "unpaced" : "paced", static_cast<unsigned long long>(ticks), o.tick_ms,
-                static_cast<unsigned long long>(o.conn_rate),
-                static_cast<unsigned long long>(o.dns_rate), o.window_s);
+    std::printf(
+        "event_db_bench: %s, %llu ticks of %d ms, %llu conn/s, %llu dns/s, window %.0f s, "
+        "%llu steady connections\n",
+        o.unpaced ? "unpaced" : "paced", static_cast<unsigned long long>(ticks), o.tick_ms,
+        static_cast<unsigned long long>(o.conn_rate), static_cast<unsigned long long>(o.dns_rate),
+        o.window_s, static_cast<unsigned long long>(o.steady));
     std::printf("  offered: %llu connections (%llu closed), %llu DNS transactions\n",
                 static_cast<unsigned long long>(want_conns),
                 static_cast<unsigned long long>(want_closed),
@@ -252,8 +326,11 @@ int main(int argc, char** argv) {
                 o.unpaced ? " (the writer's ceiling)" : "");
     std::printf(
         "  writer CPU: %.2f s for %.0f s of traffic = %.1f %% of one core; %.0f events per "
-        "CPU second\n",
-        cpu, traffic_s, 100.0 * cpu / traffic_s, events / cpu);
+        "CPU second; %.1f ms per snapshot\n",
+        cpu, traffic_s, 100.0 * cpu / traffic_s, events / cpu,
+        ticks > 0 ? 1000.0 * cpu / static_cast<double>(ticks) : 0.0);
+    if (o.lazy)
+      std::printf("  (producer CPU building snapshots, left out: %.2f s)\n", producer_cpu);
     if (!dir.empty()) {
       for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((o.db + suffix).c_str());
       ::rmdir(dir.c_str());

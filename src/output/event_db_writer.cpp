@@ -182,25 +182,66 @@ std::string who(const std::optional<pid_t>& pid, const std::string& process) {
   return fmt::format("{}[{}]", process.empty() ? "?" : process, *pid);
 }
 
+// The finalizer of splitmix64: a strong, cheap mix of a 64-bit word.
+std::uint64_t mix64(std::uint64_t h) {
+  h ^= h >> 30;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 27;
+  h *= 0x94D049BB133111EBull;
+  return h ^ (h >> 31);
+}
+
+// Folds fields into a 64-bit fingerprint: each 8-byte word is multiplied in, and the
+// lengths of strings go in too, so that "ab" + "c" and "a" + "bc" differ.
+class Fingerprint {
+ public:
+  void add(std::uint64_t v) {
+    h_ = (h_ ^ v) * 0x9E3779B97F4A7C15ull;
+    h_ ^= h_ >> 32;
+  }
+  void add(std::string_view s) {
+    add(std::uint64_t{s.size()});
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      add(w);
+    }
+    if (i < s.size()) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, s.data() + i, s.size() - i);
+      add(w);
+    }
+  }
+  std::uint64_t value() const { return mix64(h_); }
+
+ private:
+  std::uint64_t h_ = 0x243F6A8885A308D3ull;
+};
+
 }  // namespace
 
-std::size_t EventWriter::ConnKeyHash::operator()(const ConnKey& k) const noexcept {
-  // Eight-byte words through a multiply-xorshift mix (the finalizer of splitmix64).
-  const auto mix = [](std::uint64_t h, std::uint64_t v) {
-    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-    h ^= h >> 31;
-    h *= 0xBF58476D1CE4E5B9ull;
-    return h ^ (h >> 29);
-  };
+std::uint64_t EventWriter::hash_of(const ConnKey& k) {
   std::uint64_t w[4];
-  std::memcpy(&w[0], k.local.bytes().data() + 8, 8);
-  std::memcpy(&w[1], k.remote.bytes().data() + 8, 8);
-  std::memcpy(&w[2], k.local.bytes().data(), 8);
-  std::memcpy(&w[3], k.remote.bytes().data(), 8);
+  std::memcpy(&w[0], k.local.bytes().data(), 8);
+  std::memcpy(&w[1], k.local.bytes().data() + 8, 8);
+  std::memcpy(&w[2], k.remote.bytes().data(), 8);
+  std::memcpy(&w[3], k.remote.bytes().data() + 8, 8);
   std::uint64_t h =
       std::uint64_t{k.proto} << 32 | std::uint64_t{k.local_port} << 16 | k.remote_port;
-  for (std::uint64_t v : w) h = mix(h, v);
-  return static_cast<std::size_t>(mix(h, static_cast<std::uint64_t>(k.first_seen_ns)));
+  for (std::uint64_t v : w) h = mix64(h ^ v);
+  return mix64(h ^ static_cast<std::uint64_t>(k.first_seen_ns));
+}
+
+std::uint64_t EventWriter::identity_of(const monitor::ConnectionRecord& c) {
+  Fingerprint f;
+  f.add(c.pid ? std::uint64_t{1} << 32 | static_cast<std::uint32_t>(*c.pid) : 0);
+  f.add(c.asn ? std::uint64_t{1} << 32 | *c.asn : 0);
+  for (const std::string* s :
+       {&c.process, &c.app, &c.sni, &c.http_host, &c.remote_host, &c.country, &c.alert}) {
+    f.add(std::string_view(*s));
+  }
+  return f.value();
 }
 
 EventWriter::EventWriter(sqlite::Database& db, const EventDbOptions& options)
@@ -222,6 +263,7 @@ EventWriter::EventWriter(sqlite::Database& db, const EventDbOptions& options)
 void EventWriter::begin() {
   db_.exec("BEGIN IMMEDIATE");
   in_tx_ = true;
+  ++tx_number_;
   tx_ = EventDbStats{};
   undo_.clear();
 }
@@ -239,44 +281,31 @@ EventDbStats EventWriter::commit() {
 void EventWriter::rollback() {
   sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
   in_tx_ = false;
-  for (auto& [key, before] : undo_) {
-    if (before) {
-      conns_[key] = std::move(*before);
+  // In reverse, so that each key ends with the state it had before its first change.
+  for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+    if (it->before) {
+      conns_.assign(it->key, it->hash, *it->before);
     } else {
-      conns_.erase(key);
+      conns_.erase(it->key, it->hash);
     }
   }
   undo_.clear();
   tx_ = EventDbStats{};
 }
 
-void EventWriter::journal(const ConnKey& key) {
-  if (undo_.count(key) > 0) return;
-  const auto it = conns_.find(key);
-  undo_.emplace(key, it == conns_.end() ? std::nullopt : std::optional<ConnState>(it->second));
+void EventWriter::journal(Conns::Entry& e) {
+  if (e.value.journaled == tx_number_) return;
+  undo_.push_back(Undo{e.key, e.hash, e.value});
+  e.value.journaled = tx_number_;
+}
+
+void EventWriter::journal_absent(const ConnKey& key, std::uint64_t hash) {
+  undo_.push_back(Undo{key, hash, std::nullopt});
 }
 
 EventWriter::ConnKey EventWriter::key_of(const monitor::ConnectionRecord& c) {
   return ConnKey{c.proto,       c.local_addr,  c.local_port,
                  c.remote_addr, c.remote_port, c.first_seen.ns};
-}
-
-bool EventWriter::identity_changed(const ConnState& st, const monitor::ConnectionRecord& c) {
-  return st.pid != c.pid || st.process != c.process || st.app != c.app || st.sni != c.sni ||
-         st.http_host != c.http_host || st.remote_host != c.remote_host ||
-         st.country != c.country || st.asn != c.asn || st.alert != c.alert;
-}
-
-void EventWriter::remember(ConnState& st, const monitor::ConnectionRecord& c) {
-  st.pid = c.pid;
-  st.process = c.process;
-  st.app = c.app;
-  st.sni = c.sni;
-  st.http_host = c.http_host;
-  st.remote_host = c.remote_host;
-  st.country = c.country;
-  st.asn = c.asn;
-  st.alert = c.alert;
 }
 
 const monitor::ProcessRecord* EventWriter::process_of(const monitor::Snapshot& s,
@@ -291,6 +320,23 @@ const monitor::ProcessRecord* EventWriter::process_of(const monitor::Snapshot& s
   }
   const auto it = procs_.find(*c.pid);
   return it == procs_.end() ? nullptr : it->second;
+}
+
+template <typename B>
+void EventWriter::bind_counters(B& b, const monitor::ConnectionRecord& c,
+                                const char* close_reason) {
+  b.text(c.state)
+      .num(c.bytes_up)
+      .num(c.bytes_down)
+      .num(c.packets_up)
+      .num(c.packets_down)
+      .num(c.payload_bytes_up)
+      .num(c.payload_bytes_down)
+      .opt(c.rtt_ms)
+      .time(c.last_seen)
+      .text(close_reason != nullptr ? close_reason : "")
+      .health(c.health_up)
+      .health(c.health_down);
 }
 
 void EventWriter::bind_connection(sqlite::Statement& st, const monitor::ConnectionRecord& c,
@@ -318,20 +364,9 @@ void EventWriter::bind_connection(sqlite::Statement& st, const monitor::Connecti
       .text(c.http_host)
       .text(c.country)
       .opt(opt_i64(c.asn))
-      .text(c.asn_org)
-      .text(c.state)
-      .num(c.bytes_up)
-      .num(c.bytes_down)
-      .num(c.packets_up)
-      .num(c.packets_down)
-      .num(c.payload_bytes_up)
-      .num(c.payload_bytes_down)
-      .opt(c.rtt_ms)
-      .time(c.last_seen)
-      .text(close_reason != nullptr ? close_reason : "")
-      .health(c.health_up)
-      .health(c.health_down)
-      .text(c.alert);
+      .text(c.asn_org);
+  bind_counters(b, c, close_reason);
+  b.text(c.alert);
 }
 
 std::int64_t EventWriter::insert_connection(const monitor::Snapshot& s,
@@ -356,20 +391,9 @@ void EventWriter::update_connection(const monitor::Snapshot& s, const monitor::C
 
 void EventWriter::update_counters(const monitor::ConnectionRecord& c, std::int64_t rowid,
                                   const char* close_reason) {
-  Binder(update_counters_)
-      .text(c.state)
-      .num(c.bytes_up)
-      .num(c.bytes_down)
-      .num(c.packets_up)
-      .num(c.packets_down)
-      .num(c.payload_bytes_up)
-      .num(c.payload_bytes_down)
-      .opt(c.rtt_ms)
-      .time(c.last_seen)
-      .text(close_reason != nullptr ? close_reason : "")
-      .health(c.health_up)
-      .health(c.health_down)
-      .num(rowid);
+  Binder b(update_counters_);
+  bind_counters(b, c, close_reason);
+  b.num(rowid);
   update_counters_.step();
   update_counters_.reset();
   ++tx_.connections_updated;
@@ -481,30 +505,32 @@ void EventWriter::write(const std::shared_ptr<const monitor::Snapshot>& snap) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.update_interval).count();
   for (const monitor::ConnectionRecord& c : s.connections) {
     const ConnKey key = key_of(c);
-    auto it = conns_.find(key);
-    if (it == conns_.end()) {
-      journal(key);
+    const std::uint64_t hash = hash_of(key);
+    const std::uint64_t identity = identity_of(c);
+    Conns::Entry* e = conns_.find(key, hash);
+    if (e == nullptr) {
+      journal_absent(key, hash);
       ConnState st;
       st.rowid = insert_connection(s, c);
       st.closed = c.closed;
       st.updated_ns = s.time.ns;
-      remember(st, c);
+      st.identity = identity;
+      st.journaled = tx_number_;
       if (!c.alert.empty()) {
         insert_connection_alert(s, c, st.rowid);
         st.alerted = true;
       }
       st.seen = sequence_;
-      conns_.emplace(key, std::move(st));
+      conns_.insert(key, hash, st);
       continue;
     }
-    ConnState& st = it->second;
+    ConnState& st = e->value;
     const bool closing = c.closed && !st.closed;
     const bool due = !st.closed && s.time.ns - st.updated_ns >= update_ns;
-    const bool changed = identity_changed(st, c);
-    if (st.seen != sequence_ - 1 || closing || due || changed ||
-        (!st.alerted && !c.alert.empty())) {
-      journal(key);
-    }
+    const bool changed = identity != st.identity;
+    const bool alert = !st.alerted && !c.alert.empty();
+    // The common case (nothing to write, seen in the snapshot before) touches only `seen`.
+    if (st.seen != sequence_ - 1 || closing || due || changed || alert) journal(*e);
     st.seen = sequence_;
     if (closing || due || changed) {
       const char* reason =
@@ -516,23 +542,25 @@ void EventWriter::write(const std::shared_ptr<const monitor::Snapshot>& snap) {
       }
       st.closed = c.closed;
       st.updated_ns = s.time.ns;
-      remember(st, c);
+      st.identity = identity;
     }
-    if (!st.alerted && !c.alert.empty()) {
+    if (alert) {
       insert_connection_alert(s, c, st.rowid);
       st.alerted = true;
     }
   }
   // Connections that left the snapshot: a closed one has aged out of the rate window; one
   // that was still open vanished without an end (a bound dropped it).
-  for (auto it = conns_.begin(); it != conns_.end();) {
-    if (it->second.seen == sequence_) {
-      ++it;
+  auto& entries = conns_.entries();
+  for (std::size_t i = 0; i < entries.size();) {
+    Conns::Entry& e = entries[i];
+    if (e.value.seen == sequence_) {
+      ++i;
       continue;
     }
-    journal(it->first);
-    if (!it->second.closed) mark_vanished(it->second.rowid, s.time);
-    it = conns_.erase(it);
+    journal(e);
+    if (!e.value.closed) mark_vanished(e.value.rowid, s.time);
+    conns_.erase_at(i);  // the last entry moves to i
   }
   for (const monitor::DnsEventRecord& d : s.dns) {
     const std::int64_t id = insert_dns(d);
@@ -545,15 +573,18 @@ void EventWriter::write_final() {
   if (!last_) return;
   const monitor::Snapshot& s = *last_;
   for (const monitor::ConnectionRecord& c : s.connections) {
-    const auto it = conns_.find(key_of(c));
-    if (it == conns_.end() || it->second.closed) continue;
-    journal(it->first);
-    if (identity_changed(it->second, c)) {
-      update_connection(s, c, it->second.rowid, nullptr);
+    const ConnKey key = key_of(c);
+    Conns::Entry* e = conns_.find(key, hash_of(key));
+    if (e == nullptr || e->value.closed) continue;
+    journal(*e);
+    const std::uint64_t identity = identity_of(c);
+    if (identity != e->value.identity) {
+      update_connection(s, c, e->value.rowid, nullptr);
     } else {
-      update_counters(c, it->second.rowid, nullptr);
+      update_counters(c, e->value.rowid, nullptr);
     }
-    it->second.updated_ns = s.time.ns;
+    e->value.updated_ns = s.time.ns;
+    e->value.identity = identity;
   }
 }
 

@@ -16,6 +16,7 @@
 #include "core/ip_address.hpp"
 #include "monitor/snapshot.hpp"
 #include "output/event_db.hpp"
+#include "output/event_db_conn_table.hpp"
 #include "output/event_db_sqlite.hpp"
 
 namespace netscope::output {
@@ -48,34 +49,32 @@ class EventWriter {
     std::int64_t first_seen_ns = 0;
     bool operator==(const ConnKey&) const = default;
   };
-  struct ConnKeyHash {
-    std::size_t operator()(const ConnKey& k) const noexcept;
-  };
-  // What the row of one connection holds, to know when it must be updated.
+  // What the writer remembers of one connection's row, to know when it must be updated.
+  // It is small and flat: the fields an update depends on are kept as a fingerprint
+  // (identity_of), so the per-snapshot comparison copies and allocates nothing.
   struct ConnState {
     std::int64_t rowid = 0;
-    bool closed = false;
-    bool alerted = false;
     std::int64_t updated_ns = 0;  // snapshot time of the last insert/update
     std::uint64_t seen = 0;       // the last snapshot (sequence number) it was in
-    std::optional<pid_t> pid;
-    std::string process;
-    std::string app;
-    std::string sni;
-    std::string http_host;
-    std::string remote_host;
-    std::string country;
-    std::optional<std::uint32_t> asn;
-    std::string alert;
+    std::uint64_t identity = 0;   // identity_of() when the row was last written
+    std::uint64_t journaled = 0;  // the transaction that last saved it for rollback
+    bool closed = false;
+    bool alerted = false;
   };
+  using Conns = ConnTable<ConnKey, ConnState>;
 
   static ConnKey key_of(const monitor::ConnectionRecord& c);
-  static bool identity_changed(const ConnState& st, const monitor::ConnectionRecord& c);
-  static void remember(ConnState& st, const monitor::ConnectionRecord& c);
+  static std::uint64_t hash_of(const ConnKey& k);
+  // A 64-bit fingerprint of the fields whose change rewrites the whole row (owner, DPI
+  // fields, enrichment, alert); any other change touches only the counter columns.
+  static std::uint64_t identity_of(const monitor::ConnectionRecord& c);
   const monitor::ProcessRecord* process_of(const monitor::Snapshot& s,
                                            const monitor::ConnectionRecord& c);
   void bind_connection(sqlite::Statement& st, const monitor::ConnectionRecord& c,
                        const monitor::ProcessRecord* p, bool with_key, const char* close_reason);
+  // The columns every update writes: state through the TCP health counters.
+  template <typename B>
+  static void bind_counters(B& b, const monitor::ConnectionRecord& c, const char* close_reason);
   std::int64_t insert_connection(const monitor::Snapshot& s, const monitor::ConnectionRecord& c);
   void update_connection(const monitor::Snapshot& s, const monitor::ConnectionRecord& c,
                          std::int64_t rowid, const char* close_reason);
@@ -90,8 +89,10 @@ class EventWriter {
                     const std::string& details, const std::optional<pid_t>& pid,
                     const std::string& process, std::optional<std::int64_t> connection_id,
                     std::optional<std::int64_t> dns_id);
-  // Saves `key`'s state (or its absence) before the first change in this transaction.
-  void journal(const ConnKey& key);
+  // Saves an entry's state before its first change in this transaction, or records that
+  // `key` was absent before it was inserted.
+  void journal(Conns::Entry& e);
+  void journal_absent(const ConnKey& key, std::uint64_t hash);
 
   sqlite::Database& db_;
   const EventDbOptions& options_;
@@ -102,8 +103,15 @@ class EventWriter {
   sqlite::Statement insert_dns_;
   sqlite::Statement insert_alert_;
 
-  std::unordered_map<ConnKey, ConnState, ConnKeyHash> conns_;
-  std::unordered_map<ConnKey, std::optional<ConnState>, ConnKeyHash> undo_;
+  Conns conns_;
+  // The transaction's journal, undone in reverse order by rollback().
+  struct Undo {
+    ConnKey key;
+    std::uint64_t hash;
+    std::optional<ConnState> before;
+  };
+  std::vector<Undo> undo_;
+  std::uint64_t tx_number_ = 0;
   std::uint64_t sequence_ = 0;
   std::shared_ptr<const monitor::Snapshot> last_;
   std::unordered_map<pid_t, const monitor::ProcessRecord*> procs_;
