@@ -151,9 +151,9 @@ void dns_section(std::ostream& out, const Palette& p, const DnsStats& d, std::si
 void arp_section(std::ostream& out, const Palette& p, const ArpStats& a, std::size_t top_n) {
   if (a.conversations() == 0) return;
   out << '\n' << p.bold("ARP") << '\n';
-  out << fmt::format("  {} exchanges · {} answered (ARP_REPLY) · {} unanswered (ARP_REQUEST)\n",
-                     core::format_count(a.conversations()), core::format_count(a.answered()),
-                     core::format_count(a.unanswered()));
+  out << fmt::format("  {} exchange{} · {} answered (ARP_REPLY) · {} unanswered (ARP_REQUEST)\n",
+                     core::format_count(a.conversations()), a.conversations() == 1 ? "" : "s",
+                     core::format_count(a.answered()), core::format_count(a.unanswered()));
   std::size_t shown = 0;
   for (const ArpExchange& e : a.earliest()) {
     if (shown++ == top_n) {
