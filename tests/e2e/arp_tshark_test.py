@@ -199,6 +199,16 @@ def main():
         rc, doc, err = analyze_json(netscope, corner, "--timeout", "arp=100")
         n = doc["totals"]["by_proto"]["arp"]["conversations"] if doc else -1
         check(rc == 0 and n == 7, "--timeout arp=100 merges the pair's exchanges: %d" % n)
+        # ... and `timeout = ["arp=100"]` in a config file, read by the live engine.
+        conf = os.path.join(work, "arp.toml")
+        with open(conf, "w") as f:
+            f.write('timeout = ["arp=100"]\n')
+        for args, want in ((["--no-config"], 8), (["--config", conf], 7)):
+            r = run([netscope] + args + ["snapshot", "--read", corner, "--speed", "0",
+                                         "--output", "-", "-n"])
+            got = len([c for c in json.loads(r.stdout)["connections"] if c["proto"] == "arp"]) \
+                if r.returncode == 0 else -1
+            check(got == want, "snapshot --read %s: %d ARP connections (%d)" % (args, want, got))
         # The text report lists them with their states.
         r = run([netscope, "analyze", corner, "--no-color"])
         text = r.stdout
