@@ -25,6 +25,8 @@ struct EventDb::Impl {
   std::uint64_t done = 0;
   bool stopping = false;
   bool finished = false;
+  int flushing = 0;  // callers waiting in flush(): commit without the minimum interval
+  std::chrono::steady_clock::time_point last_commit{};
   EventDbStats stats;
   std::thread thread;
   std::chrono::steady_clock::time_point last_error_log{};
@@ -78,6 +80,11 @@ struct EventDb::Impl {
     for (;;) {
       wake.wait(lock, [this] { return stopping || !queue.empty(); });
       if (queue.empty() && stopping) break;
+      // Gather the snapshots of a fast replay into fewer transactions (min_commit_interval).
+      wake.wait_until(lock, last_commit + options.min_commit_interval, [this] {
+        return stopping || flushing > 0 || queue.size() * 2 >= options.queue_capacity ||
+               queued_records * 2 >= options.queue_records;
+      });
       std::deque<std::shared_ptr<const monitor::Snapshot>> batch;
       batch.swap(queue);
       queued_records = 0;
@@ -86,6 +93,7 @@ struct EventDb::Impl {
       write_batch(batch);
       batch.clear();
       lock.lock();
+      last_commit = std::chrono::steady_clock::now();
       done = upto;
       committed.notify_all();
     }
@@ -138,7 +146,10 @@ bool EventDb::enqueue(std::shared_ptr<const monitor::Snapshot> snap) {
 void EventDb::flush() {
   std::unique_lock<std::mutex> lock(impl_->mu);
   const std::uint64_t target = impl_->enqueued;
+  ++impl_->flushing;
+  impl_->wake.notify_one();
   impl_->committed.wait(lock, [&] { return impl_->done >= target || impl_->finished; });
+  --impl_->flushing;
 }
 
 void EventDb::finish() {
