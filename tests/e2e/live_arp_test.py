@@ -16,9 +16,8 @@ from common import (Capture, Namespaces, capture_complete_run, check, fail,  # n
                     need_root_and_netns, run, tmpdir)
 from live_common import Netscope, connections, load_snapshot, wait_ready  # noqa
 
-# The ping comes about 2 s in; the server re-checks the client's address 5 s after it
-# (neighbour DELAY -> PROBE), which leaves 5 s before the end.
-DURATION_S = 12
+# Upper bound of each snapshot; they are stopped (SIGTERM) once the exchange is over.
+MAX_DURATION_S = 60
 
 
 def tcpdump_arp(pcap):
@@ -74,17 +73,29 @@ def run_once(netscope):
                 path = os.path.join(work, side + ".json")
                 snaps[side] = (path, Netscope(nsx, ns, netscope,
                                               ["--no-config", "snapshot", "-i", dev,
-                                               "--duration", str(DURATION_S), "--refresh", "500",
-                                               "-n", "--output", path],
+                                               "--duration", str(MAX_DURATION_S), "--refresh",
+                                               "500", "-n", "--output", path],
                                               os.path.join(work, side + ".out")))
             wait_ready(nsx, nsx.cli)
             neigh = nsx.sh(nsx.cli, ["ip", "neigh", "show", "dev", nsx.vcli]).stdout
             check(nsx.srv_ip not in neigh or "FAILED" in neigh,
                   "the client does not know the server's address yet: %r" % neigh.strip())
             nsx.sh(nsx.cli, ["ping", "-c", "1", "-W", "5", nsx.srv_ip])
+            # The server learnt the client's address from its request (STALE); answering
+            # the ping moves it to DELAY, and 5 s later the server checks it with a
+            # unicast request (PROBE) that the client answers (REACHABLE). Stop once that
+            # second exchange is over, so that no snapshot ends in the middle of one.
+            for _ in range(100):
+                entry = nsx.sh(nsx.srv, ["ip", "neigh", "show", nsx.cli_ip, "dev", nsx.vsrv],
+                               check_rc=False).stdout
+                if "REACHABLE" in entry:
+                    break
+                time.sleep(0.2)
+            print("server's neighbour entry for the client: %s" % entry.strip())
+            time.sleep(0.5)
             docs = {}
             for side, (path, ns) in snaps.items():
-                rc = ns.wait(DURATION_S + 60)
+                rc = ns.stop(60)
                 check(rc == 0, "%s snapshot exits 0 (%s)" % (side, ns.stderr().strip()[-300:]))
                 docs[side] = load_snapshot(path)
             incomplete = cap.stop()
