@@ -4,6 +4,7 @@
 
 #include "dpi/dns.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace netscope::dpi::dns {
@@ -12,7 +13,16 @@ namespace {
 // Records kept per message: enough for any real answer, bounded for hostile ones.
 constexpr std::size_t kMaxRecords = 64;
 
+constexpr bool plain(std::uint8_t c) {
+  return c > 0x20 && c < 0x7f && c != '.' && c != '\\';
+}
+
 void append_label(std::string& out, Bytes label) {
+  // The common case, a label of plain characters, in one append.
+  if (std::all_of(label.begin(), label.end(), plain)) {
+    out += as_text(label);
+    return;
+  }
   for (const std::uint8_t c : label) {
     if (c == '.' || c == '\\') {
       out += '\\';

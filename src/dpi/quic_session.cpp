@@ -6,11 +6,12 @@
 // the TLS parser reads the ClientHello (SNI, ALPN, JA3, JA4 "q") and ServerHello from
 // them.
 //
-// Keys: Initial keys derive from the Destination Connection ID of the client's Initial
-// (RFC 9001 §5.2). A client Initial is opened with the keys of its own DCID (after a
-// Retry the client switches to a new DCID, RFC 9000 §17.2.5.2, and so do we); a server
-// Initial with the server keys of the latest client DCID seen. A client Initial cut
-// short by the snaplen cannot be opened, but its header still tells the DCID.
+// Keys: Initial keys derive from the Destination Connection ID of the client's first
+// Initial (RFC 9001 §5.2) and protect both sides' Initials; they stay when the client
+// moves to the CID the server chose, and change after a Retry (RFC 9000 §17.2.5.2). So
+// an Initial is tried with the keys in hand first, and only one they do not open has
+// keys derived from its own DCID. A client Initial cut short by the snaplen cannot be
+// opened, but its header still tells the DCID.
 //
 // State rules (only what an observer can see; Handshake and 1-RTT packets are opaque):
 //   QUIC_INITIAL    an Initial packet opened;
@@ -112,12 +113,21 @@ class QuicSession final : public Session {
   }
 
   void on_initial(SessionContext& c, const quic::LongHeader& h, Bytes packet) {
-    // From the server's side, first with the server keys of the client's DCID, already
-    // derived (RFC 9001 §5.2): a server Initial's own DCID is the client's SCID, so trying
-    // it as a client Initial would cost a key derivation (nine HMACs) that cannot succeed.
-    const bool from_server = have_dcid_ && c.dir != client_dir_;
-    if (from_server && try_open(c, h, packet, keys_.server, 1)) return;
-    // Then as a client Initial with the keys of its own DCID.
+    // First with the keys already derived, the packet's own side first: they stay the
+    // connection's Initial keys when the client moves to the CID the server chose, and
+    // protect the server's Initials too (RFC 9001 §5.2), so most Initials cost no key
+    // derivation (nine HMACs).
+    if (have_dcid_) {
+      const int side = c.dir == client_dir_ ? 0 : 1;
+      for (const int s : {side, 1 - side}) {
+        if (try_open(c, h, packet, s == 0 ? keys_.client : keys_.server, s)) {
+          if (s == 0) client_dir_ = c.dir;
+          return;
+        }
+      }
+    }
+    // Then as a client Initial with the keys of its own DCID: the flow's first, or one
+    // sent after a Retry (RFC 9000 §17.2.5.2).
     if (!have_dcid_ || !std::equal(dcid_.begin(), dcid_.end(), h.dcid.begin(), h.dcid.end())) {
       quic::InitialKeys keys;
       if (quic::derive_initial_keys(h.version, h.dcid, keys) &&
@@ -128,12 +138,7 @@ class QuicSession final : public Session {
         client_dir_ = c.dir;
         return;
       }
-    } else if (try_open(c, h, packet, keys_.client, 0)) {
-      client_dir_ = c.dir;
-      return;
     }
-    // Then as a server Initial with the latest client DCID's server keys.
-    if (have_dcid_ && !from_server && try_open(c, h, packet, keys_.server, 1)) return;
     ++c.shared.counters.quic_decrypt_failures;
     if (protocol == Protocol::unknown && ++failed_ >= c.shared.config.quic_max_attempts) {
       gave_up = true;

@@ -6,7 +6,9 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -23,13 +25,47 @@ const EVP_MD* sha256() {
   return md;
 }
 
+// Digests of texts already hashed on this thread. A client sends the same hello on every
+// connection, so most fingerprints are found here: JA4 sorts its lists and stays the same
+// across Chrome's shuffled extension order; JA3 does not. Direct-mapped and bounded
+// (kSlots entries per cache); keyed by the whole text, so a hit is exact.
+class DigestCache {
+ public:
+  static constexpr std::size_t kSlots = 256;
+
+  // The digest's hex digits cached for `text`, or nullptr.
+  const std::string* find(std::string_view text) const {
+    const Entry& e = entries_[slot(text)];
+    return e.used && e.text == text ? &e.hex : nullptr;
+  }
+  void put(std::string_view text, std::string_view hex) {
+    Entry& e = entries_[slot(text)];
+    e.text.assign(text);
+    e.hex.assign(hex);
+    e.used = true;
+  }
+
+ private:
+  struct Entry {
+    std::string text;
+    std::string hex;
+    bool used = false;
+  };
+  static std::size_t slot(std::string_view text) {
+    return std::hash<std::string_view>{}(text) % kSlots;
+  }
+  std::array<Entry, kSlots> entries_;
+};
+
 // Reused by every fingerprint computed on this thread, so that the packet path does not
-// allocate once warm: the text being hashed, a list of values, and the digest context
-// (EVP_Digest would allocate and free one per call).
+// allocate once warm: the text being hashed, a list of values, the digest context
+// (EVP_Digest would allocate and free one per call), and the digests already computed.
 struct Scratch {
   std::string text;
   std::vector<std::uint16_t> values;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  DigestCache ja3;  // MD5, 32 hex digits
+  DigestCache ja4;  // SHA-256, 12 hex digits
   Scratch() = default;
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
@@ -61,31 +97,50 @@ void append_digest(const EVP_MD* algorithm, std::string_view text, std::size_t h
   }
 }
 
+// append_digest() through `cache`.
+void append_cached_digest(DigestCache& cache, const EVP_MD* algorithm, std::string_view text,
+                          std::size_t hex_digits, std::string& out) {
+  if (const std::string* hex = cache.find(text)) {
+    out += *hex;
+    return;
+  }
+  const std::size_t at = out.size();
+  append_digest(algorithm, text, hex_digits, out);
+  if (out.size() == at + hex_digits) cache.put(text, std::string_view(out).substr(at));
+}
+
 void append_decimal(std::string& out, unsigned v) {
   char buf[12];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
 }
 
+// The lists are written straight into the string, grown once to the longest the list
+// can take (5 digits and a separator per value) and cut back after.
 template <typename T>
 void append_decimal_list(std::string& out, const std::vector<T>& values, bool skip_grease) {
+  const std::size_t at = out.size();
+  out.resize(at + 6 * values.size());
+  char* p = out.data() + at;
+  char* const end = out.data() + out.size();
   bool first = true;
   for (const T v : values) {
     if (skip_grease && is_grease(static_cast<std::uint16_t>(v))) continue;
-    if (!first) out += '-';
-    append_decimal(out, v);
+    if (!first) *p++ = '-';
+    p = std::to_chars(p, end, static_cast<unsigned>(v)).ptr;
     first = false;
   }
-}
-
-void append_hex4(std::string& out, std::uint16_t v) {
-  for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(v >> shift) & 0xf];
+  out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 void append_hex4_list(std::string& out, const std::vector<std::uint16_t>& values) {
+  if (values.empty()) return;
+  const std::size_t at = out.size();
+  out.resize(at + 5 * values.size() - 1);
+  char* p = out.data() + at;
   for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    append_hex4(out, values[i]);
+    if (i > 0) *p++ = ',';
+    for (int shift = 12; shift >= 0; shift -= 4) *p++ = kHex[(values[i] >> shift) & 0xf];
   }
 }
 
@@ -221,7 +276,7 @@ std::string ja3_hash(const ClientHello& h) {
   append_ja3(s.text, h);
   std::string out;
   out.reserve(32);
-  append_digest(md5(), s.text, 32, out);
+  append_cached_digest(s.ja3, md5(), s.text, 32, out);
   return out;
 }
 
@@ -234,13 +289,13 @@ std::string ja4(const ClientHello& h, char transport) {
   // hash of an empty string.
   out += '_';
   if (ja4_ciphers(h, s)) {
-    append_digest(sha256(), s.text, 12, out);
+    append_cached_digest(s.ja4, sha256(), s.text, 12, out);
   } else {
     out.append(12, '0');
   }
   out += '_';
   if (ja4_extensions(h, s)) {
-    append_digest(sha256(), s.text, 12, out);
+    append_cached_digest(s.ja4, sha256(), s.text, 12, out);
   } else {
     out.append(12, '0');
   }

@@ -6,6 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+
 #include "dpi/dns.hpp"
 #include "dpi/inspector.hpp"
 #include "dpi/tls.hpp"
@@ -246,6 +251,57 @@ TEST(DpiReuse, a_parsed_dns_message_is_emptied_before_the_next_parse) {
   broken.resize(14);  // the question is cut: the parse fails and says so
   EXPECT_FALSE(dns::parse_message(broken, m));
   EXPECT_FALSE(m.has_question);
+}
+
+}  // namespace
+}  // namespace netscope::dpi
+
+namespace netscope::dpi {
+namespace {
+
+TEST(DpiReuse, fingerprints_from_the_digest_cache_equal_fresh_ones) {
+  // The per-thread digest cache is keyed by the whole hashed text: a repeat gives the
+  // same fingerprint, a different hello never gets another's, and evicted entries are
+  // computed again.
+  const auto fingerprints = [](const ClientHelloWriter& w) {
+    const ByteVec msg = w.message();
+    tls::ClientHello h;
+    EXPECT_TRUE(tls::parse_client_hello(Bytes(msg).subspan(4), h));
+    return std::pair(tls::ja3_hash(h), tls::ja4(h, 't'));
+  };
+  ClientHelloWriter a;
+  ClientHelloWriter b;
+  b.ciphers = {0x1301, 0xc02f, 0x1302};  // same set, another order: JA4 equal, JA3 not
+  // Computed on a thread of their own, with an empty cache: the reference values.
+  std::pair<std::string, std::string> fresh_a;
+  std::pair<std::string, std::string> fresh_b;
+  std::thread([&] {
+    fresh_a = fingerprints(a);
+    fresh_b = fingerprints(b);
+  }).join();
+  const auto first_a = fingerprints(a);
+  const auto first_b = fingerprints(b);
+  EXPECT_EQ(first_a, fresh_a);
+  EXPECT_EQ(first_b, fresh_b);
+  EXPECT_EQ(fingerprints(a), fresh_a);  // from the cache now
+  EXPECT_NE(first_a.first, first_b.first);
+  EXPECT_EQ(first_a.second, first_b.second);
+  std::set<std::string> ja3s;
+  std::set<std::string> ja4s;
+  for (std::uint16_t i = 0; i < 600; ++i) {  // more hellos than the cache has slots
+    ClientHelloWriter w;
+    w.ciphers = {static_cast<std::uint16_t>(0x2000 + i)};
+    w.extra_extensions = {static_cast<std::uint16_t>(0x3000 + i)};
+    const auto f = fingerprints(w);
+    EXPECT_NE(f.first, first_a.first);
+    EXPECT_NE(f.second, first_a.second);
+    ja3s.insert(f.first);
+    ja4s.insert(f.second);
+  }
+  EXPECT_EQ(ja3s.size(), 600u);  // distinct hellos, distinct fingerprints: no false hits
+  EXPECT_EQ(ja4s.size(), 600u);
+  EXPECT_EQ(fingerprints(a), fresh_a);
+  EXPECT_EQ(fingerprints(b), fresh_b);
 }
 
 }  // namespace
