@@ -5,6 +5,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace netscope::dpi::quic {
@@ -59,12 +60,27 @@ EVP_MAC_CTX* hmac_ctx() {
   return ctx.get();
 }
 
-// HMAC-SHA256(key, data) into out[32]; false only when OpenSSL fails.
+// HMAC-SHA256(key, data) into out[32]; false only when OpenSSL fails. HKDF calls it
+// several times in a row with one key (a secret expanded into key, iv and hp): the
+// context then keeps its keyed state (EVP_MAC_init without a key re-initialises it),
+// which saves the key schedule, most of an HMAC's cost.
 bool hmac_sha256(Bytes key, Bytes data, std::uint8_t* out) {
+  thread_local std::array<std::uint8_t, 64> last_key{};
+  thread_local std::size_t last_key_len = 0;  // 0: no key set yet (or the last init failed)
   EVP_MAC_CTX* ctx = hmac_ctx();
+  if (ctx == nullptr) return false;
+  const bool same = last_key_len != 0 && key.size() == last_key_len &&
+                    std::equal(key.begin(), key.end(), last_key.begin());
+  last_key_len = 0;
+  if (EVP_MAC_init(ctx, same ? nullptr : key.data(), same ? 0 : key.size(), nullptr) != 1) {
+    return false;
+  }
+  if (key.size() <= last_key.size() && !key.empty()) {
+    std::copy(key.begin(), key.end(), last_key.begin());
+    last_key_len = key.size();
+  }
   std::size_t len = 0;
-  return ctx != nullptr && EVP_MAC_init(ctx, key.data(), key.size(), nullptr) == 1 &&
-         EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
+  return EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
          EVP_MAC_final(ctx, out, &len, 32) == 1 && len == 32;
 }
 
