@@ -17,6 +17,8 @@ are the ARP message, 8 + 2 * (hardware size + protocol size).
 import json
 import os
 import shutil
+import socket
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -151,6 +153,34 @@ def snapshot_states(netscope, path):
     return sorted(out)
 
 
+def ipfix_data_sets(netscope, path):
+    """Replays `path` with --ipfix to a socket of ours; the number of data sets (RFC 7011
+    section 3.3.2: set id >= 256) in the messages it received."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    r = run([netscope, "--no-config", "-r", path, "--speed", "0", "-n", "--raw", "--ipfix",
+             "127.0.0.1:%d" % sock.getsockname()[1]])
+    if r.returncode != 0:
+        fail("netscope -r %s --ipfix exited %d: %s" % (path, r.returncode, r.stderr))
+    sock.settimeout(1.0)
+    data_sets = messages = 0
+    try:
+        while True:
+            msg = sock.recv(65535)
+            messages += 1
+            length = struct.unpack("!H", msg[2:4])[0]
+            off = 16  # the message header
+            while off + 4 <= min(length, len(msg)):
+                set_id, set_len = struct.unpack("!HH", msg[off:off + 4])
+                data_sets += set_id >= 256
+                off += max(set_len, 4)
+    except socket.timeout:
+        pass
+    sock.close()
+    return messages, data_sets
+
+
 def main():
     netscope, pcaps = sys.argv[1], sys.argv[2]
     work = tmpdir()
@@ -209,6 +239,14 @@ def main():
             got = len([c for c in json.loads(r.stdout)["connections"] if c["proto"] == "arp"]) \
                 if r.returncode == 0 else -1
             check(got == want, "snapshot --read %s: %d ARP connections (%d)" % (args, want, got))
+        # IPFIX records are IP flows: ARP conversations are not exported (README).
+        sample = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples",
+                              "netscope-sample.pcap")
+        msgs, arp_only = ipfix_data_sets(netscope, corner)
+        _, mixed = ipfix_data_sets(netscope, sample)
+        check(msgs > 0 and arp_only == 0 and mixed > 0,
+              "IPFIX: no data records for ARP (%d messages, %d data sets), records for the "
+              "sample's IP flows (%d data sets)" % (msgs, arp_only, mixed))
         # The text report lists them with their states.
         r = run([netscope, "analyze", corner, "--no-color"])
         text = r.stdout
