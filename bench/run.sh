@@ -16,6 +16,9 @@
 #   BENCH_DOC=0             do not touch docs/PERFORMANCE.md
 #   BENCH_TIMEOUT=1200      seconds before any one command is killed
 #   BENCH_REV               how to name the measured build (default: git describe)
+#   BENCH_DPI=0             skip the DPI cost (bench/dpi_cost.sh: analyze vs --no-dpi;
+#                           BENCH_DPI_RUNS, BENCH_DPI_FLOWS, BENCH_DPI_COPIES tune it)
+#   BENCH_TUI=0             skip the TUI benches (tui_render, tui_filter_bench)
 set -euo pipefail
 
 build=${1:?usage: bench/run.sh BUILD_DIR}
@@ -193,6 +196,14 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "| peak RSS < 100 MB (≤ 100k active flows) | $rss_ns MB (mmap; file pages count as RSS), $rss_stdin MB streaming | $(verdict "$rss_stdin" 100 lt) streaming, $(verdict "$rss_ns" 100 lt) mmap |"
 } >"$tmp/section.md"
 
+# --- DPI cost (issue 5): analyze vs analyze --no-dpi on the DPI mix, this capture and the
+# real captures, interleaved (bench/dpi_cost.sh) -------------------------------------------
+if [[ ${BENCH_DPI:-1} != 0 ]]; then
+  "$root/bench/dpi_cost.sh" "$build" "$file" >>"$tmp/section.md" ||
+    echo "bench: dpi_cost.sh failed; no DPI cost in this run" >&2
+fi
+# --- end DPI cost
+
 if [[ ${BENCH_MICRO:-1} != 0 ]]; then
   micro() {  # name, extra flags...
     local name=$1
@@ -222,6 +233,42 @@ if [[ ${BENCH_MICRO:-1} != 0 ]]; then
       "$tmp/micro_capture.json"
   } >>"$tmp/section.md"
 fi
+
+# --- TUI benches: one frame with 100,000 connections (tui_render reports the min, median
+# and max frame of each benchmark as counters) and the filter over the connections
+# (tui_filter_bench, min / median / max over repetitions) -----------------------------------
+tui_runs=$((runs < 5 ? 5 : runs))
+if [[ ${BENCH_TUI:-1} != 0 && -x $build/bench/tui_render && -x $build/bench/tui_filter_bench ]]; then
+  echo "bench: tui_render, tui_filter_bench" >&2
+  if timeout "$limit" "$build/bench/tui_render" --benchmark_out="$tmp/tui_render.json" \
+    --benchmark_out_format=json >&2 &&
+    timeout "$limit" "$build/bench/tui_filter_bench" --benchmark_repetitions="$tui_runs" \
+      --benchmark_out="$tmp/tui_filter.json" --benchmark_out_format=json >&2; then
+    {
+      echo
+      echo "TUI frame (\`tui_render\`: model build, filter, sort and ncurses draw of a 200×60 screen;"
+      echo "min / median / max over the iterations of each benchmark; CPU is the UI thread's):"
+      echo
+      echo "| benchmark | frames | wall ms min / median / max | CPU ms min / median / max |"
+      echo "|---|---|---|---|"
+      jq -r '.benchmarks[] | select(.run_type == "iteration") | def r: . * 100 | round / 100;
+        "| \(.run_name | sub("/manual_time"; "")) | \(.iterations) | \(.min_ms | r) / \(.median_ms | r) / \(.max_ms | r) | \(.cpu_min_ms | r) / \(.cpu_median_ms | r) / \(.cpu_max_ms | r) |"' \
+        "$tmp/tui_render.json"
+      echo
+      echo "TUI filter (\`tui_filter_bench\`: one filter over N connection records; min / median / max of"
+      echo "$tui_runs repetitions):"
+      echo
+      echo "| benchmark | real ms min / median / max | CPU ms min / median / max |"
+      echo "|---|---|---|"
+      jq -r '[.benchmarks[] | select(.run_type == "iteration")] | group_by(.run_name)[] |
+        def r: . * 1000 | round / 1000; def mmm: sort | "\(.[0] | r) / \(.[length / 2 | floor] | r) / \(.[-1] | r)";
+        "| \(.[0].run_name) | \(map(.real_time) | mmm) | \(map(.cpu_time) | mmm) |"' "$tmp/tui_filter.json"
+    } >>"$tmp/section.md"
+  else
+    echo "bench: a TUI bench failed; not reported" >&2
+  fi
+fi
+# --- end TUI benches
 
 echo
 cat "$tmp/section.md"
