@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "enrich/blacklist.hpp"
 #include "enrich/geoip.hpp"
+#include "flow/arp.hpp"
 #include "monitor/recorder.hpp"
 #include "output/event_db.hpp"
 #include "output/ipfix_exporter.hpp"
@@ -143,6 +144,9 @@ const std::string* blacklisted(const enrich::BlacklistRules& r, const monitor::D
 
 void apply_blacklist(const enrich::BlacklistRules& r, monitor::Snapshot& s) {
   for (monitor::ConnectionRecord& c : s.connections) {
+    // An ARP exchange resolves a neighbour on the link; it is not traffic to the address
+    // (flow/arp.hpp). The IP connection that follows it carries the alert, once.
+    if (c.proto == flow::kArpProto) continue;
     const std::string* e = r.match_address(c.remote_addr);
     if (e == nullptr && !c.sni.empty()) e = r.match_domain(c.sni);
     if (e == nullptr && !c.http_host.empty()) e = r.match_domain(c.http_host);
