@@ -1,8 +1,11 @@
-// TUI frame cost (Google Benchmark): one frame = build the view model from a snapshot
-// (filter + sort of every table) and draw it with ncurses into a 200x60 screen whose
-// output goes to /dev/null (newterm), then doupdate(). The snapshot holds N connections
-// (100,000 by default), N/200 processes and N/20 remotes with varied rates, names and
-// states. Reports min / median / max milliseconds per frame as counters.
+// TUI frame cost (Google Benchmark): one frame = build the view model from a snapshot's
+// SnapshotIndex (filter + sort of every table shown) and draw it with ncurses into a
+// 200x60 screen whose output goes to /dev/null (newterm), then doupdate(). The index is
+// made once per snapshot on the app's preparer thread, so BM_TuiFrame builds it before
+// its loop (or in it, with arrival 1) and BM_TuiSnapshotIndex times it alone. The
+// snapshot holds N connections (100,000 by default), N/200 processes and N/20 remotes
+// with varied rates, names and states. Reports min / median / max milliseconds per frame
+// (wall and this thread's CPU) as counters.
 //
 //   tui_render [--benchmark_filter=...]
 
