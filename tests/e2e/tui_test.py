@@ -459,6 +459,13 @@ def main():
                 sess.kill()
             tmux("kill-server", check_rc=False)
             shutil.rmtree(out, ignore_errors=True)
+            # The server's socket file outlives it; this run's name is not used again.
+            sock = os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"),
+                                "tmux-%d" % os.getuid(), SOCKET)
+            try:
+                os.unlink(sock)
+            except OSError:
+                pass
     print("PASS")
 
 
