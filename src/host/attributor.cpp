@@ -138,6 +138,10 @@ bool Attributor::alive(pid_t pid, std::uint64_t start_time_ticks) const {
   return read_start_time(pid, impl_->config.proc_root) == start_time_ticks;
 }
 
+std::uint64_t Attributor::table_generation() const {
+  return impl_->table_generation.load(std::memory_order_acquire);
+}
+
 AttributorStats Attributor::stats() const {
   const Impl& s = *impl_;
   AttributorStats out;
@@ -147,6 +151,8 @@ AttributorStats Attributor::stats() const {
   out.targeted_hits = s.hits.load(std::memory_order_relaxed);
   out.targeted_closed = s.closed_first.load(std::memory_order_relaxed);
   out.full_dumps = s.dumps.load(std::memory_order_relaxed);
+  out.tcp_dumps_saved = s.tcp_saved.load(std::memory_order_relaxed);
+  out.unchanged_refreshes = s.unchanged.load(std::memory_order_relaxed);
   out.sockets = s.sockets.load(std::memory_order_relaxed);
   out.namespaces = s.namespace_count.load(std::memory_order_relaxed);
   out.proc_scans = s.proc_scans.load(std::memory_order_relaxed);

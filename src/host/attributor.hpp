@@ -43,22 +43,26 @@ struct AttributorConfig {
 };
 
 struct AttributorStats {
-  std::uint64_t requests = 0;           // request() calls accepted into the queue
-  std::uint64_t queue_overflow = 0;     // request() calls refused: the queue was full
-  std::uint64_t targeted_lookups = 0;   // flows looked up by 5-tuple (the rest were known)
-  std::uint64_t targeted_hits = 0;      // ... of which ended with an owner
-  std::uint64_t targeted_closed = 0;    // ... of which the socket had closed, or closed
-                                        // before its owner's fd table was read ("closed")
-  std::uint64_t full_dumps = 0;         // refreshes
-  std::uint64_t sockets = 0;            // sockets in the last refresh, all namespaces
-  std::uint64_t namespaces = 0;         // namespaces dumped in the last refresh
-  std::uint64_t proc_scans = 0;         // /proc/<pid>/fd tables read
-  double mean_lookup_us = 0;            // mean wall time of a targeted lookup
-  double mean_lookup_cpu_us = 0;        // ... of which the lookup thread was on a CPU
-  std::uint64_t permission_denied = 0;  // fd tables or links refused (EACCES)
-  std::uint64_t namespace_errors = 0;   // namespaces that could not be entered (no CAP_SYS_ADMIN)
-  std::uint64_t processes = 0;          // processes in the last listing
-  double last_refresh_ms = 0;           // wall time of the last refresh
+  std::uint64_t requests = 0;             // request() calls accepted into the queue
+  std::uint64_t queue_overflow = 0;       // request() calls refused: the queue was full
+  std::uint64_t targeted_lookups = 0;     // flows looked up by 5-tuple (the rest were known)
+  std::uint64_t targeted_hits = 0;        // ... of which ended with an owner
+  std::uint64_t targeted_closed = 0;      // ... of which the socket had closed, or closed
+                                          // before its owner's fd table was read ("closed")
+  std::uint64_t full_dumps = 0;           // refreshes
+  std::uint64_t tcp_dumps_saved = 0;      // namespaces whose TCP counters stood still, so
+                                          // their last TCP dump was used again
+  std::uint64_t unchanged_refreshes = 0;  // refreshes that found nothing changed (same
+                                          // sockets, same holders): the table stood
+  std::uint64_t sockets = 0;              // sockets in the last refresh, all namespaces
+  std::uint64_t namespaces = 0;           // namespaces dumped in the last refresh
+  std::uint64_t proc_scans = 0;           // /proc/<pid>/fd tables read
+  double mean_lookup_us = 0;              // mean wall time of a targeted lookup
+  double mean_lookup_cpu_us = 0;          // ... of which the lookup thread was on a CPU
+  std::uint64_t permission_denied = 0;    // fd tables or links refused (EACCES)
+  std::uint64_t namespace_errors = 0;     // namespaces that could not be entered (no CAP_SYS_ADMIN)
+  std::uint64_t processes = 0;            // processes in the last listing
+  double last_refresh_ms = 0;             // wall time of the last refresh
   bool short_slice = false;  // the lookup thread got its short slice (thread_latency.hpp)
 };
 
@@ -96,6 +100,11 @@ class Attributor {
   bool alive(pid_t pid, std::uint64_t start_time_ticks) const;
 
   AttributorStats stats() const;
+
+  // Any thread, cheap: advances whenever lookup() may answer differently for the same
+  // flow (the socket table changed). A caller that saw this value when it last asked
+  // about a flow may keep that answer while the value stays.
+  std::uint64_t table_generation() const;
 
   // Waits (up to `timeout`) until the first refresh after start() has finished. False on
   // timeout or when not started.

@@ -79,6 +79,12 @@ struct RefreshJob {
   std::vector<WantedSocket> wanted;
   bool permission_denied = false;
   std::size_t revalidate_left = 0;
+  // The dump equals the previous job's, namespace for namespace (the refresh thread's
+  // verdict); light: ... and no holder changed since the last finish, which had a holder
+  // or a settled miss for every socket, so the table stays as it is unless the fd
+  // tables re-read on the way show a change (the idle case: no socket moved).
+  bool unchanged = false;
+  bool light = false;
 };
 
 // A namespace the lookup thread reached before a refresh did: a container that started a
@@ -137,6 +143,8 @@ struct Attributor::Impl {
   bool hand_over(std::unique_ptr<attributor_detail::RefreshJob> next);
   void advance_refresh(attributor_detail::RefreshJob& job);
   void finish_refresh(attributor_detail::RefreshJob& job);
+  // finish_refresh() for a light job whose fd tables showed no change: the table stands.
+  void finish_light_refresh();
 
   void wake() noexcept;
 
@@ -162,9 +170,15 @@ struct Attributor::Impl {
   // namespace alive); and the ones that could not be entered.
   std::vector<attributor_detail::EarlyFinder> early_finders;
   std::unordered_set<std::uint64_t> early_refused;
+  // What the last finish_refresh() left: the scanner's holders generation, whether every
+  // socket of the dump had an owner or a settled miss, and the owners.
+  std::uint64_t finished_holders = 0;
+  bool finished_settled = false;
+  std::vector<pid_t> finished_owners;
 
   // The refresh thread's (NamespaceDiags::finders() excepted).
   NamespaceDiags namespaces;
+  std::vector<std::uint64_t> dumped_namespaces;  // the members of the last dump, in order
 
   // Handover between the two threads, under job_mutex.
   std::mutex job_mutex;
@@ -177,6 +191,8 @@ struct Attributor::Impl {
   // Shared with readers.
   mutable std::shared_mutex table_mutex;
   SocketTable table;  // under table_mutex
+  // Advanced under table_mutex by every change to `table` (Attributor::table_generation).
+  std::atomic<std::uint64_t> table_generation{1};
   mutable ProcessCache processes;
 
   std::atomic<std::uint64_t> requests{0};
@@ -186,6 +202,8 @@ struct Attributor::Impl {
   std::atomic<std::uint64_t> hits{0};
   std::atomic<std::uint64_t> closed_first{0};
   std::atomic<std::uint64_t> dumps{0};
+  std::atomic<std::uint64_t> tcp_saved{0};
+  std::atomic<std::uint64_t> unchanged{0};
   std::atomic<std::uint64_t> sockets{0};
   std::atomic<std::uint64_t> namespace_count{0};
   std::atomic<std::uint64_t> lookup_ns{0};

@@ -263,6 +263,7 @@ void Attributor::Impl::serve() {
   const auto now = Clock::now();
   {
     const std::unique_lock lock(table_mutex);
+    table_generation.fetch_add(1, std::memory_order_release);
     for (const FlowQuery& flow : no_socket) table.record_miss(flow, Miss::no_socket, now);
     for (Pending& p : pending) {
       closed += p.closed ? 1 : 0;

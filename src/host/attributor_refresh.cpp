@@ -20,6 +20,12 @@ namespace {
 // processes, so every table is re-read within about eight refreshes, and at least this.
 constexpr std::size_t kMinRevalidate = 32;
 constexpr std::size_t kRevalidateShare = 8;
+// While nothing changes (a light job: the same sockets, the same holders), a quarter of
+// that: every table within about 32 refreshes. A socket changes hands mostly around new
+// connections, and re-reading the fd table of a process that holds 10,000 sockets costs
+// 10,000 readlink()s.
+constexpr std::size_t kMinRevalidateIdle = 8;
+constexpr std::size_t kRevalidateShareIdle = 32;
 
 }  // namespace
 
@@ -45,15 +51,24 @@ void Attributor::Impl::run_refresh() {
     // Targeted lookups served from here on are newer than the dump (SocketTable::replace).
     next->dumped = Clock::now();
     std::vector<SocketRecord> records;
+    std::vector<std::uint64_t> members;
+    bool unchanged = true;
     for (NamespaceDiags::Member& member : namespaces.members()) {
       records.clear();
-      namespaces.dump(member, records);  // on failure the records read so far still count
+      bool changed = true;
+      namespaces.dump(member, records, &changed);  // on failure the records read so far count
+      unchanged = unchanged && !changed;
+      members.push_back(member.netns);
+      next->entries.reserve(next->entries.size() + records.size());
       for (const SocketRecord& r : records) next->entries.push_back(SocketEntry{r, member.netns});
     }
+    next->unchanged = unchanged && members == dumped_namespaces;
+    dumped_namespaces = std::move(members);
     const std::size_t socket_total = next->entries.size();
     if (!hand_over(std::move(next))) return;
 
     dumps.fetch_add(1, std::memory_order_relaxed);
+    tcp_saved.store(namespaces.tcp_dumps_saved(), std::memory_order_relaxed);
     sockets.store(socket_total, std::memory_order_relaxed);
     namespace_count.store(namespaces.members().size(), std::memory_order_relaxed);
     namespace_errors.store(namespaces.enter_failures(), std::memory_order_relaxed);
@@ -116,6 +131,16 @@ void Attributor::Impl::advance_refresh(RefreshJob& job) {
       case Phase::start: {
         // Tables read before now may predate the dump; the ones read after hold it.
         job.since = scanner.stamp();
+        job.light =
+            job.unchanged && finished_settled && scanner.holders_generation() == finished_holders;
+        job.revalidate_left =
+            job.light
+                ? std::max(kMinRevalidateIdle, scanner.processes().size() / kRevalidateShareIdle)
+                : std::max(kMinRevalidate, scanner.processes().size() / kRevalidateShare);
+        if (job.light) {  // every socket had its holder or a settled miss: none wanted
+          job.phase = Phase::revalidate;
+          break;
+        }
         for (const SocketEntry& e : job.entries) {
           const std::uint32_t inode = e.record.inode;
           if (inode != 0 && scanner.find(inode) == nullptr && !orphans.contains(inode)) {
@@ -124,8 +149,6 @@ void Attributor::Impl::advance_refresh(RefreshJob& job) {
         }
         // A process started between the listing and the dump may hold new sockets.
         if (!job.wanted.empty()) scanner.list_new_processes();
-        job.revalidate_left =
-            std::max(kMinRevalidate, scanner.processes().size() / kRevalidateShare);
         job.phase = Phase::resolve;
         break;
       }
@@ -150,7 +173,11 @@ void Attributor::Impl::advance_refresh(RefreshJob& job) {
         break;
       }
       case Phase::finish:
-        finish_refresh(job);
+        if (job.light && scanner.holders_generation() == finished_holders) {
+          finish_light_refresh();
+        } else {
+          finish_refresh(job);
+        }
         job.phase = Phase::done;
         break;
       case Phase::done:
@@ -162,9 +189,13 @@ void Attributor::Impl::advance_refresh(RefreshJob& job) {
 void Attributor::Impl::finish_refresh(RefreshJob& job) {
   std::unordered_set<std::uint64_t> present;
   std::unordered_set<pid_t> owners;
+  bool settled = true;
+  present.reserve(job.entries.size());
   for (SocketEntry& e : job.entries) {
     if (e.record.inode == 0) {
-      e.miss = attributor_detail::awaiting_accept(e.record) ? Miss::pending : Miss::closed;
+      const bool accepting = attributor_detail::awaiting_accept(e.record);
+      e.miss = accepting ? Miss::pending : Miss::closed;
+      settled = settled && !accepting;
       continue;
     }
     present.insert(e.record.inode);
@@ -173,8 +204,13 @@ void Attributor::Impl::finish_refresh(RefreshJob& job) {
       owners.insert(e.pid);
     } else if (const auto it = orphans.find(e.record.inode); it != orphans.end()) {
       e.miss = it->second;
+    } else {
+      settled = false;  // to be looked for at the next refresh
     }
   }
+  finished_holders = scanner.holders_generation();
+  finished_settled = settled;
+  finished_owners.assign(owners.begin(), owners.end());
   std::erase_if(orphans, [&](const auto& item) { return !present.contains(item.first); });
 
   // Details first, then the owners become visible. The tables that showed new sockets had
@@ -188,8 +224,35 @@ void Attributor::Impl::finish_refresh(RefreshJob& job) {
   const auto now = Clock::now();
   {
     const std::unique_lock lock(table_mutex);
+    table_generation.fetch_add(1, std::memory_order_release);
     table.replace(job.entries, job.dumped, now);
     table.expire(now);
+  }
+  processes.expire(now - config.remember, [&](pid_t pid, std::uint64_t start) {
+    const ProcessEntry* p = scanner.process(pid);
+    return p != nullptr && p->start_time_ticks == start;
+  });
+  process_count.store(scanner.processes().size(), std::memory_order_relaxed);
+  publish_scanner_stats();
+}
+
+void Attributor::Impl::finish_light_refresh() {
+  // The table holds what finish_refresh() would put there again; the owners stay in use,
+  // and what expires, expires.
+  unchanged.fetch_add(1, std::memory_order_relaxed);
+  const auto now = Clock::now();
+  for (const pid_t pid : finished_owners) {
+    if (const ProcessEntry* p = scanner.process(pid)) {
+      processes.note_owner(pid, p->start_time_ticks, ProcessCache::Reread::no, now);
+    }
+  }
+  {
+    const std::unique_lock lock(table_mutex);
+    const std::size_t before = table.remembered() + table.misses();
+    table.expire(now);
+    if (table.remembered() + table.misses() != before) {
+      table_generation.fetch_add(1, std::memory_order_release);
+    }
   }
   processes.expire(now - config.remember, [&](pid_t pid, std::uint64_t start) {
     const ProcessEntry* p = scanner.process(pid);

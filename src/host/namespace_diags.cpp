@@ -44,23 +44,33 @@ NamespaceDiags::NamespaceDiags(std::string proc_root) : proc_root_(std::move(pro
   publish();
 }
 
-bool NamespaceDiags::dump(Member& member, std::vector<SocketRecord>& out) {
+bool NamespaceDiags::dump(Member& member, std::vector<SocketRecord>& out, bool* changed) {
   // The counters are read before the dump, so that whatever happens during it shows as a
   // change at the next look.
   const bool moved = !member.tcp_activity || member.tcp_activity->changed();
   bool tcp_ok = true;
+  bool differ = false;
   if (moved || !member.tcp_current || member.tcp_reused >= kMaxTcpReuse) {
+    const bool was_current = member.tcp_current;
+    std::swap(member.previous, member.tcp);
     member.tcp.clear();
     tcp_ok = member.diag->dump_tcp(member.tcp);
     member.tcp_current =
         tcp_ok && std::none_of(member.tcp.begin(), member.tcp.end(), awaiting_accept);
     member.tcp_reused = 0;
+    differ = !tcp_ok || !was_current || member.tcp != member.previous;
   } else {
     ++member.tcp_reused;
     ++tcp_dumps_saved_;
   }
   out.insert(out.end(), member.tcp.begin(), member.tcp.end());
-  const bool udp_ok = member.diag->dump_udp(out);
+  std::swap(member.previous, member.udp);
+  member.udp.clear();
+  const bool udp_ok = member.diag->dump_udp(member.udp);
+  out.insert(out.end(), member.udp.begin(), member.udp.end());
+  differ = differ || !udp_ok || member.udp != member.previous;
+  if (!udp_ok) member.udp.clear();  // a partial dump compares unequal next time
+  if (changed != nullptr) *changed = differ;
   return tcp_ok && udp_ok;
 }
 

@@ -57,8 +57,10 @@ class NamespaceDiags {
     // again while the counters stand still.
     std::optional<TcpActivity> tcp_activity;
     std::vector<SocketRecord> tcp;
-    bool tcp_current = false;  // `tcp` is a whole dump with no socket awaiting accept()
-    unsigned tcp_reused = 0;   // dumps in a row that reused `tcp`
+    bool tcp_current = false;            // `tcp` is a whole dump with no socket awaiting accept()
+    unsigned tcp_reused = 0;             // dumps in a row that reused `tcp`
+    std::vector<SocketRecord> udp;       // its UDP sockets at the last dump
+    std::vector<SocketRecord> previous;  // scratch: the last dump, to compare with
   };
   struct Finder {
     std::uint64_t netns = 0;
@@ -83,8 +85,9 @@ class NamespaceDiags {
   // of the last dump are handed out again, without asking the kernel, while the
   // namespace's TCP counters have not moved (TcpActivity), for at most
   // kMaxTcpReuse refreshes in a row. False when a dump failed; the records read so far
-  // are in `out`.
-  bool dump(Member& member, std::vector<SocketRecord>& out);
+  // are in `out`. `changed` is set when the records differ from the last call's (or a
+  // dump failed).
+  bool dump(Member& member, std::vector<SocketRecord>& out, bool* changed = nullptr);
   // Refreshes that reused the TCP sockets of an earlier dump, since construction.
   std::uint64_t tcp_dumps_saved() const { return tcp_dumps_saved_; }
   // Any thread: the lookup sockets as of the last update(), the own namespace first.

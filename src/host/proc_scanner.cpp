@@ -122,6 +122,7 @@ bool ProcScanner::scan() {
   const auto start = std::chrono::steady_clock::now();
   sockets_.clear();
   processes_.clear();
+  ++holders_generation_;
   stats_ = ProcScanStats{};
   const bool listed = list_into_entries();
   if (listed) {
@@ -301,6 +302,7 @@ void ProcScanner::replace_sockets(ProcessEntry& entry, std::vector<std::uint64_t
 }
 
 void ProcScanner::add_holder(std::uint64_t inode, pid_t pid) {
+  ++holders_generation_;
   auto [it, inserted] = sockets_.try_emplace(inode);
   SocketHolders& h = it->second;
   if (inserted) {
@@ -320,6 +322,7 @@ void ProcScanner::add_holder(std::uint64_t inode, pid_t pid) {
 void ProcScanner::remove_holder(std::uint64_t inode, pid_t pid) {
   const auto it = sockets_.find(inode);
   if (it == sockets_.end()) return;
+  ++holders_generation_;
   SocketHolders& h = it->second;
   if (h.owner == pid) {
     if (h.others.empty()) {

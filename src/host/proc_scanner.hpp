@@ -150,6 +150,10 @@ class ProcScanner {
   // socket is in no namespace known so far.
   std::unordered_map<std::uint64_t, pid_t> recent_namespaces();
 
+  // Advances whenever a socket gains or loses a holder: equal values mean every
+  // find() answers as it did.
+  std::uint64_t holders_generation() const { return holders_generation_; }
+
   const SocketHolders* find(std::uint64_t inode) const;
   std::optional<pid_t> owner_of(std::uint64_t inode) const;
   const std::unordered_map<std::uint64_t, SocketHolders>& sockets() const { return sockets_; }
@@ -181,6 +185,7 @@ class ProcScanner {
   std::unordered_map<pid_t, ProcessEntry> processes_;
   std::uint64_t stamp_ = 0;
   std::uint64_t listing_ = 0;
+  std::uint64_t holders_generation_ = 0;
   ProcScanStats stats_;
 };
 

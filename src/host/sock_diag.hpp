@@ -50,6 +50,8 @@ struct TcpInfo {
   std::uint32_t snd_cwnd = 0;  // segments
   std::uint32_t unacked = 0;   // segments in flight
   std::uint32_t lost = 0;      // segments the kernel marked lost
+
+  bool operator==(const TcpInfo&) const = default;
 };
 
 struct SocketRecord {
@@ -63,6 +65,7 @@ struct SocketRecord {
   std::optional<TcpInfo> tcp_info;  // TCP only, when the kernel sent INET_DIAG_INFO
 
   std::string_view state_name() const { return tcp_state_name(state); }
+  bool operator==(const SocketRecord&) const = default;
 };
 
 // In/out state of one dump across the recv() buffers it arrives in.

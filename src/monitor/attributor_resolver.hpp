@@ -16,6 +16,7 @@ class AttributorResolver : public ProcessResolver {
                      const core::Endpoint& remote) override;
   std::optional<ProcessDetails> details(pid_t pid, std::uint64_t start_ticks) override;
   bool alive(pid_t pid, std::uint64_t start_ticks) override;
+  std::uint64_t generation() const override { return attributor_.table_generation(); }
 
  private:
   host::Attributor& attributor_;

@@ -52,6 +52,10 @@ class ProcessResolver {
   virtual Resolution resolve(std::uint8_t proto, const core::Endpoint& local,
                              const core::Endpoint& remote) = 0;
   virtual std::optional<ProcessDetails> details(pid_t pid, std::uint64_t start_ticks) = 0;
+  // Advances whenever resolve() may answer differently for the same arguments (the
+  // socket table changed), so a caller may keep an answer while it stays; 0 when the
+  // resolver cannot tell, and every call counts.
+  virtual std::uint64_t generation() const { return 0; }
   virtual bool alive(pid_t pid, std::uint64_t start_ticks) = 0;
 };
 

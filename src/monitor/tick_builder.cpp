@@ -83,6 +83,9 @@ struct Conn {
   std::string close_reason;
   std::uint64_t seen_tick = 0;
   std::shared_ptr<const dpi::DpiInfo> dpi;  // the latest DPI fields of its samples
+  // The resolver's generation when it was last asked about this connection (0: never,
+  // or since the sides were swapped): while it stays, the answer would be the same.
+  std::uint64_t resolved_generation = 0;
 
   int local_dir() const {
     // Direction index (0 = client -> server) of the packets the local side sends.
@@ -276,6 +279,11 @@ struct TickBuilder::Impl {
     // Owned connections are asked again while open: the kernel state and RTT move.
     if (c.owner && c.closed) return;
     if (!c.owner && c.miss != "pending" && c.closed) return;
+    // The socket table has not changed since the last answer (an idle host): the answer
+    // would be the same, and asking costs hash probes and strings per connection.
+    const std::uint64_t generation = cfg.resolver->generation();
+    if (generation != 0 && generation == c.resolved_generation) return;
+    c.resolved_generation = generation;
     Resolution r = cfg.resolver->resolve(p, c.local(), c.remote());
     if (r.owner && r.owner->local && *r.owner->local == c.remote()) {
       // The peer's socket, in another namespace of this host (a container talking to
@@ -310,6 +318,7 @@ struct TickBuilder::Impl {
     if (c.s.interface_id < ifaces.size()) ifaces[c.s.interface_id].cum.add(c.credited, -1);
     c.credited = Cum{};
     c.samples.clear();
+    c.resolved_generation = 0;  // asked about the other side so far
     c.local_is_a = !c.local_is_a;
     c.forwarded = false;
     c.cum = oriented(c);
@@ -692,9 +701,21 @@ struct TickBuilder::Impl {
 
     snap.time = in.time;
     snap.tick = tick_no - 1;
-    last_in = in;
+    // Everything but the samples and DNS events (a copy of every flow only to clear it).
     last_in.flows.clear();
     last_in.dns.clear();
+    {
+      TickInput& l = last_in;
+      l.time = in.time;
+      l.started = in.started;
+      l.packets = in.packets;
+      l.flows_in_table = in.flows_in_table;
+      l.flows_evicted = in.flows_evicted;
+      l.attribution_overflow = in.attribution_overflow;
+      l.interfaces = in.interfaces;
+      l.end_of_input = in.end_of_input;
+      l.dns_dropped = in.dns_dropped;
+    }
     fill_common(snap, in);
     snap.totals.rate_up = rate_up;
     snap.totals.rate_down = rate_down;

@@ -244,6 +244,55 @@ TEST(Attributor, short_lived_connections_from_child_processes_are_attributed) {
   });
 }
 
+// An idle namespace: the dump stands still, so refreshes leave the table as it is
+// (unchanged_refreshes), yet a socket that changes hands without a packet (fork, then the
+// parent closes its copy) is found with its new holder by the fd tables re-read on the way.
+TEST(Attributor, a_socket_handed_to_a_child_is_found_while_the_dump_stands_still) {
+  in_new_netns_or_skip([] {
+    AttributorConfig config;
+    config.refresh = 50ms;
+    config.other_namespaces = false;
+    Attributor attr(config);
+    TcpPair pair;
+    ASSERT_TRUE(pair.ok());
+    attr.start();
+    ASSERT_TRUE(attr.wait_until_ready(10s));
+    const FlowQuery q = pair.flow();  // the client's socket first
+    const auto first = owner_eventually(attr, q);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->pid, ::getpid());
+    ASSERT_TRUE(eventually([&] { return attr.stats().unchanged_refreshes >= 3; }, 10s))
+        << "an idle namespace's refreshes find nothing changed";
+    EXPECT_GT(attr.stats().tcp_dumps_saved, 0u);
+
+    int ready[2];
+    ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+    Fd ready_read(ready[0]);
+    Fd ready_write(ready[1]);
+    Children children;
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      // Holds the inherited sockets until killed.
+      ::close(ready[0]);
+      [[maybe_unused]] const auto n = ::write(ready[1], "x", 1);
+      ::pause();
+      ::_exit(0);
+    }
+    children.pids.push_back(child);
+    char byte = 0;
+    ASSERT_EQ(::read(ready_read.get(), &byte, 1), 1);
+    pair.client.reset();  // the child's copy is the only one now: no packet, no counter
+    const bool handed = eventually(
+        [&] {
+          const auto owner = attr.lookup(q).owner;
+          return owner && owner->pid == child;
+        },
+        20s);
+    EXPECT_TRUE(handed) << "the child holds the client's socket now";
+  });
+}
+
 // The curl case: a process connects, is identified, and exits right away; the tick asks
 // for its details only after it is gone and a refresh has run. They must have been read
 // while its fd table showed the socket, not after the owner became visible.
