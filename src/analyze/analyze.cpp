@@ -14,6 +14,7 @@
 #include "analyze/text_report.hpp"
 #include "capture/file_reader.hpp"
 #include "decode/decode.hpp"
+#include "enrich/geoip.hpp"
 
 namespace netscope::analyze {
 
@@ -82,10 +83,20 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
     return kExitUsage;
   }
 
+  // The same databases and defaults as the live outputs (enrich::open_geoip): an explicit
+  // path must open; without any database private and reserved ranges are still labelled.
+  std::shared_ptr<const enrich::GeoIp> geo;
+  try {
+    geo = enrich::open_geoip(opt.geoip, opt.asn_db);
+  } catch (const std::exception& e) {
+    err << "netscope: error: " << e.what() << '\n';
+    return kExitUsage;
+  }
+
   const auto started = std::chrono::steady_clock::now();
   PipelineResult result;
   try {
-    result = run_pipeline(reader, config, opt.top_n, json.get(), resolve_threads(opt.threads));
+    result = run_pipeline(reader, config, opt.top_n, json.get(), resolve_threads(opt.threads), geo);
   } catch (const std::exception& e) {
     // A BPF program that cannot compile for a link type met mid-file (pcapng).
     err << "netscope: error: " << e.what() << '\n';

@@ -23,6 +23,9 @@ struct AnalyzeOptions {
   std::size_t threads = 0;      // flow shards; 0 = the number of CPUs, at most 4
   bool dpi = true;              // deep packet inspection (--no-dpi turns it off)
   flow::FlowTimeouts timeouts;  // --timeout NAME=SECONDS
+  // GeoIP/ASN databases (--geoip, --asn-db); empty = the data directory's, when present.
+  std::string geoip;
+  std::string asn_db;
 };
 
 inline constexpr int kExitOk = 0;

@@ -13,6 +13,7 @@
 #include "core/timestamp.hpp"
 #include "decode/packet_view.hpp"
 #include "dpi/inspector.hpp"
+#include "enrich/geoip.hpp"
 #include "flow/flow.hpp"
 #include "flow/tcp_tracker.hpp"
 
@@ -73,6 +74,10 @@ struct Conversation {
   // are unknown. `service` is the server port's name from /etc/services.
   dpi::DpiInfo dpi;
   std::string service;
+  // Country and AS of each endpoint (enrich::GeoIp, analyze --geoip/--asn-db): "private"
+  // or "reserved" for such ranges; empty fields when unknown or without a lookup.
+  enrich::GeoRecord client_geo;
+  enrich::GeoRecord server_geo;
 
   int score = 0;
   std::vector<std::string> reasons;

@@ -46,13 +46,25 @@ Json time_or_null(const std::optional<core::Timestamp>& t) {
 
 namespace {
 
-void endpoint_out(JsonOut& j, const core::Endpoint& e, bool ported) {
+void endpoint_out(JsonOut& j, const core::Endpoint& e, bool ported, const enrich::GeoRecord& geo) {
   j.begin_object().key("addr").value(e.addr.to_string()).key("port");
   if (ported) {
     j.value(e.port);
   } else {
     j.null();
   }
+  // The remote record's keys (Conventions); null when unknown.
+  const auto text = [&](std::string_view name, const std::string& v) {
+    j.key(name);
+    if (v.empty()) {
+      j.null();
+    } else {
+      j.value(v);
+    }
+  };
+  text("country", geo.country);
+  j.key("asn").value(geo.asn);
+  text("asn_org", geo.asn_org);
   j.end_object();
 }
 
@@ -209,9 +221,9 @@ void write_conversation_json(JsonOut& j, const Conversation& c) {
   j.key("flow").value(describe(c));
   j.key("proto").value(proto_name(c.proto));
   j.key("client");
-  endpoint_out(j, c.client, ported);
+  endpoint_out(j, c.client, ported, c.client_geo);
   j.key("server");
-  endpoint_out(j, c.server, ported);
+  endpoint_out(j, c.server, ported, c.server_geo);
   j.key("client_by").value(client_by_name(c.client_by));
   j.key("vlan");
   if (c.vlan != 0) {

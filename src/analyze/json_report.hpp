@@ -1,5 +1,5 @@
 #pragma once
-// JSON output of `analyze --json`: {"schema": "netscope.analyze/1", "conversations": [...],
+// JSON output of `analyze --json`: {"schema": "netscope.analyze/2", "conversations": [...],
 // "summary": {...}, "problems": [...], "anomalies": {...}, "totals": {...}}.
 // Conversations are written one by one as flows end (streaming), the rest at the end.
 // Keys follow ARCHITECTURE.md Conventions: snake_case, integers for counts, RFC 3339
@@ -16,7 +16,8 @@
 
 namespace netscope::analyze {
 
-inline constexpr const char* kAnalyzeSchema = "netscope.analyze/1";
+// /2: the endpoints ("client", "server") carry "country", "asn" and "asn_org".
+inline constexpr const char* kAnalyzeSchema = "netscope.analyze/2";
 
 // One conversation as a JSON object (the elements of "conversations").
 void write_conversation_json(JsonOut& out, const Conversation& c);

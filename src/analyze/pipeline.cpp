@@ -59,11 +59,13 @@ class ConversationBuffer {
 };
 
 PipelineResult run_single(capture::FileReader& reader, const monitor::EngineConfig& config,
-                          std::size_t top_n, JsonReportWriter* json) {
+                          std::size_t top_n, JsonReportWriter* json,
+                          const std::shared_ptr<const enrich::GeoIp>& geo) {
   PipelineResult r;
   r.report = std::make_unique<ReportBuilder>(top_n, [json](const Conversation& c) {
     if (json != nullptr) json->write_conversation(c);
   });
+  r.report->set_geoip(geo);
   monitor::Engine engine(config, *r.report);
   feed(reader, engine);
   engine.finish();
@@ -74,7 +76,8 @@ PipelineResult run_single(capture::FileReader& reader, const monitor::EngineConf
 }
 
 PipelineResult run_sharded(capture::FileReader& reader, const monitor::EngineConfig& config,
-                           std::size_t top_n, JsonReportWriter* json, std::size_t shards) {
+                           std::size_t top_n, JsonReportWriter* json, std::size_t shards,
+                           const std::shared_ptr<const enrich::GeoIp>& geo) {
   std::mutex json_lock;
   std::vector<std::unique_ptr<ConversationBuffer>> buffers;
   std::vector<std::unique_ptr<ReportBuilder>> reports;
@@ -88,6 +91,7 @@ PipelineResult run_sharded(capture::FileReader& reader, const monitor::EngineCon
     reports.push_back(std::make_unique<ReportBuilder>(top_n, [buffer](const Conversation& c) {
       if (buffer != nullptr) buffer->add(c);
     }));
+    reports.back()->set_geoip(geo);
     sinks.push_back(reports.back().get());
   }
 
@@ -123,9 +127,10 @@ std::size_t resolve_threads(std::size_t requested) {
 }
 
 PipelineResult run_pipeline(capture::FileReader& reader, const monitor::EngineConfig& config,
-                            std::size_t top_n, JsonReportWriter* json, std::size_t threads) {
-  if (threads <= 1 || !reader.zero_copy()) return run_single(reader, config, top_n, json);
-  return run_sharded(reader, config, top_n, json, threads);
+                            std::size_t top_n, JsonReportWriter* json, std::size_t threads,
+                            std::shared_ptr<const enrich::GeoIp> geo) {
+  if (threads <= 1 || !reader.zero_copy()) return run_single(reader, config, top_n, json, geo);
+  return run_sharded(reader, config, top_n, json, threads, geo);
 }
 
 }  // namespace netscope::analyze

@@ -28,8 +28,10 @@ struct PipelineResult {
 // into the packet bytes, which the streaming reader reuses. Conversations go to `json`
 // (may be null) as they end. Throws what the engine throws (a BPF filter that cannot
 // compile for a link type met mid-file).
+// `geo` (may be null) looks up the endpoints of every conversation.
 PipelineResult run_pipeline(capture::FileReader& reader, const monitor::EngineConfig& config,
-                            std::size_t top_n, JsonReportWriter* json, std::size_t threads);
+                            std::size_t top_n, JsonReportWriter* json, std::size_t threads,
+                            std::shared_ptr<const enrich::GeoIp> geo = nullptr);
 
 // --threads 0: the number of CPUs, at most kMaxAutoThreads.
 inline constexpr std::size_t kMaxAutoThreads = 4;

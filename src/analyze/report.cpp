@@ -133,6 +133,10 @@ void ReportBuilder::on_dns_event(const flow::Flow& /*flow*/, dpi::DnsEvent&& eve
 void ReportBuilder::on_flow_end(const flow::Flow& flow, flow::EndReason reason) {
   Conversation c = summarize(flow, reason, capture_end_);
   c.id = next_id_++;
+  if (geo_) {
+    c.client_geo = geo_->lookup(c.client.addr);
+    c.server_geo = geo_->lookup(c.server.addr);
+  }
   score_conversation(c);
 
   ++totals_.conversations;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,8 @@ class ReportBuilder : public monitor::EngineSink {
   void on_clock(core::Timestamp now) override { capture_end_ = now; }
   void on_dns_event(const flow::Flow& flow, dpi::DnsEvent&& event) override;
   void set_capture_end(core::Timestamp t) { capture_end_ = t; }
+  // Looks up both endpoints of every conversation (thread-safe; may be shared by shards).
+  void set_geoip(std::shared_ptr<const enrich::GeoIp> geo) { geo_ = std::move(geo); }
 
   // Adds another builder's totals, top lists and problems (a flow shard's) to this one.
   void merge(const ReportBuilder& other);
@@ -94,6 +97,7 @@ class ReportBuilder : public monitor::EngineSink {
   AppStats apps_;
   DnsStats dns_;
   ArpStats arp_;
+  std::shared_ptr<const enrich::GeoIp> geo_;
 };
 
 // Orders used for the top lists: severity (score, then bytes) and bytes (then score); on

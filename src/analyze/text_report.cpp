@@ -50,12 +50,33 @@ std::string bytes_pair(std::uint64_t a, std::uint64_t b) {
          core::format_bytes(static_cast<double>(b));
 }
 
+// "US AS15169 Google LLC", "private", "-": one endpoint's country and AS, compactly (the
+// organisation cut at 24 characters).
+std::string geo_text(const enrich::GeoRecord& g) {
+  std::string out = g.country;
+  if (g.asn) out += fmt::format("{}AS{}", out.empty() ? "" : " ", *g.asn);
+  if (!g.asn_org.empty()) {
+    out += (out.empty() ? "" : " ") + g.asn_org.substr(0, 24);
+  }
+  return out.empty() ? "-" : out;
+}
+
+// The server's, and the client's too when it is a global address ("server ← client").
+std::string where_cell(const Conversation& c) {
+  const bool client_global = !c.client_geo.country.empty() && c.client_geo.country != "private" &&
+                             c.client_geo.country != "reserved";
+  std::string out = geo_text(c.server_geo);
+  if (client_global || c.client_geo.asn) out += " ← " + geo_text(c.client_geo);
+  return out;
+}
+
 void conversation_table(std::ostream& out, const Palette& p, const std::vector<Conversation>& rows,
                         bool with_reasons) {
-  out << p.dim(
-      fmt::format("  {:>4}  {:<6} {:>5}  {:<58} {:>15}  {:>21}  {:>9}  {:>5}  {:>6}  {:>4}  {}\n",
-                  "#", "LEVEL", "SCORE", "CONVERSATION (client -> server)", "PACKETS c→s/s→c",
-                  "BYTES c→s/s→c", "RETX", "OOO", "DUPACK", "ZWIN", "RTT p50/p95"));
+  out << p.dim(fmt::format(
+      "  {:>4}  {:<6} {:>5}  {:<58} {:>15}  {:>21}  {:>9}  {:>5}  {:>6}  {:>4}  {:<15}  "
+      "{}\n",
+      "#", "LEVEL", "SCORE", "CONVERSATION (client -> server)", "PACKETS c→s/s→c", "BYTES c→s/s→c",
+      "RETX", "OOO", "DUPACK", "ZWIN", "RTT p50/p95", "WHERE (server ← client)"));
   // The first column is the rank, not Conversation::id: ids follow the order flows end in,
   // which --threads changes.
   std::size_t rank = 0;
@@ -65,13 +86,14 @@ void conversation_table(std::ostream& out, const Palette& p, const std::vector<C
     const flow::TcpHealth& b = c.dir[1].tcp;
     const std::string level = std::string(level_name(c.level()));
     out << fmt::format(
-        "  {:>4}  {} {:>5}  {:<58} {:>15}  {:>21}  {:>9}  {:>5}  {:>6}  {:>4}  {}\n", rank,
+        "  {:>4}  {} {:>5}  {:<58} {:>15}  {:>21}  {:>9}  {:>5}  {:>6}  {:>4}  {:<15}  {}\n", rank,
         p.level(c.level(), fmt::format("{:<6}", level)), c.score, describe(c),
         pair_cell(c.dir[0].packets, c.dir[1].packets), bytes_pair(c.dir[0].bytes, c.dir[1].bytes),
         c.is_tcp() ? pair_cell(a.retransmissions, b.retransmissions) : "-",
         c.is_tcp() ? core::format_count(a.out_of_order + b.out_of_order) : "-",
         c.is_tcp() ? core::format_count(a.dup_acks + b.dup_acks) : "-",
-        c.is_tcp() ? core::format_count(a.zero_windows + b.zero_windows) : "-", rtt_cell(c));
+        c.is_tcp() ? core::format_count(a.zero_windows + b.zero_windows) : "-", rtt_cell(c),
+        where_cell(c));
     if (with_reasons) {
       for (const std::string& r : c.reasons) out << "        " << p.dim("-") << ' ' << r << '\n';
     }

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
       "non-capture file, unsupported link type, bad --bpf, the JSON could not be written);\n"
       "3 the file is damaged part-way\n"
       "(everything read before the damage is reported, with the byte offset).\n"
-      "JSON schema: netscope.analyze/1 (see README.md).");
+      "JSON schema: netscope.analyze/2 (see README.md).");
   acmd->add_option("--max-flows", analyze.max_flows,
                    "Flow table capacity; when full the stalest flow is evicted and counted")
       ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 26))
@@ -83,6 +83,16 @@ int main(int argc, char** argv) {
   bool no_dpi = false;
   acmd->add_flag("--no-dpi", no_dpi,
                  "No deep packet inspection: no application fields, DNS or SNI sections");
+  // --- analyze GeoIP/ASN
+  acmd->add_option("--geoip", analyze.geoip,
+                   "Country database (MaxMind DB) for both ends of every conversation. "
+                   "Default: country.mmdb in the data directory, when present")
+      ->type_name("PATH");
+  acmd->add_option("--asn-db", analyze.asn_db,
+                   "ASN database (MaxMind DB, GeoLite2-ASN layout). Default: asn.mmdb in the data "
+                   "directory, when present")
+      ->type_name("PATH");
+  // --- end analyze GeoIP/ASN
   bool no_color = false;
   bool color = false;
   acmd->add_flag("--no-color", no_color, "Never color the report");
@@ -117,6 +127,8 @@ int main(int argc, char** argv) {
     }
     if (acmd->count("--bpf") == 0 && app.count("--bpf") > 0) analyze.bpf = live.bpf;
     if (acmd->count("--json") > 0) analyze.json_path = json_path;
+    if (acmd->count("--geoip") == 0 && app.count("--geoip") > 0) analyze.geoip = live.geoip;
+    if (acmd->count("--asn-db") == 0 && app.count("--asn-db") > 0) analyze.asn_db = live.asn_db;
     analyze.dpi = !(no_dpi || live.no_dpi);
     analyze.timeouts =
         cli::timeouts_from(acmd->count("--timeout") > 0 ? analyze_timeouts : live.timeouts);
