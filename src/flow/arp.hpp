@@ -26,7 +26,9 @@
 namespace netscope::flow {
 
 // FlowKey::proto of an ARP flow. ARP is not an IP protocol; IANA reserves 255 (RFC 5237
-// §3), so no valid IP packet carries it and ARP flows never meet IP ones.
+// §3), so no valid IP packet carries it and ARP flows never meet valid IP ones. (A
+// malformed IP packet with protocol 255 would share the key of an ARP flow between the
+// same addresses and be counted and named with it.)
 inline constexpr std::uint8_t kArpProto = 255;
 
 // ARP operation codes (RFC 826).
