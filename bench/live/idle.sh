@@ -176,7 +176,7 @@ close_connections() {
   sleep 1
 }
 
-echo "bench-idle: $(git -C "$here" describe --always --dirty 2>/dev/null), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench-idle: $netscope ($("$netscope" --version 2>/dev/null | head -n 1)), load $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ ${IDLE_EMPTY:-0} == 1 ]]; then
   for mode in "${modes[@]}"; do
     start_netscope "$mode"
