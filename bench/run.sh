@@ -199,7 +199,10 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- DPI cost (issue 5): analyze vs analyze --no-dpi on the DPI mix, this capture and the
 # real captures, interleaved (bench/dpi_cost.sh) -------------------------------------------
 if [[ ${BENCH_DPI:-1} != 0 ]]; then
-  "$root/bench/dpi_cost.sh" "$build" "$file" >>"$tmp/section.md" ||
+  # The big capture would take its five rounds per mode for long: the default one only.
+  dpi_synth=""
+  [[ $variant == default ]] && dpi_synth=$file
+  "$root/bench/dpi_cost.sh" "$build" "$dpi_synth" >>"$tmp/section.md" ||
     echo "bench: dpi_cost.sh failed; no DPI cost in this run" >&2
 fi
 # --- end DPI cost
