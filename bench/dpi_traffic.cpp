@@ -48,6 +48,12 @@ Rng flow_rng(const DpiModelConfig& cfg, std::uint64_t id, std::uint64_t stream) 
   return Rng(mix.next());
 }
 
+// A name index out of `n`, most of them popular (log-uniform: index 1 is drawn as often
+// as 2-3, 4-7, ...), as a few hosts take most connections in real traffic.
+unsigned popular(Rng& rng, unsigned n) {
+  return static_cast<unsigned>(rng.log_range(1, n));
+}
+
 std::int64_t ns(double seconds) {
   return static_cast<std::int64_t>(seconds * 1e9);
 }
@@ -275,9 +281,9 @@ void extension(Buf& b, std::uint16_t type, const Buf& body) {
 
 // A Chromium-like ClientHello record (BoringSSL's extension set, shuffled order as since
 // Chrome 110, GREASE in ciphers, groups, key shares, versions and two extensions).
-Buf client_hello(Rng& rng, std::uint64_t id, bool kyber) {
+Buf client_hello(Rng& rng, bool kyber) {
   char sni[64];
-  std::snprintf(sni, sizeof sni, "www.site%u.example", static_cast<unsigned>(id % 20000));
+  std::snprintf(sni, sizeof sni, "www.site%u.example", popular(rng, 5000));
   const std::string_view host(sni);
   std::vector<Buf> exts;
   Buf e;
@@ -449,7 +455,7 @@ Buf app_data(Rng& rng, std::size_t n) {
 void tls_flow(const DpiFlowPlan& p, Rng& rng, std::vector<DpiPacket>& out) {
   TcpConn c(p.addr, rng, p.start_ns, out);
   c.handshake();
-  c.send(0, client_hello(rng, p.id, rng.chance(0.35)));
+  c.send(0, client_hello(rng, rng.chance(0.35)));
   c.think(rng.log_range(0.0002, 0.01));
   c.send(1, server_flight(rng));
   Buf fin{20, 3, 3, 0, 1, 1};
@@ -482,6 +488,7 @@ void http_flow(const DpiFlowPlan& p, Rng& rng, std::vector<DpiPacket>& out) {
       "Chrome/120.0.0.0 Safari/537.36",
   };
   const std::string_view agent = kAgents[rng.below(4)];
+  const unsigned host = popular(rng, 3000);
   char line[256];
   for (int r = 0; r < requests; ++r) {
     Buf req;
@@ -489,8 +496,7 @@ void http_flow(const DpiFlowPlan& p, Rng& rng, std::vector<DpiPacket>& out) {
                   static_cast<unsigned>(rng.below(1000)), static_cast<unsigned>(rng.below(100000)),
                   rng.chance(0.5) ? "js" : "png");
     text(req, line);
-    std::snprintf(line, sizeof line, "Host: static%u.example.org\r\n",
-                  static_cast<unsigned>(p.id % 3000));
+    std::snprintf(line, sizeof line, "Host: static%u.example.org\r\n", host);
     text(req, line);
     text(req, "User-Agent: ");
     text(req, agent);
@@ -598,7 +604,7 @@ void dns_flow(const DpiFlowPlan& p, Rng& rng, std::vector<DpiPacket>& out, int l
   char name[96];
   for (int l = 0; l < lookups; ++l) {
     std::snprintf(name, sizeof name, "%s%u.%s.example.%s", rng.chance(0.5) ? "api" : "img",
-                  static_cast<unsigned>(rng.below(50000)), rng.chance(0.3) ? "eu" : "global",
+                  popular(rng, 50000), rng.chance(0.3) ? "eu" : "global",
                   rng.chance(0.5) ? "com" : "net");
     const bool nx = rng.chance(0.08);
     const bool cname = rng.chance(0.4);
