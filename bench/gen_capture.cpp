@@ -34,7 +34,7 @@ using netscope::bench::Segment;
 using netscope::bench::TcpParams;
 
 // Bump whenever the output for the same options changes: run.sh keys its cache on it.
-// The DPI mix changes only that mix's output (it is printed after a "dpi" prefix).
+// kDpiMixVersion covers the DPI mix alone (`--dpi-version` prints it; dpi_cost.sh keys on it).
 constexpr int kGeneratorVersion = 1;
 constexpr int kDpiMixVersion = 2;
 constexpr std::int64_t kEpochNs = 1'767'225'600LL * 1'000'000'000;  // 2026-01-01T00:00:00Z
