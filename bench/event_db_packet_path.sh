@@ -9,7 +9,12 @@
 #   plain      no sink
 #   db         --db (a fresh file each run)
 #   db+list    --db and a --blacklist of 10,000 entries (addresses, CIDRs, domains)
-# The packet path is the same code in all three; what differs is the tick thread's
+#   plain+writer  no sink, while the event log's writer (bench/event_db_bench --lazy)
+#              ingests 10,000 connection and 5,000 DNS events a second next to it: the
+#              target's own wording, the packet path's throughput with and without a
+#              writer at the full event rate, in the same run (the writer's rows and
+#              losses are checked and printed)
+# The packet path is the same code in all of them; what differs is the tick thread's
 # decorator (the blacklist) and the writer thread competing for the CPU.
 #
 # Environment: BENCH_PACKETS (default 1,000,000), BENCH_FLOWS (default 20,000),
@@ -24,7 +29,8 @@ runs=${BENCH_RUNS:-5}
 refresh=${BENCH_REFRESH:-1000}
 gen="$build/bench/gen_capture"
 netscope="$build/src/cli/netscope"
-for bin in "$gen" "$netscope"; do
+writer="$build/bench/event_db_bench"
+for bin in "$gen" "$netscope" "$writer"; do
   [[ -x $bin ]] || { echo "bench: missing $bin (build with -DNETSCOPE_BENCH=ON)" >&2; exit 2; }
 done
 
@@ -75,6 +81,21 @@ with open(out + ".exit", "a") as f:
 PY
   awk '{ printf "%.2f\n", $1 + $2 }' "$tmp/cpu" >>"$tmp/$name.cpu"
 }
+# run_with_writer NAME ARGS...: run NAME ARGS... while event_db_bench writes 10,000
+# connection + 5,000 DNS events a second into its own database; its summary goes to
+# $tmp/NAME.writer.
+run_with_writer() {
+  local name=$1
+  rm -f "$tmp/ready" "$tmp"/writer.db*
+  "$writer" --lazy --until-signal --seconds 600 --db "$tmp/writer.db" --ready-file "$tmp/ready" \
+    >>"$tmp/$name.writer" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 600); do [[ -e $tmp/ready ]] && break; sleep 0.1; done
+  sleep 1  # let it reach its steady state (five seconds of closed connections per snapshot build up)
+  run "$@"
+  kill -TERM "$pid"
+  wait "$pid" || echo "bench: the writer lost events (see below)" >&2
+}
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 "$netscope" --read "$file" --speed 0 --raw -p -n >/dev/null 2>&1  # warm the page cache
@@ -84,8 +105,9 @@ for _ in $(seq 1 "$runs"); do
   run plain
   run db --db "$tmp/events.db"
   run db_list --db "$tmp/events.db" --blacklist "$tmp/list.txt"
+  rows=$(sqlite3 "$tmp/events.db" "SELECT (SELECT count(*) FROM connections) || ' connections, ' || (SELECT count(*) FROM dns_queries) || ' DNS rows'")
+  run_with_writer plain_writer
 done
-rows=$(sqlite3 "$tmp/events.db" "SELECT (SELECT count(*) FROM connections) || ' connections, ' || (SELECT count(*) FROM dns_queries) || ' DNS rows'")
 
 base=$(median <"$tmp/plain")
 echo "capture: $(basename "$file"), $total packets; load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -93,10 +115,16 @@ echo "last --db run wrote: $rows"
 base_cpu=$(median <"$tmp/plain.cpu")
 printf '| configuration | to last snapshot, s | packets/s | vs plain | to exit, s | CPU s | CPU vs plain |\n'
 printf '|---|---:|---:|---:|---:|---:|---:|\n'
-for name in plain db db_list; do
+for name in plain db db_list plain_writer; do
   t=$(median <"$tmp/$name")
   x=$(median <"$tmp/$name.exit")
   c=$(median <"$tmp/$name.cpu")
   awk -v n="$name" -v t="$t" -v b="$base" -v p="$total" -v x="$x" -v c="$c" -v bc="$base_cpu" \
     'BEGIN { printf "| %s | %.3f | %.0f | %+.1f %% | %.3f | %.2f | %+.1f %% |\n", n, t, p / t, (1 - b / t) * -100, x, c, (c / bc - 1) * 100 }'
 done
+# Same-run ratios, run by run (plain and plain_writer alternate, so each pair shares the
+# machine's load of the moment).
+echo "plain_writer / plain throughput, per pair: $(paste "$tmp/plain" "$tmp/plain_writer" | awk '{ printf "%.3f ", $1 / $2 }')"
+echo "the concurrent writer (last run):"
+tail -n 6 "$tmp/plain_writer.writer" | sed 's/^/  /'
+grep -h "LOST" "$tmp/plain_writer.writer" && echo "bench: the writer lost events in a run" >&2 || true
