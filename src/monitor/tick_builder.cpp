@@ -69,6 +69,9 @@ struct Conn {
   bool sure = false;       // exactly one endpoint is a local address
   std::optional<OwnerInfo> owner;
   std::string miss = "pending";
+  // The tick at which only the peer's socket (another namespace of this host) was found
+  // for our side; 0 when not. See attribution().
+  std::uint64_t peer_only_tick = 0;
   Cum cum;       // oriented counters now
   Cum credited;  // what has been credited to the groups
   ProcKey credited_to = kUnknown;
@@ -291,11 +294,13 @@ struct TickBuilder::Impl {
       if (c.sure) {
         r.owner.reset();
         r.miss = "pending";
+        if (c.peer_only_tick == 0) c.peer_only_tick = tick_no;
       } else {
         turn_around(c);
       }
     }
     if (r.owner) {
+      c.peer_only_tick = 0;
       if (!c.owner || c.owner->pid != r.owner->pid ||
           c.owner->start_ticks != r.owner->start_ticks) {
         c.owner = std::move(r.owner);
@@ -378,6 +383,12 @@ struct TickBuilder::Impl {
     if (p != decode::ip_proto::tcp && p != decode::ip_proto::udp) return "unknown:kernel";
     if (c.miss == "no_socket") return "unknown:kernel";
     if (c.miss == "pending" && c.closed) return "unknown:closed";
+    // Only the peer's socket was found, and two refreshes later still nothing of ours: the
+    // lookup asked for at the first had its answer by the next, so our socket is gone (a
+    // dig or curl that ended within milliseconds, a TIME_WAIT without an inode).
+    if (c.miss == "pending" && c.peer_only_tick != 0 && tick_no >= c.peer_only_tick + 2) {
+      return "unknown:closed";
+    }
     return "unknown:" + c.miss;
   }
 

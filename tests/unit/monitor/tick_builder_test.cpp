@@ -261,6 +261,48 @@ TEST(TickBuilder, peer_socket_in_another_namespace_is_not_the_local_owner) {
   EXPECT_EQ(snap.connections[0].local_port, 40010);
   EXPECT_FALSE(snap.connections[0].pid);
   EXPECT_EQ(snap.connections[0].attribution, "unknown:pending");
+  // The lookup for our side, asked at the first tick, has had its answer by the second;
+  // still only the peer's socket at the third: ours is gone (a client that ended within
+  // milliseconds), which is what unknown:closed says, not "not looked up yet".
+  set_bytes(f, 200, 200, 2);
+  EXPECT_EQ(b.tick(input_at(2, {f})).connections[0].attribution, "unknown:pending");
+  set_bytes(f, 300, 300, 3);
+  const Snapshot third = b.tick(input_at(3, {f}));
+  ASSERT_EQ(third.connections.size(), 1u);
+  EXPECT_EQ(third.connections[0].attribution, "unknown:closed");
+  EXPECT_FALSE(third.connections[0].pid);
+}
+
+TEST(TickBuilder, own_socket_found_after_the_peer_clears_the_closed_guess) {
+  // The peer's socket first, then ours (a lookup slowed by a loaded host): the owner wins.
+  class LateResolver : public ScriptedResolver {
+   public:
+    int calls = 0;
+    Resolution resolve(std::uint8_t, const core::Endpoint&, const core::Endpoint& remote) override {
+      Resolution r;
+      ++calls;
+      if (calls < 4) {
+        r.owner = OwnerInfo{31, 1, "exact", "ESTABLISHED", std::nullopt, remote};
+      } else {
+        r.owner = OwnerInfo{77, 1, "exact", "ESTABLISHED", std::nullopt, std::nullopt};
+      }
+      return r;
+    }
+  } res;
+  TickBuilder b(live_config(&res));
+  FlowSample f = tcp_flow(0, 40011);
+  Snapshot snap;
+  for (std::int64_t t = 1; t <= 3; ++t) {
+    set_bytes(f, 100 * static_cast<std::uint64_t>(t), 100, t);
+    snap = b.tick(input_at(t, {f}));
+  }
+  EXPECT_EQ(snap.connections[0].attribution, "unknown:closed");
+  set_bytes(f, 400, 100, 4);
+  snap = b.tick(input_at(4, {f}));
+  ASSERT_EQ(snap.connections.size(), 1u);
+  ASSERT_TRUE(snap.connections[0].pid);
+  EXPECT_EQ(*snap.connections[0].pid, 77);
+  EXPECT_EQ(snap.connections[0].attribution, "exact");
 }
 
 }  // namespace
