@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "bench_rng.hpp"
+
 namespace netscope::bench {
 
 namespace {
@@ -17,30 +19,6 @@ constexpr std::array<std::uint8_t, 6> kRouterMac{0x02, 0x00, 0x00, 0x00, 0x00, 0
 constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kPsh = 0x08, kAck = 0x10;
 
 using Buf = std::vector<std::uint8_t>;
-
-// splitmix64, as in synth_traffic.cpp: fully specified, so files match across libcs.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) : s_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (s_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  bool chance(double p) { return uniform() < p; }
-  std::uint64_t below(std::uint64_t n) { return next() % n; }
-  double range(double lo, double hi) { return lo + (hi - lo) * uniform(); }
-  double log_range(double lo, double hi) { return lo * std::pow(hi / lo, uniform()); }
-  double exponential(double mean) { return -mean * std::log(1.0 - uniform()); }
-  void fill(Buf& b, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) b.push_back(static_cast<std::uint8_t>(next() >> 56));
-  }
-
- private:
-  std::uint64_t s_;
-};
 
 Rng flow_rng(const DpiModelConfig& cfg, std::uint64_t id, std::uint64_t stream) {
   Rng mix(cfg.seed * 0x100000001b3ull ^ id * 0x9e3779b97f4a7c15ull ^ stream ^
@@ -86,13 +64,6 @@ void patch_len(Buf& b, std::size_t at, int width) {
 }
 
 // ---- Frames ---------------------------------------------------------------------------
-
-std::uint16_t ipv4_checksum(const std::uint8_t* h) {
-  std::uint32_t sum = 0;
-  for (int i = 0; i < 20; i += 2) sum += static_cast<std::uint32_t>(h[i] << 8 | h[i + 1]);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
-}
 
 // Ethernet + IPv4/IPv6 + the transport header; checksums of TCP/UDP left as offloaded.
 struct Frame {

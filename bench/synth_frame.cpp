@@ -5,6 +5,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "bench_rng.hpp"
+
 namespace netscope::bench {
 
 namespace {
@@ -67,13 +69,6 @@ class Writer {
  private:
   std::vector<std::uint8_t>& out_;
 };
-
-std::uint16_t ipv4_checksum(const std::uint8_t* h) {
-  std::uint32_t sum = 0;
-  for (int i = 0; i < 20; i += 2) sum += static_cast<std::uint32_t>(h[i] << 8 | h[i + 1]);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
-}
 
 std::uint32_t ts_clock(const TcpParams& tcp, int dir, std::int64_t ns) {
   return tcp.ts_offset[dir] + static_cast<std::uint32_t>(std::max<std::int64_t>(ns, 0) / 1'000'000);

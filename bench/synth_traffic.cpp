@@ -3,33 +3,14 @@
 #include <algorithm>
 #include <cmath>
 
+#include "bench_rng.hpp"
+
 namespace netscope::bench {
 
 namespace {
 
 constexpr std::int64_t kMs = 1'000'000;
 constexpr std::int64_t kSec = 1'000'000'000;
-
-// splitmix64: small, fast and fully specified, so files are identical across libcs.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) : s_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (s_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  bool chance(double p) { return uniform() < p; }
-  std::uint64_t below(std::uint64_t n) { return next() % n; }
-  double range(double lo, double hi) { return lo + (hi - lo) * uniform(); }
-  double log_range(double lo, double hi) { return lo * std::pow(hi / lo, uniform()); }
-  double exponential(double mean) { return -mean * std::log(1.0 - uniform()); }
-
- private:
-  std::uint64_t s_;
-};
 
 Rng flow_rng(const ModelConfig& cfg, std::uint64_t id, std::uint64_t stream) {
   Rng mix(cfg.seed * 0x100000001b3ull ^ id * 0x9e3779b97f4a7c15ull ^ stream);
