@@ -140,6 +140,23 @@ class Namespaces:
         return False
 
 
+# An HTTP server (python3 -c SLOW_HTTP_SERVER ADDR PORT DIR) that answers each GET after
+# 300 ms, so that each client lives that long: for tests about what is logged or shown
+# for a client, not about racing a process that exits within milliseconds on a loaded
+# machine (live_short_lived's subject).
+SLOW_HTTP_SERVER = """
+import functools, http.server, sys, time
+class Slow(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        time.sleep(0.3)
+        super().do_GET()
+    def log_message(self, *args):
+        pass
+handler = functools.partial(Slow, directory=sys.argv[3])
+http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), handler).serve_forever()
+"""
+
+
 class Capture:
     """tcpdump on an interface inside a namespace, writing a pcap."""
 

@@ -2,7 +2,7 @@
 """The SQLite event log (--db) on real traffic between two namespaces, read back with the
 sqlite3 CLI:
 
-- three sequential curl runs against python3 -m http.server -> three connection rows with
+- three sequential curl runs against a python3 http.server that answers after 300 ms -> three connection rows with
   each curl's own pid, process "curl", its command line and user, a close reason, and the
   IP bytes each way that tcpdump saw on the server's side of the veth;
 - a client asking a small DNS server (an A and an AAAA that exist, a name that does not,
@@ -20,7 +20,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Capture, Namespaces, check, fail, need_root_and_netns, run, tmpdir  # noqa
+from common import (SLOW_HTTP_SERVER, Capture, Namespaces, check, fail,  # noqa
+                    need_root_and_netns, run, tmpdir)
 from live_common import Netscope, ip_bytes_by_flow, wait_ready  # noqa
 # svc.test has A and AAAA, other names are NXDOMAIN; the client asks svc.test A, AAAA and
 # nx.test A over UDP, then svc.test A over TCP, holding each socket open a moment after.
@@ -59,8 +60,9 @@ def main():
 
     with Namespaces(TAG) as nsx:
         srv = nsx.srv_ip
-        nsx.spawn(nsx.srv, ["python3", "-m", "http.server", "8080", "--bind", srv,
-                            "--directory", web])
+        # Each curl must be attributed to be logged with its pid: the server answers after
+        # 300 ms, so a loaded machine cannot make curl exit before its socket is looked up.
+        nsx.spawn(nsx.srv, ["python3", "-c", SLOW_HTTP_SERVER, srv, "8080", web])
         nsx.spawn(nsx.srv, ["python3", "-c", DNS_SERVER, srv])
         for port in (8080, 53):
             nsx.wait_port(nsx.srv, port)

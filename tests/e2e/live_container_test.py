@@ -9,23 +9,9 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Namespaces, check, fail, need_root_and_netns, run, tmpdir  # noqa
+from common import (SLOW_HTTP_SERVER, Namespaces, check, fail, need_root_and_netns, run,  # noqa
+                    tmpdir)
 from live_common import Netscope, connections, load_snapshot, wait_ready  # noqa
-
-# The server answers after 300 ms, so that each curl lives that long: this test is about
-# the namespace, not about racing a process that exits within milliseconds on a loaded
-# machine (live_short_lived's subject).
-SLOW_SERVER = """
-import functools, http.server, sys, time
-class Slow(http.server.SimpleHTTPRequestHandler):
-    def do_GET(self):
-        time.sleep(0.3)
-        super().do_GET()
-    def log_message(self, *args):
-        pass
-handler = functools.partial(Slow, directory=sys.argv[3])
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), handler).serve_forever()
-"""
 
 
 def main():
@@ -53,7 +39,7 @@ def main():
             os.makedirs(web)
             with open(os.path.join(web, "f"), "wb") as f:
                 f.write(b"c" * 100000)
-            nsx.spawn(nsx.srv, ["python3", "-c", SLOW_SERVER, nsx.srv_ip, "8080", web])
+            nsx.spawn(nsx.srv, ["python3", "-c", SLOW_HTTP_SERVER, nsx.srv_ip, "8080", web])
             nsx.wait_port(nsx.srv, 8080)
             snap_path = os.path.join(work, "snapshot.json")
             # Capture only on the interface towards the server: the container's traffic
