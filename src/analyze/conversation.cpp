@@ -113,8 +113,8 @@ Conversation summarize(const flow::Flow& f, flow::EndReason reason, core::Timest
   c.vlan = f.key.vlan;
   c.tunnel = f.tunnel;
   c.tunnel_id = f.key.tunnel_id;
-  c.tunnel_src = f.tunnel_src;
-  c.tunnel_dst = f.tunnel_dst;
+  c.tunnel_src = f.tunnel_src();
+  c.tunnel_dst = f.tunnel_dst();
   c.first_seen = f.first_seen;
   c.last_seen = f.last_seen;
   c.end_reason = reason;

@@ -61,9 +61,7 @@ bool is_fresh_syn(const decode::PacketView& pkt) {
 
 FlowTable::FlowTable(FlowTableConfig config, FlowSink& sink)
     : config_(config), sink_(sink), max_flows_(std::max<std::size_t>(config.max_flows, 16)) {
-  const std::size_t slots = std::bit_ceil(max_flows_ * 2);
-  mask_ = slots - 1;
-  index_.resize(slots);
+  index_.resize(max_flows_ * kSlotsPerFlow);
   chunk_shift_ = std::min<std::size_t>(kMaxChunkShift, std::bit_width(max_flows_ - 1));
   chunk_mask_ = (std::size_t{1} << chunk_shift_) - 1;
 }
@@ -97,7 +95,7 @@ std::size_t FlowTable::probe(const core::FlowKey& key, std::uint32_t tag, bool& 
       found = true;
       return pos;
     }
-    pos = (pos + 1) & mask_;
+    pos = next(pos);
   }
 }
 
@@ -172,8 +170,9 @@ Flow& FlowTable::upsert(const decode::PacketView& pkt, const PreparedKey& k, cor
   f.client_by = choose_client(pkt, src_is_client);
   f.client_is_a = (ok.src_is_a == src_is_client);
   f.tunnel = pkt.tunnel;
-  f.tunnel_src = pkt.tunnel_src;
-  f.tunnel_dst = pkt.tunnel_dst;
+  if (pkt.tunnel != decode::Tunnel::none) {
+    f.tcp.set_tunnel_endpoints(pkt.tunnel_src, pkt.tunnel_dst);
+  }
   f.interface_id = pkt.interface_id;
   f.first_seen = pkt.ts;
   f.last_seen = pkt.ts;
@@ -203,16 +202,16 @@ void FlowTable::erase_slot(std::size_t pos) {
   // Backward-shift deletion for linear probing: pull later members of the cluster back
   // so that no lookup ever needs a tombstone.
   std::size_t hole = pos;
-  std::size_t next = (pos + 1) & mask_;
-  while (index_[next].hash != 0) {
-    const std::size_t h = home(index_[next].hash);
-    // Move `next` into the hole if its home is not cyclically within (hole, next].
-    const bool home_in_range = hole <= next ? (h > hole && h <= next) : (h > hole || h <= next);
+  std::size_t at = next(pos);
+  while (index_[at].hash != 0) {
+    const std::size_t h = home(index_[at].hash);
+    // Move `at` into the hole if its home is not cyclically within (hole, at].
+    const bool home_in_range = hole <= at ? (h > hole && h <= at) : (h > hole || h <= at);
     if (!home_in_range) {
-      index_[hole] = index_[next];
-      hole = next;
+      index_[hole] = index_[at];
+      hole = at;
     }
-    next = (next + 1) & mask_;
+    at = next(at);
   }
   index_[hole] = Slot{};
 }
@@ -221,6 +220,8 @@ void FlowTable::end_slot(std::size_t pos, EndReason reason) {
   const std::uint32_t idx = index_[pos].flow;
   sink_.on_flow_end(flow_at(idx), reason);
   sink_.on_flow_release(flow_at(idx));
+  // The tracker's heap (side block, RTT histogram) goes now, not when the entry is reused.
+  flow_at(idx).tcp = TcpTracker{};
   erase_slot(pos);
   free_.push_back(idx);
   --size_;
@@ -307,7 +308,7 @@ void FlowTable::expire(core::Timestamp now, std::size_t budget) {
       end_slot(pos, expiry_reason(flow_at(s.flow)));
       continue;
     }
-    cursor_ = (cursor_ + 1) & mask_;
+    cursor_ = next(cursor_);
     ++n;
   }
 }
@@ -332,7 +333,7 @@ void FlowTable::evict_one(core::Timestamp now) {
       }
       if (scanned >= kWindow) break;
     }
-    pos = (pos + 1) & mask_;
+    pos = next(pos);
   }
   cursor_ = pos;
   if (best != index_.size()) {

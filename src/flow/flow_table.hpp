@@ -1,9 +1,12 @@
 #pragma once
 // FlowTable: all live flows, in a flat open-addressing index (linear probing, backward-
 // shift deletion, no tombstones) over a chunked pool of Flow objects with stable
-// addresses. The index is sized once from max_flows (load factor <= 1/2); pool chunks are
-// allocated as the number of active flows grows, so memory follows the peak number of
-// flows alive at once, never the length of the input.
+// addresses. The index is sized once from max_flows: exactly 2 slots of 12 bytes per
+// flow (load factor <= 1/2; the home slot is a multiply-shift of the hash tag, so the
+// size needs no rounding to a power of two). Pool chunks of 1024 flows are allocated as
+// the number of active flows grows, so memory follows the peak number of flows alive at
+// once, never the length of the input. Per tracked flow that is sizeof(Flow) +
+// kIndexBytesPerFlow <= 400 bytes (issue 3), plus the side allocations listed in flow.hpp.
 //
 // Expiry is driven by packet timestamps only and is incremental: each call to expire()
 // examines a bounded number of slots from a rotating cursor, the same live and offline
@@ -69,6 +72,19 @@ class FlowTable {
   static std::uint32_t tag_of(const core::FlowKey& key);
   // Cache hints only: they never change the table.
   void prefetch_slot(const PreparedKey& k) const { __builtin_prefetch(&index_[home(k.tag)]); }
+
+  // Index bytes per flow at full table: kSlotsPerFlow slots of kSlotBytes.
+  static constexpr std::size_t kSlotsPerFlow = 2;
+  static constexpr std::size_t kSlotBytes = 12;
+  static constexpr std::size_t kIndexBytesPerFlow = kSlotsPerFlow * kSlotBytes;
+  // Bytes the table holds: its index, and its pool of Flow entries with the free list
+  // (the flows' own side allocations come on top: TcpTracker::heap_bytes() and the DPI
+  // sessions). For the accounting in tests/unit/flow/flow_size_test.cpp.
+  std::size_t index_bytes() const { return index_.capacity() * sizeof(Slot); }
+  std::size_t pool_bytes() const {
+    return chunks_.size() * (chunk_mask_ + 1) * sizeof(Flow) +
+           free_.capacity() * sizeof(std::uint32_t);
+  }
   void prefetch_flow(const PreparedKey& k) const;
 
   // Finds the flow of a decoded packet (has_ip() and, unless it is a non-first fragment,
@@ -144,6 +160,7 @@ class FlowTable {
     // cannot have timed out: lets the expiry sweep skip live flows without touching them.
     std::uint32_t deadline = 0;
   };
+  static_assert(sizeof(Slot) == kSlotBytes);
   static std::uint32_t coarse_time(std::int64_t ns) {
     return static_cast<std::uint32_t>(static_cast<std::uint64_t>(ns) >> 30);
   }
@@ -152,9 +169,9 @@ class FlowTable {
   std::uint32_t deadline_of(const Flow& f) const {
     return coarse_time(f.last_seen.ns + timeout_ns(f));
   }
-  // Flows are allocated in chunks of up to 4096 (fewer for a small table, so that a
-  // table of 64 flows does not zero 2.5 MB).
-  static constexpr std::size_t kMaxChunkShift = 12;
+  // Flows are allocated in chunks of up to 1024 (fewer for a small table): the last,
+  // partly used chunk costs at most 1023 unused entries (~385 KB).
+  static constexpr std::size_t kMaxChunkShift = 10;
   // Every packet touches most of a Flow (key, counters, both TCP halves): prefetch it all.
   static constexpr std::size_t kHotFlowBytes = (sizeof(Flow) + 63) / 64 * 64;
 
@@ -162,9 +179,11 @@ class FlowTable {
   const Flow& flow_at(std::uint32_t idx) const {
     return chunks_[idx >> chunk_shift_][idx & chunk_mask_];
   }
+  // Multiply-shift ("fastrange"): tag * slots / 2^32, uniform over any number of slots.
   std::size_t home(std::uint32_t tag) const {
-    return (static_cast<std::size_t>(tag) * 0x9E3779B1u) & mask_;
+    return static_cast<std::size_t>((std::uint64_t{tag} * index_.size()) >> 32);
   }
+  std::size_t next(std::size_t pos) const { return pos + 1 == index_.size() ? 0 : pos + 1; }
   std::uint32_t allocate_flow();
   void erase_slot(std::size_t slot);
   void end_slot(std::size_t slot, EndReason reason);
@@ -174,7 +193,6 @@ class FlowTable {
   FlowTableConfig config_;
   FlowSink& sink_;
   std::size_t max_flows_;
-  std::size_t mask_;
   std::size_t chunk_shift_ = kMaxChunkShift;
   std::size_t chunk_mask_ = (std::size_t{1} << kMaxChunkShift) - 1;
   std::vector<Slot> index_;

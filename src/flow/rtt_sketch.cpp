@@ -51,16 +51,14 @@ double RttSketch::bucket_value_us(std::size_t bucket) {
 
 RttSketch::RttSketch(const RttSketch& other)
     : count_(other.count_),
-      sum_us_(other.sum_us_),
-      min_us_(other.min_us_),
-      max_us_(other.max_us_),
-      u_(other.u_),
       lo_(other.lo_),
       span_(other.span_),
-      halvings_(other.halvings_) {
+      halvings_(other.halvings_),
+      sum_us_(other.sum_us_),
+      u_(other.u_) {
   if (has_histogram()) {
-    u_.counts = new std::uint16_t[span_];
-    std::copy_n(other.u_.counts, span_, u_.counts);
+    u_.h.counts = new std::uint16_t[span_];
+    std::copy_n(other.u_.h.counts, span_, u_.h.counts);
   }
 }
 
@@ -71,31 +69,29 @@ RttSketch& RttSketch::operator=(const RttSketch& other) {
 
 RttSketch::RttSketch(RttSketch&& other) noexcept
     : count_(other.count_),
-      sum_us_(other.sum_us_),
-      min_us_(other.min_us_),
-      max_us_(other.max_us_),
-      u_(other.u_),
       lo_(other.lo_),
       span_(other.span_),
-      halvings_(other.halvings_) {
+      halvings_(other.halvings_),
+      sum_us_(other.sum_us_),
+      u_(other.u_) {
   // u_ copied the histogram pointer, if any: `other` gives it up.
   other.count_ = 0;
   other.span_ = 0;
+  other.u_ = Storage{};
 }
 
 RttSketch& RttSketch::operator=(RttSketch&& other) noexcept {
   if (this != &other) {
     release();
     count_ = other.count_;
-    sum_us_ = other.sum_us_;
-    min_us_ = other.min_us_;
-    max_us_ = other.max_us_;
-    u_ = other.u_;
     lo_ = other.lo_;
     span_ = other.span_;
     halvings_ = other.halvings_;
+    sum_us_ = other.sum_us_;
+    u_ = other.u_;
     other.count_ = 0;
     other.span_ = 0;
+    other.u_ = Storage{};
   }
   return *this;
 }
@@ -105,9 +101,19 @@ RttSketch::~RttSketch() {
 }
 
 void RttSketch::release() {
-  if (has_histogram()) delete[] u_.counts;
+  if (has_histogram()) delete[] u_.h.counts;
   u_ = Storage{};
   span_ = 0;
+}
+
+std::uint32_t RttSketch::exact_min() const {
+  const auto n = static_cast<std::ptrdiff_t>(count_);
+  return *std::min_element(u_.exact.begin(), u_.exact.begin() + n);
+}
+
+std::uint32_t RttSketch::exact_max() const {
+  const auto n = static_cast<std::ptrdiff_t>(count_);
+  return *std::max_element(u_.exact.begin(), u_.exact.begin() + n);
 }
 
 void RttSketch::hold_bucket(std::size_t bucket) {
@@ -119,23 +125,23 @@ void RttSketch::hold_bucket(std::size_t bucket) {
   end = std::min(kBuckets, (end + kGrain - 1) / kGrain * kGrain);
   auto* fresh = new std::uint16_t[end - lo]();
   if (span_ != 0) {
-    std::copy_n(u_.counts, span_, fresh + (old_lo - lo));
-    delete[] u_.counts;
+    std::copy_n(u_.h.counts, span_, fresh + (old_lo - lo));
+    delete[] u_.h.counts;
   }
-  u_.counts = fresh;
-  lo_ = static_cast<std::uint8_t>(lo);
-  span_ = static_cast<std::uint8_t>(end - lo);
+  u_.h.counts = fresh;
+  lo_ = lo;
+  span_ = end - lo;
 }
 
 void RttSketch::count_in_histogram(std::size_t bucket) {
   if (span_ == 0 || bucket < lo_ || bucket >= std::size_t{lo_} + span_) hold_bucket(bucket);
-  auto& b = u_.counts[bucket - lo_];
+  auto& b = u_.h.counts[bucket - lo_];
   if (b == std::numeric_limits<std::uint16_t>::max()) {
     // Saturation: halve every bucket (rounding up so no occupied bucket empties) and
     // keep going; relative shape is what quantiles need. Buckets outside the held range
     // are zero and stay zero.
     for (std::size_t i = 0; i < span_; ++i) {
-      u_.counts[i] = static_cast<std::uint16_t>((u_.counts[i] + 1u) / 2u);
+      u_.h.counts[i] = static_cast<std::uint16_t>((u_.h.counts[i] + 1u) / 2u);
     }
     if (halvings_ < std::numeric_limits<std::uint8_t>::max()) ++halvings_;
   }
@@ -150,25 +156,29 @@ void RttSketch::add(std::uint32_t micros) {
     // counts the exact samples first, in arrival order, as if it had from the start
     // (kExact + 1 samples cannot saturate a bucket, so the counts are the same).
     const std::array<std::uint32_t, kExact> first = u_.exact;
-    u_.counts = nullptr;
+    const std::uint32_t lo = exact_min();
+    const std::uint32_t hi = exact_max();
+    u_.h = Histogram{nullptr, lo, hi};
     span_ = 0;
     for (const auto x : first) count_in_histogram(bucket_of(x));
   }
-  if (count_ == 0 || micros < min_us_) min_us_ = micros;
-  if (count_ == 0 || micros > max_us_) max_us_ = micros;
-  ++count_;
+  if (count_ >= kExact) {
+    u_.h.min_us = std::min(u_.h.min_us, micros);
+    u_.h.max_us = std::max(u_.h.max_us, micros);
+  }
+  if (count_ < kMaxCount) ++count_;
   sum_us_ += micros;
   if (has_histogram()) count_in_histogram(bucket_of(micros));
 }
 
 std::optional<double> RttSketch::min_ms() const {
   if (count_ == 0) return std::nullopt;
-  return min_us_ / kUsPerMs;
+  return (has_histogram() ? u_.h.min_us : exact_min()) / kUsPerMs;
 }
 
 std::optional<double> RttSketch::max_ms() const {
   if (count_ == 0) return std::nullopt;
-  return max_us_ / kUsPerMs;
+  return (has_histogram() ? u_.h.max_us : exact_max()) / kUsPerMs;
 }
 
 std::optional<double> RttSketch::mean_ms() const {
@@ -188,18 +198,18 @@ std::optional<double> RttSketch::quantile_ms(double q) const {
     return sorted[rank - 1] / kUsPerMs;
   }
   std::uint64_t total = 0;
-  for (std::size_t i = 0; i < span_; ++i) total += u_.counts[i];
+  for (std::size_t i = 0; i < span_; ++i) total += u_.h.counts[i];
   auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
   rank = std::clamp<std::uint64_t>(rank, 1, total);
   std::uint64_t seen = 0;
   std::size_t i = 0;
   for (; i + 1 < span_; ++i) {
-    seen += u_.counts[i];
+    seen += u_.h.counts[i];
     if (seen >= rank) break;
   }
   const std::size_t bucket = lo_ + i;
-  const double us = std::clamp(bucket_value_us(bucket), static_cast<double>(min_us_),
-                               static_cast<double>(max_us_));
+  const double us = std::clamp(bucket_value_us(bucket), static_cast<double>(u_.h.min_us),
+                               static_cast<double>(u_.h.max_us));
   return us / kUsPerMs;
 }
 

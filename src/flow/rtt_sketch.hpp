@@ -4,7 +4,7 @@
 // from a log-bucketed histogram with a bounded relative error (documented on quantile()).
 // Its size is bounded: a long connection costs no more than a short one.
 //
-// Memory: one lives in every Flow, so the object itself is kept to 64 bytes. The first
+// Memory: one lives in every Flow, so the object itself is kept to 48 bytes. The first
 // kExact samples are stored inline. The histogram is only allocated with the sample after
 // them, and only over the range of buckets actually hit (grown in steps of kGrain
 // buckets): one connection's RTTs rarely span more than a factor of 10 (~25 buckets,
@@ -58,6 +58,8 @@ class RttSketch {
   unsigned halvings() const { return halvings_; }
   // Bytes held outside the object: 0 while count() <= kExact.
   std::size_t heap_bytes() const { return has_histogram() ? span_ * sizeof(std::uint16_t) : 0; }
+  // Upper bound of count(): 40 bits (10^12 samples; it sticks there).
+  static constexpr std::uint64_t kMaxCount = (std::uint64_t{1} << 40) - 1;
 
   static std::size_t bucket_of(std::uint32_t micros);
   // Representative value (µs) of a bucket: exact below kLinear, geometric middle above.
@@ -70,20 +72,28 @@ class RttSketch {
   void hold_bucket(std::size_t bucket);  // widens [lo_, lo_ + span_) to include it
   void release();
 
-  std::uint64_t count_ = 0;
+  // 48 bytes: the count shares a word with the held range, and min and max live in the
+  // union beside the histogram pointer (while the exact samples are held, they are
+  // computed from them).
+  std::uint64_t count_ : 40 = 0;
+  std::uint64_t lo_ : 8 = 0;        // first bucket held (kBuckets <= 255)
+  std::uint64_t span_ : 8 = 0;      // buckets held
+  std::uint64_t halvings_ : 8 = 0;  // saturates at 255
   std::uint64_t sum_us_ = 0;
-  std::uint32_t min_us_ = 0;
-  std::uint32_t max_us_ = 0;
+  struct Histogram {
+    std::uint16_t* counts;  // buckets [lo_, lo_ + span_)
+    std::uint32_t min_us;
+    std::uint32_t max_us;
+  };
   // Never both needed: the exact samples are folded into the histogram when it is
-  // allocated, so they share the storage (32 bytes per flow). count_ says which is live.
+  // allocated, so they share the storage. count_ says which is live.
   union Storage {
     std::array<std::uint32_t, kExact> exact{};  // count_ <= kExact: samples in arrival order
-    std::uint16_t* counts;                      // count_ > kExact: buckets [lo_, lo_ + span_)
+    Histogram h;                                // count_ > kExact
   };
   Storage u_;
-  std::uint8_t lo_ = 0;    // first bucket held (kBuckets <= 255)
-  std::uint8_t span_ = 0;  // buckets held
-  std::uint8_t halvings_ = 0;
+  std::uint32_t exact_min() const;
+  std::uint32_t exact_max() const;
 };
 static_assert(RttSketch::kBuckets <= 255, "lo_ and span_ are 8-bit");
 

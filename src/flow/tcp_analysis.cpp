@@ -19,20 +19,20 @@ namespace flag = decode::tcp_flag;
 namespace ta = tcp_analysis;
 
 // "Fast Retransmission: we saw the last acknowledgement less than 20 ms ago."
-constexpr std::int64_t kFastRetransmissionWindowNs = 20'000'000;
+constexpr std::int64_t kFastRetransmissionWindowUs = 20'000;
 // "Out-Of-Order: the last segment arrived within the Out-Of-Order RTT threshold", which
 // is the initial RTT when known and 3 ms otherwise.
-constexpr std::int64_t kDefaultOutOfOrderNs = 3'000'000;
+constexpr std::int64_t kDefaultOutOfOrderUs = 3'000;
 
 }  // namespace
 
-std::int64_t TcpTracker::ooo_threshold_ns() const {
-  if (syn_ns_ >= 0 && ack_ns_ >= 0) return ack_ns_ - syn_ns_;
-  return kDefaultOutOfOrderNs;
+std::int64_t TcpTracker::ooo_threshold_us() const {
+  if (has_syn_ && has_ack_) return elapsed_us(ack_us_, syn_us_);
+  return kDefaultOutOfOrderUs;
 }
 
 std::uint32_t TcpTracker::analyze(Half& fwd, Half& rev, const decode::PacketView& pkt,
-                                  std::uint32_t seglen, std::int64_t now_ns) {
+                                  std::uint32_t seglen, std::uint32_t now_us) {
   const std::uint8_t f = pkt.tcp_flags;
   const bool syn = (f & flag::syn) != 0;
   const bool fin = (f & flag::fin) != 0;
@@ -110,10 +110,11 @@ std::uint32_t TcpTracker::analyze(Half& fwd, Half& rev, const decode::PacketView
     // A segment occupying sequence space that starts below the next expected sequence
     // number. A keep-alive is not a retransmission.
     if (rev.dup_acks >= 2 && rev.last_ack_known && seq == rev.last_ack &&
-        now_ns - rev.last_ack_ns < kFastRetransmissionWindowNs) {
+        elapsed_us(now_us, rev.last_ack_us) < kFastRetransmissionWindowUs) {
       // Fast: resends what the duplicate ACKs ask for right after them (RFC 5681 §3.2).
       out |= ta::fast_retransmission | ta::retransmission;
-    } else if (seglen > 0 && now_ns - fwd.next_seq_ns < ooo_threshold_ns() && fwd.next_seq != end) {
+    } else if (seglen > 0 && elapsed_us(now_us, fwd.next_seq_us) < ooo_threshold_us() &&
+               fwd.next_seq != end) {
       // Out-of-order: too soon after the previous segment to be a timer retransmission.
       // A re-sent SYN never is (zeek/nflog-http.pcap frames 2-3: three SYNs with one
       // timestamp are retransmissions to tshark).
@@ -128,7 +129,7 @@ std::uint32_t TcpTracker::analyze(Half& fwd, Half& rev, const decode::PacketView
 }
 
 void TcpTracker::update_sequence(Half& fwd, const decode::PacketView& pkt, std::uint32_t seglen,
-                                 std::uint32_t flags, std::int64_t now_ns) {
+                                 std::uint32_t flags, std::uint32_t now_us) {
   const std::uint8_t f = pkt.tcp_flags;
   const std::uint32_t end =
       pkt.seq + seglen + ((f & flag::syn) ? 1u : 0u) + ((f & flag::fin) ? 1u : 0u);
@@ -140,7 +141,7 @@ void TcpTracker::update_sequence(Half& fwd, const decode::PacketView& pkt, std::
   // capture tests/tshark/make_corner_cases.py writes, port 40004).
   if (!fwd.next_seq_known || ((flags & ta::zero_window_probe) == 0 && seq_gt(end, fwd.next_seq))) {
     fwd.next_seq = end;
-    fwd.next_seq_ns = now_ns;
+    fwd.next_seq_us = now_us;
   }
   // The highest sequence number the peer may acknowledge without an "ACKed unseen
   // segment" (the User's Guide's "next expected acknowledgement number"). Observed in
@@ -170,7 +171,7 @@ void TcpTracker::update_sequence(Half& fwd, const decode::PacketView& pkt, std::
     }
     fwd.last_ack = pkt.ack;
     fwd.last_ack_known = true;
-    fwd.last_ack_ns = now_ns;
+    fwd.last_ack_us = now_us;
   }
   fwd.window = pkt.window;
   fwd.window_known = true;

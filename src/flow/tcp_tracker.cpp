@@ -24,10 +24,11 @@ void saturating_inc(T& counter, bool hit) {
   counter = static_cast<T>(counter + (hit && counter != std::numeric_limits<T>::max() ? 1 : 0));
 }
 
-std::uint32_t micros32(std::int64_t ns) {
-  // Only differences are used, so the low 32 bits suffice for RTTs under ~71 minutes.
-  return static_cast<std::uint32_t>(static_cast<std::uint64_t>(ns / 1000));
-}
+// The flags the health counters count: a segment with none of them needs no side block.
+constexpr std::uint32_t kCounted = ta::retransmission | ta::fast_retransmission |
+                                   ta::spurious_retransmission | ta::out_of_order | ta::dup_ack |
+                                   ta::dup_ack_event | ta::zero_window | ta::window_full |
+                                   ta::lost_segment | ta::keep_alive | ta::rst;
 
 }  // namespace
 
@@ -59,6 +60,41 @@ std::string_view tcp_state_name(TcpState s) {
   return "UNKNOWN";
 }
 
+TcpTracker::TcpTracker(const TcpTracker& other)
+    : rtt_(other.rtt_),
+      side_(other.side_ ? std::make_unique<Side>(*other.side_) : nullptr),
+      sent_(other.sent_),
+      half_{other.half_[0], other.half_[1]},
+      syn_us_(other.syn_us_),
+      syn_ack_us_(other.syn_ack_us_),
+      ack_us_(other.ack_us_),
+      sent_count_(other.sent_count_),
+      sent_dir_(other.sent_dir_),
+      state_(other.state_),
+      reset_by_(other.reset_by_),
+      first_fin_(other.first_fin_),
+      refused_(other.refused_),
+      has_syn_(other.has_syn_),
+      has_syn_ack_(other.has_syn_ack_),
+      has_ack_(other.has_ack_) {}
+
+TcpTracker& TcpTracker::operator=(const TcpTracker& other) {
+  if (this != &other) *this = TcpTracker(other);
+  return *this;
+}
+
+TcpTracker::Side& TcpTracker::side() {
+  if (!side_) side_ = std::make_unique<Side>();
+  return *side_;
+}
+
+void TcpTracker::set_tunnel_endpoints(const core::IpAddress& src, const core::IpAddress& dst) {
+  if (!side_ && src.is_unspecified() && dst.is_unspecified()) return;
+  Side& s = side();
+  s.tunnel_src = src;
+  s.tunnel_dst = dst;
+}
+
 std::uint32_t TcpTracker::on_segment(int dir, const decode::PacketView& pkt) {
   dir = dir != 0 ? 1 : 0;
   Half& fwd = half_[dir];
@@ -66,7 +102,7 @@ std::uint32_t TcpTracker::on_segment(int dir, const decode::PacketView& pkt) {
   const std::uint8_t f = pkt.tcp_flags;
   const bool syn = (f & flag::syn) != 0;
   const bool ack = (f & flag::ack) != 0;
-  const std::int64_t now_ns = pkt.ts.ns;
+  const std::uint32_t now_us = micros32(pkt.ts.ns);
   const std::uint32_t seglen = pkt.payload_len;
 
   // A new SYN with another initial sequence number is a new connection on the same
@@ -88,14 +124,15 @@ std::uint32_t TcpTracker::on_segment(int dir, const decode::PacketView& pkt) {
                      : std::int8_t{-2};
   }
 
-  std::uint32_t flags = analyze(fwd, rev, pkt, seglen, now_ns);
-  track_rtt(fwd, rev, pkt, seglen, flags, now_ns);
-  update_sequence(fwd, pkt, seglen, flags, now_ns);
+  std::uint32_t flags = analyze(fwd, rev, pkt, seglen, now_us);
+  track_rtt(dir, pkt, seglen, flags, now_us);
+  update_sequence(fwd, pkt, seglen, flags, now_us);
   // dup_ack_events: one per run of three or more duplicate ACKs, counted at the third.
   if ((flags & ta::dup_ack) != 0 && fwd.dup_acks == 3) flags |= ta::dup_ack_event;
-  update_state(dir, pkt);
+  update_state(dir, pkt, now_us);
 
-  HealthCounters& h = health_[dir];
+  if ((flags & kCounted) == 0) return flags;
+  HealthCounters& h = side().health[dir];
   saturating_inc(h.retransmissions, (flags & ta::retransmission) != 0);
   saturating_inc(h.fast_retransmissions, (flags & ta::fast_retransmission) != 0);
   saturating_inc(h.spurious_retransmissions, (flags & ta::spurious_retransmission) != 0);
@@ -114,36 +151,42 @@ std::uint32_t TcpTracker::on_segment(int dir, const decode::PacketView& pkt) {
 void TcpTracker::start_over() {
   half_[0] = Half{};
   half_[1] = Half{};
-  syn_ns_ = syn_ack_ns_ = ack_ns_ = -1;
+  sent_count_ = 0;
+  sent_dir_ = 0;
+  has_syn_ = has_syn_ack_ = has_ack_ = false;
   state_ = TcpState::none;
-  reset_by_ = -1;
-  first_fin_ = -1;
+  reset_by_ = 0;
+  first_fin_ = 0;
   refused_ = false;
 }
 
-void TcpTracker::update_state(int dir, const decode::PacketView& pkt) {
+void TcpTracker::update_state(int dir, const decode::PacketView& pkt, std::uint32_t now_us) {
   Half& fwd = half_[dir];
   Half& rev = half_[1 - dir];
   const std::uint8_t f = pkt.tcp_flags;
   const bool syn = (f & flag::syn) != 0;
   const bool ack = (f & flag::ack) != 0;
   const bool fin = (f & flag::fin) != 0;
-  const std::int64_t now_ns = pkt.ts.ns;
 
   // Handshake timing (tshark's iRTT: first SYN to the ACK of the SYN+ACK).
-  if (syn && !ack && dir == 0 && syn_ack_ns_ < 0) syn_ns_ = now_ns;
-  if (syn && ack && dir == 1 && syn_ack_ns_ < 0) {
-    syn_ack_ns_ = now_ns;
+  if (syn && !ack && dir == 0 && !has_syn_ack_) {
+    syn_us_ = now_us;
+    has_syn_ = true;
+  }
+  if (syn && ack && dir == 1 && !has_syn_ack_) {
+    syn_ack_us_ = now_us;
+    has_syn_ack_ = true;
     refused_ = false;  // answered after all (a SYN retried after a RST)
   }
-  if (!syn && ack && dir == 0 && syn_ns_ >= 0 && syn_ack_ns_ >= 0 && ack_ns_ < 0 &&
+  if (!syn && ack && dir == 0 && has_syn_ && has_syn_ack_ && !has_ack_ &&
       pkt.ack == half_[1].isn + 1) {
-    ack_ns_ = now_ns;
+    ack_us_ = now_us;
+    has_ack_ = true;
   }
 
   if ((f & flag::rst) != 0) {
     fwd.rst = true;
-    if (reset_by_ < 0) reset_by_ = static_cast<std::int8_t>(dir);
+    if (reset_by_ == 0) reset_by_ = dir != 0 ? 2 : 1;
     // RFC 9293 §3.10.7.3: a RST answering a SYN in SYN-SENT means "connection refused".
     if (dir == 1 && state_ == TcpState::syn_sent) refused_ = true;
     state_ = TcpState::closed;
@@ -154,7 +197,7 @@ void TcpTracker::update_state(int dir, const decode::PacketView& pkt) {
   if (fin && !fwd.fin) {
     fwd.fin = true;
     fwd.fin_seq = pkt.seq + pkt.payload_len + (syn ? 1u : 0u);
-    if (first_fin_ < 0) first_fin_ = static_cast<std::int8_t>(dir);
+    if (first_fin_ == 0) first_fin_ = dir != 0 ? 2 : 1;
   }
 
   switch (state_) {
@@ -193,31 +236,42 @@ void TcpTracker::update_state(int dir, const decode::PacketView& pkt) {
     state_ = c.fin_acked ? TcpState::fin_wait2 : TcpState::fin_wait1;
   } else if (!c.fin && s.fin) {
     state_ = TcpState::close_wait;
-  } else if (first_fin_ == 0) {
+  } else if (first_fin_ == 1) {  // the client closed first
     state_ = c.fin_acked ? TcpState::time_wait : TcpState::closing;
   } else {
     state_ = c.fin_acked ? TcpState::closed : TcpState::last_ack;
   }
 }
 
-void TcpTracker::track_rtt(Half& fwd, Half& rev, const decode::PacketView& pkt,
-                           std::uint32_t seglen, std::uint32_t flags, std::int64_t now_ns) {
-  const std::uint8_t f = pkt.tcp_flags;
-  const std::uint32_t now_us = micros32(now_ns);
+void TcpTracker::erase_sent(std::size_t i) {
+  for (std::size_t j = i; j + 1 < sent_count_; ++j) sent_[j] = sent_[j + 1];
+  const auto low = static_cast<unsigned>(sent_dir_) & ((1u << i) - 1u);
+  const auto high = (static_cast<unsigned>(sent_dir_) >> (i + 1)) << i;
+  sent_dir_ = static_cast<std::uint8_t>(low | high);
+  --sent_count_;
+}
 
-  // This segment's ACK retires the peer's outstanding segments it covers. The one it
-  // covers exactly is the one that triggered it: that gap is an RTT sample.
+void TcpTracker::track_rtt(int dir, const decode::PacketView& pkt, std::uint32_t seglen,
+                           std::uint32_t flags, std::uint32_t now_us) {
+  const std::uint8_t f = pkt.tcp_flags;
+  const bool peer = dir == 0;  // sent_dir() of the peer's segments
+
+  // This segment's ACK retires the peer's outstanding segments it covers, oldest first.
+  // The one it covers exactly is the one that triggered it: that gap is an RTT sample.
   if ((f & flag::ack) != 0) {
-    while (rev.sent_count > 0) {
-      const Half::Sent& oldest = rev.sent[rev.sent_head];
+    for (std::size_t i = 0; i < sent_count_;) {
+      if (sent_dir(i) != peer) {
+        ++i;
+        continue;
+      }
+      const Sent oldest = sent_[i];
       if (!seq_le(oldest.end_seq, pkt.ack)) break;
       // A negative gap (the ACK stamped before the data: merged captures, a clock step)
       // is no RTT; the unsigned difference would read as ~71 minutes.
       if (oldest.end_seq == pkt.ack && static_cast<std::int32_t>(now_us - oldest.sent_us) >= 0) {
         rtt_.add(now_us - oldest.sent_us);
       }
-      rev.sent_head = static_cast<std::uint8_t>((rev.sent_head + 1) % Half::kOutstanding);
-      --rev.sent_count;
+      erase_sent(i);
     }
   }
 
@@ -225,31 +279,31 @@ void TcpTracker::track_rtt(Half& fwd, Half& rev, const decode::PacketView& pkt,
   const bool fin = (f & flag::fin) != 0;
   if (seglen == 0 && !syn && !fin) return;
   const std::uint32_t end = pkt.seq + seglen + (syn ? 1u : 0u) + (fin ? 1u : 0u);
+  const bool mine = dir != 0;
   constexpr std::uint32_t kAmbiguous =
       ta::retransmission | ta::out_of_order | ta::keep_alive | ta::zero_window_probe;
   if ((flags & kAmbiguous) != 0) {
     // Karn's rule (RFC 6298 §3): once sequence space was sent twice, an ACK for it cannot
     // tell which copy it answers. Forget every outstanding segment at or after the resent
-    // one (entries are in sequence order, so that is a tail of the ring).
-    while (fwd.sent_count > 0) {
-      const auto last = (fwd.sent_head + fwd.sent_count - 1) % Half::kOutstanding;
-      if (!seq_gt(fwd.sent[last].end_seq, pkt.seq)) break;
-      --fwd.sent_count;
+    // one (one direction's entries are in sequence order, so that is a tail of them).
+    for (std::size_t i = sent_count_; i-- > 0;) {
+      if (sent_dir(i) != mine) continue;
+      if (!seq_gt(sent_[i].end_seq, pkt.seq)) break;
+      erase_sent(i);
     }
     return;
   }
-  if (fwd.sent_count == Half::kOutstanding) {
-    // Full: drop the oldest; its ACK simply yields no sample.
-    fwd.sent_head = static_cast<std::uint8_t>((fwd.sent_head + 1) % Half::kOutstanding);
-    --fwd.sent_count;
-  }
-  fwd.sent[(fwd.sent_head + fwd.sent_count) % Half::kOutstanding] = {end, now_us};
-  ++fwd.sent_count;
+  // Full: drop the oldest; its ACK simply yields no sample.
+  if (sent_count_ == kOutstanding) erase_sent(0);
+  sent_[sent_count_] = {end, now_us};
+  if (mine) sent_dir_ = static_cast<std::uint8_t>(sent_dir_ | (1u << sent_count_));
+  ++sent_count_;
 }
 
 TcpHealth TcpTracker::health(int dir) const {
-  const HealthCounters& h = health_[dir != 0 ? 1 : 0];
   TcpHealth out;
+  if (!side_) return out;
+  const HealthCounters& h = side_->health[dir != 0 ? 1 : 0];
   out.retransmissions = h.retransmissions;
   out.fast_retransmissions = h.fast_retransmissions;
   out.spurious_retransmissions = h.spurious_retransmissions;
@@ -269,32 +323,43 @@ bool TcpTracker::syn_seen() const {
   return half_[0].syn;
 }
 bool TcpTracker::syn_ack_seen() const {
-  return syn_ack_ns_ >= 0;
+  return has_syn_ack_;
 }
 bool TcpTracker::handshake_done() const {
-  return ack_ns_ >= 0;
+  return has_ack_;
 }
 int TcpTracker::reset_by() const {
-  return reset_by_;
+  return static_cast<int>(reset_by_) - 1;
 }
 bool TcpTracker::refused() const {
   return refused_;
 }
 
+namespace {
+
+// Milliseconds from `a` to `b` (micros32() times), or nullopt when `b` is before `a`
+// (out-of-order timestamps: merged captures, clock steps give no RTT, not a negative one).
+std::optional<double> span_ms(std::uint32_t a, std::uint32_t b) {
+  const std::int64_t us = elapsed_us(b, a);
+  if (us < 0) return std::nullopt;
+  return static_cast<double>(us) / 1e3;
+}
+
+}  // namespace
+
 std::optional<double> TcpTracker::handshake_rtt_ms() const {
-  // Out-of-order timestamps (merged captures, clock steps) give no RTT, not a negative one.
-  if (syn_ns_ < 0 || ack_ns_ < syn_ns_) return std::nullopt;
-  return static_cast<double>(ack_ns_ - syn_ns_) / 1e6;
+  if (!has_syn_ || !has_ack_) return std::nullopt;
+  return span_ms(syn_us_, ack_us_);
 }
 
 std::optional<double> TcpTracker::syn_to_syn_ack_ms() const {
-  if (syn_ns_ < 0 || syn_ack_ns_ < syn_ns_) return std::nullopt;
-  return static_cast<double>(syn_ack_ns_ - syn_ns_) / 1e6;
+  if (!has_syn_ || !has_syn_ack_) return std::nullopt;
+  return span_ms(syn_us_, syn_ack_us_);
 }
 
 std::optional<double> TcpTracker::syn_ack_to_ack_ms() const {
-  if (syn_ack_ns_ < 0 || ack_ns_ < syn_ack_ns_) return std::nullopt;
-  return static_cast<double>(ack_ns_ - syn_ack_ns_) / 1e6;
+  if (!has_syn_ack_ || !has_ack_) return std::nullopt;
+  return span_ms(syn_ack_us_, ack_us_);
 }
 
 int TcpTracker::window_scale(int dir) const {

@@ -14,9 +14,11 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 
+#include "core/ip_address.hpp"
 #include "core/timestamp.hpp"
 #include "decode/packet_view.hpp"
 #include "flow/rtt_sketch.hpp"
@@ -78,6 +80,13 @@ struct TcpHealth {
 
 class TcpTracker {
  public:
+  TcpTracker() = default;
+  TcpTracker(const TcpTracker& other);
+  TcpTracker& operator=(const TcpTracker& other);
+  TcpTracker(TcpTracker&&) noexcept = default;
+  TcpTracker& operator=(TcpTracker&&) noexcept = default;
+  ~TcpTracker() = default;
+
   // Feeds one TCP segment (pkt.is_tcp() is true) travelling in direction `dir`.
   // Returns the tcp_analysis bits flagged on it and updates the counters of `dir`.
   std::uint32_t on_segment(int dir, const decode::PacketView& pkt);
@@ -119,36 +128,40 @@ class TcpTracker {
   // combined into one sketch (the conversation's RTT as the capture point sees it).
   const RttSketch& rtt() const { return rtt_; }
 
+  // The flow's tunnel endpoints (decode::PacketView::tunnel_src/dst), kept in the same
+  // side block as the health counters so that an untunnelled flow pays nothing for them
+  // (Flow::tunnel_src() reads them here, for every protocol). Unspecified when unset.
+  void set_tunnel_endpoints(const core::IpAddress& src, const core::IpAddress& dst);
+  core::IpAddress tunnel_src() const { return side_ ? side_->tunnel_src : core::IpAddress{}; }
+  core::IpAddress tunnel_dst() const { return side_ ? side_->tunnel_dst : core::IpAddress{}; }
+  // Bytes this tracker holds on the heap: the side block (once a segment was flagged with
+  // something the health counters count, or tunnel endpoints were set) and the RTT
+  // histogram (past RttSketch::kExact samples).
+  std::size_t heap_bytes() const { return (side_ ? sizeof(Side) : 0) + rtt_.heap_bytes(); }
+
  private:
+  // Memory layout (one tracker lives in every Flow, TCP or not, so it is most of the
+  // flow table's bytes per flow): 208 bytes. Times are the low 32 bits of the packet
+  // time in µs (wrapping every ~71.6 min; only differences of recent events are taken,
+  // see elapsed_us()). The health counters, which stay zero on most connections, and the
+  // flow's tunnel endpoints live in a side block allocated on first use. The segments
+  // awaiting an ACK for RTT samples of both directions share one list.
+
   // One side of the conversation, named after the sender of the segments it describes
   // (tshark's "forward" flow when that side sends, "reverse" when it receives). Sequence
-  // values are absolute and compared modulo 2^32 (RFC 9293 §3.4, RFC 1982).
+  // values are absolute and compared modulo 2^32 (RFC 9293 §3.4, RFC 1982). 36 bytes.
   struct Half {
-    // Segments sent by this side and not yet acknowledged, for RTT samples (RFC 6298 §3:
-    // Karn's rule). A fixed ring; when it is full the oldest entry is dropped, so a
-    // window of more than kOutstanding segments yields samples for its newest ones only.
-    static constexpr std::size_t kOutstanding = 8;
-    struct Sent {
-      std::uint32_t end_seq;  // seq + len (+1 for SYN/FIN): the ACK that covers it
-      std::uint32_t sent_us;  // low 32 bits of the send time in µs (RTT < 71 min)
-    };
-
-    // Widest members first, flags as bits: 112 bytes, no padding (one per direction in
-    // every TCP flow, so it counts towards the flow table's memory).
-    std::int64_t last_ack_ns = 0;  // when last_ack was last set
-    std::int64_t next_seq_ns = 0;  // when next_seq last advanced
-    std::uint32_t isn = 0;         // SYN's sequence number (or first seq - 1 mid-stream)
-    std::uint32_t next_seq = 0;    // next expected sequence number
-    std::uint32_t max_seq = 0;     // highest seq + len sent ("next expected ACK")
-    std::uint32_t last_ack = 0;    // last ACK number this side sent
-    std::uint32_t window = 0;      // last raw window this side advertised
-    std::uint32_t fin_seq = 0;     // sequence number of this side's FIN
-    std::array<Sent, kOutstanding> sent{};
+    std::uint32_t isn = 0;          // SYN's sequence number (or first seq - 1 mid-stream)
+    std::uint32_t next_seq = 0;     // next expected sequence number
+    std::uint32_t max_seq = 0;      // highest seq + len sent ("next expected ACK")
+    std::uint32_t last_ack = 0;     // last ACK number this side sent
+    std::uint32_t fin_seq = 0;      // sequence number of this side's FIN
+    std::uint32_t last_ack_us = 0;  // when last_ack was last set
+    std::uint32_t next_seq_us = 0;  // when next_seq last advanced
+    std::uint16_t window = 0;       // last raw (unscaled) window this side advertised
     // Duplicate ACKs in the current run (tshark's #n). Saturates at 65535: only "== 3"
     // (a run's event) and ">= 2" (fast retransmission) are ever asked of it.
     std::uint16_t dup_acks = 0;
-    std::uint8_t sent_head = 0;  // index of the oldest entry
-    std::uint8_t sent_count = 0;
     std::int8_t wscale = -1;  // shift from its SYN; -1 unknown, -2 not in use
     bool seen : 1 = false;    // any segment from this side
     bool next_seq_known : 1 = false;
@@ -180,29 +193,53 @@ class TcpTracker {
     std::uint32_t rsts = 0;
     std::uint64_t retransmitted_bytes = 0;  // bytes do add up past 4 GiB on one flow
   };
+  // Allocated on the first segment with a counted flag, or for tunnel endpoints.
+  struct Side {
+    HealthCounters health[2];
+    core::IpAddress tunnel_src;
+    core::IpAddress tunnel_dst;
+  };
+
+  // A segment awaiting its ACK, for RTT samples (RFC 6298 §3: Karn's rule). Both
+  // directions share kOutstanding entries, oldest first; when full the oldest entry is
+  // dropped, so a window of more than kOutstanding segments yields samples for its
+  // newest ones only.
+  static constexpr std::size_t kOutstanding = 8;
+  struct Sent {
+    std::uint32_t end_seq;  // seq + len (+1 for SYN/FIN): the ACK that covers it
+    std::uint32_t sent_us;  // low 32 bits of the send time in µs (RTT < 71 min)
+  };
 
   std::uint32_t analyze(Half& fwd, Half& rev, const decode::PacketView& pkt, std::uint32_t seglen,
-                        std::int64_t now_ns);
+                        std::uint32_t now_us);
   void update_sequence(Half& fwd, const decode::PacketView& pkt, std::uint32_t seglen,
-                       std::uint32_t flags, std::int64_t now_ns);
-  void update_state(int dir, const decode::PacketView& pkt);
-  void track_rtt(Half& fwd, Half& rev, const decode::PacketView& pkt, std::uint32_t seglen,
-                 std::uint32_t flags, std::int64_t now_ns);
+                       std::uint32_t flags, std::uint32_t now_us);
+  void update_state(int dir, const decode::PacketView& pkt, std::uint32_t now_us);
+  void track_rtt(int dir, const decode::PacketView& pkt, std::uint32_t seglen, std::uint32_t flags,
+                 std::uint32_t now_us);
   void start_over();
-  std::int64_t ooo_threshold_ns() const;
+  std::int64_t ooo_threshold_us() const;
   std::uint64_t scaled_window(const Half& h) const;
+  Side& side();
+  bool sent_dir(std::size_t i) const { return ((sent_dir_ >> i) & 1u) != 0; }
+  void erase_sent(std::size_t i);
 
-  // Ordered widest first so that nothing needs padding but the tail.
-  Half half_[2];
-  std::int64_t syn_ns_ = -1;      // last client SYN before the SYN+ACK
-  std::int64_t syn_ack_ns_ = -1;  // first server SYN+ACK
-  std::int64_t ack_ns_ = -1;      // client ACK completing the handshake
-  HealthCounters health_[2];
   RttSketch rtt_;
+  std::unique_ptr<Side> side_;
+  std::array<Sent, kOutstanding> sent_{};  // [0, sent_count_), oldest first
+  Half half_[2];
+  std::uint32_t syn_us_ = 0;      // last client SYN before the SYN+ACK (if has_syn_)
+  std::uint32_t syn_ack_us_ = 0;  // first server SYN+ACK (if has_syn_ack_)
+  std::uint32_t ack_us_ = 0;      // client ACK completing the handshake (if has_ack_)
+  std::uint8_t sent_count_ = 0;
+  std::uint8_t sent_dir_ = 0;  // bit i: direction that sent sent_[i]
   TcpState state_ = TcpState::none;
-  std::int8_t reset_by_ = -1;
-  std::int8_t first_fin_ = -1;  // direction that sent the first FIN
-  bool refused_ = false;
+  std::uint8_t reset_by_ : 2 = 0;   // 1 + direction that sent the first RST; 0 none
+  std::uint8_t first_fin_ : 2 = 0;  // 1 + direction that sent the first FIN; 0 none
+  bool refused_ : 1 = false;
+  bool has_syn_ : 1 = false;
+  bool has_syn_ack_ : 1 = false;
+  bool has_ack_ : 1 = false;
 };
 
 }  // namespace netscope::flow
