@@ -68,6 +68,7 @@ std::vector<NameCount> BoundedCounter::top(std::size_t n) const {
 
 void AppStats::add(const Conversation& c) {
   const dpi::DpiInfo& d = c.dpi;
+  if (!d.ndpi_app.empty()) ndpi_apps_.add(d.ndpi_app, 1, c.total_bytes());
   if (d.app.empty()) return;
   const std::uint64_t bytes = c.total_bytes();
   apps_.add(d.app, 1, bytes);
@@ -79,6 +80,7 @@ void AppStats::merge(const AppStats& o) {
   apps_.merge(o.apps_);
   sni_.merge(o.sni_);
   http_hosts_.merge(o.http_hosts_);
+  ndpi_apps_.merge(o.ndpi_apps_);
 }
 
 // ---- DnsStats

@@ -61,11 +61,15 @@ class AppStats {
   std::vector<NameCount> top_http_hosts(std::size_t n) const { return http_hosts_.top(n); }
   std::uint64_t sni_conversations() const { return sni_.total(); }
   std::uint64_t http_conversations() const { return http_hosts_.total(); }
+  // nDPI's labels (`ndpi_app`, build option NETSCOPE_NDPI): "TLS.Google", "BitTorrent".
+  std::vector<NameCount> top_ndpi_apps(std::size_t n) const { return ndpi_apps_.top(n); }
+  std::uint64_t ndpi_conversations() const { return ndpi_apps_.total(); }
 
  private:
   BoundedCounter apps_;
   BoundedCounter sni_;
   BoundedCounter http_hosts_;
+  BoundedCounter ndpi_apps_;
 };
 
 struct SlowDnsAnswer {

@@ -149,6 +149,8 @@ void dpi_out(JsonOut& j, const Conversation& c) {
   text_or_null(j, "ssh_client", d.ssh_client);
   text_or_null(j, "ssh_server", d.ssh_server);
   text_or_null(j, "quic_version", d.quic_version);
+  text_or_null(j, "ndpi_app", d.ndpi_app);
+  text_or_null(j, "ndpi_category", d.ndpi_category);
 }
 
 Json names_json(const std::vector<NameCount>& names, std::string_view count_key, bool bytes) {
@@ -177,6 +179,7 @@ Json applications_json(const AppStats& a) {
   j["by_app"] = by_app;
   j["sni"] = names_json(a.top_sni(SIZE_MAX), "conversations", true);
   j["http_hosts"] = names_json(a.top_http_hosts(SIZE_MAX), "conversations", true);
+  j["ndpi_apps"] = names_json(a.top_ndpi_apps(SIZE_MAX), "conversations", true);
   return j;
 }
 

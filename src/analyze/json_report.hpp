@@ -1,5 +1,5 @@
 #pragma once
-// JSON output of `analyze --json`: {"schema": "netscope.analyze/2", "conversations": [...],
+// JSON output of `analyze --json`: {"schema": "netscope.analyze/3", "conversations": [...],
 // "summary": {...}, "problems": [...], "anomalies": {...}, "totals": {...}}.
 // Conversations are written one by one as flows end (streaming), the rest at the end.
 // Keys follow ARCHITECTURE.md Conventions: snake_case, integers for counts, RFC 3339
@@ -17,7 +17,7 @@
 namespace netscope::analyze {
 
 // /2: the endpoints ("client", "server") carry "country", "asn" and "asn_org".
-inline constexpr const char* kAnalyzeSchema = "netscope.analyze/2";
+inline constexpr const char* kAnalyzeSchema = "netscope.analyze/3";
 
 // One conversation as a JSON object (the elements of "conversations").
 void write_conversation_json(JsonOut& out, const Conversation& c);

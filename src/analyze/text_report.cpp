@@ -112,7 +112,7 @@ void applications_section(std::ostream& out, const Palette& p, const AppStats& a
                           std::size_t top_n) {
   out << '\n' << p.bold("Applications") << '\n';
   const std::vector<NameCount> apps = a.apps();
-  if (apps.empty()) {
+  if (apps.empty() && a.ndpi_conversations() == 0) {
     out << "  none recognised\n";
     return;
   }
@@ -122,7 +122,16 @@ void applications_section(std::ostream& out, const Palette& p, const AppStats& a
         fmt::format("{}{} {} ({})", line.empty() ? "" : " · ", n.name, core::format_count(n.count),
                     core::format_bytes(static_cast<double>(n.bytes)));
   }
-  out << "  " << line << '\n';
+  if (!line.empty()) out << "  " << line << '\n';
+  if (a.ndpi_conversations() > 0) {
+    std::string labels;
+    for (const NameCount& n : a.top_ndpi_apps(top_n)) {
+      labels += fmt::format("{}{} {} ({})", labels.empty() ? "" : " · ", n.name,
+                            core::format_count(n.count),
+                            core::format_bytes(static_cast<double>(n.bytes)));
+    }
+    out << "  nDPI: " << labels << '\n';
+  }
   if (a.sni_conversations() > 0) {
     out << "  server names (SNI): " << names_line(a.top_sni(top_n)) << '\n';
   }

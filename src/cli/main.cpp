@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
       "non-capture file, unsupported link type, bad --bpf, the JSON could not be written);\n"
       "3 the file is damaged part-way\n"
       "(everything read before the damage is reported, with the byte offset).\n"
-      "JSON schema: netscope.analyze/2 (see README.md).");
+      "JSON schema: netscope.analyze/3 (see README.md).");
   acmd->add_option("--max-flows", analyze.max_flows,
                    "Flow table capacity; when full the stalest flow is evicted and counted")
       ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 26))

@@ -14,6 +14,7 @@
 
 #include "dpi/dns.hpp"
 #include "dpi/http.hpp"
+#include "dpi/ndpi_labeller.hpp"
 #include "dpi/others.hpp"
 #include "dpi/quic.hpp"
 #include "dpi/session.hpp"
@@ -244,6 +245,10 @@ FlowState& FlowState::operator=(FlowState&&) noexcept = default;
 
 struct Inspector::Impl {
   Shared shared;
+#if NETSCOPE_NDPI
+  // nDPI labels (ndpi_labeller.hpp): fed every TCP/UDP packet until it is done.
+  std::unique_ptr<NdpiLabeller> ndpi;
+#endif
 
   void inspect(FlowState& flow, const decode::PacketView& pkt, int dir, InspectResult& out);
   void start_tcp(FlowState& flow, std::size_t index, SessionContext& c);
@@ -256,6 +261,9 @@ Inspector::Inspector(const InspectorConfig& config) : impl_(std::make_unique<Imp
   impl_->shared.config = config;
   impl_->shared.budget = std::make_shared<ReassemblyBudget>();
   impl_->shared.budget->limit = config.total_cap;
+#if NETSCOPE_NDPI
+  impl_->ndpi = std::make_unique<NdpiLabeller>(NdpiConfig{}, impl_->shared.counters);
+#endif
 }
 
 Inspector::~Inspector() = default;
@@ -267,6 +275,11 @@ void Inspector::inspect(FlowState& flow, const decode::PacketView& pkt, int dir,
 
 void Inspector::Impl::inspect(FlowState& flow, const decode::PacketView& pkt, int dir,
                               InspectResult& out) {
+#if NETSCOPE_NDPI
+  if ((flow.flags & FlowState::kNdpiDone) == 0 && (pkt.is_tcp() || pkt.is_udp())) {
+    ndpi->feed(flow, pkt, dir, out.changed);
+  }
+#endif
   if ((flow.flags & flag::done) != 0 || !(pkt.is_tcp() || pkt.is_udp())) return;
   SessionContext c{pkt, dir, out, shared};
   if (flow.session) {
@@ -398,6 +411,9 @@ void Inspector::finish(FlowState& flow, InspectResult& out) {
     flow.session->on_finish(impl_->shared, out);
     flow.session->release();
   }
+#if NETSCOPE_NDPI
+  impl_->ndpi->release(flow);
+#endif
   flow.flags |= flag::done;
 }
 
@@ -414,6 +430,9 @@ void Inspector::describe(const FlowState& flow, DpiInfo& out) {
     out = DpiInfo{};
   }
   out.app = std::string(protocol_name(flow.proto));
+#if NETSCOPE_NDPI
+  ndpi_names(flow, out.ndpi_app, out.ndpi_category);
+#endif
 }
 
 const DpiCounters& Inspector::counters() const {
@@ -438,6 +457,10 @@ std::span<const DpiCounters::Field> DpiCounters::fields() {
       {"dns_unmatched_responses", &DpiCounters::dns_unmatched_responses},
       {"dns_pending_overflow", &DpiCounters::dns_pending_overflow},
       {"dns_message_cap", &DpiCounters::dns_message_cap},
+      {"ndpi_flows", &DpiCounters::ndpi_flows},
+      {"ndpi_labelled", &DpiCounters::ndpi_labelled},
+      {"ndpi_skipped", &DpiCounters::ndpi_skipped},
+      {"ndpi_reclaimed", &DpiCounters::ndpi_reclaimed},
   };
   static_assert(sizeof(kFields) / sizeof(kFields[0]) * sizeof(std::uint64_t) == sizeof(DpiCounters),
                 "every counter has a name");

@@ -96,6 +96,10 @@ struct DpiInfo {
   std::string quic_version;      // "v1", "v2"
   std::string state;             // state_name()
   bool state_heuristic = false;  // `state` was inferred from packet sizes (SSH after NEWKEYS)
+  // nDPI's label and category (build option NETSCOPE_NDPI, dpi/ndpi_labeller.hpp):
+  // "TLS.YouTube", "Web"; empty when nDPI did not run or detected nothing.
+  std::string ndpi_app;
+  std::string ndpi_category;
 };
 
 // One DNS transaction (Conventions "dns event"; the engine adds pid and process).
@@ -156,6 +160,12 @@ struct DpiCounters {
   std::uint64_t dns_unmatched_responses = 0;
   std::uint64_t dns_pending_overflow = 0;  // queries pushed out by dns_max_pending
   std::uint64_t dns_message_cap = 0;       // flows that hit dns_max_messages
+  // nDPI labelling (0 without NETSCOPE_NDPI): flows given an nDPI state, flows labelled,
+  // flows skipped because every state slot was busy, stale slots reclaimed.
+  std::uint64_t ndpi_flows = 0;
+  std::uint64_t ndpi_labelled = 0;
+  std::uint64_t ndpi_skipped = 0;
+  std::uint64_t ndpi_reclaimed = 0;
 
   // Every counter with its name (the JSON key of the analyze report's "dpi" totals).
   struct Field {
@@ -175,9 +185,13 @@ class Session;  // internal: one per recognised flow (session.hpp)
 // and the session pointer, null for flows that need nothing buffered.
 struct FlowState {
   Protocol proto = Protocol::unknown;
-  std::uint8_t flags = 0;   // dispatcher.cpp: done, sequence known, data seen per direction
-  std::uint8_t probes = 0;  // payload packets probed while unknown
+  std::uint8_t flags = 0;          // dispatcher.cpp: done, sequence known, data seen per direction
+  std::uint8_t probes = 0;         // payload packets probed while unknown
+  std::uint8_t ndpi_category = 0;  // nDPI labelling (ndpi_labeller.hpp); in padding
   std::array<std::uint32_t, 2> next_seq{};
+  // nDPI labelling, in padding: its slot while detection runs (kNdpiActive), then the
+  // detected protocol ids, master << 16 | app (kNdpiLabelled). 0 without NETSCOPE_NDPI.
+  std::uint32_t ndpi = 0;
   std::unique_ptr<Session> session;
 
   FlowState();
@@ -187,10 +201,15 @@ struct FlowState {
 
   // `flags` bit set once nothing more can be learnt (the rest are dispatcher.cpp's).
   static constexpr std::uint8_t kDone = 0x01;
+  // `flags` bits of the nDPI labeller (never set without NETSCOPE_NDPI): it runs on the
+  // flow, it has finished (labelled or not), it labelled the flow.
+  static constexpr std::uint8_t kNdpiActive = 0x20;
+  static constexpr std::uint8_t kNdpiDone = 0x40;
+  static constexpr std::uint8_t kNdpiLabelled = 0x80;
   // False once nothing more can be learnt: the engine may stop calling inspect(). Inline:
   // the engine asks for every packet of every flow.
-  bool wants_packets() const { return (flags & kDone) == 0; }
-  bool detected() const { return proto != Protocol::unknown; }
+  bool wants_packets() const { return (flags & (kDone | kNdpiActive)) != kDone; }
+  bool detected() const { return proto != Protocol::unknown || (flags & kNdpiLabelled) != 0; }
 };
 
 // The flow's application state (AppState::none without a session). Cheap: the flow

@@ -18,7 +18,7 @@ try:
     # A clean file: exit 0, schema, every conversation in the JSON.
     rc, doc, err = analyze_json(netscope, src)
     check(rc == 0, "clean file exits 0")
-    check(doc["schema"] == "netscope.analyze/2", "JSON carries its schema")
+    check(doc["schema"] == "netscope.analyze/3", "JSON carries its schema")
     check(doc["summary"]["read_status"] == "complete", "clean file is read to its end")
     full_packets = doc["summary"]["packets"]
     check(full_packets == 377, "377 packets read, as capinfos says (got %d)" % full_packets)

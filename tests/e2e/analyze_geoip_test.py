@@ -28,7 +28,7 @@ def analyze(netscope, args, env=None):
     if r.returncode != 0:
         fail("%s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr))
     doc = json.loads(r.stdout)
-    if doc.get("schema") != "netscope.analyze/2":
+    if doc.get("schema") != "netscope.analyze/3":
         fail("schema is %r" % doc.get("schema"))
     return doc, r.stderr
 
