@@ -82,6 +82,8 @@ struct ConnectionRecord {
   std::string ssh_client;
   std::string ssh_server;
   std::string quic_version;
+  std::string ndpi_app;          // nDPI's label (build option NETSCOPE_NDPI): "TLS.YouTube"
+  std::string ndpi_category;     // nDPI's category: "Media"
   bool state_heuristic = false;  // `state` was inferred from packet sizes (SSH)
   // Enrichment of the remote address (MonitorConfig::decorators); empty when unknown.
   std::string country;  // ISO 3166 code, or "private"/"reserved" for such ranges

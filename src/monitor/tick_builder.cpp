@@ -466,6 +466,8 @@ struct TickBuilder::Impl {
     r.ssh_client = d.ssh_client;
     r.ssh_server = d.ssh_server;
     r.quic_version = d.quic_version;
+    r.ndpi_app = d.ndpi_app;
+    r.ndpi_category = d.ndpi_category;
     r.state_heuristic = d.state_heuristic && r.state == d.state;
   }
 

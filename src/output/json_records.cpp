@@ -103,6 +103,8 @@ Json connection_json(const monitor::ConnectionRecord& c) {
   j["ssh_client"] = text_or_null(c.ssh_client);
   j["ssh_server"] = text_or_null(c.ssh_server);
   j["quic_version"] = text_or_null(c.quic_version);
+  j["ndpi_app"] = text_or_null(c.ndpi_app);  // build option NETSCOPE_NDPI
+  j["ndpi_category"] = text_or_null(c.ndpi_category);
   j["state_heuristic"] = c.state_heuristic;
   j["alert"] = text_or_null(c.alert);  // the --blacklist entry it matched
   return j;

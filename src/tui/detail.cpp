@@ -210,6 +210,8 @@ std::vector<std::string> connection_lines(const ConnectionRecord& c, const monit
   add("  ssh client", or_dash(c.ssh_client));
   add("  ssh server", or_dash(c.ssh_server));
   add("  quic version", or_dash(c.quic_version));
+  add("  ndpi app", or_dash(c.ndpi_app));  // build option NETSCOPE_NDPI
+  add("  ndpi category", or_dash(c.ndpi_category));
   out.push_back("Remote");
   add("  country", or_dash(c.country));
   add("  asn", c.asn ? fmt::format("AS{} {}", *c.asn, sanitize(c.asn_org)) : "-");
