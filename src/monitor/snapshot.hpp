@@ -34,6 +34,7 @@ struct TcpHealthRecord {
   std::uint64_t dup_ack_events = 0;
   std::uint64_t zero_windows = 0;
   std::uint64_t rsts = 0;
+  bool operator==(const TcpHealthRecord&) const = default;
 };
 
 struct ConnectionRecord {
@@ -91,6 +92,8 @@ struct ConnectionRecord {
   std::string asn_org;
   // The blacklist entry this connection matched (address, CIDR or domain); empty if none.
   std::string alert;
+  // Field by field (tests: an incremental tick against a rebuilt one).
+  bool operator==(const ConnectionRecord&) const = default;
 };
 
 // One DNS transaction (Conventions "dns event"), attributed to the process that owns the

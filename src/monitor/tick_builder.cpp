@@ -41,6 +41,8 @@ struct Cum {
   std::uint64_t payload_up = 0;
   std::uint64_t payload_down = 0;
 
+  bool operator==(const Cum&) const = default;
+
   void add(const Cum& o, int sign) {
     const auto f = [sign](std::uint64_t& a, std::uint64_t b) { a = sign > 0 ? a + b : a - b; };
     f(bytes_up, o.bytes_up);
@@ -61,6 +63,9 @@ struct RateSample {
 // (pid, start time); the <UNKNOWN> group is pid -1.
 using ProcKey = std::pair<pid_t, std::uint64_t>;
 constexpr ProcKey kUnknown{-1, 0};
+
+struct Proc;
+struct Remote;
 
 struct Conn {
   FlowSample s;
@@ -89,6 +94,17 @@ struct Conn {
   // The resolver's generation when it was last asked about this connection (0: never,
   // or since the sides were swapped): while it stays, the answer would be the same.
   std::uint64_t resolved_generation = 0;
+  // Its groups (nodes of Impl::procs and Impl::remotes, which are never erased): null
+  // until first needed and again whenever the group changes.
+  Proc* proc = nullptr;
+  Remote* remote_group = nullptr;
+  // Incremental ticks: `dirty` when anything its record shows may have changed since the
+  // record was built; otherwise the record at `rec_index` of the previous snapshot is
+  // still right, as long as the clock-dependent parts (time_key) are the same too.
+  bool dirty = true;
+  std::uint8_t time_key = 0;
+  std::uint32_t rec_index = 0;
+  std::uint64_t rec_tick = 0;  // the tick whose snapshot holds that record; 0: none
 
   int local_dir() const {
     // Direction index (0 = client -> server) of the packets the local side sends.
@@ -222,6 +238,10 @@ struct TickBuilder::Impl {
   core::Timestamp last_time;
   TickInput last_in;  // interfaces and counters of the latest tick (whole_run)
 
+  // The previous snapshot (tick_shared), whose unchanged records the next tick copies.
+  std::shared_ptr<const Snapshot> prev_snap;
+  TickBuilder::Stats stats;
+
   std::int64_t window_ns() const { return static_cast<std::int64_t>(cfg.window_s * 1e9); }
   std::int64_t refresh_ns() const {
     return std::max<std::int64_t>(1, static_cast<std::int64_t>(cfg.refresh_s * 1e9));
@@ -287,6 +307,7 @@ struct TickBuilder::Impl {
     const std::uint64_t generation = cfg.resolver->generation();
     if (generation != 0 && generation == c.resolved_generation) return;
     c.resolved_generation = generation;
+    c.dirty = true;  // the owner, its kernel state or RTT may have moved
     Resolution r = cfg.resolver->resolve(p, c.local(), c.remote());
     if (r.owner && r.owner->local && *r.owner->local == c.remote()) {
       // The peer's socket, in another namespace of this host (a container talking to
@@ -319,7 +340,9 @@ struct TickBuilder::Impl {
   // up and down the wrong way round.
   void turn_around(Conn& c) {
     proc(c.credited_to).cum.add(c.credited, -1);
-    remotes[c.remote().addr].cum.add(c.credited, -1);
+    remote_of(c).cum.add(c.credited, -1);
+    c.remote_group = nullptr;
+    c.dirty = true;
     if (c.s.interface_id < ifaces.size()) ifaces[c.s.interface_id].cum.add(c.credited, -1);
     c.credited = Cum{};
     c.samples.clear();
@@ -329,19 +352,31 @@ struct TickBuilder::Impl {
     c.cum = oriented(c);
   }
 
+  Remote& remote_of(Conn& c) {
+    if (c.remote_group == nullptr) c.remote_group = &remotes[c.remote().addr];
+    return *c.remote_group;
+  }
+  Proc& proc_of(Conn& c) {
+    if (c.proc == nullptr) c.proc = &proc(c.credited_to);
+    return *c.proc;
+  }
+
   // Credits what the connection gained since the last tick to its groups.
   void credit(Conn& c) {
     const ProcKey target = c.owner ? ProcKey{c.owner->pid, c.owner->start_ticks} : kUnknown;
     if (target != c.credited_to) {
       // Attributed late: what went to <UNKNOWN> so far belongs to the process.
-      proc(c.credited_to).cum.add(c.credited, -1);
-      proc(target).cum.add(c.credited, +1);
+      proc_of(c).cum.add(c.credited, -1);
       c.credited_to = target;
+      c.proc = nullptr;
+      proc_of(c).cum.add(c.credited, +1);
+      c.dirty = true;
     }
+    if (c.cum == c.credited) return;  // nothing new
     Cum delta = c.cum;
     delta.add(c.credited, -1);
-    proc(target).cum.add(delta, +1);
-    remotes[c.remote().addr].cum.add(delta, +1);
+    proc_of(c).cum.add(delta, +1);
+    remote_of(c).cum.add(delta, +1);
     if (c.s.interface_id >= ifaces.size()) ifaces.resize(c.s.interface_id + 1u);
     ifaces[c.s.interface_id].cum.add(delta, +1);
     c.credited = c.cum;
@@ -357,15 +392,51 @@ struct TickBuilder::Impl {
     const RateSample& base = c.samples.front();
     if (base.t_ns <= horizon && base.t_ns < now) {
       const double dt = static_cast<double>(now - base.t_ns) / 1e9;
-      c.rate_up = static_cast<double>(c.cum.bytes_up - base.up) / dt;
-      c.rate_down = static_cast<double>(c.cum.bytes_down - base.down) / dt;
+      set_rates(c, static_cast<double>(c.cum.bytes_up - base.up) / dt,
+                static_cast<double>(c.cum.bytes_down - base.down) / dt);
       return;
     }
     // Younger than the window: every byte it has is inside the window.
     const double running = static_cast<double>(now - started.ns) / 1e9;
     const double dt = std::max(1e-3, std::min(cfg.window_s, running));
-    c.rate_up = static_cast<double>(c.cum.bytes_up) / dt;
-    c.rate_down = static_cast<double>(c.cum.bytes_down) / dt;
+    set_rates(c, static_cast<double>(c.cum.bytes_up) / dt,
+              static_cast<double>(c.cum.bytes_down) / dt);
+  }
+
+  static void set_rates(Conn& c, double up, double down) {
+    if (up != c.rate_up || down != c.rate_down) c.dirty = true;
+    c.rate_up = up;
+    c.rate_down = down;
+  }
+
+  // What the record of a connection shows that depends on the clock as well as on the
+  // connection: whether it is idle for its timeout, stale, idle for a connectionless
+  // state, and whether a peer-only lookup has become "closed" (see record()).
+  std::uint8_t time_key(const Conn& c, std::int64_t now) const {
+    const FlowSample& s = c.s;
+    const std::int64_t idle = now - s.last_seen.ns;
+    std::uint8_t k = 0;
+    if (idle < static_cast<std::int64_t>(cfg.idle_after_s * 1e9)) k |= 1;
+    if (s.timeout_ns > 0 && idle * 4 >= s.timeout_ns * 3) k |= 2;
+    if (idle > kIdleAfterNs) k |= 4;
+    if (!c.owner && c.peer_only_tick != 0 && tick_no >= c.peer_only_tick + 2) k |= 8;
+    return k;
+  }
+
+  // Whether two samples of a flow show the same thing: no packet, no state change, no new
+  // DPI fields in between.
+  static bool same_sample(const FlowSample& a, const FlowSample& b) {
+    for (int d = 0; d < 2; ++d) {
+      if (a.dir[d].packets != b.dir[d].packets || a.dir[d].bytes != b.dir[d].bytes ||
+          a.dir[d].payload_bytes != b.dir[d].payload_bytes) {
+        return false;
+      }
+    }
+    return !b.dpi && a.ended == b.ended && a.tcp_state == b.tcp_state &&
+           a.last_seen.ns == b.last_seen.ns && a.timeout_ns == b.timeout_ns &&
+           a.active_timeout_ns == b.active_timeout_ns && a.icmp_echo == b.icmp_echo &&
+           a.arp_state == b.arp_state && a.rtt_ms == b.rtt_ms && a.interface_id == b.interface_id &&
+           a.client_is_a == b.client_is_a;
   }
 
   // Open, or closed within the window. A connection closed at this very tick is listed
@@ -392,6 +463,13 @@ struct TickBuilder::Impl {
     return "unknown:" + c.miss;
   }
 
+  const std::string& remote_host(const Conn& c) const {
+    static const std::string kNone;
+    if (c.remote_group != nullptr) return c.remote_group->host;
+    auto it = remotes.find(c.remote().addr);
+    return it != remotes.end() ? it->second.host : kNone;
+  }
+
   ConnectionRecord record(const Conn& c, core::Timestamp now) const {
     ConnectionRecord r;
     const FlowSample& s = c.s;
@@ -403,7 +481,7 @@ struct TickBuilder::Impl {
     r.local_port = l.port;
     r.remote_addr = rm.addr;
     r.remote_port = rm.port;
-    if (auto it = remotes.find(rm.addr); it != remotes.end()) r.remote_host = it->second.host;
+    r.remote_host = remote_host(c);
     if (s.interface_id < last_in.interfaces.size()) {
       r.interface = last_in.interfaces[s.interface_id].name;
     }
@@ -632,29 +710,19 @@ struct TickBuilder::Impl {
       auto [it, inserted] = conns.try_emplace(ConnId{s.key, s.first_seen.ns});
       Conn& c = it->second;
       if (c.closed) continue;  // a stale sample of a flow that already ended
+      c.seen_tick = tick_no;
+      if (!inserted && same_sample(c.s, s)) continue;  // an idle connection: nothing new
       c.s = s;
+      c.dirty = true;
       if (s.dpi) c.dpi = s.dpi;
       if (inserted) place(c);
       c.cum = oriented(c);
-      c.seen_tick = tick_no;
       if (s.ended) {
         c.closed = true;
         c.closed_ns = std::max(s.last_seen.ns, now - refresh_ns());
         c.closed_tick = tick_no;
         c.close_reason = std::string(flow::end_reason_name(s.end_reason));
         if (cfg.keep_history) closed_order.push_back(it->first);
-      }
-    }
-
-    // Connections that vanished from the table without an end notice (the ended list
-    // was cut short): closed now.
-    for (auto& [id, c] : conns) {
-      if (!c.closed && c.seen_tick != tick_no) {
-        c.closed = true;
-        c.closed_ns = now;
-        c.closed_tick = tick_no;
-        c.close_reason = "unknown";
-        if (cfg.keep_history) closed_order.push_back(id);
       }
     }
 
@@ -670,17 +738,29 @@ struct TickBuilder::Impl {
     std::map<std::string, std::uint64_t> unknown_reasons;
     double rate_up = 0;
     double rate_down = 0;
+    std::size_t listed = 0;
     for (auto& [id, c] : conns) {
+      if (!c.closed && c.seen_tick != tick_no) {
+        // Vanished from the table without an end notice (the ended list was cut short):
+        // closed now.
+        c.closed = true;
+        c.closed_ns = now;
+        c.closed_tick = tick_no;
+        c.close_reason = "unknown";
+        c.dirty = true;
+        if (cfg.keep_history) closed_order.push_back(id);
+      }
       if (c.seen_tick == tick_no) resolve(c);
       credit(c);
       if (!active(c, now)) continue;
+      ++listed;
       update_rates(c, now);
-      Proc& p = proc(c.credited_to);
+      Proc& p = proc_of(c);
       p.rate_up += c.rate_up;
       p.rate_down += c.rate_down;
       ++p.connections;
       p.last_active_ns = now;
-      Remote& rm = remotes[c.remote().addr];
+      Remote& rm = remote_of(c);
       rm.rate_up += c.rate_up;
       rm.rate_down += c.rate_down;
       ++rm.connections;
@@ -745,8 +825,24 @@ struct TickBuilder::Impl {
           static_cast<double>(in.packets) / (static_cast<double>(now - started.ns) / 1e9);
     }
 
-    for (const auto& [id, c] : conns) {
-      if (active(c, now)) snap.connections.push_back(record(c, in.time));
+    // Records: a copy of the previous snapshot's for a connection that did not change.
+    snap.connections.reserve(listed);
+    stats = {};
+    const std::vector<ConnectionRecord>* prev =
+        cfg.incremental && prev_snap ? &prev_snap->connections : nullptr;
+    const std::uint64_t prev_tick = prev_snap ? prev_snap->tick + 1 : 0;
+    for (auto& [id, c] : conns) {
+      if (!active(c, now)) continue;
+      const std::uint8_t tk = time_key(c, now);
+      const bool reuse = prev != nullptr && !c.dirty && c.rec_tick == prev_tick &&
+                         c.rec_tick != 0 && tk == c.time_key && c.rec_index < prev->size() &&
+                         (*prev)[c.rec_index].remote_host == remote_host(c);
+      snap.connections.push_back(reuse ? (*prev)[c.rec_index] : record(c, in.time));
+      ++(reuse ? stats.records_reused : stats.records_built);
+      c.dirty = false;
+      c.time_key = tk;
+      c.rec_index = static_cast<std::uint32_t>(snap.connections.size() - 1);
+      c.rec_tick = tick_no;
     }
     for (const auto& [k, p] : procs) {
       if (p.connections > 0) {
@@ -793,8 +889,16 @@ TickBuilder::TickBuilder(TickBuilderConfig config) : impl_(std::make_unique<Impl
 }
 TickBuilder::~TickBuilder() = default;
 
+std::shared_ptr<Snapshot> TickBuilder::tick_shared(const TickInput& in) {
+  auto snap = std::make_shared<Snapshot>(impl_->tick(in));
+  impl_->prev_snap = snap;
+  return snap;
+}
 Snapshot TickBuilder::tick(const TickInput& in) {
-  return impl_->tick(in);
+  return *tick_shared(in);
+}
+TickBuilder::Stats TickBuilder::last_stats() const {
+  return impl_->stats;
 }
 Snapshot TickBuilder::whole_run() const {
   return impl_->whole_run();

@@ -81,6 +81,10 @@ struct TickBuilderConfig {
   // Name of a remote address (reverse DNS, DNS answers); never blocks. Optional.
   std::function<std::optional<std::string>(const core::IpAddress&)> host_name;
   ProcessResolver* resolver = nullptr;  // null: no attribution (replay)
+  // Reuse the previous snapshot's record of a connection that did not change (no packet,
+  // no state, owner, DPI, rate or name change): a copy instead of a rebuild. Off: every
+  // record is rebuilt each tick (the reference the incremental ticks are tested against).
+  bool incremental = true;
 };
 
 class TickBuilder {
@@ -92,7 +96,18 @@ class TickBuilder {
 
   // Folds one tick in and returns its snapshot: connections open or active within the
   // window, processes and remotes with such connections or traffic in the window.
+  // The builder keeps a reference to the snapshot and, at the next tick, copies from it
+  // the records of connections that did not change. The caller may decorate it
+  // (MonitorConfig::decorators) before publishing it, then must not change it.
+  std::shared_ptr<Snapshot> tick_shared(const TickInput& in);
+  // The same, as a copy (tests, tools).
   Snapshot tick(const TickInput& in);
+  // How the latest tick's connection records came about.
+  struct Stats {
+    std::size_t records_built = 0;   // built from the connection
+    std::size_t records_reused = 0;  // copied from the previous snapshot
+  };
+  Stats last_stats() const;
   // Everything seen during the run: every connection kept (closed ones flagged), every
   // process (exited ones flagged), every remote, and the totals. Needs keep_history.
   Snapshot whole_run() const;
