@@ -895,7 +895,8 @@ std::shared_ptr<Snapshot> TickBuilder::tick_shared(const TickInput& in) {
   return snap;
 }
 Snapshot TickBuilder::tick(const TickInput& in) {
-  return *tick_shared(in);
+  impl_->prev_snap.reset();  // not kept: the next tick rebuilds every record
+  return impl_->tick(in);
 }
 TickBuilder::Stats TickBuilder::last_stats() const {
   return impl_->stats;

@@ -100,7 +100,7 @@ class TickBuilder {
   // the records of connections that did not change. The caller may decorate it
   // (MonitorConfig::decorators) before publishing it, then must not change it.
   std::shared_ptr<Snapshot> tick_shared(const TickInput& in);
-  // The same, as a copy (tests, tools).
+  // The same, not kept: the next tick rebuilds every record.
   Snapshot tick(const TickInput& in);
   // How the latest tick's connection records came about.
   struct Stats {

@@ -146,7 +146,7 @@ TEST(TickBuilderIncremental, rates_decay_to_zero_then_stop_changing) {
   int reused_ticks = 0;
   for (int t = 1; t <= 25; ++t) {
     if (t <= 10) add_traffic(a, 0, 10'000, t * kSec - kSec / 4);
-    const Snapshot s = b.tick(input_at(t * kSec, {a}));
+    const Snapshot s = *b.tick_shared(input_at(t * kSec, {a}));
     ASSERT_EQ(s.connections.size(), 1u);
     const double rate = s.connections[0].rate_down;
     if (t > 5 && t <= 10) {
@@ -183,14 +183,14 @@ TEST(TickBuilderIncremental, closed_connections_still_show_closed) {
   FlowSample c = flow(decode::ip_proto::tcp, 40001, remote_addr(1), 443, 0);
   add_traffic(a, 100, 100, kSec / 2);
   add_traffic(c, 100, 100, kSec / 2);
-  for (int t = 1; t <= 8; ++t) b.tick(input_at(t * kSec, {a, c}));
+  for (int t = 1; t <= 8; ++t) b.tick_shared(input_at(t * kSec, {a, c}));
   ASSERT_EQ(b.last_stats().records_reused, 2u);
   // `a` ends with an end notice; `c` vanishes from the table without one.
   FlowSample ended = a;
   ended.ended = true;
   ended.end_reason = flow::EndReason::idle_timeout;
   ended.timeout_ns = 0;
-  const Snapshot s = b.tick(input_at(9 * kSec, {ended}));
+  const Snapshot s = *b.tick_shared(input_at(9 * kSec, {ended}));
   ASSERT_EQ(s.connections.size(), 2u);
   EXPECT_EQ(b.last_stats().records_built, 2u);
   for (const ConnectionRecord& r : s.connections) {
@@ -199,12 +199,12 @@ TEST(TickBuilderIncremental, closed_connections_still_show_closed) {
     EXPECT_EQ(r.kernel_state, "");
   }
   // Still listed, closed, while within the window (rebuilt or reused: the same).
-  const Snapshot s2 = b.tick(input_at(10 * kSec, {}));
+  const Snapshot s2 = *b.tick_shared(input_at(10 * kSec, {}));
   ASSERT_EQ(s2.connections.size(), 2u);
   for (const ConnectionRecord& r : s2.connections) EXPECT_TRUE(r.closed);
   // Gone after the window.
   Snapshot s3;
-  for (int t = 11; t <= 16; ++t) s3 = b.tick(input_at(t * kSec, {}));
+  for (int t = 11; t <= 16; ++t) s3 = *b.tick_shared(input_at(t * kSec, {}));
   EXPECT_TRUE(s3.connections.empty());
 }
 
@@ -362,8 +362,8 @@ TEST(TickBuilderIncremental, property_incremental_ticks_equal_rebuilt_ticks) {
       flows.insert(flows.end(), w.ended.begin(), w.ended.end());
       w.ended.clear();
       const TickInput in = input_at(now, flows);
-      const Snapshot si = inc.tick(in);
-      const Snapshot sf = full.tick(in);
+      const Snapshot si = *inc.tick_shared(in);
+      const Snapshot sf = *full.tick_shared(in);
       reused_total += inc.last_stats().records_reused;
       EXPECT_EQ(full.last_stats().records_reused, 0u);
       expect_same(si, sf, seed, tick);
