@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "flow/tcp_seq.hpp"
 #include "tcp_test_util.hpp"
 
 namespace netscope::flow::test {
@@ -71,6 +72,31 @@ TEST(TcpRtt, dup_acks_and_acks_inside_a_segment_give_no_sample) {
   EXPECT_EQ(c.tracker.rtt().count(), base + 1);
 }
 
+// Both directions' outstanding segments share one list (tcp_tracker.hpp): an ACK retires
+// only the peer's segments, and each side's data still gets its own sample.
+TEST(TcpRtt, both_directions_outstanding_at_once_each_get_their_sample) {
+  Conn c;
+  c.handshake();
+  const auto base = c.tracker.rtt().count();
+  c.send(0, {.t_us = 30'000, .seq = C1, .ack = S1, .len = 100});  // request
+  c.send(
+      1,
+      {.t_us = 31'000, .seq = S1, .ack = C1, .len = 300});  // server data, before the request's ACK
+  c.send(0, {.t_us = 32'000, .seq = C1 + 100, .ack = S1, .len = 50});  // more from the client
+  // The server ACKs the request only: one sample (7 ms); the client's second segment and
+  // the server's own data stay outstanding.
+  c.send(1, {.t_us = 37'000, .seq = S1 + 300, .ack = C1 + 100});
+  ASSERT_EQ(c.tracker.rtt().count(), base + 1);
+  EXPECT_DOUBLE_EQ(*c.tracker.rtt().max_ms(), 10.0);  // the handshake's samples are 10 ms
+  // The server ACKs the client's second segment (9 ms after it), then the client the
+  // server's data (16 ms after it).
+  c.send(1, {.t_us = 41'000, .seq = S1 + 300, .ack = C1 + 150});
+  c.send(0, {.t_us = 47'000, .seq = C1 + 150, .ack = S1 + 300});
+  ASSERT_EQ(c.tracker.rtt().count(), base + 3);
+  EXPECT_DOUBLE_EQ(*c.tracker.rtt().min_ms(), 7.0);
+  EXPECT_DOUBLE_EQ(*c.tracker.rtt().max_ms(), 16.0);
+}
+
 TEST(TcpRtt, outstanding_queue_is_bounded_and_keeps_the_newest_segments) {
   Conn c;
   c.handshake();
@@ -84,6 +110,23 @@ TEST(TcpRtt, outstanding_queue_is_bounded_and_keeps_the_newest_segments) {
   const auto samples = c.tracker.rtt().count() - base;
   EXPECT_GT(samples, 0u);
   EXPECT_LT(samples, 40u);
+}
+
+}  // namespace
+}  // namespace netscope::flow::test
+
+namespace netscope::flow::test {
+namespace {
+
+// The tracker keeps times as the low 32 bits of µs (tcp_seq.hpp): gaps across the wrap
+// stay right, and a time slightly before another is a negative gap, as with full times.
+TEST(TcpTime, elapsed_us_across_the_wrap_and_backwards) {
+  static_assert(elapsed_us(5, 0xFFFF'FFFFu) == 6);
+  static_assert(elapsed_us(0, 10) == -10);
+  static_assert(elapsed_us(0x2000'0000u, 0) == 0x2000'0000);
+  EXPECT_EQ(micros32(std::int64_t{0x1'0000'0005} * 1000), 5u);
+  // One hour of gap (3.6e9 µs, past 2^31) is still a forward gap.
+  EXPECT_EQ(elapsed_us(micros32(3'600'000'000'000), 0), 3'600'000'000);
 }
 
 }  // namespace
