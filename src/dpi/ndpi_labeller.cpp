@@ -93,6 +93,7 @@ constexpr std::uint32_t slot_ref(std::uint32_t index, std::uint16_t generation) 
 }
 
 constexpr std::int64_t kSweepIntervalNs = 1'000'000'000;
+constexpr std::uint8_t kTtl = 64;
 
 }  // namespace
 
@@ -104,6 +105,11 @@ struct NdpiLabeller::Impl {
     std::uint16_t packets = 0;
     std::uint16_t sport = 0;  // the flow's ports, client first: a cheap identity check
     std::uint16_t dport = 0;
+    // The flow's addresses, from its first packet with payload: the sharded engine
+    // passes a packet's addresses only when it has payload (ShardMessage), and nDPI
+    // must see the same packets with one thread or several.
+    core::IpAddress client;
+    core::IpAddress server;
   };
 
   NdpiConfig config;
@@ -171,8 +177,10 @@ struct NdpiLabeller::Impl {
   // The packet as nDPI reads it: a minimal IPv4/IPv6 header, the TCP/UDP header and the
   // captured payload (PacketView keeps values, not the header bytes). nDPI reads
   // addresses, ports, TCP flags and sequence numbers, lengths and the payload.
-  std::size_t build(const decode::PacketView& pkt) {
-    const bool v4 = pkt.src.is_v4() && pkt.dst.is_v4();
+  std::size_t build(const decode::PacketView& pkt, int dir, const Slot& slot) {
+    const core::IpAddress& src = dir == 0 ? slot.client : slot.server;
+    const core::IpAddress& dst = dir == 0 ? slot.server : slot.client;
+    const bool v4 = src.is_v4() && dst.is_v4();
     const std::size_t l3 = v4 ? 20 : 40;
     const std::size_t l4 = pkt.is_tcp() ? 20 : 8;
     if (packet.empty()) packet.resize(0xffff);  // on the first packet: no cost before
@@ -181,21 +189,20 @@ struct NdpiLabeller::Impl {
     std::uint8_t* p = packet.data();
     std::memset(p, 0, l3 + l4);
     if (v4) {
+      // TTL and TOS are constants: the sharded engine does not pass them either.
       p[0] = 0x45;
-      p[1] = pkt.tos;
       put16(p + 2, static_cast<std::uint32_t>(total));
-      p[8] = pkt.ttl;
+      p[8] = kTtl;
       p[9] = pkt.ip_proto;
-      std::memcpy(p + 12, pkt.src.bytes().data() + 12, 4);
-      std::memcpy(p + 16, pkt.dst.bytes().data() + 12, 4);
+      std::memcpy(p + 12, src.bytes().data() + 12, 4);
+      std::memcpy(p + 16, dst.bytes().data() + 12, 4);
     } else {
-      p[0] = static_cast<std::uint8_t>(0x60 | (pkt.tos >> 4));
-      p[1] = static_cast<std::uint8_t>(pkt.tos << 4);
+      p[0] = 0x60;
       put16(p + 4, static_cast<std::uint32_t>(l4 + payload));
       p[6] = pkt.ip_proto;
-      p[7] = pkt.ttl;
-      std::memcpy(p + 8, pkt.src.bytes().data(), 16);
-      std::memcpy(p + 24, pkt.dst.bytes().data(), 16);
+      p[7] = kTtl;
+      std::memcpy(p + 8, src.bytes().data(), 16);
+      std::memcpy(p + 24, dst.bytes().data(), 16);
     }
     std::uint8_t* t = p + l3;
     put16(t, pkt.sport);
@@ -239,6 +246,9 @@ struct NdpiLabeller::Impl {
     const std::uint16_t server_port = dir == 0 ? pkt.dport : pkt.sport;
     std::uint32_t index = 0;
     if ((flow.flags & FlowState::kNdpiActive) == 0) {
+      // nDPI starts at the flow's first packet with payload: a SYN scan or a flow that
+      // never carries data costs no state (and the addresses are known from here on).
+      if (pkt.payload.empty()) return;
       const std::int64_t got = acquire(pkt.ts.ns);
       if (got < 0) {
         ++counters.ndpi_skipped;
@@ -249,6 +259,8 @@ struct NdpiLabeller::Impl {
       Slot& s = slots[index];
       s.sport = client_port;
       s.dport = server_port;
+      s.client = dir == 0 ? pkt.src : pkt.dst;
+      s.server = dir == 0 ? pkt.dst : pkt.src;
       flow.ndpi = slot_ref(index, s.generation);
       flow.flags |= FlowState::kNdpiActive;
       ++counters.ndpi_flows;
@@ -267,7 +279,7 @@ struct NdpiLabeller::Impl {
     }
     Slot& s = slots[index];
     s.last_ns = pkt.ts.ns;
-    const std::size_t len = build(pkt);
+    const std::size_t len = build(pkt, dir, s);
     const std::uint64_t ms = pkt.ts.ns > 0 ? static_cast<std::uint64_t>(pkt.ts.ns) / 1'000'000 : 0;
     ndpi_protocol r = ndpi_detection_process_packet(mod, s.flow, packet.data(),
                                                     static_cast<unsigned short>(len), ms);

@@ -4,7 +4,8 @@
 // dns ...); nDPI only adds `ndpi_app` ("TLS.YouTube", "BitTorrent") and `ndpi_category`.
 //
 //   NdpiLabeller labeller(config, counters);      // one per Inspector (per flow shard)
-//   labeller.feed(flow, pkt, dir, changed);       // the flow's packets while it runs
+//   labeller.feed(flow, pkt, dir, changed);       // every packet; starts at the first
+//                                                 // with payload, stops once it is done
 //   labeller.release(flow);                       // the flow ends before detection did
 //   ndpi_names(flow, app, category);              // at snapshot time, once labelled
 //

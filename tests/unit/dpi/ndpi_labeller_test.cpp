@@ -180,7 +180,7 @@ TEST(NdpiLabeller, flows_past_max_live_are_skipped_and_counted) {
   for (int i = 0; i < 3; ++i) {
     Conn c;
     c.client_port = static_cast<std::uint16_t>(40000 + i);
-    l.feed(s[i], c.tcp(true, {}, 1, decode::tcp_flag::syn), 0, changed);
+    l.feed(s[i], c.tcp(true, test::bytes("hello"), 1), 0, changed);
   }
   EXPECT_EQ(l.live(), 2u);
   EXPECT_EQ(k.ndpi_flows, 2u);
@@ -205,15 +205,15 @@ TEST(NdpiLabeller, a_stale_slot_is_reclaimed_and_its_flow_gives_up) {
   FlowState fa;
   FlowState fb;
   bool changed = false;
-  l.feed(fa, a.tcp(true, {}, 1, decode::tcp_flag::syn), 0, changed);
+  l.feed(fa, a.tcp(true, test::bytes("hello"), 1), 0, changed);
   b.t_ns = a.t_ns + 10'000'000'000;  // 10 s later: a is not stale yet
-  l.feed(fb, b.tcp(true, {}, 1, decode::tcp_flag::syn), 0, changed);
+  l.feed(fb, b.tcp(true, test::bytes("hello"), 1), 0, changed);
   EXPECT_EQ(k.ndpi_skipped, 1u);
   FlowState fc;
   Conn c;
   c.client_port = 41999;
   c.t_ns = a.t_ns + 31'000'000'000;  // 31 s later: a's slot is reclaimed for c
-  l.feed(fc, c.tcp(true, {}, 1, decode::tcp_flag::syn), 0, changed);
+  l.feed(fc, c.tcp(true, test::bytes("hello"), 1), 0, changed);
   EXPECT_EQ(k.ndpi_reclaimed, 1u);
   EXPECT_NE(fc.flags & FlowState::kNdpiActive, 0);
   // a comes back: its slot now belongs to c, so a stops without touching c's state.
@@ -223,6 +223,20 @@ TEST(NdpiLabeller, a_stale_slot_is_reclaimed_and_its_flow_gives_up) {
   EXPECT_NE(fa.flags & FlowState::kNdpiDone, 0);
   EXPECT_EQ(l.live(), 1u);
   EXPECT_NE(fc.flags & FlowState::kNdpiActive, 0);
+}
+
+TEST(NdpiLabeller, packets_without_payload_start_no_state) {
+  DpiCounters k;
+  NdpiLabeller l(NdpiConfig{}, k);
+  Conn c;
+  FlowState s;
+  bool changed = false;
+  l.feed(s, c.tcp(true, {}, 1, decode::tcp_flag::syn), 0, changed);  // a SYN scan
+  l.feed(s, c.tcp(false, {}, 9, decode::tcp_flag::rst | decode::tcp_flag::ack), 1, changed);
+  EXPECT_EQ(l.live(), 0u);
+  EXPECT_EQ(k.ndpi_flows, 0u);
+  EXPECT_EQ(s.flags & (FlowState::kNdpiActive | FlowState::kNdpiDone), 0);
+  EXPECT_TRUE(s.wants_packets());  // our own inspection has not finished either
 }
 
 TEST(NdpiLabeller, per_flow_state_is_small_and_flow_state_did_not_grow) {
