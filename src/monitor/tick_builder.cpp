@@ -223,6 +223,10 @@ struct TickBuilder::Impl {
   TickBuilderConfig cfg;
   std::unordered_map<ConnId, Conn, ConnIdHash> conns;
   std::deque<ConnId> closed_order;  // closed connections, oldest first (keep_history)
+  // Without keep_history: closed connections and when they closed, to forget them without
+  // a pass over every connection. Roughly in order (within a refresh).
+  std::deque<std::pair<std::int64_t, ConnId>> closing;
+  std::vector<Conn*> listed_conns;  // this tick's listed connections, in order
   std::map<ProcKey, Proc> procs;
   std::unordered_map<core::IpAddress, Remote, AddrHash> remotes;
   std::vector<Iface> ifaces;
@@ -632,12 +636,22 @@ struct TickBuilder::Impl {
     snap.totals.dns_dropped = in.dns_dropped;
   }
 
+  void remember_closed(const ConnId& id, const Conn& c) {
+    if (cfg.keep_history) {
+      closed_order.push_back(id);
+    } else {
+      closing.emplace_back(c.closed_ns, id);
+    }
+  }
+
   void forget_closed(std::int64_t now) {
     if (!cfg.keep_history) {
       const std::int64_t keep = window_ns() + refresh_ns();
-      std::erase_if(conns, [&](const auto& kv) {
-        return kv.second.closed && now - kv.second.closed_ns > keep;
-      });
+      while (!closing.empty() && now - closing.front().first > keep) {
+        auto it = conns.find(closing.front().second);
+        if (it != conns.end() && it->second.closed) conns.erase(it);
+        closing.pop_front();
+      }
       return;
     }
     while (closed_order.size() > cfg.max_closed) {
@@ -722,7 +736,7 @@ struct TickBuilder::Impl {
         c.closed_ns = std::max(s.last_seen.ns, now - refresh_ns());
         c.closed_tick = tick_no;
         c.close_reason = std::string(flow::end_reason_name(s.end_reason));
-        if (cfg.keep_history) closed_order.push_back(it->first);
+        remember_closed(it->first, c);
       }
     }
 
@@ -738,7 +752,7 @@ struct TickBuilder::Impl {
     std::map<std::string, std::uint64_t> unknown_reasons;
     double rate_up = 0;
     double rate_down = 0;
-    std::size_t listed = 0;
+    listed_conns.clear();
     for (auto& [id, c] : conns) {
       if (!c.closed && c.seen_tick != tick_no) {
         // Vanished from the table without an end notice (the ended list was cut short):
@@ -748,12 +762,12 @@ struct TickBuilder::Impl {
         c.closed_tick = tick_no;
         c.close_reason = "unknown";
         c.dirty = true;
-        if (cfg.keep_history) closed_order.push_back(id);
+        remember_closed(id, c);
       }
       if (c.seen_tick == tick_no) resolve(c);
       credit(c);
       if (!active(c, now)) continue;
-      ++listed;
+      listed_conns.push_back(&c);
       update_rates(c, now);
       Proc& p = proc_of(c);
       p.rate_up += c.rate_up;
@@ -826,13 +840,15 @@ struct TickBuilder::Impl {
     }
 
     // Records: a copy of the previous snapshot's for a connection that did not change.
-    snap.connections.reserve(listed);
+    snap.connections.reserve(listed_conns.size());
     stats = {};
     const std::vector<ConnectionRecord>* prev =
         cfg.incremental && prev_snap ? &prev_snap->connections : nullptr;
     const std::uint64_t prev_tick = prev_snap ? prev_snap->tick + 1 : 0;
-    for (auto& [id, c] : conns) {
-      if (!active(c, now)) continue;
+    // Through the pointers gathered above, not the map: its nodes are scattered, and
+    // walking its chain is one cache miss after another.
+    for (Conn* cp : listed_conns) {
+      Conn& c = *cp;
       const std::uint8_t tk = time_key(c, now);
       const bool reuse = prev != nullptr && !c.dirty && c.rec_tick == prev_tick &&
                          c.rec_tick != 0 && tk == c.time_key && c.rec_index < prev->size() &&
