@@ -70,6 +70,8 @@ const std::vector<std::string> kConnectionKeys{"proto",
                                                "ssh_client",
                                                "ssh_server",
                                                "quic_version",
+                                               "ndpi_app",
+                                               "ndpi_category",
                                                "state_heuristic",
                                                "alert"};
 
