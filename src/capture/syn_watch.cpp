@@ -1,5 +1,10 @@
 #include "capture/syn_watch.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "capture/live_capture.hpp"
 #include "core/bytes.hpp"
 
@@ -93,6 +98,34 @@ std::optional<SynEvent> parse_ethernet(Bytes b) {
   return parse_ip(type, b);
 }
 
+// Asks the scheduler for a short slice (EEVDF, Linux 6.12+; older kernels ignore it), as
+// host/thread_latency.cpp does for the attribution thread (capture/ does not link host/):
+// a SYN is worth something only while the connection's process lives, and on a busy
+// machine a woken thread with the default slice waits milliseconds for the CPU, longer
+// than a curl to a nearby server lives after its SYN. No privilege needed.
+void request_short_slice() {
+  struct SchedAttr {  // struct sched_attr, SCHED_ATTR_SIZE_VER1
+    std::uint32_t size = sizeof(SchedAttr);
+    std::uint32_t sched_policy = 0;
+    std::uint64_t sched_flags = 0;
+    std::int32_t sched_nice = 0;
+    std::uint32_t sched_priority = 0;
+    std::uint64_t sched_runtime = 0;  // for SCHED_OTHER: the slice, ns
+    std::uint64_t sched_deadline = 0;
+    std::uint64_t sched_period = 0;
+    std::uint32_t sched_util_min = 0;
+    std::uint32_t sched_util_max = 0;
+  };
+  static_assert(sizeof(SchedAttr) == 56);
+  SchedAttr attr;
+  if (::syscall(SYS_sched_getattr, 0, &attr, sizeof(attr), 0) != 0) return;
+  if (attr.sched_policy != SCHED_OTHER) return;
+  attr.size = sizeof(attr);
+  attr.sched_flags &= 0x01;      // keep SCHED_FLAG_RESET_ON_FORK only
+  attr.sched_runtime = 100'000;  // 100 us, the kernel's minimum
+  [[maybe_unused]] const long rc = ::syscall(SYS_sched_setattr, 0, &attr, 0);
+}
+
 }  // namespace
 
 std::optional<SynEvent> parse_syn(int linktype, std::span<const std::uint8_t> frame) {
@@ -171,6 +204,8 @@ const std::vector<std::string>& SynWatch::interfaces() const {
 }
 
 void SynWatch::run() {
+  ::pthread_setname_np(::pthread_self(), "ns-synwatch");
+  request_short_slice();
   Handler handler(*this);
   while (!stop_.load()) {
     // The timeout only bounds how often interface loss is rechecked; wake() ends it.

@@ -112,7 +112,7 @@ void Attributor::stop() {
 
 bool Attributor::request(const FlowQuery& q) noexcept {
   if (!has_sockets(q.proto)) return true;
-  if (!impl_->queue.try_push(q)) {
+  if (!impl_->queue.try_push(attributor_detail::Request{q, attributor_detail::monotonic_ns()})) {
     impl_->overflow.fetch_add(1, std::memory_order_relaxed);
     return false;
   }

@@ -43,9 +43,24 @@ namespace attributor_detail {
 
 using Clock = std::chrono::steady_clock;
 
+// CLOCK_MONOTONIC in ns (steady_clock's clock on Linux): cheap (vDSO), so the packet
+// path can stamp its requests.
+inline std::int64_t monotonic_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+// A request as the packet path and the SYN watch queue it: the flow and when it was
+// queued (CLOCK_MONOTONIC, ns), for the queue wait in the stats and the debug log.
+struct Request {
+  FlowQuery flow;
+  std::int64_t queued_ns = 0;
+};
+
 struct Work {
   FlowQuery flow;
   std::uint8_t attempt = 0;  // retries already made
+  std::int64_t queued_ns = 0;
 };
 
 struct Retry {
@@ -66,6 +81,11 @@ struct Pending {
   SocketEntry entry;
   bool closed = false;  // the socket closed before its holder was found
   bool gone = false;    // ... and the kernel has nothing left of it to keep
+  // For the debug log: when it was queued, when its socket was found (monotonic ns), and
+  // the retry it is.
+  std::int64_t queued_ns = 0;
+  std::int64_t found_ns = 0;
+  std::uint8_t attempt = 0;
 };
 
 // The lookup thread's half of one refresh, done in steps: first a listing of the
@@ -151,7 +171,7 @@ struct Attributor::Impl {
   AttributorConfig config;
 
   // Request path: the packet and SYN-watch threads push, the lookup thread pops.
-  RequestQueue<FlowQuery> queue;
+  RequestQueue<attributor_detail::Request> queue;
   int wake_fd = -1;
   std::atomic<bool> wake_pending{false};
   std::atomic<bool> running{false};

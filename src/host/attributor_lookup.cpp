@@ -3,6 +3,7 @@
 // socket's inode, all while the connection may still be open. Between requests it works
 // on the refresh that the refresh thread handed over (attributor_impl.hpp).
 
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/log.hpp"
 #include "host/attributor_impl.hpp"
 #include "host/thread_latency.hpp"
 
@@ -30,6 +32,7 @@ using attributor_detail::Work;
 namespace {
 
 using namespace std::chrono_literals;
+using Clock = attributor_detail::Clock;
 
 // A TCP flow first seen at its SYN is answered by the listener (the connection is not
 // accepted yet, or its request socket has no inode); these re-ask for the accepted socket.
@@ -54,6 +57,36 @@ std::int64_t thread_cpu_ns() {
 
 constexpr auto state_of(TcpState s) {
   return static_cast<std::uint8_t>(s);
+}
+
+std::string_view proto_name(std::uint8_t proto) {
+  return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "ip";
+}
+
+double ms_since(std::int64_t ns) {
+  return static_cast<double>(attributor_detail::monotonic_ns() - ns) / 1e6;
+}
+
+// One debug line per flow looked up: how long after its request the socket and the owner
+// were known, to tell which step lost a race with a short-lived process.
+void log_served(const std::vector<Pending>& pending, Clock::time_point started,
+                std::uint64_t tables) {
+  const std::int64_t now = attributor_detail::monotonic_ns();
+  const std::int64_t start_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(started.time_since_epoch()).count();
+  for (const Pending& p : pending) {
+    const auto ms = [&](std::int64_t t) { return static_cast<double>(t - p.queued_ns) / 1e6; };
+    const SocketEntry& e = p.entry;
+    std::string outcome =
+        e.pid != 0 ? fmt::format("owner pid {}", e.pid)
+                   : fmt::format("no owner ({}{})", miss_name(e.miss), p.gone ? ", gone" : "");
+    core::Log::debug(fmt::format(
+        "attribution: {} {} -> {} try {}: batch began {:.3f} ms after the request, socket {} "
+        "inode {} at {:.3f} ms, {} at {:.3f} ms; {} fd tables read for the batch of {}",
+        proto_name(p.flow.proto), p.flow.a.to_string(), p.flow.b.to_string(), p.attempt,
+        ms(start_ns), tcp_state_name(e.record.state), e.record.inode, ms(p.found_ns), outcome,
+        ms(now), tables, pending.size()));
+  }
 }
 
 }  // namespace
@@ -109,8 +142,10 @@ bool Attributor::Impl::lookup_waiting() const {
 
 void Attributor::Impl::serve_pending() {
   batch.clear();
-  Work work;
-  while (batch.size() < queue.capacity() && queue.try_pop(work.flow)) batch.push_back(work);
+  attributor_detail::Request request;
+  while (batch.size() < queue.capacity() && queue.try_pop(request)) {
+    batch.push_back(Work{request.flow, 0, request.queued_ns});
+  }
   const std::size_t popped = batch.size();
   if (!retries.empty()) {
     const Clock::time_point now = Clock::now();
@@ -126,8 +161,9 @@ void Attributor::Impl::serve_pending() {
 
 void Attributor::Impl::retry_later(const Work& work, Clock::time_point now) {
   if (work.attempt >= kRetryDelays.size() || retries.size() >= queue.capacity()) return;
-  retries.push_back(Retry{Work{work.flow, static_cast<std::uint8_t>(work.attempt + 1)},
-                          now + kRetryDelays[work.attempt]});
+  retries.push_back(
+      Retry{Work{work.flow, static_cast<std::uint8_t>(work.attempt + 1), work.queued_ns},
+            now + kRetryDelays[work.attempt]});
 }
 
 std::optional<Found> Attributor::Impl::find_socket(const NamespaceDiags::Finders& finders,
@@ -194,6 +230,8 @@ bool Attributor::Impl::reach_new_namespaces(const NamespaceDiags::Finders& known
 void Attributor::Impl::serve() {
   const auto started = Clock::now();
   const std::int64_t cpu_started = thread_cpu_ns();
+  const bool debug = core::Log::enabled(core::LogLevel::debug);
+  const std::uint64_t tables_before = scanner.stats().fd_tables;
   NamespaceDiags::Finders finders = lookup_finders();
   bool reached = false;  // new namespaces looked for, once per batch
   std::vector<Pending> pending;
@@ -236,9 +274,19 @@ void Attributor::Impl::serve() {
     }
     if (!found) {
       no_socket.push_back(work.flow);
+      if (debug) {
+        core::Log::debug(
+            fmt::format("attribution: {} {} -> {} try {}: no socket, {:.3f} ms after "
+                        "the request",
+                        proto_name(work.flow.proto), work.flow.a.to_string(),
+                        work.flow.b.to_string(), work.attempt, ms_since(work.queued_ns)));
+      }
       continue;
     }
     Pending p{work.flow, SocketEntry{found->record, found->netns}};
+    p.queued_ns = work.queued_ns;
+    p.found_ns = debug ? attributor_detail::monotonic_ns() : 0;
+    p.attempt = work.attempt;
     if (!found->exact && work.flow.proto == IPPROTO_TCP) retry_later(work, started);
     if (p.entry.record.inode == 0) {
       const bool accepting = attributor_detail::awaiting_accept(p.entry.record);
@@ -282,6 +330,7 @@ void Attributor::Impl::serve() {
       }
     }
   }
+  if (debug) log_served(pending, started, scanner.stats().fd_tables - tables_before);
   const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(now - started);
   targeted.fetch_add(looked_up, std::memory_order_relaxed);
   hits.fetch_add(owned, std::memory_order_relaxed);
@@ -302,7 +351,7 @@ bool Attributor::Impl::resolve_targeted(std::vector<Pending>& pending, std::uint
       if (p.gone || p.entry.record.inode == 0 || p.entry.pid != 0) continue;
       owner_from_scanner(p.entry);
       if (p.entry.pid == 0) {
-        wanted.push_back(WantedSocket{p.entry.record.inode, p.entry.record.uid});
+        wanted.push_back(WantedSocket{p.entry.record.inode, p.entry.record.uid, p.entry.netns});
       }
     }
   };

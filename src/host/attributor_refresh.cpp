@@ -144,7 +144,7 @@ void Attributor::Impl::advance_refresh(RefreshJob& job) {
         for (const SocketEntry& e : job.entries) {
           const std::uint32_t inode = e.record.inode;
           if (inode != 0 && scanner.find(inode) == nullptr && !orphans.contains(inode)) {
-            job.wanted.push_back(WantedSocket{inode, e.record.uid});
+            job.wanted.push_back(WantedSocket{inode, e.record.uid, e.netns});
           }
         }
         // A process started between the listing and the dump may hold new sockets.

@@ -143,6 +143,13 @@ bool ProcScanner::list_processes() {
 
 bool ProcScanner::list_new_processes() {
   const auto start = std::chrono::steady_clock::now();
+  // After a pid wrap-around (pid_max is 32768 on many hosts, and a busy one wraps every
+  // minute or two) new processes get pids below next_pid_: the kernel's last pid
+  // (cyclic allocation) tells, and a full listing finds them. Without this the new
+  // processes went unseen until the next refresh's listing, and a curl with them.
+  if (const std::optional<pid_t> last = read_last_pid(); last && *last + 1 < next_pid_) {
+    return list_processes();
+  }
   if (!listing_dir_.list_from(next_pid_, listed_pids_)) return list_processes();
   for (const pid_t pid : listed_pids_) {
     // Only a pid not known before is new: the ones above it that are known are processes
@@ -151,6 +158,20 @@ bool ProcScanner::list_new_processes() {
   }
   stats_.duration += std::chrono::steady_clock::now() - start;
   return true;
+}
+
+std::optional<pid_t> ProcScanner::read_last_pid() const {
+  const int fd = ::openat(listing_dir_.root_fd(), "sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::array<char, 32> buf{};
+  const ssize_t n = ::read(fd, buf.data(), buf.size());
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  pid_t pid = 0;
+  const char* end = buf.data() + n;
+  const auto [ptr, ec] = std::from_chars(buf.data(), end, pid);
+  if (ec != std::errc{} || pid <= 0) return std::nullopt;
+  return pid;
 }
 
 bool ProcScanner::list_into_entries() {
@@ -343,33 +364,70 @@ ResolveResult ProcScanner::resolve(std::span<const WantedSocket> wanted, std::ui
   ResolveResult result;
   std::unordered_set<std::uint64_t> remaining;
   std::vector<std::uint32_t> uids;
+  std::vector<std::uint64_t> netns;  // empty: some socket's namespace is unknown
+  bool every_netns = true;
   for (const WantedSocket& w : wanted) {
     if (w.inode == 0 || sockets_.contains(w.inode)) continue;
     remaining.insert(w.inode);
     if (std::find(uids.begin(), uids.end(), w.uid) == uids.end()) uids.push_back(w.uid);
+    every_netns = every_netns && w.netns != 0;
+    if (std::find(netns.begin(), netns.end(), w.netns) == netns.end()) netns.push_back(w.netns);
   }
+  if (!every_netns) netns.clear();
   if (!remaining.empty()) {
     std::vector<ProcessEntry*> candidates;
     for (auto& [pid, entry] : processes_) {
       if (entry.read_stamp <= since) candidates.push_back(&entry);
     }
-    std::sort(candidates.begin(), candidates.end(), SearchOrder{young_since()});
+    const std::uint64_t young = young_since();
+    std::sort(candidates.begin(), candidates.end(), SearchOrder{young});
     const auto uid_wanted = [&](const ProcessEntry* e) {
       return std::find(uids.begin(), uids.end(), e->uid) != uids.end();
     };
+    // Whether the process is in a wanted namespace now. A young or unidentified
+    // process's namespace is read again (`ip netns exec` and container runtimes enter it
+    // after fork()); a vanished one is dropped from the search.
+    const auto in_netns = [&](ProcessEntry& e, bool& vanished) {
+      vanished = false;
+      if (netns.empty()) return true;
+      if (!e.identified || e.netns == 0 || e.start_time_ticks == 0 || e.start_time_ticks >= young) {
+        const std::string path = std::to_string(e.pid) + "/ns/net";
+        struct stat ns {};
+        if (::fstatat(listing_dir_.root_fd(), path.c_str(), &ns, 0) == 0) {
+          e.netns = ns.st_ino;
+        } else if (is_vanished_error(errno)) {
+          vanished = true;
+          return false;
+        }
+      }
+      return std::find(netns.begin(), netns.end(), e.netns) != netns.end();
+    };
+    const auto read = [&](ProcessEntry& entry) {
+      if (!read_fd_table(entry)) return;
+      ++result.tables_read;
+      result.permission_denied = result.permission_denied || entry.fd_denied;
+      for (const std::uint64_t inode : entry.sockets) remaining.erase(inode);
+      // Stops with `more` only if there is more to do; the loops end if there is not.
+      result.more = result.tables_read == steps.max_tables || (steps.pause && steps.pause());
+    };
+    // The processes of other namespaces, for a socket passed across (rare): last.
+    std::vector<ProcessEntry*> elsewhere;
     for (const bool same_uid : {true, false}) {
       if (!same_uid && !any_uid) break;
       for (ProcessEntry* entry : candidates) {
-        if (remaining.empty()) break;
+        if (remaining.empty() || result.more) break;
         if (uid_wanted(entry) != same_uid) continue;
-        if (result.more) break;
-        if (!read_fd_table(*entry)) continue;
-        ++result.tables_read;
-        result.permission_denied = result.permission_denied || entry->fd_denied;
-        for (const std::uint64_t inode : entry->sockets) remaining.erase(inode);
-        // Stops with `more` only if there is more to do; the loops end if there is not.
-        result.more = result.tables_read == steps.max_tables || (steps.pause && steps.pause());
+        bool vanished = false;
+        if (!in_netns(*entry, vanished)) {
+          if (!vanished) elsewhere.push_back(entry);
+          continue;
+        }
+        read(*entry);
       }
+    }
+    for (ProcessEntry* entry : elsewhere) {
+      if (remaining.empty() || result.more) break;
+      read(*entry);
     }
     if (remaining.empty()) result.more = false;
   }

@@ -9,8 +9,9 @@
 // only when there is a reason to:
 //  - resolve(): sockets the kernel reports that no known process holds. Processes are
 //    searched most-likely first (never read, then ones seen opening sockets before,
-//    then newest by start time), those with the socket's uid before the rest, and the
-//    search stops when every socket has a holder. A process whose table was read after
+//    then newest by start time), those in the socket's network namespace before the
+//    others, those with the socket's uid before the rest, and the search stops when
+//    every socket has a holder. A process whose table was read after
 //    the sockets were listed cannot hold them (short of fd passing) and is skipped.
 //  - revalidate(): a bounded number of the least recently read tables per refresh, so
 //    that sockets handed to another process (fork then close, SCM_RIGHTS) are found
@@ -86,6 +87,11 @@ struct ProcessEntry {
 struct WantedSocket {
   std::uint64_t inode = 0;
   std::uint32_t uid = 0;  // the socket's uid from sock_diag: which processes to try first
+  // The network namespace (nsfs inode) the socket lives in, 0 when unknown. Its holder
+  // almost always lives there too (short of fd passing), so processes of other
+  // namespaces are read last: on a busy host most new processes are elsewhere, and a
+  // stat of /proc/<pid>/ns/net costs a fraction of reading an fd table.
+  std::uint64_t netns = 0;
 };
 
 struct ResolveResult {
@@ -126,8 +132,8 @@ class ProcScanner {
   bool list_processes();
   // Adds the processes started since the last listing, without listing the others: the
   // pids above the newest process's (pid_listing.hpp). Does a full list_processes() where
-  // that is not possible. Gone processes are only forgotten by list_processes(). Pids
-  // handed out after a wrap-around are found by the next full listing.
+  // that is not possible, and when the kernel's last pid shows a wrap-around since the
+  // last listing. Gone processes are only forgotten by list_processes().
   bool list_new_processes();
   // A counter that advances with every fd table read. Take it before asking the kernel
   // for sockets and pass it as `since`: tables read after it are current enough.
@@ -164,6 +170,8 @@ class ProcScanner {
 
  private:
   bool list_into_entries();
+  // The last pid the kernel handed out (<proc root>/sys/kernel/ns_last_pid), if readable.
+  std::optional<pid_t> read_last_pid() const;
   // Adds `pid` if it is new (unless it vanished meanwhile), with its whole identity or
   // only what the directory's stat tells (`full` false).
   enum class Listed : std::uint8_t { added, known, vanished };

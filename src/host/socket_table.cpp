@@ -156,6 +156,14 @@ void SocketTable::replace(const std::vector<SocketEntry>& entries, Clock::time_p
     }
     if (it == next.end()) {
       remember(key, old, kClose, now);
+    } else if (it->second.entry.record.inode == old.record.inode) {
+      // The same socket: its owner is the one found before, even when the dump's fd-table
+      // side no longer finds it (its process exited, or was forgotten by a listing,
+      // between the dump and now). Dropping it here lost short-lived owners.
+      if (it->second.entry.pid == 0) {
+        it->second.entry.pid = old.pid;
+        it->second.entry.start_time_ticks = old.start_time_ticks;
+      }
     } else if (it->second.entry.record.inode != old.record.inode) {
       remember(key, old, it->second.entry.record.state, now);  // TIME_WAIT, or a new socket
     }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,41 @@ TEST(ProcScannerIncremental, resolve_tries_processes_of_the_sockets_uid_first) {
   proc.add_socket(300, 4, 7002);
   EXPECT_EQ(scanner.resolve(want({7002}, 4242), scanner.stamp(), false).unresolved, 1u);
   EXPECT_EQ(scanner.resolve(want({7002}, 4242), scanner.stamp(), true).unresolved, 0u);
+  EXPECT_EQ(scanner.owner_of(7002), 300);
+}
+
+// A stand-in for /proc/<pid>/ns/net: a file whose inode plays the namespace's.
+std::uint64_t add_netns(const FakeProc& proc, int pid, const std::string& name) {
+  const fs::path shared = proc.root / ("ns-" + name);
+  if (!fs::exists(shared)) std::ofstream(shared.string()) << name;
+  fs::create_directories(proc.root / std::to_string(pid) / "ns");
+  fs::create_hard_link(shared, proc.root / std::to_string(pid) / "ns" / "net");
+  struct stat st {};
+  return ::stat(shared.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+TEST(ProcScannerIncremental, resolve_reads_processes_of_the_sockets_namespace_first) {
+  FakeProc proc;
+  proc.add_process(100, 500);
+  proc.add_process(200, 700);
+  proc.add_process(300, 900);
+  const std::uint64_t ours = add_netns(proc, 100, "ours");
+  add_netns(proc, 200, "other");
+  add_netns(proc, 300, "other");
+  proc.add_socket(100, 3, 7001);
+  proc.add_socket(300, 3, 7002);
+  ProcScanner scanner(proc.path());
+  ASSERT_TRUE(scanner.list_processes());
+  // The newer processes of another namespace are not read before the socket's holder.
+  ResolveResult r =
+      scanner.resolve(std::vector<WantedSocket>{{7001, ::geteuid(), ours}}, scanner.stamp(), true);
+  EXPECT_EQ(r.unresolved, 0u);
+  EXPECT_EQ(r.tables_read, 1u);
+  EXPECT_EQ(scanner.owner_of(7001), 100);
+  EXPECT_FALSE(was_read(scanner, 300));
+  // A holder in another namespace (a socket passed across) is still found, last.
+  r = scanner.resolve(std::vector<WantedSocket>{{7002, ::geteuid(), ours}}, scanner.stamp(), true);
+  EXPECT_EQ(r.unresolved, 0u);
   EXPECT_EQ(scanner.owner_of(7002), 300);
 }
 
