@@ -211,6 +211,22 @@ TEST_F(SocketTableTest, a_socket_found_while_the_dump_ran_stays_live) {
   EXPECT_EQ(table.remembered(), 2u);
 }
 
+// The owner of a socket found by a targeted lookup before a dump began stays when the dump
+// shows the same socket (same inode) without one: its process exited, or a listing
+// forgot it, between the dump and the dump's fd-table side (a curl that lives 20 ms).
+TEST_F(SocketTableTest, an_owner_found_before_a_dump_that_shows_the_socket_unowned_stays) {
+  table.upsert(entry(kTcp, kLocal, kRemote, kEstablished, 11, 42), now);
+  table.replace({entry(kTcp, kLocal, kRemote, kEstablished, 11, 0)}, now + 1s, now + 2s);
+  auto found = table.lookup({kTcp, kLocal, kRemote}, now + 2s);
+  ASSERT_TRUE(found.owner);
+  EXPECT_EQ(found.owner->pid, 42);
+  EXPECT_EQ(found.owner->start_time_ticks, 1042u);
+  // A different socket (another inode) on the same 5-tuple is not that owner's.
+  table.replace({entry(kTcp, kLocal, kRemote, kEstablished, 12, 0)}, now + 3s, now + 4s);
+  found = table.lookup({kTcp, kLocal, kRemote}, now + 4s);
+  EXPECT_FALSE(found.owner);
+}
+
 // A flow whose own socket was gone when looked up, between the listener of its server
 // and the client: the listener is the guess, and the miss still says why it is one (the
 // caller may reject the guess: the peer's listener in another namespace of this host).
