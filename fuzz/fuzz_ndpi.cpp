@@ -26,9 +26,6 @@ namespace {
 using Bytes = std::span<const std::uint8_t>;
 namespace ns = netscope;
 
-constexpr std::uint8_t kNdpiBits = ns::dpi::FlowState::kNdpiActive | ns::dpi::FlowState::kNdpiDone |
-                                   ns::dpi::FlowState::kNdpiLabelled;
-
 struct Packet {
   ns::decode::PacketView v;
   std::unique_ptr<std::uint8_t[]> payload;
@@ -126,12 +123,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (labeller.live() != 0) __builtin_trap();
   if (counters.ndpi_labelled > counters.ndpi_flows) __builtin_trap();
 #else
+  constexpr std::uint8_t kNdpiBits = ns::dpi::FlowState::kNdpiActive |
+                                     ns::dpi::FlowState::kNdpiDone |
+                                     ns::dpi::FlowState::kNdpiLabelled;
   ns::dpi::Inspector inspector;
   ns::dpi::InspectResult out;
   while (next(in, t, p)) {
     ns::dpi::FlowState& s = flows[static_cast<std::size_t>(p.flow)];
     out.clear();
     if (s.wants_packets()) inspector.inspect(s, p.v, p.dir, out);
+    check_flags(s);
     if ((s.flags & kNdpiBits) != 0 || s.ndpi != 0) __builtin_trap();
   }
   for (ns::dpi::FlowState& s : flows) {
