@@ -24,6 +24,8 @@
 
 #include "monitor/snapshot.hpp"
 #include "tui/filter.hpp"
+#include "tui/frames.hpp"
+#include "tui/layout.hpp"
 #include "tui/model.hpp"
 #include "tui/render.hpp"
 #include "tui/state.hpp"
@@ -240,6 +242,241 @@ void BM_TuiRedraw(benchmark::State& state) {
   }
   report(state, ms, cpu_ms);
 }
+
+// The sort keys of one connections column for a snapshot (SnapshotIndex::column_keys):
+// what a sort change costs before the sort itself. Arg: the column (Connections view).
+void BM_TuiColumnKeys(benchmark::State& state) {
+  const auto snap = make_snapshot(100'000);
+  const auto col = tui::columns(tui::Table::connections)[static_cast<std::size_t>(state.range(0))];
+  state.SetLabel(std::string(col.title));
+  std::vector<double> ms;
+  std::vector<double> cpu_ms;
+  for (auto _ : state) {
+    const tui::SnapshotIndex index(snap);
+    const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = thread_cpu_s();
+    benchmark::DoNotOptimize(index.column_keys(col.id, tui::ModelOptions{}).data());
+    cpu_ms.push_back((thread_cpu_s() - c0) * 1e3);
+    const double d = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    state.SetIterationTime(d);
+    ms.push_back(d * 1e3);
+  }
+  report(state, ms, cpu_ms);
+}
+BENCHMARK(BM_TuiColumnKeys)
+    ->DenseRange(0, 5)
+    ->Arg(8)
+    ->Arg(9)
+    ->Iterations(20)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// ---- frame kinds: what the app's UI thread does for each event, at 100,000 connections --
+// The app's loop (src/tui/app.cpp) without the terminal's input, through the same
+// FrameKeeper: a new snapshot's index comes from the preparer (made here outside the timed
+// region, as the preparer thread does), a key goes through handle_key(), then a frame is
+// made (rebuilt when needed) and drawn. When the FrameKeeper asks the preparer for index
+// parts (a filter that needs them), they are made untimed, as on the preparer thread, and
+// the frame they let through is timed as one more frame.
+
+struct Timer {
+  std::vector<double> ms;
+  std::vector<double> cpu_ms;
+  double total_s = 0;
+  template <typename F>
+  void time(F&& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = thread_cpu_s();
+    f();
+    cpu_ms.push_back((thread_cpu_s() - c0) * 1e3);
+    const double d = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ms.push_back(d * 1e3);
+    total_s += d;
+  }
+};
+
+class Sim {
+ public:
+  Sim(std::shared_ptr<const monitor::Snapshot> snap, tui::Screen screen, const char* filter)
+      : snap_(std::move(snap)), renderer_({true, true}) {
+    renderer_.init_colors();
+    s_.screen = screen;
+    s_.filter_text = filter;
+    tui::apply_filter_text(s_);
+  }
+  // The preparer's part for a new snapshot (untimed).
+  void arrive() {
+    tui::adapt_to_size(s_, 200, 60);
+    tui::tables_on_screen(s_, s_.model.tables);
+    auto index = std::make_shared<const tui::SnapshotIndex>(snap_);
+    index->prepare(s_.filter, s_.model, s_.mode == tui::Mode::filter);
+    keeper_.set_index(std::move(index));
+  }
+  // The UI thread's part: one frame, timed by `t` (null: untimed), and the one that
+  // follows when parts were asked for.
+  void step(Timer* t, int k = -1) {
+    std::optional<tui::PartsRequest> request;
+    const auto frame = [&] {
+      if (k >= 0) {
+        const tui::Command c = tui::handle_key(s_, k, keeper_.frame());
+        if (c.kind == tui::Command::Kind::rebuild) keeper_.request_rebuild();
+        k = -1;
+      }
+      tui::adapt_to_size(s_, 200, 60);
+      tui::tables_on_screen(s_, s_.model.tables);
+      keeper_.update(s_, {}, &request);
+      s_.filter_pending = keeper_.waiting();
+      renderer_.draw(stdscr, s_, keeper_.frame());
+      wnoutrefresh(stdscr);
+      doupdate();
+    };
+    run(t, frame);
+    if (request) {
+      keeper_.adopt(
+          std::make_unique<tui::BuiltParts>(tui::build_parts(request->snapshot, request->which)));
+      request.reset();
+      run(t, frame);
+    }
+  }
+  void key(Timer* t, int k) { step(t, k); }
+  tui::UiState& state() { return s_; }
+
+ private:
+  template <typename F>
+  static void run(Timer* t, F&& f) {
+    if (t != nullptr) {
+      t->time(f);
+    } else {
+      f();
+    }
+  }
+  std::shared_ptr<const monitor::Snapshot> snap_;
+  tui::Renderer renderer_;
+  tui::UiState s_;
+  tui::FrameKeeper keeper_;
+};
+
+const std::shared_ptr<const monitor::Snapshot>& snapshot_100k() {
+  static const auto snap = make_snapshot(100'000);
+  return snap;
+}
+
+// One scenario: `setup` runs untimed once per iteration, then `frames` (timed per frame).
+enum class Kind { first, steady, type, sort, tab, detail };
+
+tui::Screen screen_of(int v) {
+  switch (v) {
+    case 0:
+      return tui::Screen::overview;
+    case 1:
+      return tui::Screen::processes;
+    case 2:
+      return tui::Screen::connections;
+    default:
+      return tui::Screen::remotes;
+  }
+}
+
+// Args: screen (0 overview, 1 processes, 2 connections, 3 remotes).
+// first:  the first frame of a fresh UI (filter `text`).
+// steady: a new snapshot's frame while `text` is the filter.
+// type:   `/` then `text` typed key by key over a snapshot shown with no filter.
+// sort:   `s` through every column of the focused table, then `S` (filter `text`).
+// tab:    Tab through every screen and back (filter `text`).
+// detail: Enter on the selected row, j j, Tab, Esc (filter `text`).
+void BM_TuiFrameKind(benchmark::State& state, Kind kind, const char* text) {
+  OffscreenTerminal term;
+  if (term.screen == nullptr) {
+    state.SkipWithError("newterm failed");
+    return;
+  }
+  const auto& snap = snapshot_100k();
+  const tui::Screen screen = screen_of(static_cast<int>(state.range(0)));
+  Timer t;
+  std::unique_ptr<Sim> steady;
+  if (kind == Kind::steady) {
+    steady = std::make_unique<Sim>(snap, screen, text);
+    steady->arrive();
+    steady->step(nullptr);
+  }
+  for (auto _ : state) {
+    const double before = t.total_s;
+    switch (kind) {
+      case Kind::first: {
+        Sim sim(snap, screen, text);
+        sim.arrive();
+        sim.step(&t);
+        break;
+      }
+      case Kind::steady:
+        steady->arrive();
+        steady->step(&t);
+        break;
+      case Kind::type: {
+        Sim sim(snap, screen, "");
+        sim.arrive();
+        sim.step(nullptr);
+        sim.key(&t, '/');
+        for (const char* p = text; *p != '\0'; ++p) sim.key(&t, *p);
+        break;
+      }
+      case Kind::sort: {
+        Sim sim(snap, screen, text);
+        sim.arrive();
+        sim.step(nullptr);
+        const std::size_t n = tui::columns(tui::active_table(sim.state())).size();
+        for (std::size_t i = 0; i < n; ++i) sim.key(&t, 's');
+        sim.key(&t, 'S');
+        break;
+      }
+      case Kind::tab: {
+        Sim sim(snap, screen, text);
+        sim.arrive();
+        sim.step(nullptr);
+        for (int i = 0; i < 4; ++i) sim.key(&t, tui::key::tab);
+        break;
+      }
+      case Kind::detail: {
+        Sim sim(snap, screen, text);
+        sim.arrive();
+        sim.step(nullptr);
+        sim.key(&t, tui::key::enter);
+        sim.key(&t, 'j');
+        sim.key(&t, 'j');
+        sim.key(&t, tui::key::tab);
+        sim.key(&t, tui::key::escape);
+        break;
+      }
+    }
+    state.SetIterationTime(t.total_s - before);
+  }
+  state.counters["frames"] = static_cast<double>(t.ms.size());
+  report(state, t.ms, t.cpu_ms);
+}
+
+#define FRAME_KIND(name, kind, text, ...)              \
+  BENCHMARK_CAPTURE(BM_TuiFrameKind, name, kind, text) \
+      ->ArgsProduct({{__VA_ARGS__}})                   \
+      ->UseManualTime()                                \
+      ->Unit(benchmark::kMillisecond)
+FRAME_KIND(first, Kind::first, "", 0, 2);
+FRAME_KIND(steady_none, Kind::steady, "", 0, 2);
+FRAME_KIND(steady_word, Kind::steady, "firefox", 0, 2);
+FRAME_KIND(steady_keyword, Kind::steady, "port:443 !state:time_wait", 0, 2);
+FRAME_KIND(steady_regex, Kind::steady, "sni:/host1[0-9]+\\./", 0, 2);
+FRAME_KIND(steady_bare_regex, Kind::steady, "/^fire/", 2);
+FRAME_KIND(type_word, Kind::type, "firefox", 0, 2);
+FRAME_KIND(type_keyword, Kind::type, "port:443", 0, 2);
+FRAME_KIND(type_regex, Kind::type, "sni:/host1[0-9]+\\./", 0, 2);
+FRAME_KIND(type_negation, Kind::type, "!state:time_wait", 0, 2);
+FRAME_KIND(type_address, Kind::type, "93.184", 2);
+FRAME_KIND(sort, Kind::sort, "", 2);
+FRAME_KIND(sort_filtered, Kind::sort, "port:443 !state:time_wait", 2);
+FRAME_KIND(tab, Kind::tab, "", 0);
+FRAME_KIND(tab_filtered, Kind::tab, "port:443 !state:time_wait", 0);
+FRAME_KIND(detail_process, Kind::detail, "", 1);
+FRAME_KIND(detail_connection, Kind::detail, "", 2);
+FRAME_KIND(detail_remote, Kind::detail, "", 3);
 
 // Args: connections, draw (0: the model only: filter + sort + selection), overview, arrival.
 BENCHMARK_CAPTURE(BM_TuiFrame, no_filter, "")

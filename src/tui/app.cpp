@@ -19,6 +19,7 @@
 
 #include "enrich/blacklist.hpp"
 #include "tui/export.hpp"
+#include "tui/frames.hpp"
 #include "tui/layout.hpp"
 #include "tui/prepare.hpp"
 #include "tui/render.hpp"
@@ -172,11 +173,9 @@ class App {
     if (!s_.paused && pending_) show(std::move(pending_));
     preparer_.drain();
     if (!s_.paused) {
-      if (auto index = preparer_.take()) {
-        index_ = std::move(index);
-        rebuild_ = true;
-      }
+      if (auto index = preparer_.take()) keeper_.set_index(std::move(index));
     }
+    keeper_.adopt(preparer_.take_parts());
     for (std::string& e : mailbox_.take_events()) set_message(std::move(e));
     for (std::string& l : err.read_lines()) set_message(std::move(l));
     if (!finished_seen_ && mailbox_.is_finished()) {
@@ -193,16 +192,14 @@ class App {
       getmaxyx(stdscr, h, w);
       adapt_to_size(s_, w, h);
       tables_on_screen(s_, s_.model.tables);
-      for (std::size_t i = 0; i < kTables; ++i) {
-        if (s_.model.tables[i] && !frame_.built[i]) rebuild_ = true;
-      }
     }
-    if (rebuild_) {
-      frame_ = build_frame(index_, s_.filter, s_.sort, s_.model, mailbox_.unattributed_dns());
-      sync_selection(s_, frame_);
-      rebuild_ = false;
+    std::optional<PartsRequest> request;
+    if (keeper_.update(s_, mailbox_.unattributed_dns(), &request)) dirty_ = true;
+    if (s_.filter_pending != keeper_.waiting()) {
+      s_.filter_pending = keeper_.waiting();
       dirty_ = true;
     }
+    if (request) preparer_.upgrade(std::move(request->snapshot), request->which);
     if (dirty_) draw();
     if (!pending_osc_.empty()) {
       // After doupdate(), so the sequence does not land inside ncurses' output.
@@ -229,12 +226,12 @@ class App {
   // The snapshot goes to the preparer thread (prefilter, SnapshotIndex); step() shows it
   // once it is ready, and every frame until the next one reuses its index.
   void show(std::shared_ptr<const monitor::Snapshot> snap) {
-    preparer_.submit(std::move(snap), s_.filter, s_.model);
+    preparer_.submit(std::move(snap), s_.filter, s_.model, s_.mode == Mode::filter);
   }
 
   void draw() {
     curs_set(s_.mode == Mode::filter ? 1 : 0);
-    renderer_.draw(stdscr, s_, frame_);
+    renderer_.draw(stdscr, s_, keeper_.frame());
     wnoutrefresh(stdscr);
     doupdate();
     dirty_ = false;
@@ -255,7 +252,7 @@ class App {
       }
       const int k = map_key(rc, wch);
       if (k < 0) continue;
-      if (!run(handle_key(s_, k, frame_))) return false;
+      if (!run(handle_key(s_, k, keeper_.frame()))) return false;
     }
   }
 
@@ -263,12 +260,12 @@ class App {
     MEVENT ev{};
     if (getmouse(&ev) != OK) return;
     if ((ev.bstate & BUTTON4_PRESSED) != 0) {
-      run(handle_wheel(s_, -1, frame_));
+      run(handle_wheel(s_, -1, keeper_.frame()));
       return;
     }
 #ifdef BUTTON5_PRESSED
     if ((ev.bstate & BUTTON5_PRESSED) != 0) {
-      run(handle_wheel(s_, 1, frame_));
+      run(handle_wheel(s_, 1, keeper_.frame()));
       return;
     }
 #endif
@@ -284,7 +281,7 @@ class App {
       }
       if (ev.y >= r.y + 2) {
         run(handle_click(s_, static_cast<Table>(i), static_cast<std::size_t>(ev.y - r.y - 2),
-                         frame_));
+                         keeper_.frame()));
       } else if (s_.screen == Screen::overview) {
         s_.overview_focus = static_cast<Table>(i);
         dirty_ = true;
@@ -303,7 +300,7 @@ class App {
         dirty_ = true;
         return true;
       case Command::Kind::rebuild:
-        rebuild_ = true;
+        keeper_.request_rebuild();
         return true;
       case Command::Kind::resume:
         if (pending_) show(std::move(pending_));
@@ -311,7 +308,7 @@ class App {
         return true;
       case Command::Kind::export_view:
         try {
-          set_message("exported to " + export_to_dir(s_, frame_, opt_.export_dir));
+          set_message("exported to " + export_to_dir(s_, keeper_.frame(), opt_.export_dir));
         } catch (const std::exception& e) {
           set_message(e.what());
         }
@@ -355,12 +352,10 @@ class App {
   SnapshotMailbox& mailbox_;
   Renderer renderer_;
   UiState s_;
-  Frame frame_;
+  FrameKeeper keeper_;  // the index of the snapshot shown and its frame
   IndexPreparer preparer_{opt_.prefilter};
-  std::shared_ptr<const SnapshotIndex> index_;  // of the snapshot shown
   std::shared_ptr<const monitor::Snapshot> pending_;
   std::string pending_osc_;
-  bool rebuild_ = true;
   bool dirty_ = true;
   bool finished_seen_ = false;
 };

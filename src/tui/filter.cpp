@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tui/intern.hpp"
+
 namespace netscope::tui {
 namespace {
 
@@ -375,7 +377,7 @@ bool Term::positive(const ConnectionRecord& c) const {
     case Key::host:
       return text(c.sni) || text(c.http_host) || text(c.remote_host);
     case Key::app:
-      return text(c.app);
+      return text(c.app) || text(c.ndpi_app);
     case Key::proto:
       return kind == Kind::number ? number(c.proto) : text(c.proto_name);
     case Key::state:
@@ -1020,43 +1022,49 @@ std::uint64_t Filter::term_bits(const ConnectionRecord& c, std::size_t row,
   return bits;
 }
 
-FieldValues::FieldValues(std::span<const ConnectionRecord> rows, Field f) {
-  const auto member = [f](const ConnectionRecord& c) -> const std::string& {
-    switch (f) {
-      case proto_name:
-        return c.proto_name;
-      case remote_host:
-        return c.remote_host;
-      case state:
-        return c.state;
-      case kernel_state:
-        return c.kernel_state;
-      case process:
-        return c.process;
-      case app:
-        return c.app;
-      case sni:
-        return c.sni;
-      case http_host:
-        return c.http_host;
-      case country:
-        return c.country;
-      case asn_org:
-        return c.asn_org;
-      case alert:
-      case kCount:
-        break;
-    }
-    return c.alert;
-  };
-  std::unordered_map<std::string_view, std::uint32_t> id_of;
-  ids.resize(rows.size());
-  for (std::size_t j = 0; j < rows.size(); ++j) {
-    const std::string_view v = member(rows[j]);
-    const auto [it, added] = id_of.try_emplace(v, static_cast<std::uint32_t>(values.size()));
-    if (added) values.push_back(v);
-    ids[j] = it->second;
+std::string_view FieldValues::of(const ConnectionRecord& c, Field f) {
+  switch (f) {
+    case proto_name:
+      return c.proto_name;
+    case remote_host:
+      return c.remote_host;
+    case state:
+      return c.state;
+    case kernel_state:
+      return c.kernel_state;
+    case process:
+      return c.process;
+    case app:
+      return c.app;
+    case sni:
+      return c.sni;
+    case http_host:
+      return c.http_host;
+    case country:
+      return c.country;
+    case asn_org:
+      return c.asn_org;
+    case alert:
+      return c.alert;
+    case service:
+      return c.service;
+    case app_host:
+      if (!c.sni.empty()) return c.sni;
+      if (!c.http_host.empty()) return c.http_host;
+      return c.app;
+    case ndpi_app:
+      return c.ndpi_app;
+    case kCount:
+      break;
   }
+  return {};
+}
+
+FieldValues::FieldValues(std::span<const ConnectionRecord> rows, Field f) {
+  intern::Interner<std::string_view, intern::TextHash> in;
+  ids.resize(rows.size());
+  for (std::size_t j = 0; j < rows.size(); ++j) ids[j] = in.add(of(rows[j], f));
+  values = std::move(in.values());
 }
 
 namespace {
@@ -1071,7 +1079,7 @@ std::vector<FieldValues::Field> term_fields(const Term& t) {
     case Key::host:
       return {F::sni, F::http_host, F::remote_host};
     case Key::app:
-      return {F::app};
+      return {F::app, F::ndpi_app};
     case Key::proto:
       return {F::proto_name};
     case Key::state:

@@ -72,10 +72,14 @@ class FieldValues {
     country,
     asn_org,
     alert,
+    service,   // for the sort (SnapshotIndex::column_keys)
+    app_host,  // SNI, else HTTP Host, else the protocol name: the APP/HOST column
+    ndpi_app,  // nDPI's label (NETSCOPE_NDPI builds), which app: tests too
     kCount,
   };
   FieldValues() = default;
   FieldValues(std::span<const monitor::ConnectionRecord> rows, Field f);
+  static std::string_view of(const monitor::ConnectionRecord& c, Field f);
   std::vector<std::string_view> values;  // distinct, pointing into the snapshot
   std::vector<std::uint32_t> ids;        // per row
 };

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "enrich/services.hpp"
+#include "tui/intern.hpp"
 
 namespace netscope::tui {
 
@@ -240,56 +241,16 @@ int cmp_column(ColumnId col, const RemoteRecord& a, const RemoteRecord& b,
 // ---- the connections' sort, keyed ----
 // Sorting 100,000 pointers with a comparator that reads two ~700-byte records per
 // comparison spends its time on cache misses. For the connections table the sort column
-// is first reduced to a 64-bit key that orders like the column (a rate's IEEE bits made
-// monotonic, or the first 8 bytes of a lowercased text), and ties to a 64-bit digest of
-// the 5-tuple, so that most comparisons touch only a compact array. Keys that are equal
-// fall back to the full comparison, so the order is exactly the comparator's.
+// is first reduced to a 64-bit key that orders exactly like the column (a rate's IEEE bits
+// made monotonic; a text's rank among the column's distinct values; an address's rank and
+// the port), and ties to a 64-bit digest of the 5-tuple, so that comparisons touch only a
+// compact array. Equal keys and digests fall back to the identity comparison.
 
 std::uint64_t order_bits(double v) {
   if (std::isnan(v)) v = 0;
   if (v == 0) v = 0;  // -0.0 sorts with 0.0
   const auto b = std::bit_cast<std::uint64_t>(v);
   return (b >> 63) != 0 ? ~b : (b | (std::uint64_t{1} << 63));
-}
-
-std::uint64_t text_prefix(std::string_view t) {
-  std::uint64_t k = 0;
-  for (std::size_t i = 0; i < 8; ++i) {
-    auto c = static_cast<unsigned char>(i < t.size() ? t[i] : 0);
-    if (c >= 'A' && c <= 'Z') c = static_cast<unsigned char>(c + 32);
-    k = (k << 8) | c;
-  }
-  return k;
-}
-
-// The key of `c` for column `col`, and whether equal keys mean equal column values.
-struct FastKey {
-  std::uint64_t key = 0;
-  bool exact = false;
-};
-
-std::optional<FastKey> fast_key(ColumnId col, const ConnectionRecord& c, const ModelOptions& o) {
-  switch (col) {
-    case ColumnId::down:
-      return FastKey{order_bits(rate_or_total(c, false, o.totals)), true};
-    case ColumnId::up:
-      return FastKey{order_bits(rate_or_total(c, true, o.totals)), true};
-    case ColumnId::rtt:
-      return FastKey{c.rtt_ms ? (std::uint64_t{1} << 63) | (order_bits(*c.rtt_ms) >> 1) : 0, false};
-    case ColumnId::proto:
-      return FastKey{text_prefix(c.proto_name), false};
-    case ColumnId::state:
-      return FastKey{text_prefix(c.state), false};
-    case ColumnId::service:
-      return FastKey{text_prefix(c.service), false};
-    case ColumnId::app_host:
-      return FastKey{text_prefix(app_host(c)), false};
-    case ColumnId::process:
-      // Attributed rows first (cmp_column), then by name.
-      return FastKey{(c.pid ? 0 : std::uint64_t{1} << 63) | (text_prefix(c.process) >> 1), false};
-    default:
-      return std::nullopt;
-  }
 }
 
 std::uint64_t identity_digest(std::uint8_t proto, const core::IpAddress& local,
@@ -304,6 +265,38 @@ std::uint64_t identity_digest(std::uint8_t proto, const core::IpAddress& local,
 
 std::uint64_t identity_digest(const ConnectionRecord& c) {
   return identity_digest(c.proto, c.local_addr, c.local_port, c.remote_addr, c.remote_port);
+}
+
+constexpr std::size_t kAhead = 12;
+
+// Asks for the cache lines of a record that the index's pass reads: the records are ~700
+// bytes apart, and without this each row waits for its own misses.
+inline void prefetch(const ConnectionRecord& c) {
+  __builtin_prefetch(&c.proto_name);
+  __builtin_prefetch(&c.remote_host);
+  __builtin_prefetch(&c.process);
+  __builtin_prefetch(&c.rate_up);
+  __builtin_prefetch(&c.rtt_ms);
+  __builtin_prefetch(&c.service);
+  __builtin_prefetch(&c.sni);
+  __builtin_prefetch(&c.http_host);
+}
+
+// rank[id]: the place of values[id] among the distinct values in `less` order.
+template <typename V, typename Less>
+std::vector<std::uint64_t> ranks(const std::vector<V>& values, Less less) {
+  std::vector<std::uint32_t> order(values.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+  std::sort(order.begin(), order.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return less(values[a], values[b]); });
+  std::vector<std::uint64_t> rank(values.size());
+  for (std::size_t i = 0; i < order.size(); ++i) rank[order[i]] = i;
+  return rank;
+}
+
+std::vector<std::uint64_t> text_ranks(const FieldValues& fv) {
+  return ranks(fv.values,
+               [](std::string_view a, std::string_view b) { return cmp_text(a, b) < 0; });
 }
 
 }  // namespace
@@ -332,14 +325,44 @@ struct LazyOrder {
     if (a.tie != b.tie) return a.tie < b.tie;
     return cmp_identity(*a.row, *b.row) < 0;
   }
-  // Sorts [sorted_upto, upto) into place: nth_element, then a sort of that slice only.
+  // Puts the rows that belong in [first, mid) there (in any order), the others after them.
+  // nth_element over 100,000 rows moves them all a few times; with few rows wanted, a key
+  // threshold estimated from a sample first splits off a small set of candidates (one
+  // pass), and nth_element runs on those.
+  template <typename It, typename Cmp>
+  void select(It first, It mid, Cmp cmp) {
+    const auto end = keyed.end();
+    const auto n = static_cast<std::size_t>(end - first);
+    const auto k = static_cast<std::size_t>(mid - first);
+    constexpr std::size_t kSample = 1024;
+    if (n < 8 * kSample || k * 8 > n) {
+      std::nth_element(first, mid, end, cmp);
+      return;
+    }
+    std::vector<std::uint64_t> sample(kSample);
+    for (std::size_t i = 0; i < kSample; ++i) sample[i] = first[(i * n) / kSample + i % 7].key;
+    std::sort(sample.begin(), sample.end());
+    // Twice the expected share, plus a margin: the candidates hold the k smallest rows
+    // unless the sample was very unlucky (then the rest is selected too, still exactly).
+    const std::size_t at = std::min(kSample - 1, 2 * k * kSample / n + 16);
+    const std::uint64_t threshold = sample[at];
+    const auto split =
+        std::partition(first, end, [threshold](const Keyed& r) { return r.key <= threshold; });
+    // Every row before `split` has a smaller key than every row after it.
+    if (split >= mid) {
+      std::nth_element(first, mid, split, cmp);
+    } else {
+      std::nth_element(split, mid, end, cmp);
+    }
+  }
+  // Sorts [sorted_upto, upto) into place: select(), then a sort of that slice only.
   void extend(std::size_t upto, std::vector<const ConnectionRecord*>& rows) {
     upto = std::min(upto, keyed.size());
     if (upto <= sorted_upto) return;
     auto cmp = [this](const Keyed& a, const Keyed& b) { return less(a, b); };
     const auto first = keyed.begin() + static_cast<std::ptrdiff_t>(sorted_upto);
     const auto mid = keyed.begin() + static_cast<std::ptrdiff_t>(upto);
-    if (upto < keyed.size()) std::nth_element(first, mid, keyed.end(), cmp);
+    if (upto < keyed.size()) select(first, mid, cmp);
     std::sort(first, mid, cmp);
     for (std::size_t i = sorted_upto; i < keyed.size(); ++i) rows[i] = keyed[i].row;
     sorted_upto = upto;
@@ -359,15 +382,21 @@ bool sort_connections_keyed(std::vector<const ConnectionRecord*>& rows, ColumnId
                             const ModelOptions& opt, std::shared_ptr<LazyOrder>& lazy,
                             const SnapshotIndex& index) {
   if (rows.empty()) return true;
-  if (!fast_key(col, *rows.front(), opt)) return false;
+  const bool rate = col == ColumnId::down || col == ColumnId::up;
+  if (!rate && col != ColumnId::proto && col != ColumnId::local && col != ColumnId::remote &&
+      col != ColumnId::state && col != ColumnId::service && col != ColumnId::app_host &&
+      col != ColumnId::process && col != ColumnId::rtt) {
+    return false;
+  }
   auto order = std::make_shared<LazyOrder>();
   order->col = col;
   order->desc = desc;
   order->opt = opt;
+  order->exact = true;
   order->keyed.resize(rows.size());
   const ConnectionRecord* base = index.snapshot()->connections.data();
   const auto& keys = index.keys();
-  if (col == ColumnId::down || col == ColumnId::up) {
+  if (rate) {
     // The rate columns (the default sort) from the index's compact keys: no record read.
     const bool up = col == ColumnId::up;
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -377,13 +406,11 @@ bool sort_connections_keyed(std::vector<const ConnectionRecord*>& rows, ColumnId
       const std::uint64_t key = order_bits(v);
       order->keyed[i] = {desc ? ~key : key, k.tie, rows[i]};
     }
-    order->exact = true;
   } else {
+    const std::vector<std::uint64_t>& ck = index.column_keys(col, opt);
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      const FastKey k = *fast_key(col, *rows[i], opt);
-      order->exact = k.exact;
-      order->keyed[i] = {desc ? ~k.key : k.key, keys[static_cast<std::size_t>(rows[i] - base)].tie,
-                         rows[i]};
+      const auto j = static_cast<std::size_t>(rows[i] - base);
+      order->keyed[i] = {desc ? ~ck[j] : ck[j], keys[j].tie, rows[i]};
     }
   }
   if (rows.size() <= kLazyThreshold || opt.top > 0) {  // --top cuts the sorted rows
@@ -415,16 +442,6 @@ void sort_rows(std::vector<const R*>& rows, Table t, const SortSpec& s, const Mo
   });
   if (opt.top > 0 && rows.size() > opt.top) rows.resize(opt.top);
 }
-
-struct IpHash {
-  std::size_t operator()(const core::IpAddress& a) const {
-    std::uint64_t lo = 0;
-    std::uint64_t hi = 0;
-    std::memcpy(&lo, a.bytes().data(), 8);
-    std::memcpy(&hi, a.bytes().data() + 8, 8);
-    return std::hash<std::uint64_t>{}(lo * 0x9E3779B97F4A7C15ull ^ hi);
-  }
-};
 
 // Connections grouped by owner row: row i's are flat[offsets[i], offsets[i + 1]).
 struct ConnectionGroups {
@@ -472,7 +489,7 @@ ConnectionGroups group_by_process(const std::vector<ConnectionRecord>& conns,
 
 ConnectionGroups group_by_remote(const std::vector<ConnectionRecord>& conns,
                                  const std::vector<RemoteRecord>& remotes) {
-  std::unordered_map<core::IpAddress, std::uint32_t, IpHash> row_of;
+  std::unordered_map<core::IpAddress, std::uint32_t, intern::IpHash> row_of;
   row_of.reserve(remotes.size());
   for (std::size_t i = 0; i < remotes.size(); ++i) {
     row_of.emplace(remotes[i].addr, static_cast<std::uint32_t>(i));
@@ -745,6 +762,7 @@ const ProcessRecord* Frame::process(const RowKey& key) const {
 
 const ConnectionRecord* Frame::connection(const RowKey& key) const {
   if (!key.valid || !snapshot) return nullptr;
+  if (index) return index->find_connection(key);
   for (const ConnectionRecord& c : snapshot->connections) {
     if (key_of(c) == key) return &c;
   }
@@ -762,6 +780,7 @@ const RemoteRecord* Frame::remote(const RowKey& key) const {
 std::vector<const ConnectionRecord*> Frame::connections_of(const ProcessRecord& p) const {
   std::vector<const ConnectionRecord*> out;
   if (!snapshot) return out;
+  if (index) return index->connections_of(p.pid);
   for (const ConnectionRecord& c : snapshot->connections) {
     if (c.pid == p.pid) out.push_back(&c);
   }
@@ -771,6 +790,7 @@ std::vector<const ConnectionRecord*> Frame::connections_of(const ProcessRecord& 
 std::vector<const ConnectionRecord*> Frame::connections_to(const core::IpAddress& a) const {
   std::vector<const ConnectionRecord*> out;
   if (!snapshot) return out;
+  if (index) return index->connections_to(a);
   for (const ConnectionRecord& c : snapshot->connections) {
     if (c.remote_addr == a) out.push_back(&c);
   }
@@ -780,11 +800,168 @@ std::vector<const ConnectionRecord*> Frame::connections_to(const core::IpAddress
 SnapshotIndex::SnapshotIndex(std::shared_ptr<const monitor::Snapshot> snap)
     : snap_(std::move(snap)) {
   if (!snap_) return;
-  keys_.resize(snap_->connections.size());
-  for (std::size_t j = 0; j < keys_.size(); ++j) {
-    const ConnectionRecord& c = snap_->connections[j];
-    keys_[j] = {c.rate_down, c.rate_up, c.bytes_down, c.bytes_up, identity_digest(c)};
+  // One pass over the records (~700 bytes each) for every compact column the frames read:
+  // the sort keys of each column, the numbers the filter tests, and the text fields the
+  // sort and the common keywords read, as ids into their distinct values.
+  const auto& conns = snap_->connections;
+  const std::size_t n = conns.size();
+  keys_.resize(n);
+  rtt_keys_.resize(n);
+  pid_.resize(n);
+  local_id_.resize(n);
+  remote_id_.resize(n);
+  auto numbers = std::make_unique<ConnectionNumbers>();
+  numbers->local_port.resize(n);
+  numbers->remote_port.resize(n);
+  numbers->proto.resize(n);
+  numbers->pid.resize(n);
+  using F = FieldValues;
+  constexpr F::Field kEager[] = {F::proto_name, F::state,   F::service,
+                                 F::app_host,   F::process, F::remote_host};
+  intern::Interner<std::string_view, intern::TextHash> text[std::size(kEager)];
+  std::unique_ptr<FieldValues> eager[std::size(kEager)];
+  for (auto& e : eager) {
+    e = std::make_unique<FieldValues>();
+    e->ids.resize(n);
   }
+  intern::Interner<core::IpAddress, intern::IpHash> local;
+  intern::Interner<core::IpAddress, intern::IpHash> remote;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (j + kAhead < n) prefetch(conns[j + kAhead]);
+    const ConnectionRecord& c = conns[j];
+    keys_[j] = {c.rate_down, c.rate_up, c.bytes_down, c.bytes_up, identity_digest(c)};
+    // Unknown RTT below every measured one (0 is below every order_bits()).
+    rtt_keys_[j] = c.rtt_ms ? order_bits(*c.rtt_ms) : 0;
+    pid_[j] = c.pid ? *c.pid : kNoPid;
+    numbers->local_port[j] = c.local_port;
+    numbers->remote_port[j] = c.remote_port;
+    numbers->proto[j] = c.proto;
+    numbers->pid[j] = c.pid && *c.pid >= 0 ? *c.pid : -1;
+    for (std::size_t f = 0; f < std::size(kEager); ++f) {
+      eager[f]->ids[j] = text[f].add(FieldValues::of(c, kEager[f]));
+    }
+    local_id_[j] = local.add(c.local_addr);
+    remote_id_[j] = remote.add(c.remote_addr);
+  }
+  for (std::size_t f = 0; f < std::size(kEager); ++f) {
+    eager[f]->values = std::move(text[f].values());
+    fields_[kEager[f]] = std::move(eager[f]);
+  }
+  local_addrs_ = std::move(local.values());
+  remote_addrs_ = std::move(remote.values());
+  numbers_ = std::move(numbers);
+}
+
+const std::vector<std::uint64_t>& SnapshotIndex::column_keys(ColumnId col,
+                                                             const ModelOptions& opt) const {
+  if (col == ColumnId::rtt) return rtt_keys_;
+  auto& slot = column_keys_[std::min<std::size_t>(static_cast<std::size_t>(col), kColumnIds - 1)]
+                           [col == ColumnId::remote && opt.resolve ? 1 : 0];
+  if (slot) return *slot;
+  slot = std::make_unique<std::vector<std::uint64_t>>(keys_.size(), 0);
+  std::vector<std::uint64_t>& keys = *slot;
+  const auto text_keys = [&](FieldValues::Field f) {
+    const FieldValues& fv = field(f);
+    const std::vector<std::uint64_t> rank = text_ranks(fv);
+    for (std::size_t j = 0; j < keys.size(); ++j) keys[j] = rank[fv.ids[j]];
+  };
+  const ConnectionNumbers& num = numbers();
+  switch (col) {
+    case ColumnId::proto:
+      text_keys(FieldValues::proto_name);
+      break;
+    case ColumnId::state:
+      text_keys(FieldValues::state);
+      break;
+    case ColumnId::service:
+      text_keys(FieldValues::service);
+      break;
+    case ColumnId::app_host:
+      text_keys(FieldValues::app_host);
+      break;
+    case ColumnId::process:
+      // Attributed rows first, then by name, then by pid (cmp_column).
+      text_keys(FieldValues::process);
+      for (std::size_t j = 0; j < keys.size(); ++j) {
+        const bool has = pid_[j] != kNoPid;
+        const auto pid = static_cast<std::uint32_t>(has ? pid_[j] : 0) ^ 0x80000000u;
+        keys[j] = (has ? 0 : std::uint64_t{1} << 63) | (keys[j] << 32) | pid;
+      }
+      break;
+    case ColumnId::local: {
+      const auto rank = ranks(local_addrs_, std::less<core::IpAddress>{});
+      for (std::size_t j = 0; j < keys.size(); ++j) {
+        keys[j] = (rank[local_id_[j]] << 16) | num.local_port[j];
+      }
+      break;
+    }
+    case ColumnId::remote: {
+      // The host name when one is shown (names first, A-Z), then the address, then the
+      // port (cmp_remote): rank the distinct (name, address) pairs.
+      const FieldValues& host = field(FieldValues::remote_host);
+      std::uint32_t empty_host = 0xFFFFFFFF;
+      for (std::size_t v = 0; v < host.values.size(); ++v) {
+        if (host.values[v].empty()) empty_host = static_cast<std::uint32_t>(v);
+      }
+      const auto host_of = [&](std::size_t j) {
+        const std::uint32_t h = host.ids[j];
+        return !opt.resolve || h == empty_host ? 0xFFFFFFFF : h;
+      };
+      intern::Interner<std::uint64_t, intern::U64Hash> pairs;
+      std::vector<std::uint32_t> pair_id(keys.size());
+      for (std::size_t j = 0; j < keys.size(); ++j) {
+        pair_id[j] = pairs.add((std::uint64_t{host_of(j)} << 32) | remote_id_[j]);
+      }
+      const auto rank = ranks(pairs.values(), [&](std::uint64_t a, std::uint64_t b) {
+        const auto ha = static_cast<std::uint32_t>(a >> 32);
+        const auto hb = static_cast<std::uint32_t>(b >> 32);
+        if ((ha == 0xFFFFFFFF) != (hb == 0xFFFFFFFF)) return hb == 0xFFFFFFFF;  // names first
+        if (ha != 0xFFFFFFFF && ha != hb) {
+          if (int c = cmp_text(host.values[ha], host.values[hb])) return c < 0;
+        }
+        return remote_addrs_[a & 0xFFFFFFFF] < remote_addrs_[b & 0xFFFFFFFF];
+      });
+      for (std::size_t j = 0; j < keys.size(); ++j) {
+        keys[j] = (rank[pair_id[j]] << 16) | num.remote_port[j];
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return keys;
+}
+
+std::vector<const ConnectionRecord*> SnapshotIndex::connections_of(std::optional<pid_t> pid) const {
+  std::vector<const ConnectionRecord*> out;
+  if (!snap_) return out;
+  const std::int64_t want = pid ? *pid : kNoPid;
+  for (std::size_t j = 0; j < pid_.size(); ++j) {
+    if (pid_[j] == want) out.push_back(&snap_->connections[j]);
+  }
+  return out;
+}
+
+std::vector<const ConnectionRecord*> SnapshotIndex::connections_to(const core::IpAddress& a) const {
+  std::vector<const ConnectionRecord*> out;
+  if (!snap_) return out;
+  const auto it = std::find(remote_addrs_.begin(), remote_addrs_.end(), a);
+  if (it == remote_addrs_.end()) return out;
+  const auto id = static_cast<std::uint32_t>(it - remote_addrs_.begin());
+  for (std::size_t j = 0; j < remote_id_.size(); ++j) {
+    if (remote_id_[j] == id) out.push_back(&snap_->connections[j]);
+  }
+  return out;
+}
+
+const ConnectionRecord* SnapshotIndex::find_connection(const RowKey& key) const {
+  if (!snap_ || !key.valid) return nullptr;
+  const std::uint64_t tie =
+      identity_digest(key.proto, key.local_addr, key.local_port, key.remote_addr, key.remote_port);
+  for (std::size_t j = 0; j < keys_.size(); ++j) {
+    if (keys_[j].tie == tie && key_of(snap_->connections[j]) == key) return &snap_->connections[j];
+  }
+  return nullptr;
 }
 
 const ConnectionText& SnapshotIndex::text() const {
@@ -816,29 +993,41 @@ void SnapshotIndex::build_owners() const {
   if (owners_built_) return;
   owners_built_ = true;
   if (!snap_) return;
+  // From the compact columns (pids, remote address ids): no record is read.
   const monitor::Snapshot& s = *snap_;
   std::unordered_map<pid_t, std::uint32_t> proc_of_pid;
   proc_of_pid.reserve(s.processes.size());
   for (std::size_t i = 0; i < s.processes.size(); ++i) {
     if (s.processes[i].pid) proc_of_pid.emplace(*s.processes[i].pid, static_cast<std::uint32_t>(i));
   }
-  std::unordered_map<core::IpAddress, std::uint32_t, IpHash> remote_of_addr;
+  std::unordered_map<core::IpAddress, std::uint32_t, intern::IpHash> remote_of_addr;
   remote_of_addr.reserve(s.remotes.size());
   for (std::size_t i = 0; i < s.remotes.size(); ++i) {
     remote_of_addr.emplace(s.remotes[i].addr, static_cast<std::uint32_t>(i));
   }
-  process_of_.assign(s.connections.size(), kNoRow);
-  remote_of_.assign(s.connections.size(), kNoRow);
-  for (std::size_t j = 0; j < s.connections.size(); ++j) {
-    const ConnectionRecord& c = s.connections[j];
-    if (!c.pid) {
-      process_of_[j] = kUnattributed;
-    } else if (auto it = proc_of_pid.find(*c.pid); it != proc_of_pid.end()) {
-      process_of_[j] = it->second;
+  std::vector<std::uint32_t> remote_row(remote_addrs_.size(), kNoRow);
+  for (std::size_t a = 0; a < remote_addrs_.size(); ++a) {
+    if (auto it = remote_of_addr.find(remote_addrs_[a]); it != remote_of_addr.end()) {
+      remote_row[a] = it->second;
     }
-    if (auto it = remote_of_addr.find(c.remote_addr); it != remote_of_addr.end()) {
-      remote_of_[j] = it->second;
+  }
+  process_of_.assign(pid_.size(), kNoRow);
+  remote_of_.resize(pid_.size());
+  std::int64_t last_pid = kNoPid;
+  std::uint32_t last_row = kUnattributed;
+  for (std::size_t j = 0; j < pid_.size(); ++j) {
+    const std::int64_t pid = pid_[j];
+    if (pid != last_pid) {
+      last_pid = pid;
+      last_row = kNoRow;
+      if (pid == kNoPid) {
+        last_row = kUnattributed;
+      } else if (auto it = proc_of_pid.find(static_cast<pid_t>(pid)); it != proc_of_pid.end()) {
+        last_row = it->second;
+      }
     }
+    process_of_[j] = last_row;
+    remote_of_[j] = remote_row[remote_id_[j]];
   }
 }
 
@@ -866,15 +1055,62 @@ bool filter_gathers(const Filter& filter, const ModelOptions& opt) {
 }
 }  // namespace
 
-void SnapshotIndex::prepare(const Filter& filter, const ModelOptions& opt) const {
-  if (filter.empty()) return;
-  if (opt.tables[1] || filter_gathers(filter, opt)) {
-    if (filter.uses_text()) text();
-    if (filter.uses_numbers()) numbers();
-    for (std::uint32_t f = 0; f < FieldValues::kCount; ++f) {
-      if ((filter.fields_used() >> f) & 1) field(static_cast<FieldValues::Field>(f));
+BuiltParts build_parts(std::shared_ptr<const monitor::Snapshot> snap, IndexParts which) {
+  BuiltParts out;
+  out.snapshot = std::move(snap);
+  if (!out.snapshot) return out;
+  const auto& conns = out.snapshot->connections;
+  if (which.text) out.text = std::make_unique<ConnectionText>(conns);
+  if (which.fields == 0) return out;
+  // Every field asked for in one pass over the records.
+  std::vector<FieldValues::Field> fs;
+  for (std::uint32_t f = 0; f < FieldValues::kCount; ++f) {
+    if ((which.fields >> f) & 1) fs.push_back(static_cast<FieldValues::Field>(f));
+  }
+  std::vector<intern::Interner<std::string_view, intern::TextHash>> in(fs.size());
+  for (FieldValues::Field f : fs) {
+    out.fields[f] = std::make_unique<FieldValues>();
+    out.fields[f]->ids.resize(conns.size());
+  }
+  for (std::size_t j = 0; j < conns.size(); ++j) {
+    if (j + kAhead < conns.size()) {
+      __builtin_prefetch(&conns[j + kAhead].kernel_state);
+      __builtin_prefetch(&conns[j + kAhead].app);
+      __builtin_prefetch(&conns[j + kAhead].http_host);
+      __builtin_prefetch(&conns[j + kAhead].country);
+    }
+    for (std::size_t k = 0; k < fs.size(); ++k) {
+      out.fields[fs[k]]->ids[j] = in[k].add(FieldValues::of(conns[j], fs[k]));
     }
   }
+  for (std::size_t k = 0; k < fs.size(); ++k) out.fields[fs[k]]->values = std::move(in[k].values());
+  return out;
+}
+
+IndexParts SnapshotIndex::missing(const Filter& filter, bool everything) const {
+  IndexParts p;
+  if (!snap_) return p;
+  p.text = !text_ && (everything || filter.uses_text());
+  const std::uint32_t want =
+      everything ? (std::uint32_t{1} << FieldValues::kCount) - 1 : filter.fields_used();
+  for (std::uint32_t f = 0; f < FieldValues::kCount; ++f) {
+    if (((want >> f) & 1) != 0 && !fields_[f]) p.fields |= std::uint32_t{1} << f;
+  }
+  return p;
+}
+
+void SnapshotIndex::adopt(BuiltParts&& parts) const {
+  if (parts.snapshot != snap_) return;
+  if (parts.text && !text_) text_ = std::move(parts.text);
+  for (std::uint32_t f = 0; f < FieldValues::kCount; ++f) {
+    if (parts.fields[f] && !fields_[f]) fields_[f] = std::move(parts.fields[f]);
+  }
+}
+
+void SnapshotIndex::prepare(const Filter& filter, const ModelOptions& opt, bool everything) const {
+  if (filter.empty() && !everything) return;
+  const IndexParts want = missing(filter, everything);
+  if (!want.empty()) adopt(build_parts(snap_, want));
   if (filter_gathers(filter, opt) && filter.term_bits_supported()) build_owners();
 }
 

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -118,6 +119,23 @@ inline constexpr std::string_view kUnknownProcess = "<UNKNOWN>";
 
 struct LazyOrder;  // model.cpp
 
+// The parts of a SnapshotIndex that are made only for filters that need them (a record
+// pass each): the bare words' packed text, and the string fields the index's constructor
+// does not intern (bit f: FieldValues::Field f).
+struct IndexParts {
+  bool text = false;
+  std::uint32_t fields = 0;
+  bool empty() const { return !text && fields == 0; }
+};
+// Such parts, made apart from the index (on the preparer thread, from the immutable
+// snapshot) and then handed to it on the UI thread (SnapshotIndex::adopt).
+struct BuiltParts {
+  std::shared_ptr<const monitor::Snapshot> snapshot;
+  std::unique_ptr<ConnectionText> text;
+  std::unique_ptr<FieldValues> fields[FieldValues::kCount];
+};
+BuiltParts build_parts(std::shared_ptr<const monitor::Snapshot> snap, IndexParts which);
+
 // What every frame of one snapshot shares, computed when the snapshot is shown rather
 // than in each frame (a filter edit, a sort change or a key rebuilds the frame, not
 // this). A ConnectionRecord is ~1 KB, so a pass over 100,000 of them streams 100 MB: the
@@ -148,19 +166,43 @@ class SnapshotIndex : public PreparedRows {
   // kNoRow: a pid without a process record), and in snapshot->remotes of its remote.
   const std::vector<std::uint32_t>& process_of() const;
   const std::vector<std::uint32_t>& remote_of() const;
-  // Builds now what frames with this filter and these tables will use (the benchmark
-  // times it apart; build_frame calls it too).
-  void prepare(const Filter& filter, const ModelOptions& opt) const;
+  // The sort key of every connection (snapshot order) for a connections column other than
+  // the rates (keys() serve those): 64 bits that order exactly as the column's comparison
+  // does (text ranks among the column's distinct values, addresses by rank, then the
+  // port), so that a sort compares integers and never reads a record. Made on first use.
+  const std::vector<std::uint64_t>& column_keys(ColumnId col, const ModelOptions& opt) const;
+  // The connections of a pid (none: the unattributed ones) or to a remote address, in
+  // snapshot order, found through the compact columns.
+  std::vector<const monitor::ConnectionRecord*> connections_of(std::optional<pid_t> pid) const;
+  std::vector<const monitor::ConnectionRecord*> connections_to(const core::IpAddress& a) const;
+  const monitor::ConnectionRecord* find_connection(const RowKey& key) const;
+  // What frames with this filter need that is not built yet (`everything`: all parts, for
+  // a filter being typed).
+  IndexParts missing(const Filter& filter, bool everything = false) const;
+  // Takes the parts built apart for this index's snapshot (others are ignored).
+  void adopt(BuiltParts&& parts) const;
+  // Builds now what frames with this filter will use (the preparer thread does, and the
+  // benchmark times it apart; build_frame calls it too, for what is still missing).
+  void prepare(const Filter& filter, const ModelOptions& opt, bool everything = false) const;
 
  private:
   std::shared_ptr<const monitor::Snapshot> snap_;
   std::vector<ConnectionKeys> keys_;
+  static constexpr std::int64_t kNoPid = INT64_MIN;
+  std::vector<std::uint64_t> rtt_keys_;
+  std::vector<std::int64_t> pid_;             // kNoPid: unattributed
+  std::vector<core::IpAddress> local_addrs_;  // distinct
+  std::vector<core::IpAddress> remote_addrs_;
+  std::vector<std::uint32_t> local_id_;  // per connection, into local_addrs_
+  std::vector<std::uint32_t> remote_id_;
   mutable std::unique_ptr<ConnectionText> text_;
   mutable std::unique_ptr<FieldValues> fields_[FieldValues::kCount];
   mutable std::unique_ptr<ConnectionNumbers> numbers_;
   mutable std::vector<std::uint32_t> process_of_;
   mutable std::vector<std::uint32_t> remote_of_;
   mutable bool owners_built_ = false;
+  static constexpr std::size_t kColumnIds = 24;
+  mutable std::unique_ptr<std::vector<std::uint64_t>> column_keys_[kColumnIds][2];
   void build_owners() const;
 };
 

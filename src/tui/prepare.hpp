@@ -27,11 +27,17 @@ class IndexPreparer {
   IndexPreparer(const IndexPreparer&) = delete;
   IndexPreparer& operator=(const IndexPreparer&) = delete;
 
-  // Queues `snap` (replacing one not started yet). `filter` and `opt` say what to build.
+  // Queues `snap` (replacing one not started yet). `filter` and `opt` say what to build;
+  // `everything`: every part a filter could use (the user is typing one).
   void submit(std::shared_ptr<const monitor::Snapshot> snap, const Filter& filter,
-              const ModelOptions& opt);
+              const ModelOptions& opt, bool everything = false);
+  // Queues the parts an index of `snap` lacks (FrameKeeper asks when a filter edit needs
+  // them), replacing a request not started yet.
+  void upgrade(std::shared_ptr<const monitor::Snapshot> snap, IndexParts which);
   // The newest index made ready since the last call, or null.
   std::shared_ptr<const SnapshotIndex> take();
+  // The parts made since the last call, or null.
+  std::unique_ptr<BuiltParts> take_parts();
   // An eventfd, readable when an index is ready; drain() after waking.
   int fd() const { return fd_; }
   void drain();
@@ -44,7 +50,11 @@ class IndexPreparer {
   std::shared_ptr<const monitor::Snapshot> job_;
   Filter filter_;
   ModelOptions opt_;
+  bool everything_ = false;
+  std::shared_ptr<const monitor::Snapshot> parts_job_;
+  IndexParts parts_which_;
   std::shared_ptr<const SnapshotIndex> ready_;
+  std::unique_ptr<BuiltParts> parts_ready_;
   bool stop_ = false;
   int fd_ = -1;
   std::thread thread_;

@@ -145,6 +145,7 @@ void draw_table(Painter& p, UiState& s, const Frame& f, Table t, const Rect& r, 
   if (f.rows(t) != f.total_rows[ti]) title += fmt::format(" of {}", f.total_rows[ti]);
   title += ") · " + sort_label(t, s.sort[ti], uni);
   if (!s.filter_text.empty()) title += " · filter: " + s.filter_text;
+  if (s.filter_pending) title += " (filtering…)";
   if (s.model.totals) title += " · totals";
   p.title(r.y, r.x, r.w, title, focused);
   if (r.h < 2) return;

@@ -78,6 +78,9 @@ struct UiState {
   std::string filter_text;
   Filter filter;  // what applies (empty while the text has an error)
   std::optional<FilterError> filter_error;
+  // The tables still show the previous filter's rows: the preparer thread is making the
+  // index parts the new filter needs (FrameKeeper); the titles say "filtering…".
+  bool filter_pending = false;
   std::vector<DetailLevel> detail;
   std::size_t page_rows = 10;  // rows of the focused list, set by the renderer
   std::size_t detail_page = 10;
