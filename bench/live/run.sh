@@ -13,11 +13,15 @@
 #   LIVE_PACKETS=1500000     packets in the replayed capture
 #   LIVE_FLOWS=10000         flows in it
 #   LIVE_TOOLS="replay netscope netscope_noattr tcpdump nethogs iftop"
-#   LIVE_IDLE_SECONDS=20     length of each idle CPU measurement
+#   LIVE_IDLE_SECONDS=20     length of each idle CPU measurement (0 = skip it)
 #   LIVE_SOCKETS=1000        connections held open during the idle measurement
 #   LIVE_MEM_FLOWS=100000    distinct flows replayed for the memory measurement (0 = skip)
 #   LIVE_DOC=0               do not touch docs/PERFORMANCE.md
 #   LIVE_REV                 how to name the measured build (default: git describe)
+#   LIVE_BASELINE=BIN        another netscope binary, measured as the tools "base" and
+#                            "base_noattr" (A/B comparisons in the same rounds)
+#   LIVE_PERF=DIR            profile each netscope run (`perf record -g`, during the replay
+#                            only) into DIR/perf-TOOL-ROUND.data (needs perf)
 set -euo pipefail
 
 build=${1:?usage: bench/live/run.sh BUILD_DIR}
@@ -204,6 +208,13 @@ measure() {
       start "$tool" "$netscope" snapshot -n --no-attribution -i "$rx_dev" --duration 3600 \
         --output "$tmp/snap.json"
       ;;
+    base | base_noattr)
+      [[ -x ${LIVE_BASELINE:-} ]] || die "tool $tool needs LIVE_BASELINE=path/to/netscope"
+      local noattr=()
+      [[ $tool == base ]] || noattr=(--no-attribution)
+      start "$tool" "$LIVE_BASELINE" snapshot -n "${noattr[@]}" -i "$rx_dev" --duration 3600 \
+        --output "$tmp/snap.json"
+      ;;
     tcpdump) start "$tool" tcpdump -i "$rx_dev" -w /dev/null ;;
     nethogs) start "$tool" nethogs -t "$rx_dev" ;;
     iftop) start "$tool" iftop -t -n -i "$rx_dev" ;;
@@ -211,8 +222,18 @@ measure() {
   esac
   [[ -z $pid ]] || cpu0=$(cpu_ns "$pid")
   d0=$(rx_packets)
-  local sent secs pps
+  local sent secs pps perf_pid=""
+  if [[ -n ${LIVE_PERF:-} && -n $pid && $tool != tcpdump && $tool != nethogs && $tool != iftop ]]; then
+    mkdir -p "$LIVE_PERF"
+    perf record -g -p "$pid" -o "$LIVE_PERF/perf-$tool-$round.data" >/dev/null 2>&1 &
+    perf_pid=$!
+    sleep 0.5
+  fi
   replay "$replay_file"
+  if [[ -n $perf_pid ]]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+  fi
   sleep 1
   d1=$(rx_packets)
   if [[ -n $pid ]]; then
@@ -221,7 +242,7 @@ measure() {
     stop
   fi
   case $tool in
-    netscope*)
+    netscope* | base*)
       if ((status != 0)) || [[ ! -s $tmp/snap.json ]]; then
         die "$tool exited with $status, no snapshot: $(tail -n 3 "$tmp/$tool.err")"
       fi
@@ -260,42 +281,45 @@ measure_idle() {  # label: appends "label cpu_pct" to $tmp/idle.tsv
   printf '%s\t%s\n' "$1" "$(awk -v a="$a" -v b="$b" -v s="$idle_s" 'BEGIN { printf "%.3f", (b - a) / 1e9 / s * 100 }')" >>"$tmp/idle.tsv"
 }
 : >"$tmp/idle.tsv"
-echo "bench-live: idle CPU, ${idle_s} s with no connections, then ${idle_s} s with $sockets" >&2
-start idle "$netscope" -n -i "$rx_dev" --refresh 1000 --json-lines --top 10
-measure_idle 0
-ip netns exec "$rx" "$python" "$here/hold_sockets.py" serve "$rx_ip" 5300 "$sockets" "$tmp/serve.ready" \
-  --hold 300 >/dev/null 2>"$tmp/serve.err" &
-holders=("$!")
-pids+=("$!")
-for ((i = 0; i < 100; i++)); do
-  in_rx ss -Hltn "sport = :5300" | grep -q LISTEN && break
-  sleep 0.1
-done
-ip netns exec "$tx" "$python" "$here/hold_sockets.py" connect "$rx_ip" 5300 "$sockets" "$tmp/connect.ready" \
-  --hold 300 >/dev/null 2>"$tmp/connect.err" &
-holders+=("$!")
-pids+=("$!")
-for ((i = 0; i < 600; i++)); do
-  [[ -e $tmp/serve.ready && -e $tmp/connect.ready ]] && break
-  sleep 0.1
-done
-[[ -e $tmp/serve.ready ]] || die "could not open $sockets connections: $(tail -n 2 "$tmp"/*.err)"
-sleep 3  # the handshakes' attribution and a few ticks
-measure_idle "$sockets"
-stop
-idle_flows=$(tail -n 1 "$tmp/idle.out" | jq '.totals.flows')
-idle_attributed=$(tail -n 1 "$tmp/idle.out" | jq '[.processes[] | select(.name // "" | startswith("python")) | .connections] | add // 0')
-for p in "${holders[@]}"; do
-  kill -TERM "$p" 2>/dev/null || true
-  wait "$p" 2>/dev/null || true
-  forget "$p"
-done
+if ((idle_s > 0)); then
+  echo "bench-live: idle CPU, ${idle_s} s with no connections, then ${idle_s} s with $sockets" >&2
+  start idle "$netscope" -n -i "$rx_dev" --refresh 1000 --json-lines --top 10
+  measure_idle 0
+  ip netns exec "$rx" "$python" "$here/hold_sockets.py" serve "$rx_ip" 5300 "$sockets" "$tmp/serve.ready" \
+    --hold 300 >/dev/null 2>"$tmp/serve.err" &
+  holders=("$!")
+  pids+=("$!")
+  for ((i = 0; i < 100; i++)); do
+    in_rx ss -Hltn "sport = :5300" | grep -q LISTEN && break
+    sleep 0.1
+  done
+  ip netns exec "$tx" "$python" "$here/hold_sockets.py" connect "$rx_ip" 5300 "$sockets" "$tmp/connect.ready" \
+    --hold 300 >/dev/null 2>"$tmp/connect.err" &
+  holders+=("$!")
+  pids+=("$!")
+  for ((i = 0; i < 600; i++)); do
+    [[ -e $tmp/serve.ready && -e $tmp/connect.ready ]] && break
+    sleep 0.1
+  done
+  [[ -e $tmp/serve.ready ]] || die "could not open $sockets connections: $(tail -n 2 "$tmp"/*.err)"
+  sleep 3  # the handshakes' attribution and a few ticks
+  measure_idle "$sockets"
+  stop
+  idle_flows=$(tail -n 1 "$tmp/idle.out" | jq '.totals.flows')
+  idle_attributed=$(tail -n 1 "$tmp/idle.out" | jq '[.processes[] | select(.name // "" | startswith("python")) | .connections] | add // 0')
+  for p in "${holders[@]}"; do
+    kill -TERM "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+    forget "$p"
+  done
+fi
 
 # --- 3. memory per tracked flow -------------------------------------------------------------
 # RSS of the live monitor before and after MEM_FLOWS distinct flows arrive (2 packets
 # each), once netscope has read every packet (its ticks' totals.packets) and two more
-# ticks have passed. The flow table's index is sized from --max-flows at start-up, so
-# it is in the "before" figure; a run at the minimum --max-flows gives the RSS without it.
+# ticks have passed (RSS sampled over three more ticks: lowest and highest). The flow
+# table's index is sized from --max-flows at start-up, so it is in the "before" figure; a
+# run at the minimum --max-flows gives the RSS without it.
 mem_row=""
 if [[ -n $mem_file ]]; then
   echo "bench-live: memory, $mem_flows flows" >&2
@@ -319,14 +343,23 @@ if [[ -n $mem_file ]]; then
     got=$(tail -n 1 "$tmp/mem.out" | jq '.totals.packets // 0' 2>/dev/null || echo 0)
     ((got >= d1 - d0)) && break
   done
-  sleep 2.5
-  alive mem
-  rss_after=$(rss_kb "$pid")
+  # The RSS differs between ticks and during one (a tick builds the next snapshot while
+  # the last is still held): sample it every 0.25 s for 3 s, about three ticks, and keep
+  # the lowest (between ticks) and the highest.
+  sleep 0.5
+  rss_after="" rss_after_max=0
+  for ((i = 0; i < 12; i++)); do
+    alive mem
+    r=$(rss_kb "$pid")
+    [[ -n $rss_after ]] && ((r >= rss_after)) || rss_after=$r
+    ((r <= rss_after_max)) || rss_after_max=$r
+    sleep 0.25
+  done
   mem_tracked=$(tail -n 1 "$tmp/mem.out" | jq '.totals.flows')
   mem_evicted=$(tail -n 1 "$tmp/mem.out" | jq '.totals.flows_evicted')
   mem_overflow=$(tail -n 1 "$tmp/mem.out" | jq '.totals.attribution_overflow')
   stop
-  mem_row="$mem_flows $mem_sent $((d1 - d0)) $got $mem_tracked $mem_evicted $mem_overflow $max_flows $rss_min $rss_before $rss_after"
+  mem_row="$mem_flows $mem_sent $((d1 - d0)) $got $mem_tracked $mem_evicted $mem_overflow $max_flows $rss_min $rss_before $rss_after $rss_after_max"
 fi
 
 # --- report --------------------------------------------------------------------------------

@@ -15,6 +15,8 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <span>
+#include <vector>
 
 #include "capture/file_reader.hpp"
 #include "capture/interfaces.hpp"
@@ -147,12 +149,50 @@ struct Slot {
   pcap_stat last{};  // libpcap's 32-bit running totals for the current handle
 };
 
+// Packets copied out of the ring (LiveOptions::batch > 1), waiting to be handed over
+// together. Frames larger than kMaxCopy (GRO/GSO super-frames) are not copied: the batch
+// before them is handed over, then they go alone, straight from the ring.
+constexpr std::size_t kArenaBytes = 256 << 10;
+constexpr std::size_t kMaxCopy = 16 << 10;
+
+struct Batch {
+  std::size_t limit = 1;
+  std::vector<std::uint8_t> arena;
+  std::size_t used = 0;
+  std::array<RawPacket, LiveCapture::kMaxBatch> pkts{};
+  std::size_t count = 0;
+
+  void flush(PacketHandler& h) {
+    const std::size_t n = count;
+    count = 0;
+    used = 0;
+    if (n != 0) h.on_packets(std::span<const RawPacket>(pkts.data(), n));
+  }
+
+  void add(const RawPacket& pkt, PacketHandler& h) {
+    const std::size_t size = pkt.data.size();
+    if (size > kMaxCopy) {
+      flush(h);
+      h.on_packets(std::span<const RawPacket>(&pkt, 1));
+      return;
+    }
+    if (used + size > arena.size()) flush(h);
+    RawPacket& copy = pkts[count++];
+    copy = pkt;
+    if (size != 0) std::memcpy(arena.data() + used, pkt.data.data(), size);
+    copy.data = std::span<const std::uint8_t>(arena.data() + used, size);
+    used += size;
+    if (count == limit) flush(h);
+  }
+};
+
 struct DispatchContext {
   PacketHandler* handler;
   pcap_t* pcap;
   std::uint32_t interface_id;
   int linktype;
   bool nano;
+  Batch* batch;  // null: one packet at a time, from the ring
   std::exception_ptr error;
 };
 
@@ -169,7 +209,11 @@ void on_pcap_packet(u_char* user, const pcap_pkthdr* hdr, const u_char* bytes) {
   pkt.linktype = ctx->linktype;
   pkt.interface_id = ctx->interface_id;
   try {
-    ctx->handler->on_packet(pkt);
+    if (ctx->batch != nullptr) {
+      ctx->batch->add(pkt, *ctx->handler);
+    } else {
+      ctx->handler->on_packet(pkt);
+    }
   } catch (...) {
     // Do not unwind through libpcap's C frames: stop the loop, rethrow after it.
     ctx->error = std::current_exception();
@@ -190,6 +234,7 @@ struct LiveCapture::Impl {
   std::vector<std::size_t> pfd_slot;
   std::vector<std::string> events;
   std::size_t events_lost = 0;
+  Batch batch;
 
   ~Impl() {
     if (wake_fd >= 0) ::close(wake_fd);
@@ -327,10 +372,16 @@ struct LiveCapture::Impl {
   std::size_t dispatch_slot(std::size_t index, PacketHandler& h) {
     Slot& s = slots[index];
     DispatchContext ctx{&h,         s.pcap.get(), static_cast<std::uint32_t>(index),
-                        s.linktype, s.nano,       nullptr};
+                        s.linktype, s.nano,       batch.limit > 1 ? &batch : nullptr,
+                        nullptr};
     const int n =
         pcap_dispatch(s.pcap.get(), kMaxPerHandle, on_pcap_packet, reinterpret_cast<u_char*>(&ctx));
-    if (ctx.error) std::rethrow_exception(ctx.error);
+    if (ctx.error) {
+      batch.count = 0;
+      batch.used = 0;
+      std::rethrow_exception(ctx.error);
+    }
+    batch.flush(h);  // the copies outlive the ring's blocks: nothing waits for more packets
     if (n < 0) {
       close_slot(s, pcap_geterr(s.pcap.get()));
       return 0;
@@ -381,6 +432,8 @@ LiveCapture::LiveCapture(LiveOptions options) : impl_(std::make_unique<Impl>()) 
   }
   d.options = std::move(options);
   d.options.interfaces = d.names;
+  d.batch.limit = std::clamp<std::size_t>(d.options.batch, 1, kMaxBatch);
+  if (d.batch.limit > 1) d.batch.arena.resize(kArenaBytes);
 
   d.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   d.ctl_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);

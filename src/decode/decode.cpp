@@ -7,6 +7,7 @@
 #include <array>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "decode/layers.hpp"
 
@@ -35,20 +36,32 @@ constexpr std::array kLinkTable{
 // GCC lowers `view = PacketView{}` (288 bytes) to `rep stosq`, whose start-up cost on
 // AMD Zen measured ~30 ns: half of the whole decode of a typical packet. Copying the
 // default object in 16-byte blocks keeps the reset at a few ns and still honours any
-// non-zero default a field may get later.
+// non-zero default a field may get later. The blocks are spelled out, not looped over:
+// GCC -O3 turns such a loop back into a memcpy and that into `rep movsq` (seen in a
+// profile of the Release build, 2% of the live packet path).
+template <std::size_t... I>
+void copy_blocks(unsigned char* dst, const unsigned char* src, std::index_sequence<I...>) {
+  constexpr std::size_t kBlock = 16;
+  (
+      [&] {
+        std::array<std::uint64_t, 2> block;
+        std::memcpy(block.data(), src + I * kBlock, kBlock);
+        std::memcpy(dst + I * kBlock, block.data(), kBlock);
+      }(),
+      ...);
+}
+
 void reset_view(PacketView& view) {
   static_assert(std::is_trivially_copyable_v<PacketView>);
   static const PacketView kEmpty{};
-  constexpr std::size_t kBlock = 16;
+  constexpr std::size_t kBlocks = sizeof(PacketView) / 16;
   auto* dst = reinterpret_cast<unsigned char*>(&view);
   const auto* src = reinterpret_cast<const unsigned char*>(&kEmpty);
-  std::size_t i = 0;
-  for (; i + kBlock <= sizeof(PacketView); i += kBlock) {
-    std::array<std::uint64_t, 2> block;
-    std::memcpy(block.data(), src + i, kBlock);
-    std::memcpy(dst + i, block.data(), kBlock);
+  copy_blocks(dst, src, std::make_index_sequence<kBlocks>{});
+  constexpr std::size_t kDone = kBlocks * 16;
+  if constexpr (kDone < sizeof(PacketView)) {
+    std::memcpy(dst + kDone, src + kDone, sizeof(PacketView) - kDone);
   }
-  if (i < sizeof(PacketView)) std::memcpy(dst + i, src + i, sizeof(PacketView) - i);
 }
 
 detail::LayerFn find_link(int lt) {

@@ -54,7 +54,9 @@ void FlowStage::on_flow_end(const flow::Flow& f, flow::EndReason reason) {
 }
 
 void FlowStage::on_flow_release(flow::Flow& f) {
-  if (!inspector_ || !f.dpi.session) return;
+  // A flow nDPI is still labelling has its slot freed now, not when it is reclaimed.
+  const bool ndpi_active = (f.dpi.flags & dpi::FlowState::kNdpiActive) != 0;
+  if (!inspector_ || (!f.dpi.session && !ndpi_active)) return;
   dpi_result_.clear();
   inspector_->finish(f.dpi, dpi_result_);
   deliver_dns(f);
@@ -104,8 +106,6 @@ void FlowStage::count(const decode::PacketView& v, const flow::FlowTable::Prepar
   flow::Flow& f = flows_.upsert(v, key, now_, dir);
   if (v.ts > f.last_seen) f.last_seen = v.ts;
   flow::DirectionStats& d = f.dir[dir];
-  if (d.packets == 0) d.first = v.ts;
-  d.last = v.ts;
   ++d.packets;
   if (!v.has_ip()) [[unlikely]] {
     // An ARP request or reply (flow/arp.hpp): the ARP message is its bytes; no transport
