@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <tuple>
 
 #include "dpi/dns.hpp"
 #include "dpi/http.hpp"
@@ -159,10 +160,26 @@ constexpr std::array<UdpRecogniser, 9> kUdp{{
     {Protocol::quic, {443, 80, 8443, 0}, probe_quic},
 }};
 
-bool hinted(const std::array<std::uint16_t, 4>& ports, const decode::PacketView& pkt) {
-  return std::any_of(ports.begin(), ports.end(),
-                     [&](std::uint16_t p) { return p != 0 && (p == pkt.sport || p == pkt.dport); });
-}
+// Which recognisers of a table a port hints at, as a bit mask (bit i: table[i]), for
+// every port at once: one lookup per packet end instead of comparing both ports with
+// every recogniser's list in both passes. Built on first use; only the pages of the
+// hinted ports are ever written.
+template <typename Table>
+class PortHints {
+ public:
+  explicit PortHints(const Table& table) {
+    static_assert(std::tuple_size_v<Table> <= 16, "one bit per recogniser");
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      for (const std::uint16_t p : table[i].ports) {
+        if (p != 0) mask_[p] = static_cast<std::uint16_t>(mask_[p] | (1u << i));
+      }
+    }
+  }
+  unsigned of(const decode::PacketView& pkt) const { return mask_[pkt.sport] | mask_[pkt.dport]; }
+
+ private:
+  std::array<std::uint16_t, 65536> mask_{};
+};
 
 // Cheap early rejection for TCP: the first bytes each recogniser can start with, with
 // and without its port hint, found by asking it about every one-byte stream. A TCP
@@ -198,10 +215,12 @@ bool may_start(const Table&, std::size_t, bool, Bytes) {
 // of the first "yes", or -1; `maybe` is set when one could still say yes with more bytes.
 template <typename Table>
 int recognise(const Table& table, const decode::PacketView& pkt, Bytes data, bool& maybe) {
+  static const PortHints<Table> kHints(table);
+  const unsigned hints = kHints.of(pkt);
   maybe = false;
   for (int pass = 0; pass < 2; ++pass) {
     for (std::size_t i = 0; i < table.size(); ++i) {
-      const bool hint = hinted(table[i].ports, pkt);
+      const bool hint = (hints >> i & 1u) != 0;
       if ((pass == 0) != hint) continue;
       if (!may_start(table, i, hint, data)) continue;
       const Verdict v = table[i].probe(data, hint);
@@ -281,7 +300,7 @@ void Inspector::Impl::inspect(FlowState& flow, const decode::PacketView& pkt, in
   }
 #endif
   if ((flow.flags & flag::done) != 0 || !(pkt.is_tcp() || pkt.is_udp())) return;
-  SessionContext c{pkt, dir, out, shared};
+  SessionContext c{pkt, dir, out, shared, nullptr};
   if (flow.session) {
     flow.session->on_packet(c);
     if (pkt.is_tcp() && flow.proto == Protocol::unknown) {
@@ -399,7 +418,9 @@ void Inspector::Impl::recognise_udp(FlowState& flow, SessionContext& c) {
   if (proto == Protocol::dns) {
     ++shared.counters.sessions;
     flow.session = make_dns_udp_session();
+    c.dns_parsed = &probe_message();  // the recogniser's parse of this datagram
     flow.session->on_packet(c);
+    c.dns_parsed = nullptr;
     after_session(flow);
     return;
   }

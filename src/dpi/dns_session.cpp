@@ -91,6 +91,7 @@ class DnsTransactions {
     });
     if (it != pending_.end()) {
       fill_from_query(*it, e);
+      e.query = std::move(it->qname);  // the entry goes: its name need not be copied
       e.latency_ms = core::millis_between(it->time, c.pkt.ts);
       pending_.erase(it);
     } else {
@@ -115,6 +116,7 @@ class DnsTransactions {
     c.out.dns.push_back(std::move(e));
   }
 
+  // Every field the query gives but its name (copied or moved by the caller).
   void fill_from_query(const PendingQuery& q, DnsEvent& e) const {
     e.time = q.time;
     e.client = q.client;
@@ -123,7 +125,6 @@ class DnsTransactions {
     e.server_port = q.server_port;
     e.tcp = tcp_;
     e.id = q.id;
-    e.query = q.qname;
     e.qtype_code = q.qtype;
     e.qtype = dns::qtype_name(q.qtype);
   }
@@ -132,6 +133,7 @@ class DnsTransactions {
     ++shared.counters.dns_unanswered;
     DnsEvent e;
     fill_from_query(q, e);
+    e.query = q.qname;
     out.dns.push_back(std::move(e));
   }
 
@@ -147,12 +149,16 @@ void handle_message(Session& s, DnsTransactions& tx, std::uint32_t& messages, By
     s.done = true;
     return;
   }
-  dns::Message& m = c.shared.dns_message;
-  if (!dns::parse_message(msg, m)) {
-    ++c.shared.counters.malformed_dns;
-    return;
+  const dns::Message* parsed = c.dns_parsed;
+  if (parsed == nullptr) {
+    dns::Message& m = c.shared.dns_message;
+    if (!dns::parse_message(msg, m)) {
+      ++c.shared.counters.malformed_dns;
+      return;
+    }
+    parsed = &m;
   }
-  tx.on_message(m, c);
+  tx.on_message(*parsed, c);
   const AppState next = tx.idle() ? AppState::dns_response : AppState::dns_query;
   if (next != s.state) {
     s.state = next;

@@ -25,6 +25,14 @@ void TcpSession::on_packet(SessionContext& c) {
   const Bytes data = s.feed(seq, pkt.payload);
   c.shared.counters.truncated_bytes += s.take_truncated();
   deliver(c, c.dir, data);
+  // The capture cut this segment short (snaplen): its missing bytes never arrive, so a
+  // parser still waiting for them cannot go on. The direction ends now instead of
+  // buffering its later segments behind a hole that never fills. (Not for the probe of a
+  // late start, which decides by itself.)
+  if (pkt.payload.size() < pkt.payload_len && protocol != Protocol::unknown && !done &&
+      !s.closed() && s.reads_before(seq, pkt.payload_len)) {
+    end_direction(c.dir);
+  }
 }
 
 void TcpSession::adopt(std::array<TcpStream, 2>&& streams, SessionContext& c) {

@@ -33,6 +33,9 @@ struct SessionContext {
   int dir;  // 0: client -> server
   InspectResult& out;
   Shared& shared;
+  // The packet's DNS message when the recogniser already parsed it (the first datagram
+  // of a DNS flow), so that it is not parsed twice; null otherwise.
+  const dns::Message* dns_parsed = nullptr;
 };
 
 class Session {

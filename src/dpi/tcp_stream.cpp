@@ -63,6 +63,13 @@ void TcpStream::consume(std::size_t n) {
   pending_ = {};
 }
 
+bool TcpStream::reads_before(std::uint32_t seq, std::size_t wire_len) const {
+  if (!have_start_) return false;
+  const auto delta = static_cast<std::int32_t>(seq - start_seq_);
+  const std::int64_t end = std::int64_t{delta} + static_cast<std::int64_t>(wire_len);
+  return end > 0 && buf_.window_start() < static_cast<std::uint64_t>(end);
+}
+
 bool TcpStream::advances(std::uint32_t seq, std::size_t len) {
   if (len == 0) return false;
   std::uint64_t offset = 0;

@@ -42,6 +42,10 @@ class TcpStream {
   // the parsers have stopped reading (SSH after NEWKEYS).
   bool advances(std::uint32_t seq, std::size_t len);
 
+  // True when the next unread byte lies before `seq + wire_len`, the end on the wire of a
+  // segment: the reader still needs bytes of that segment.
+  bool reads_before(std::uint32_t seq, std::size_t wire_len) const;
+
   // A hole is holding bytes back.
   bool blocked() const { return buf_.has_gap(); }
   std::uint64_t truncated_bytes() const { return buf_.truncated_bytes(); }

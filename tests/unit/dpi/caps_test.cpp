@@ -149,6 +149,49 @@ TEST(DpiCaps, http_stops_once_the_first_request_and_response_are_known) {
   EXPECT_EQ(f.info().http_status, 200);
 }
 
+TEST(DpiCaps, a_head_cut_by_the_snaplen_ends_its_direction_instead_of_buffering) {
+  // The capture kept 40 bytes of a 300-byte request: the rest of the head never arrives,
+  // so the client direction ends at once rather than holding later segments behind the
+  // hole until the segment budget runs out. The fields are the same either way: none of
+  // the request's (its head is incomplete), the response's status.
+  Inspector inspector;
+  Flow f(inspector);
+  Conn c;
+  c.server_port = 80;
+  f.feed(c.tcp(true, {}, 0, decode::tcp_flag::syn), 0);
+  f.feed(c.tcp(false, {}, 0, decode::tcp_flag::syn | decode::tcp_flag::ack), 1);
+  const ByteVec head = test::bytes("GET /cut HTTP/1.1\r\nHost: cut.example\r\nUser-Agent: x");
+  decode::PacketView cut = c.tcp(true, head, 1);
+  cut.payload = cut.payload.first(40);
+  cut.payload_len = 300;
+  f.feed(cut, 0);
+  EXPECT_TRUE(f.state.wants_packets());  // the response is still to come
+  const ByteVec more(200, 'a');
+  f.feed(c.tcp(true, more, 301), 0);  // the next segment: not buffered
+  EXPECT_EQ(inspector.buffered_bytes(), 0u);
+  const ByteVec resp = test::bytes("HTTP/1.1 404 Not Found\r\n\r\n");
+  f.feed(c.tcp(false, resp, 1), 1);
+  EXPECT_FALSE(f.state.wants_packets());
+  EXPECT_EQ(f.info().app, "HTTP");
+  EXPECT_EQ(f.info().http_method, "");
+  EXPECT_EQ(f.info().http_status, 404);
+}
+
+TEST(DpiCaps, a_segment_cut_past_what_the_parser_needs_changes_nothing) {
+  // Cut after the end of the head: the parser has all it reads, the flow goes on as usual.
+  Inspector inspector;
+  Flow f(inspector);
+  Conn c;
+  c.server_port = 80;
+  f.feed(c.tcp(true, {}, 0, decode::tcp_flag::syn), 0);
+  const ByteVec req = test::bytes("GET /whole HTTP/1.1\r\nHost: w.example\r\n\r\nbody");
+  decode::PacketView cut = c.tcp(true, req, 1);
+  cut.payload_len = 1000;
+  f.feed(cut, 0);
+  EXPECT_EQ(f.info().http_path, "/whole");
+  EXPECT_EQ(f.info().http_host, "w.example");
+}
+
 TEST(DpiCaps, unknown_udp_gives_up_after_the_probe_budget) {
   InspectorConfig cfg;
   cfg.max_probe_packets = 4;
