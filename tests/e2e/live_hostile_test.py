@@ -21,6 +21,22 @@ for i in range(3000):
 """
 
 
+def wait_for_tick(ns, pred, seconds):
+    """Polls the --json-lines output until a complete tick satisfies pred (bounded)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        for line in reversed(ns.stdout().splitlines()):
+            try:
+                tick = json.loads(line)
+            except ValueError:
+                continue  # a line still being written
+            if pred(tick):
+                return True
+            break
+        time.sleep(0.2)
+    return False
+
+
 def main():
     netscope = sys.argv[1]
     need_root_and_netns()
@@ -52,7 +68,11 @@ def main():
         nsx.sh(nsx.cli, ["ip", "link", "del", "doomed35"])
         time.sleep(1)
         nsx.sh(nsx.cli, ["python3", "-c", FLOOD, nsx.srv_ip])
-        time.sleep(1.5)
+        # Under load (the ASan build, ctest in parallel) the capture can lag the sender by
+        # more than a tick: stop only once a tick has counted both floods (bounded wait;
+        # the checks below report what was seen if it never happens).
+        wait_for_tick(ns, lambda t: t["totals"]["packets"] >= 6000, 30)
+        time.sleep(0.7)
         rc = ns.stop()
         check(rc == 0, "SIGTERM ends the run with exit 0")
         ticks = [json.loads(l) for l in ns.stdout().splitlines()]
