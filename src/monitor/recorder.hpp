@@ -39,8 +39,11 @@ struct RecorderConfig {
   // Bounds (ARCHITECTURE.md "Every cache and buffer has a bound").
   std::size_t queue_bytes = std::size_t{32} << 20;  // packet path -> writer thread
   std::size_t max_flows = 65'536;                   // flows the decision table holds
-  std::size_t pending_packets_per_flow = 512;       // before attribution (about a tick)
-  std::size_t pending_bytes_per_flow = std::size_t{1} << 20;
+  // Before attribution. Sized for the whole grace below, not one tick: under load (the
+  // ASan build on a busy machine) an answer can take a few refreshes, and a 150 KB/s
+  // transfer outgrew 512 packets before it.
+  std::size_t pending_packets_per_flow = 4096;
+  std::size_t pending_bytes_per_flow = std::size_t{4} << 20;
   std::size_t pending_bytes_total = std::size_t{32} << 20;
   // A flow still without a process this long after its first packet is not recorded.
   double attribution_grace_s = 3;
