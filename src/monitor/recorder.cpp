@@ -77,6 +77,7 @@ struct Recorder::Impl {
     std::uint32_t id = 0;
     std::string reason;
     std::int64_t last_above_ns = 0;
+    std::int64_t exited_ns = -1;  // when a tick first saw the process gone
   };
   std::map<pid_t, Active> active;
   struct Decision {
@@ -178,9 +179,9 @@ struct Recorder::Impl {
     return process_regex && std::regex_search(p.name, *process_regex);
   }
 
-  // Returns the pids that exited: they are stopped after their flows are decided, so that
-  // a short-lived process seen for the first time after it exited still gets the packets
-  // its flows left in the writer's buffers.
+  // Returns the pids that exited at least exit_linger_s ago: they are stopped after their
+  // flows are decided, so that a short-lived process seen for the first time after it
+  // exited still gets the packets its flows left in the writer's buffers.
   std::vector<pid_t> decide_processes(const Snapshot& snap, std::int64_t now) {
     std::vector<pid_t> exited;
     std::vector<pid_t> flips;
@@ -205,7 +206,8 @@ struct Recorder::Impl {
         if (!active.contains(*p.pid) && !ended_pids.contains(*p.pid) && wants(p)) {
           start(*p.pid, p.name, "process", now);
         }
-        if (active.contains(*p.pid)) exited.push_back(*p.pid);
+        auto it = active.find(*p.pid);
+        if (it != active.end() && it->second.exited_ns < 0) it->second.exited_ns = now;
         continue;
       }
       const bool above =
@@ -223,6 +225,14 @@ struct Recorder::Impl {
         start(*p.pid, p.name, wanted_pids.contains(*p.pid) ? "pid" : "process", now);
       } else if (above) {
         start(*p.pid, p.name, "auto", now);
+      }
+    }
+    // A process that exited is stopped once the linger has passed (or at once, when it
+    // left the snapshots too), so its last packets, still in the capture ring when the
+    // tick saw it go, reach the file.
+    for (const auto& [pid, a] : active) {
+      if (a.exited_ns >= 0 && now - a.exited_ns >= seconds_ns(cfg.exit_linger_s)) {
+        exited.push_back(pid);
       }
     }
     return exited;

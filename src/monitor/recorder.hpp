@@ -47,6 +47,9 @@ struct RecorderConfig {
   std::size_t pending_bytes_total = std::size_t{32} << 20;
   // A flow still without a process this long after its first packet is not recorded.
   double attribution_grace_s = 3;
+  // A recording outlives its process by this much: the process's last packets (its FIN,
+  // the peer's last ACK) may still be in the capture ring when the tick sees it exit.
+  double exit_linger_s = 3;
 };
 
 struct RecorderStats {

@@ -200,6 +200,92 @@ TEST(Recorder, waits_for_attribution_then_writes_the_whole_connection) {
   }
 }
 
+// A live capture lags the tick: the tick may see a process exit while its last packets
+// (the FIN, the peer's last ACK) are still in the capture ring. The recording outlives
+// the process by exit_linger_s, so those packets reach the file, and then it stops.
+TEST(Recorder, keeps_recording_an_exited_process_for_the_linger) {
+  const std::string dir = ::testing::TempDir() + "/recorder_linger_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  RecorderConfig cfg;
+  cfg.pids = {4242};
+  cfg.dir = dir;
+  cfg.exit_linger_s = 3;
+  Recorder rec(cfg);
+  rec.set_interfaces({"eth0"});
+
+  struct Stored {
+    capture::RawPacket pkt;
+    std::vector<std::uint8_t> bytes;
+  };
+  std::vector<Stored> flow;
+  capture::FileReader in;
+  in.open(pcap_path("packetmancer/captures_http.cap"));
+  capture::RawPacket pkt;
+  decode::AnomalyCounters anomalies;
+  while (in.next(pkt)) {
+    decode::PacketView v;
+    decode::decode_packet(pkt.linktype, pkt.data, pkt.orig_len, v, anomalies);
+    if (v.has_ip() && (v.sport == 3372 || v.dport == 3372)) {
+      flow.push_back(Stored{pkt, {pkt.data.begin(), pkt.data.end()}});
+    }
+  }
+  ASSERT_GT(flow.size(), 10U);
+  const auto feed = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      capture::RawPacket p = flow[i].pkt;
+      p.data = flow[i].bytes;
+      decode::PacketView v;
+      decode::decode_packet(p.linktype, p.data, p.orig_len, v, anomalies);
+      v.ts = p.ts;
+      rec.on_packet(p, v);
+    }
+  };
+  decode::PacketView v0;
+  decode::decode_packet(flow[0].pkt.linktype, flow[0].bytes, flow[0].pkt.orig_len, v0, anomalies);
+
+  const auto snapshot_at = [&](core::Timestamp t) {
+    Snapshot snap;
+    snap.time = t;
+    ProcessRecord p;
+    p.pid = 4242;
+    p.name = "firefox";
+    p.exited = true;  // every tick sees it gone already
+    snap.processes.push_back(p);
+    ConnectionRecord c;
+    c.proto = 6;
+    c.local_addr = v0.src;
+    c.local_port = 3372;
+    c.remote_addr = v0.dst;
+    c.remote_port = 80;
+    c.pid = 4242;
+    c.process = "firefox";
+    c.first_seen = flow[0].pkt.ts;
+    snap.connections.push_back(c);
+    return snap;
+  };
+  const std::size_t half = flow.size() / 2;
+  const core::Timestamp t0 = flow[half - 1].pkt.ts;
+  feed(0, half);
+  rec.on_tick(snapshot_at(t0));  // first seen exited: recorded, its first half flushed
+  EXPECT_TRUE(rec.recording(4242));
+  feed(half, flow.size());  // the rest arrives after the tick that saw the exit
+  rec.on_tick(snapshot_at(core::Timestamp{t0.ns + 2'000'000'000}));
+  EXPECT_TRUE(rec.recording(4242)) << "stopped before the linger passed";
+  rec.on_tick(snapshot_at(core::Timestamp{t0.ns + 3'000'000'000}));
+  EXPECT_FALSE(rec.recording(4242)) << "still recording after the linger";
+  rec.finish();
+
+  const std::vector<std::string> files = rec.files();
+  ASSERT_EQ(files.size(), 1U);
+  capture::FileReader back;
+  back.open(files[0]);
+  std::size_t got = 0;
+  while (back.next(pkt)) ++got;
+  EXPECT_EQ(got, flow.size());
+  EXPECT_EQ(rec.stats().packets_written, flow.size());
+}
+
 TEST(Recorder, bad_directory_and_regex_name_the_option) {
   RecorderConfig cfg;
   cfg.dir = "/nonexistent/dir";
