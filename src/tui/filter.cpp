@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tui/fast_regex.hpp"
 #include "tui/intern.hpp"
 
 namespace netscope::tui {
@@ -193,13 +194,19 @@ SmallText endpoint_text(const core::IpAddress& a, std::uint16_t port) {
 // do the rows from one frame to the next: the memo turns a regex filter over 100,000
 // connections from a second into milliseconds. Bounded; the mutex keeps a Filter shared
 // between threads safe.
+//
+// The common shapes compile into a FastRegex as well (tui/fast_regex.hpp), which then
+// answers every search without the memo: a few nanoseconds a byte.
 class RegexMatcher {
  public:
   RegexMatcher(const std::string& pattern, std::regex::flag_type flags)
-      : re_(pattern, flags), matches_empty_(run({})) {}
+      : re_(pattern, flags), fast_(FastRegex::compile(pattern)), matches_empty_(run({})) {}
+
+  const FastRegex* fast() const { return fast_ ? &*fast_ : nullptr; }
 
   bool search(std::string_view field) const {
     if (field.empty()) return matches_empty_;  // most DPI fields of most rows
+    if (fast_) return fast_->search(field);
     if (field.size() > kMaxMemoKey) return run(field);
     const std::lock_guard lock(mutex_);
     if (const auto it = memo_.find(field); it != memo_.end()) return it->second;
@@ -226,6 +233,7 @@ class RegexMatcher {
   }
 
   std::regex re_;
+  std::optional<FastRegex> fast_;
   bool matches_empty_ = false;
   mutable std::mutex mutex_;
   mutable std::unordered_map<std::string, bool, Hash, std::equal_to<>> memo_;
@@ -444,6 +452,10 @@ bool positive(const Term& t, const RemoteRecord& r, AnyConnection any) {
 // holding one must look field by field).
 bool served_by_text(const Term& t) {
   return t.key == Key::any && t.kind == Kind::text && t.needle.find('\0') == std::string::npos;
+}
+// A bare regex that ConnectionText serves: one FastRegex runs over each packed field.
+bool regex_by_text(const Term& t) {
+  return t.key == Key::any && t.kind == Kind::regex && t.re->fast() != nullptr;
 }
 
 // Marks the rows of `arena` (row j ends at ends[j]) that contain `needle`: memmem over the
@@ -951,7 +963,9 @@ ConnectionText::ConnectionText(std::span<const ConnectionRecord> rows) {
   addresses_.reserve(rows.size() * 40);
   for (const ConnectionRecord& c : rows) {
     for (const std::string* f : bare_fields(c)) {
-      if (!f->empty()) append_lower(text_, *f);
+      if (f->empty()) continue;
+      if (f->find('\0') != std::string::npos) nul_ = true;
+      append_lower(text_, *f);
     }
     text_end_.push_back(text_.size());
     // The same numbers and endpoints Term::bare formats (number_text, endpoint_text).
@@ -971,8 +985,51 @@ ConnectionText::ConnectionText(std::span<const ConnectionRecord> rows) {
 
 bool Filter::uses_text() const {
   if (!program_) return false;
-  return std::any_of(program_->terms.begin(), program_->terms.end(), served_by_text);
+  return std::any_of(program_->terms.begin(), program_->terms.end(),
+                     [](const Term& t) { return served_by_text(t) || regex_by_text(t); });
 }
+
+namespace {
+// How many text fields Term::bare reads on a connection (bare_fields); a row of the packed
+// text holds its non-empty ones.
+constexpr std::size_t kBareFields = std::tuple_size_v<decltype(bare_fields(ConnectionRecord{}))>;
+
+// Whether `re` matches one of the '\0'-terminated fields in [b, e); `count` adds their number.
+bool regex_in_fields(const FastRegex& re, const char* b, const char* e, std::size_t* count) {
+  bool found = false;
+  while (b < e) {
+    const auto* z = static_cast<const char*>(std::memchr(b, '\0', static_cast<std::size_t>(e - b)));
+    if (z == nullptr) z = e;
+    if (count != nullptr) ++*count;
+    if (!found && re.search({b, static_cast<std::size_t>(z - b)})) {
+      found = true;
+      if (count == nullptr) return true;
+    }
+    b = z + 1;
+  }
+  return found;
+}
+
+// The endpoints ("10.0.0.1:443", "[::1]:53") with the address and the port apart, as
+// Term::bare gives them to a regex.
+bool regex_in_endpoints(const FastRegex& re, const char* b, const char* e) {
+  while (b < e) {
+    const auto* z = static_cast<const char*>(std::memchr(b, '\0', static_cast<std::size_t>(e - b)));
+    if (z == nullptr) z = e;
+    const std::string_view ep(b, static_cast<std::size_t>(z - b));
+    const std::size_t colon = ep.rfind(':');
+    if (colon != std::string_view::npos) {
+      std::string_view addr = ep.substr(0, colon);
+      if (addr.size() >= 2 && addr.front() == '[' && addr.back() == ']') {
+        addr = addr.substr(1, addr.size() - 2);
+      }
+      if (re.search(addr) || re.search(ep.substr(colon + 1))) return true;
+    }
+    b = z + 1;
+  }
+  return false;
+}
+}  // namespace
 
 Filter::BareHits Filter::bare_hits(const ConnectionText& text) const {
   BareHits hits;
@@ -980,6 +1037,10 @@ Filter::BareHits Filter::bare_hits(const ConnectionText& text) const {
   hits.resize(program_->terms.size());
   for (std::size_t i = 0; i < program_->terms.size(); ++i) {
     const Term& t = program_->terms[i];
+    if (regex_by_text(t) && !text.nul_) {
+      regex_hits(*t.re->fast(), text, hits[i]);
+      continue;
+    }
     if (!served_by_text(t)) continue;
     std::vector<std::uint8_t>& hit = hits[i];
     hit.assign(text.rows(), 0);
@@ -988,6 +1049,37 @@ Filter::BareHits Filter::bare_hits(const ConnectionText& text) const {
     if (t.on_address_text) scan_rows(text.addresses_, text.addresses_end_, t.needle, hit);
   }
   return hits;
+}
+
+void Filter::regex_hits(const FastRegex& re, const ConnectionText& text,
+                        std::vector<std::uint8_t>& hit) {
+  const std::size_t n = text.rows();
+  hit.assign(n, 0);
+  // Rows that hold the literal every match holds; the others cannot match.
+  std::vector<std::uint8_t> maybe;
+  if (!re.required().empty()) {
+    maybe.assign(n, 0);
+    scan_rows(text.text_, text.text_end_, re.required(), maybe);
+    scan_rows(text.numbers_, text.numbers_end_, re.required(), maybe);
+    scan_rows(text.addresses_, text.addresses_end_, re.required(), maybe);
+  }
+  const bool empty = re.matches_empty();
+  for (std::size_t j = 0; j < n; ++j) {
+    if (!maybe.empty() && maybe[j] == 0) continue;
+    const char* t0 = text.text_.data() + (j == 0 ? 0 : text.text_end_[j - 1]);
+    const char* t1 = text.text_.data() + text.text_end_[j];
+    std::size_t fields = 0;
+    if (regex_in_fields(re, t0, t1, empty ? &fields : nullptr) ||
+        (empty && fields < kBareFields)) {  // an empty field matches too
+      hit[j] = 1;
+      continue;
+    }
+    const char* n0 = text.numbers_.data() + (j == 0 ? 0 : text.numbers_end_[j - 1]);
+    const char* n1 = text.numbers_.data() + text.numbers_end_[j];
+    const char* a0 = text.addresses_.data() + (j == 0 ? 0 : text.addresses_end_[j - 1]);
+    const char* a1 = text.addresses_.data() + text.addresses_end_[j];
+    hit[j] = regex_in_fields(re, n0, n1, nullptr) || regex_in_endpoints(re, a0, a1);
+  }
 }
 
 namespace {

@@ -31,6 +31,8 @@
 
 namespace netscope::tui {
 
+class FastRegex;  // tui/fast_regex.hpp
+
 // The text a bare word searches in each connection of one snapshot, lowercased and
 // prepared once when the snapshot is shown (SnapshotIndex), so that a frame scans a few
 // megabytes of packed text instead of 24 strings in each ~1 KB record. Three sections per
@@ -53,6 +55,7 @@ class ConnectionText {
   std::vector<std::size_t> text_end_;  // row j: [end[j - 1], end[j])
   std::vector<std::size_t> numbers_end_;
   std::vector<std::size_t> addresses_end_;
+  bool nul_ = false;  // a text field held a '\0' (a bare regex then reads the records)
 };
 
 // One string field of every connection of a snapshot as ids into its distinct values,
@@ -166,6 +169,9 @@ class Filter {
   struct Program;  // the parsed terms (filter.cpp)
 
  private:
+  // A bare regex's hits over the packed text (bare_hits).
+  static void regex_hits(const FastRegex& re, const ConnectionText& text,
+                         std::vector<std::uint8_t>& hit);
   std::shared_ptr<const Program> program_;  // null: matches everything; shared: cheap copies
 };
 

@@ -213,10 +213,43 @@ TEST(TuiIndex, bare_words_through_the_packed_text_match_like_field_by_field) {
   }
 }
 
+TEST(TuiIndex, bare_regexes_through_the_packed_text_match_like_field_by_field) {
+  const auto snap = varied_snapshot();
+  const ConnectionText text(snap->connections);
+  for (const char* re : {"/fire/",        "/^fire/",         "/^10\\.1\\./", "/^443$/",
+                         "/^53$/",        "/::1$/",          "/^as10/",      "/^AS/",
+                         "/fire|curl/",   "/[0-9]{3}/",      "/e.t/",        "/x*/",
+                         "/^$/",          "/^(tcp|udp)$/",   "/com$/",       "/^[a-f0-9:]+$/",
+                         "/\\d+\\.\\d+/", "/zzz|^4/",        "/^400$/",      "/github\\.com$/",
+                         "/exact/",       "/^ESTABLISHED$/", "/b?l(a|o)ck/"}) {
+    const auto filter = Filter::parse(re, nullptr);
+    ASSERT_TRUE(filter.has_value()) << re;
+    EXPECT_TRUE(filter->uses_text()) << re;
+    const Filter::BareHits hits = filter->bare_hits(text);
+    ASSERT_EQ(hits.size(), 1u) << re;
+    ASSERT_EQ(hits[0].size(), snap->connections.size()) << re;
+    for (std::size_t j = 0; j < snap->connections.size(); ++j) {
+      ASSERT_EQ(hits[0][j] != 0, filter->matches(snap->connections[j])) << re << " row " << j;
+    }
+  }
+}
+
+TEST(TuiIndex, a_field_holding_a_nul_leaves_a_bare_regex_to_the_records) {
+  auto snap = std::make_shared<monitor::Snapshot>(*varied_snapshot());
+  snap->connections[0].sni = std::string("a\0b", 3);
+  const ConnectionText text(snap->connections);
+  const auto filter = Filter::parse("/a.b/", nullptr);
+  ASSERT_TRUE(filter.has_value());
+  const Filter::BareHits hits = filter->bare_hits(text);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_TRUE(hits[0].empty());  // decided row by row
+  EXPECT_TRUE(filter->matches(snap->connections[0], 0, hits));
+}
+
 TEST(TuiIndex, a_regex_or_a_keyword_is_not_served_by_the_text) {
   const auto snap = varied_snapshot();
   const ConnectionText text(snap->connections);
-  for (const char* f : {"/fire/", "process:fire", "port:443"}) {
+  for (const char* f : {"/\\bfire/", "process:fire", "port:443"}) {
     const auto filter = Filter::parse(f, nullptr);
     ASSERT_TRUE(filter.has_value());
     EXPECT_FALSE(filter->uses_text()) << f;
