@@ -468,9 +468,14 @@ void scan_rows(const std::string& arena, const std::vector<std::size_t>& ends,
     const void* p = memmem(arena.data() + pos, arena.size() - pos, needle.data(), needle.size());
     if (p == nullptr) return;
     const auto at = static_cast<std::size_t>(static_cast<const char*>(p) - arena.data());
-    row = static_cast<std::size_t>(
-        std::upper_bound(ends.begin() + static_cast<std::ptrdiff_t>(row), ends.end(), at) -
-        ends.begin());
+    // The hit's row: usually a few rows on (dense hits), else a binary search.
+    std::size_t step = 0;
+    while (step < 8 && row < ends.size() && ends[row] <= at) ++row, ++step;
+    if (step == 8) {
+      row = static_cast<std::size_t>(
+          std::upper_bound(ends.begin() + static_cast<std::ptrdiff_t>(row), ends.end(), at) -
+          ends.begin());
+    }
     if (row >= ends.size()) return;
     hit[row] = 1;
     pos = ends[row];
@@ -1042,13 +1047,59 @@ Filter::BareHits Filter::bare_hits(const ConnectionText& text) const {
       continue;
     }
     if (!served_by_text(t)) continue;
-    std::vector<std::uint8_t>& hit = hits[i];
-    hit.assign(text.rows(), 0);
-    scan_rows(text.text_, text.text_end_, t.needle, hit);
-    if (t.numeric_text) scan_rows(text.numbers_, text.numbers_end_, t.needle, hit);
-    if (t.on_address_text) scan_rows(text.addresses_, text.addresses_end_, t.needle, hit);
+    word_hits(t.needle, t.numeric_text, t.on_address_text, text, hits[i]);
   }
   return hits;
+}
+
+namespace {
+// Whether row j of a packed section holds `needle`.
+bool row_has(const std::string& arena, const std::vector<std::size_t>& ends, std::size_t j,
+             std::string_view needle) {
+  const std::size_t b = j == 0 ? 0 : ends[j - 1];
+  const std::size_t e = ends[j];
+  return e - b >= needle.size() &&
+         memmem(arena.data() + b, e - b, needle.data(), needle.size()) != nullptr;
+}
+}  // namespace
+
+void Filter::word_hits(const std::string& needle, bool numbers, bool addresses,
+                       const ConnectionText& text, std::vector<std::uint8_t>& hit) {
+  const std::size_t n = text.rows();
+  const std::lock_guard lock(text.scanned_mutex_);
+  auto& kept = text.scanned_;
+  // The narrowest earlier word this one contains, searching no fewer sections.
+  const ConnectionText::Scanned* base = nullptr;
+  for (const ConnectionText::Scanned& s : kept) {
+    if ((numbers && !s.numbers) || (addresses && !s.addresses)) continue;
+    if (needle.find(s.needle) == std::string::npos) continue;
+    if (base == nullptr || s.count < base->count) base = &s;
+  }
+  if (base != nullptr && base->needle == needle) {
+    hit = base->hit;
+    return;
+  }
+  std::size_t count = 0;
+  if (base != nullptr && base->count * 4 <= n) {
+    hit.assign(n, 0);
+    for (std::size_t j = 0; j < n; ++j) {
+      if (base->hit[j] == 0) continue;
+      if (row_has(text.text_, text.text_end_, j, needle) ||
+          (numbers && row_has(text.numbers_, text.numbers_end_, j, needle)) ||
+          (addresses && row_has(text.addresses_, text.addresses_end_, j, needle))) {
+        hit[j] = 1;
+        ++count;
+      }
+    }
+  } else {
+    hit.assign(n, 0);
+    scan_rows(text.text_, text.text_end_, needle, hit);
+    if (numbers) scan_rows(text.numbers_, text.numbers_end_, needle, hit);
+    if (addresses) scan_rows(text.addresses_, text.addresses_end_, needle, hit);
+    for (const std::uint8_t h : hit) count += h;
+  }
+  if (kept.size() >= ConnectionText::kScannedKept) kept.erase(kept.begin());
+  kept.push_back({needle, numbers, addresses, count, hit});
 }
 
 void Filter::regex_hits(const FastRegex& re, const ConnectionText& text,

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -56,6 +57,19 @@ class ConnectionText {
   std::vector<std::size_t> numbers_end_;
   std::vector<std::size_t> addresses_end_;
   bool nul_ = false;  // a text field held a '\0' (a bare regex then reads the records)
+  // The last bare words scanned and their hits: the same word in the next frame (a sort
+  // change, a key) reuses them, and a longer word typed next (one that contains an earlier
+  // one and searches no more sections) scans only the rows the earlier one hit.
+  struct Scanned {
+    std::string needle;
+    bool numbers = false;
+    bool addresses = false;
+    std::size_t count = 0;
+    std::vector<std::uint8_t> hit;
+  };
+  static constexpr std::size_t kScannedKept = 4;
+  mutable std::mutex scanned_mutex_;
+  mutable std::vector<Scanned> scanned_;  // most recent last
 };
 
 // One string field of every connection of a snapshot as ids into its distinct values,
@@ -169,6 +183,9 @@ class Filter {
   struct Program;  // the parsed terms (filter.cpp)
 
  private:
+  // A bare word's hits over the packed text, narrowed from an earlier word's (bare_hits).
+  static void word_hits(const std::string& needle, bool numbers, bool addresses,
+                        const ConnectionText& text, std::vector<std::uint8_t>& hit);
   // A bare regex's hits over the packed text (bare_hits).
   static void regex_hits(const FastRegex& re, const ConnectionText& text,
                          std::vector<std::uint8_t>& hit);

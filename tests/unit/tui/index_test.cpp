@@ -213,6 +213,28 @@ TEST(TuiIndex, bare_words_through_the_packed_text_match_like_field_by_field) {
   }
 }
 
+TEST(TuiIndex, a_word_typed_key_by_key_narrows_the_earlier_hits_to_the_same_rows) {
+  const auto snap = varied_snapshot();
+  const ConnectionText kept(snap->connections);  // remembers the words before
+  // Longer words, a word with a digit after one without (more sections), deletions, a
+  // word that does not contain the last one, two words at once.
+  for (const char* word :
+       {"1",      "10",      "10.",     "10.1", "10.1.0.", "10.1",  "e",      "ex",
+        "exa",    "exa1",    "example", "f",    "fi",      "fir",   "p",      "fire",
+        "fire p", "fire pe", "zz",      "zzz",  "1 e",     "10 ex", "10. exa"}) {
+    const auto filter = Filter::parse(word, nullptr);
+    ASSERT_TRUE(filter.has_value()) << word;
+    const ConnectionText fresh(snap->connections);
+    const Filter::BareHits narrowed = filter->bare_hits(kept);
+    EXPECT_EQ(narrowed, filter->bare_hits(fresh)) << word;
+    for (std::size_t j = 0; j < snap->connections.size(); ++j) {
+      ASSERT_EQ(filter->matches(snap->connections[j], j, narrowed),
+                filter->matches(snap->connections[j]))
+          << word << " row " << j;
+    }
+  }
+}
+
 TEST(TuiIndex, bare_regexes_through_the_packed_text_match_like_field_by_field) {
   const auto snap = varied_snapshot();
   const ConnectionText text(snap->connections);
