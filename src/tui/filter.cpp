@@ -458,13 +458,26 @@ bool regex_by_text(const Term& t) {
   return t.key == Key::any && t.kind == Kind::regex && t.re->fast() != nullptr;
 }
 
+// Whether row j of a packed section holds `needle` (no per-call set-up, unlike memmem).
+bool row_has(const std::string& arena, const std::vector<std::size_t>& ends, std::size_t j,
+             std::string_view needle) {
+  const std::size_t b = j == 0 ? 0 : ends[j - 1];
+  const std::size_t e = ends[j];
+  return e - b >= needle.size() &&
+         std::string_view(arena.data() + b, e - b).find(needle) != std::string_view::npos;
+}
+
 // Marks the rows of `arena` (row j ends at ends[j]) that contain `needle`: memmem over the
-// whole section, then a jump to the next row after each hit.
+// section, then a jump to the next row after each hit. Where hits are dense (a digit, a
+// common word) memmem would be called once a row and set up its tables each time, so after
+// a hit the next rows are tested one by one until 8 in a row miss.
 void scan_rows(const std::string& arena, const std::vector<std::size_t>& ends,
                std::string_view needle, std::vector<std::uint8_t>& hit) {
-  std::size_t pos = 0;
+  constexpr std::size_t kRowByRow = 8;
   std::size_t row = 0;
-  while (pos < arena.size() && row < ends.size()) {
+  while (row < ends.size()) {
+    const std::size_t pos = row == 0 ? 0 : ends[row - 1];
+    if (pos >= arena.size()) return;
     const void* p = memmem(arena.data() + pos, arena.size() - pos, needle.data(), needle.size());
     if (p == nullptr) return;
     const auto at = static_cast<std::size_t>(static_cast<const char*>(p) - arena.data());
@@ -478,8 +491,15 @@ void scan_rows(const std::string& arena, const std::vector<std::size_t>& ends,
     }
     if (row >= ends.size()) return;
     hit[row] = 1;
-    pos = ends[row];
     ++row;
+    for (std::size_t misses = 0; misses < kRowByRow && row < ends.size(); ++row) {
+      if (row_has(arena, ends, row, needle)) {
+        hit[row] = 1;
+        misses = 0;
+      } else {
+        ++misses;
+      }
+    }
   }
 }
 
@@ -1052,17 +1072,6 @@ Filter::BareHits Filter::bare_hits(const ConnectionText& text) const {
   return hits;
 }
 
-namespace {
-// Whether row j of a packed section holds `needle`.
-bool row_has(const std::string& arena, const std::vector<std::size_t>& ends, std::size_t j,
-             std::string_view needle) {
-  const std::size_t b = j == 0 ? 0 : ends[j - 1];
-  const std::size_t e = ends[j];
-  return e - b >= needle.size() &&
-         memmem(arena.data() + b, e - b, needle.data(), needle.size()) != nullptr;
-}
-}  // namespace
-
 void Filter::word_hits(const std::string& needle, bool numbers, bool addresses,
                        const ConnectionText& text, std::vector<std::uint8_t>& hit) {
   const std::size_t n = text.rows();
@@ -1080,7 +1089,7 @@ void Filter::word_hits(const std::string& needle, bool numbers, bool addresses,
     return;
   }
   std::size_t count = 0;
-  if (base != nullptr && base->count * 4 <= n) {
+  if (base != nullptr) {
     hit.assign(n, 0);
     for (std::size_t j = 0; j < n; ++j) {
       if (base->hit[j] == 0) continue;

@@ -47,6 +47,11 @@ class ConnectionText {
   explicit ConnectionText(std::span<const monitor::ConnectionRecord> rows);
   std::size_t rows() const { return text_end_.size(); }
   std::size_t bytes() const { return text_.size() + numbers_.size() + addresses_.size(); }
+  // Drops the bare words' hits kept for the next frames (a benchmark times a cold scan).
+  void forget_scanned() const {
+    const std::lock_guard lock(scanned_mutex_);
+    scanned_.clear();
+  }
 
  private:
   friend class Filter;
