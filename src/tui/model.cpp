@@ -7,6 +7,7 @@
 #include <cmath>
 #include <compare>
 #include <cstring>
+#include <map>
 #include <span>
 #include <type_traits>
 #include <unordered_map>
@@ -309,7 +310,11 @@ struct LazyOrder {
     const ConnectionRecord* row;
   };
   std::vector<Keyed> keyed;
-  std::size_t sorted_upto = 0;
+  // Segments of `keyed`, by first position: each holds exactly the rows whose ranks are its
+  // positions (nth_element cut it there), in order when its flag is set. Starts as one
+  // unsorted segment; a window asked for (the screen around the selection, wherever it
+  // landed in the new order) is cut out and sorted, not everything before it.
+  std::map<std::size_t, bool> segments{{0, false}};
   ColumnId col = ColumnId::down;
   bool desc = true;
   bool exact = true;
@@ -325,13 +330,12 @@ struct LazyOrder {
     if (a.tie != b.tie) return a.tie < b.tie;
     return cmp_identity(*a.row, *b.row) < 0;
   }
-  // Puts the rows that belong in [first, mid) there (in any order), the others after them.
-  // nth_element over 100,000 rows moves them all a few times; with few rows wanted, a key
-  // threshold estimated from a sample first splits off a small set of candidates (one
-  // pass), and nth_element runs on those.
+  // Puts the rows of [first, end) that belong in [first, mid) there (in any order), the
+  // others after them. nth_element over 100,000 rows moves them all a few times; with few
+  // rows wanted, a key threshold estimated from a sample first splits off a small set of
+  // candidates (one pass), and nth_element runs on those.
   template <typename It, typename Cmp>
-  void select(It first, It mid, Cmp cmp) {
-    const auto end = keyed.end();
+  void select(It first, It mid, It end, Cmp cmp) {
     const auto n = static_cast<std::size_t>(end - first);
     const auto k = static_cast<std::size_t>(mid - first);
     constexpr std::size_t kSample = 1024;
@@ -355,17 +359,59 @@ struct LazyOrder {
       std::nth_element(split, mid, end, cmp);
     }
   }
-  // Sorts [sorted_upto, upto) into place: select(), then a sort of that slice only.
-  void extend(std::size_t upto, std::vector<const ConnectionRecord*>& rows) {
+  // Whether position i holds its row in the final order.
+  bool final_at(std::size_t i) const {
+    auto it = segments.upper_bound(i);
+    return (--it)->second;
+  }
+  bool all_sorted() const {
+    return std::all_of(segments.begin(), segments.end(), [](const auto& s) { return s.second; });
+  }
+  // Puts [from, upto) in the final order: the segments it touches are cut at its ends
+  // (select) and the part inside sorted; a small segment is sorted whole.
+  void sort_range(std::size_t from, std::size_t upto, std::vector<const ConnectionRecord*>& rows) {
+    constexpr std::size_t kWhole = 2048;
+    constexpr std::size_t kSortAhead = 512;
     upto = std::min(upto, keyed.size());
-    if (upto <= sorted_upto) return;
+    if (from >= upto) return;
     auto cmp = [this](const Keyed& a, const Keyed& b) { return less(a, b); };
-    const auto first = keyed.begin() + static_cast<std::ptrdiff_t>(sorted_upto);
-    const auto mid = keyed.begin() + static_cast<std::ptrdiff_t>(upto);
-    if (upto < keyed.size()) select(first, mid, cmp);
-    std::sort(first, mid, cmp);
-    for (std::size_t i = sorted_upto; i < keyed.size(); ++i) rows[i] = keyed[i].row;
-    sorted_upto = upto;
+    const auto at = [this](std::size_t i) {
+      return keyed.begin() + static_cast<std::ptrdiff_t>(i);
+    };
+    auto it = std::prev(segments.upper_bound(from));
+    while (it != segments.end() && it->first < upto) {
+      const std::size_t a = it->first;
+      const auto next = std::next(it);
+      const std::size_t b = next == segments.end() ? keyed.size() : next->first;
+      if (it->second) {
+        it = next;
+        continue;
+      }
+      std::size_t x = a;
+      std::size_t y = b;
+      if (b - a > kWhole) {
+        // A screenful ahead too (scrolling on), and no sliver left unsorted at either end.
+        const std::size_t lo = std::max(a, from);
+        x = lo - a < kSortAhead ? a : lo;
+        y = std::min(b, std::max(upto, x + kSortAhead));
+        if (b - y < kSortAhead) y = b;
+        if (x > a) {
+          select(at(a), at(x), at(b), cmp);  // [a, x) stays an unsorted segment
+          segments[x] = false;
+        }
+        if (y < b) {
+          select(at(x), at(y), at(b), cmp);
+          segments[y] = false;
+        }
+      }
+      std::sort(at(x), at(y), cmp);
+      segments[x] = true;
+      for (std::size_t i = a; i < b; ++i) rows[i] = keyed[i].row;
+      it = segments.find(y);
+    }
+  }
+  void extend(std::size_t upto, std::vector<const ConnectionRecord*>& rows) {
+    sort_range(0, upto, rows);
   }
 };
 
@@ -668,9 +714,13 @@ RowKey key_of(const RemoteRecord& r) {
 }
 
 void Frame::ensure_sorted(std::size_t upto) const {
+  ensure_sorted(0, upto);
+}
+
+void Frame::ensure_sorted(std::size_t from, std::size_t upto) const {
   if (!lazy) return;
-  lazy->extend(upto, connections);
-  if (lazy->sorted_upto >= connections.size()) lazy.reset();
+  lazy->sort_range(from, upto, connections);
+  if (lazy->all_sorted()) lazy.reset();
 }
 
 std::size_t Frame::rows(Table t) const {
@@ -691,7 +741,7 @@ RowKey Frame::key_at(Table t, std::size_t i) const {
     case Table::processes:
       return key_of(*processes[i]);
     case Table::connections:
-      ensure_sorted(i + 1);
+      ensure_sorted(i, i + 1);
       return key_of(*connections[i]);
     case Table::remotes:
       return key_of(*remotes[i]);
@@ -728,17 +778,13 @@ std::optional<std::size_t> Frame::find(Table t, const RowKey& key) const {
         if (c.remote_port == key.remote_port && c.local_port == key.local_port &&
             c.proto == key.proto && c.remote_addr == key.remote_addr &&
             c.local_addr == key.local_addr) {
-          if (!lazy || i < lazy->sorted_upto) return i;
-          // In the unsorted tail: its rank is the number of rows that sort before it.
-          const LazyOrder::Keyed* me = nullptr;
-          for (const auto& k : lazy->keyed) {
-            if (k.row == &c) me = &k;
-          }
-          std::size_t rank = lazy->sorted_upto;
-          for (std::size_t j = lazy->sorted_upto; j < lazy->keyed.size(); ++j) {
-            if (me != nullptr && lazy->less(lazy->keyed[j], *me)) ++rank;
-          }
-          ensure_sorted(rank + kEagerRows);
+          if (!lazy || lazy->final_at(i)) return i;
+          // Not in place yet: its rank is the number of rows that sort before it. Only the
+          // rows around it are put in order (the screen shows them), not all before it.
+          const LazyOrder::Keyed& me = lazy->keyed[i];
+          std::size_t rank = 0;
+          for (const auto& k : lazy->keyed) rank += lazy->less(k, me) ? 1 : 0;
+          ensure_sorted(rank - std::min(rank, kEagerRows / 2), rank + kEagerRows / 2);
           return rank;
         }
         break;
@@ -1393,7 +1439,7 @@ std::string cell_text(Table t, ColumnId col, const Frame& f, std::size_t row,
     case Table::processes:
       return process_cell(col, *f.processes[row], opt);
     case Table::connections:
-      f.ensure_sorted(row + 1);
+      f.ensure_sorted(row, row + 1);
       return connection_cell(col, *f.connections[row], opt);
     case Table::remotes:
       return remote_cell(col, *f.remotes[row], opt);

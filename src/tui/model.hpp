@@ -209,10 +209,10 @@ class SnapshotIndex : public PreparedRows {
 // One rebuilt model. Everything points into `snapshot`.
 //
 // The connections table may hold 100,000 rows of which a screen shows 50, so it is sorted
-// lazily: `connections` always holds every row, but only [0, sorted_upto) is in the final
-// order (every row after it sorts after them). ensure_sorted(n) extends the sorted
-// prefix; key_at() and find() call it, and so must any reader of connections[i] beyond
-// what is on screen (the renderer asks for what it draws, export for everything).
+// lazily: `connections` always holds every row, but only the positions asked for are in
+// the final order. ensure_sorted(from, upto) puts [from, upto) in order (ensure_sorted(n):
+// [0, n)); key_at() and find() call it, and so must any reader of connections[i] (the
+// renderer asks for what it draws, export for everything).
 struct Frame {
   std::shared_ptr<const monitor::Snapshot> snapshot;
   std::shared_ptr<const SnapshotIndex> index;
@@ -220,6 +220,7 @@ struct Frame {
   mutable std::vector<const monitor::ConnectionRecord*> connections;
   mutable std::shared_ptr<LazyOrder> lazy;  // null: connections are fully sorted
   void ensure_sorted(std::size_t upto) const;
+  void ensure_sorted(std::size_t from, std::size_t upto) const;
   std::vector<const monitor::RemoteRecord*> remotes;
   // Unattributed groups (one per reason) folded into one "<UNKNOWN>" row, as bandwhich
   // shows them; the reasons stay in `unknown_groups` for the detail view.

@@ -174,7 +174,7 @@ void draw_table(Painter& p, UiState& s, const Frame& f, Table t, const Rect& r, 
   } else {
     sel.scroll = 0;
   }
-  if (t == Table::connections) f.ensure_sorted(sel.scroll + page);
+  if (t == Table::connections) f.ensure_sorted(sel.scroll, sel.scroll + page);
   const core::Timestamp now = f.snapshot ? f.snapshot->time : core::Timestamp{};
   for (int i = 0; i < rows; ++i) {
     const std::size_t row = sel.scroll + static_cast<std::size_t>(i);

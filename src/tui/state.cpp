@@ -152,7 +152,7 @@ std::optional<std::pair<pid_t, std::string>> selected_process(const UiState& s, 
     const std::size_t i = s.selection[table_index(t)].index;
     if (t == Table::processes && i < f.processes.size()) p = f.processes[i];
     if (t == Table::connections && i < f.connections.size()) {
-      f.ensure_sorted(i + 1);
+      f.ensure_sorted(i, i + 1);
       c = f.connections[i];
     }
   }
@@ -302,7 +302,7 @@ std::string remote_of_selection(const UiState& s, const Frame& f) {
   const Table t = active_table(s);
   const std::size_t i = s.selection[table_index(t)].index;
   if (t == Table::connections && i < f.connections.size()) {
-    f.ensure_sorted(i + 1);
+    f.ensure_sorted(i, i + 1);
     return f.connections[i]->remote_addr.to_string();
   }
   if (t == Table::remotes && i < f.remotes.size()) return f.remotes[i]->addr.to_string();

@@ -353,5 +353,44 @@ TEST(TuiModel, LazySortGivesTheSameOrderAsAFullSort) {
   EXPECT_EQ(key_of(*again.connections[12'345]), k);
 }
 
+TEST(TuiModel, LazySortPutsAnyWindowInOrderLikeAFullSort) {
+  auto big = std::make_shared<monitor::Snapshot>();
+  big->time = testing::kNow;
+  for (std::uint32_t i = 0; i < 30'000; ++i) {
+    auto c = testing::conn("10.1.0.1", static_cast<std::uint16_t>(1 + i % 60'000), 80,
+                           (i * 7919) % 1000, (i * 104729) % 5000 * 1.0, 1, "p");
+    c.remote_addr = core::IpAddress::from_v4(0x0a000000u + (i * 2654435761u) % 100'000);
+    big->connections.push_back(c);
+  }
+  for (const ColumnId col : {ColumnId::down, ColumnId::remote, ColumnId::proto}) {
+    const Frame full = sorted(big, Table::connections, col, true);
+    full.ensure_sorted(full.connections.size());
+    ASSERT_TRUE(full.lazy == nullptr);
+    // Windows anywhere, overlapping, out of order, single rows; then the rest.
+    const Frame lazy = sorted(big, Table::connections, col, true);
+    const std::size_t windows[][2] = {{20'000, 20'060}, {5'000, 5'001},  {19'990, 20'010},
+                                      {29'990, 30'000}, {700, 760},      {12'000, 14'500},
+                                      {0, 10},          {29'999, 30'000}};
+    for (const auto& w : windows) {
+      lazy.ensure_sorted(w[0], w[1]);
+      for (std::size_t i = w[0]; i < w[1]; ++i) {
+        ASSERT_EQ(lazy.connections[i], full.connections[i])
+            << "col " << static_cast<int>(col) << " row " << i;
+      }
+    }
+    // A row found deep down is at its final rank, with the rows around it in order.
+    const Frame again = sorted(big, Table::connections, col, true);
+    const RowKey k = key_of(*full.connections[17'321]);
+    EXPECT_EQ(again.find(Table::connections, k), std::optional<std::size_t>(17'321));
+    again.ensure_sorted(17'300, 17'340);
+    for (std::size_t i = 17'300; i < 17'340; ++i) {
+      ASSERT_EQ(again.connections[i], full.connections[i]) << i;
+    }
+    lazy.ensure_sorted(lazy.connections.size());
+    EXPECT_TRUE(lazy.lazy == nullptr);
+    EXPECT_EQ(lazy.connections, full.connections);
+  }
+}
+
 }  // namespace
 }  // namespace netscope::tui
