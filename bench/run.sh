@@ -17,7 +17,8 @@
 #   BENCH_TIMEOUT=1200      seconds before any one command is killed
 #   BENCH_REV               how to name the measured build (default: git describe)
 #   BENCH_DPI=0             skip the DPI cost (bench/dpi_cost.sh: analyze vs --no-dpi;
-#                           BENCH_DPI_RUNS, BENCH_DPI_FLOWS, BENCH_DPI_COPIES tune it)
+#                           BENCH_DPI_RUNS, BENCH_DPI_FLOWS, BENCH_DPI_COPIES,
+#                           BENCH_DPI_FILES tune it)
 #   BENCH_TUI=0             skip the TUI benches (tui_render, tui_filter_bench)
 set -euo pipefail
 
@@ -199,7 +200,7 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- DPI cost (issue 5): analyze vs analyze --no-dpi on the DPI mix, this capture and the
 # real captures, interleaved (bench/dpi_cost.sh) -------------------------------------------
 if [[ ${BENCH_DPI:-1} != 0 ]]; then
-  # The big capture would take its five rounds per mode for long: the default one only.
+  # The big capture would take its 15 rounds per mode for long: the default one only.
   dpi_synth=""
   [[ $variant == default ]] && dpi_synth=$file
   "$root/bench/dpi_cost.sh" "$build" "$dpi_synth" >>"$tmp/section.md" ||
