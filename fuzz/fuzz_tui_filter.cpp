@@ -5,7 +5,9 @@
 // helpers run on the whole input as arbitrary bytes. Invariants trap:
 //   - a syntax error's offset lies within the text, and an error has a message;
 //   - display_width(fit(s, w)) == w and display_width(truncate_middle(s, w)) <= w;
-//   - sanitize() is idempotent and keeps the width.
+//   - sanitize() is idempotent and keeps the width;
+//   - a filter that is one bare /regex/ the fast engine takes (tui/fast_regex) finds the
+//     same matches in the field text and the filter text as std::regex.
 //
 // No capture holds filter text, so the seeds are built in (see builtin_seeds.hpp).
 
@@ -14,11 +16,13 @@
 #include <cstring>
 #include <iterator>
 #include <memory>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "builtin_seeds.hpp"
+#include "tui/fast_regex.hpp"
 #include "tui/filter.hpp"
 #include "tui/text.hpp"
 
@@ -83,6 +87,29 @@ void check_text(std::string_view s, std::size_t width) {
   (void)tui::format_rate(static_cast<double>(s.size()) * 1e3, {});
 }
 
+// `text` is one bare /regex/ that Filter::parse accepted (so within its size and NFA
+// budget): FastRegex, when it takes the pattern, answers as std::regex does.
+void check_fast_regex(std::string_view text, std::string_view field) {
+  if (text.size() < 3 || text.front() != '/' || text.back() != '/') return;
+  const std::string_view pattern = text.substr(1, text.size() - 2);
+  for (std::size_t i = 0; i < pattern.size(); i += pattern[i] == '\\' ? 2 : 1) {
+    if (pattern[i] == '/') return;  // more than one term
+  }
+  const auto fast = netscope::tui::FastRegex::compile(pattern);
+  if (!fast) return;
+  auto flags = std::regex::ECMAScript | std::regex::icase;
+#ifdef __GLIBCXX__
+  flags |= std::regex_constants::__polynomial;
+#endif
+  try {
+    const std::regex re{std::string(pattern), flags};
+    for (const std::string_view t : {field, text, std::string_view{}}) {
+      if (fast->search(t) != std::regex_search(t.begin(), t.end(), re)) __builtin_trap();
+    }
+  } catch (const std::exception&) {  // error_complexity / error_stack: nothing to compare
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
@@ -141,5 +168,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)filter->matches(r, conns);
   (void)filter->matches(r, {});
   (void)filter->needs_connections();
+  check_fast_regex(filter_text, field);
   return 0;
 }
