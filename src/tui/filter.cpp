@@ -1117,11 +1117,17 @@ void Filter::regex_hits(const FastRegex& re, const ConnectionText& text,
   hit.assign(n, 0);
   // Rows that hold the literal every match holds; the others cannot match.
   std::vector<std::uint8_t> maybe;
-  if (!re.required().empty()) {
+  if (const std::string& lit = re.required(); !lit.empty()) {
     maybe.assign(n, 0);
-    scan_rows(text.text_, text.text_end_, re.required(), maybe);
-    scan_rows(text.numbers_, text.numbers_end_, re.required(), maybe);
-    scan_rows(text.addresses_, text.addresses_end_, re.required(), maybe);
+    scan_rows(text.text_, text.text_end_, lit, maybe);
+    // The numbers hold digits and "as", the endpoints hex digits, '.', ':', '[' and ']'.
+    const auto only = [&lit](std::string_view chars) {
+      return lit.find_first_not_of(chars) == std::string::npos;
+    };
+    if (only("0123456789as")) scan_rows(text.numbers_, text.numbers_end_, lit, maybe);
+    if (only("0123456789abcdef.:[]")) {
+      scan_rows(text.addresses_, text.addresses_end_, lit, maybe);
+    }
   }
   const bool empty = re.matches_empty();
   for (std::size_t j = 0; j < n; ++j) {
