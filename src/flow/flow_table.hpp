@@ -139,6 +139,14 @@ class FlowTable {
       if (s.hash != 0) fn(flow_at(s.flow));
     }
   }
+  // The same with fn(Flow&, std::uint32_t index): the flow's index in the table's pool,
+  // which stays the flow's for as long as it is in the table (a later flow may reuse it).
+  template <typename Fn>
+  void for_each_indexed(Fn&& fn) {
+    for (const Slot& s : index_) {
+      if (s.hash != 0) fn(flow_at(s.flow), s.flow);
+    }
+  }
   // True once `flow` has outlived its timeout at `now`.
   bool is_expired(const Flow& flow, core::Timestamp now) const;
   // Idle timeout of `flow` in its current state, in ns.

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -122,6 +123,8 @@ class Engine {
   // A sample of every flow in the table for a tick (FlowStage::sample): DPI fields only
   // for flows whose fields changed since the last call.
   void sample_flows(std::vector<FlowSample>& out) { stage_->sample(out); }
+  // The same, one sample at a time, none kept (the live tick: no buffer of every flow).
+  void sample_flows(const std::function<void(const FlowSample&)>& fn) { stage_->sample(fn); }
   // The inspector's counters so far (zero when DPI is off or the flows are routed).
   const dpi::DpiCounters& dpi_counters() const { return stage_->dpi_counters(); }
 

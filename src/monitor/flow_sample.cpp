@@ -6,6 +6,18 @@ namespace netscope::monitor {
 
 namespace {
 
+SampleHealth sample_health(const flow::TcpHealth& h) {
+  const auto n = [](std::uint64_t v) { return static_cast<std::uint32_t>(v); };  // 32-bit kept
+  return SampleHealth{n(h.retransmissions),
+                      n(h.fast_retransmissions),
+                      n(h.spurious_retransmissions),
+                      n(h.out_of_order),
+                      n(h.dup_acks),
+                      n(h.dup_ack_events),
+                      n(h.zero_windows),
+                      n(h.rsts)};
+}
+
 FlowSample copy_flow(const flow::Flow& f, bool with_dpi) {
   FlowSample s;
   s.key = f.key;
@@ -19,7 +31,8 @@ FlowSample copy_flow(const flow::Flow& f, bool with_dpi) {
   s.arp_state = f.arp_state;
   if (f.is_tcp()) {
     s.tcp_state = f.tcp.state();
-    s.health = {f.tcp.health(flow::kClientToServer), f.tcp.health(flow::kServerToClient)};
+    s.health = {sample_health(f.tcp.health(flow::kClientToServer)),
+                sample_health(f.tcp.health(flow::kServerToClient))};
     s.rtt_ms = f.tcp.handshake_rtt_ms();
     if (!s.rtt_ms && f.tcp.rtt().count() > 0) s.rtt_ms = f.tcp.rtt().quantile_ms(0.5);
   }

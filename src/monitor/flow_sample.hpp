@@ -23,6 +23,19 @@
 
 namespace netscope::monitor {
 
+// The TCP health counters a connection record shows (TcpHealthRecord), as the tracker
+// keeps them: 32 bits each (flow::TcpHealth is 12 counters of 64 bits).
+struct SampleHealth {
+  std::uint32_t retransmissions = 0;
+  std::uint32_t fast_retransmissions = 0;
+  std::uint32_t spurious_retransmissions = 0;
+  std::uint32_t out_of_order = 0;
+  std::uint32_t dup_acks = 0;
+  std::uint32_t dup_ack_events = 0;
+  std::uint32_t zero_windows = 0;
+  std::uint32_t rsts = 0;
+};
+
 struct FlowSample {
   core::FlowKey key;
   bool client_is_a = true;
@@ -34,7 +47,7 @@ struct FlowSample {
   core::Timestamp first_seen;
   core::Timestamp last_seen;
   std::array<flow::DirectionStats, 2> dir{};  // 0 = client -> server
-  std::array<flow::TcpHealth, 2> health{};    // TCP only; by sending direction
+  std::array<SampleHealth, 2> health{};       // TCP only; by sending direction
   std::optional<double> rtt_ms;               // handshake RTT, else the data RTT median
   std::int64_t timeout_ns = 0;                // idle timeout in the current state
   std::int64_t active_timeout_ns = 0;         // the same while active (FlowTimeouts)
@@ -43,6 +56,10 @@ struct FlowSample {
   // The flow's DPI fields (Inspector::describe) when they changed since the flow was
   // last sampled; null when unchanged or never recognised.
   std::shared_ptr<const dpi::DpiInfo> dpi;
+  // The flow's index in the table's pool (FlowTable::for_each_indexed), which the tick
+  // uses to find its connection without a hash lookup; kNoIndex for an ended flow.
+  static constexpr std::uint32_t kNoIndex = 0xffffffffu;
+  std::uint32_t table_index = kNoIndex;
 
   core::IpAddress client_addr() const { return client_is_a ? key.addr_a : key.addr_b; }
 };

@@ -83,6 +83,15 @@ void FlowStage::sample(std::vector<FlowSample>& out) {
   });
 }
 
+void FlowStage::sample(const std::function<void(const FlowSample&)>& fn) {
+  flows_.for_each_indexed([&](flow::Flow& f, std::uint32_t index) {
+    FlowSample s = sample_flow(f, flows_, f.dpi_changed);
+    s.table_index = index;
+    f.dpi_changed = false;
+    fn(s);
+  });
+}
+
 const dpi::DpiCounters& FlowStage::dpi_counters() const {
   static const dpi::DpiCounters kNone;
   return inspector_ ? inspector_->counters() : kNone;

@@ -16,6 +16,7 @@
 // (unanswered DNS queries are reported) and frees its session.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -64,6 +65,8 @@ class FlowStage : private flow::FlowSink {
   // Appends a sample of every flow in the table to `out`, describing the DPI fields of
   // those whose fields changed since the last call (and clearing that mark).
   void sample(std::vector<FlowSample>& out);
+  // The same, handing each sample to `fn` instead of keeping it.
+  void sample(const std::function<void(const FlowSample&)>& fn);
   const dpi::DpiCounters& dpi_counters() const;
 
  private:

@@ -1,6 +1,7 @@
 #include "monitor/tick_builder.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstring>
 #include <unordered_set>
@@ -68,43 +69,51 @@ struct Proc;
 struct Remote;
 
 struct Conn {
-  FlowSample s;
-  bool local_is_a = true;
-  bool forwarded = false;  // neither endpoint is local
-  bool sure = false;       // exactly one endpoint is a local address
-  std::optional<OwnerInfo> owner;
-  std::string miss = "pending";
-  // The tick at which only the peer's socket (another namespace of this host) was found
-  // for our side; 0 when not. See attribution().
-  std::uint64_t peer_only_tick = 0;
-  Cum cum;       // oriented counters now
-  Cum credited;  // what has been credited to the groups
-  ProcKey credited_to = kUnknown;
-  // Cumulative counters at recent ticks, oldest first: about window/refresh + 2 entries.
-  // A vector, not a deque: a deque's first block alone is 512 bytes per connection.
-  std::vector<RateSample> samples;
-  double rate_up = 0;
-  double rate_down = 0;
+  // What every tick reads first (the passes over the connections), together at the start
+  // of the node; the sample and the owner after.
   bool closed = false;
-  std::int64_t closed_ns = 0;
-  std::uint64_t closed_tick = 0;  // the tick that closed it: always listed in that one
-  std::string close_reason;
-  std::uint64_t seen_tick = 0;
-  std::shared_ptr<const dpi::DpiInfo> dpi;  // the latest DPI fields of its samples
-  // The resolver's generation when it was last asked about this connection (0: never,
-  // or since the sides were swapped): while it stays, the answer would be the same.
-  std::uint64_t resolved_generation = 0;
-  // Its groups (nodes of Impl::procs and Impl::remotes, which are never erased): null
-  // until first needed and again whenever the group changes.
-  Proc* proc = nullptr;
-  Remote* remote_group = nullptr;
   // Incremental ticks: `dirty` when anything its record shows may have changed since the
   // record was built; otherwise the record at `rec_index` of the previous snapshot is
   // still right, as long as the clock-dependent parts (time_key) are the same too.
   bool dirty = true;
   std::uint8_t time_key = 0;
+  bool local_is_a = true;
+  bool forwarded = false;  // neither endpoint is local
+  bool sure = false;       // exactly one endpoint is a local address
   std::uint32_t rec_index = 0;
   std::uint64_t rec_tick = 0;  // the tick whose snapshot holds that record; 0: none
+  // When that record was copied from the tick before: that tick, and the record's index
+  // in its snapshot (a recycled snapshot of that tick holds it there already). 0: not.
+  std::uint64_t same_tick = 0;
+  std::uint32_t same_index = 0;
+  // The flow's index in the table's pool when last sampled (Impl::by_index).
+  std::uint32_t table_index = FlowSample::kNoIndex;
+  std::uint64_t seen_tick = 0;
+  std::uint64_t closed_tick = 0;  // the tick that closed it: always listed in that one
+  std::int64_t closed_ns = 0;
+  // The resolver's generation when it was last asked about this connection (0: never,
+  // or since the sides were swapped): while it stays, the answer would be the same.
+  std::uint64_t resolved_generation = 0;
+  // The tick at which only the peer's socket (another namespace of this host) was found
+  // for our side; 0 when not. See attribution().
+  std::uint64_t peer_only_tick = 0;
+  // Its groups (nodes of Impl::procs and Impl::remotes, which are never erased): null
+  // until first needed and again whenever the group changes.
+  Proc* proc = nullptr;
+  Remote* remote_group = nullptr;
+  double rate_up = 0;
+  double rate_down = 0;
+  ProcKey credited_to = kUnknown;
+  Cum cum;       // oriented counters now
+  Cum credited;  // what has been credited to the groups
+  // Cumulative counters at recent ticks, oldest first: about window/refresh + 2 entries.
+  // A vector, not a deque: a deque's first block alone is 512 bytes per connection.
+  std::vector<RateSample> samples;
+  FlowSample s;
+  std::optional<OwnerInfo> owner;
+  std::string miss = "pending";
+  std::string_view close_reason;            // end_reason_name() or a literal: static storage
+  std::shared_ptr<const dpi::DpiInfo> dpi;  // the latest DPI fields of its samples
 
   int local_dir() const {
     // Direction index (0 = client -> server) of the packets the local side sends.
@@ -154,7 +163,7 @@ bool is_loopback(const core::IpAddress& a) {
   return a == kV6Loopback;
 }
 
-TcpHealthRecord health_record(const flow::TcpHealth& h) {
+TcpHealthRecord health_record(const SampleHealth& h) {
   TcpHealthRecord r;
   r.retransmissions = h.retransmissions;
   r.fast_retransmissions = h.fast_retransmissions;
@@ -227,6 +236,11 @@ struct TickBuilder::Impl {
   // a pass over every connection. Roughly in order (within a refresh).
   std::deque<std::pair<std::int64_t, ConnId>> closing;
   std::vector<Conn*> listed_conns;  // this tick's listed connections, in order
+  std::vector<Conn*> fresh_conns;   // first seen in this tick's samples, not yet placed
+  // Connections by their flow's index in the table's pool (FlowSample::table_index): a
+  // sample finds its connection here without hashing its key; checked against the key
+  // and first packet time (the index is reused by later flows), else the map is asked.
+  std::vector<Conn*> by_index;
   std::map<ProcKey, Proc> procs;
   std::unordered_map<core::IpAddress, Remote, AddrHash> remotes;
   std::vector<Iface> ifaces;
@@ -243,9 +257,15 @@ struct TickBuilder::Impl {
   TickInput last_in;  // interfaces and counters of the latest tick (whole_run)
 
   // The previous snapshot (tick_shared), whose unchanged records the next tick copies.
-  std::shared_ptr<const Snapshot> prev_snap;
+  std::shared_ptr<Snapshot> prev_snap;
+  // The one before it, kept to be recycled by the next tick (tick_shared).
+  std::shared_ptr<Snapshot> spare;
   TickBuilder::Stats stats;
 
+  std::size_t samples_per_window() const {
+    const double n = cfg.refresh_s > 0 ? cfg.window_s / cfg.refresh_s : 0;
+    return static_cast<std::size_t>(std::clamp(n, 0.0, 62.0)) + 2;
+  }
   std::int64_t window_ns() const { return static_cast<std::int64_t>(cfg.window_s * 1e9); }
   std::int64_t refresh_ns() const {
     return std::max<std::int64_t>(1, static_cast<std::int64_t>(cfg.refresh_s * 1e9));
@@ -387,6 +407,9 @@ struct TickBuilder::Impl {
   }
 
   void update_rates(Conn& c, std::int64_t now) {
+    // What a window holds at a steady refresh (window/refresh + 2; more only when ticks
+    // come late), allocated once: growing by doubling would leave 8 for 7.
+    if (c.samples.capacity() == 0) c.samples.reserve(samples_per_window());
     c.samples.push_back({now, c.cum.bytes_up, c.cum.bytes_down});
     const std::int64_t horizon = now - window_ns() + refresh_ns() / 2;
     // Keep exactly one sample at or before the horizon (the base of the rate).
@@ -516,7 +539,7 @@ struct TickBuilder::Impl {
         s.key.proto == decode::ip_proto::tcp &&
         (s.tcp_state == flow::TcpState::closed || s.tcp_state == flow::TcpState::time_wait);
     r.closed = c.closed || tcp_done;
-    r.close_reason = c.closed ? c.close_reason : (tcp_done ? "closed" : "");
+    r.close_reason = c.closed ? std::string(c.close_reason) : (tcp_done ? "closed" : "");
     const bool active = now.ns - s.last_seen.ns < static_cast<std::int64_t>(cfg.idle_after_s * 1e9);
     r.timeout_s =
         static_cast<double>(active ? std::max(s.timeout_ns, s.active_timeout_ns) : s.timeout_ns) /
@@ -649,13 +672,19 @@ struct TickBuilder::Impl {
       const std::int64_t keep = window_ns() + refresh_ns();
       while (!closing.empty() && now - closing.front().first > keep) {
         auto it = conns.find(closing.front().second);
-        if (it != conns.end() && it->second.closed) conns.erase(it);
+        if (it != conns.end() && it->second.closed) {
+          unindex(it->second);
+          conns.erase(it);
+        }
         closing.pop_front();
       }
       return;
     }
     while (closed_order.size() > cfg.max_closed) {
-      conns.erase(closed_order.front());
+      if (auto it = conns.find(closed_order.front()); it != conns.end()) {
+        unindex(it->second);
+        conns.erase(it);
+      }
       closed_order.pop_front();
       ++closed_dropped;
     }
@@ -704,40 +733,82 @@ struct TickBuilder::Impl {
     }
   }
 
+  void take_sample(const FlowSample& s, std::int64_t now) {
+    // Learned local addresses (replay without --local-net): the senders of SYNs.
+    if (!cfg.is_local && s.key.proto == decode::ip_proto::tcp &&
+        s.client_by == flow::ClientBy::syn) {
+      learned_local.insert(s.client_addr());
+    }
+    if (!cfg.show_localhost && is_loopback(s.key.addr_a) && is_loopback(s.key.addr_b)) return;
+    Conn* found = nullptr;
+    const std::uint32_t ix = s.table_index;
+    if (ix < by_index.size()) {
+      Conn* h = by_index[ix];
+      if (h != nullptr && h->s.first_seen.ns == s.first_seen.ns && h->s.key == s.key) found = h;
+    }
+    bool inserted = false;
+    if (found == nullptr) {
+      auto [it, ins] = conns.try_emplace(ConnId{s.key, s.first_seen.ns});
+      found = &it->second;
+      inserted = ins;
+      if (ix != FlowSample::kNoIndex) {
+        if (ix >= by_index.size()) by_index.resize(std::size_t{ix} + 1, nullptr);
+        by_index[ix] = found;
+        found->table_index = ix;
+      }
+    }
+    Conn& c = *found;
+    if (c.closed) return;  // a stale sample of a flow that already ended
+    c.seen_tick = tick_no;
+    if (!inserted && same_sample(c.s, s)) return;  // an idle connection: nothing new
+    c.s = s;
+    c.dirty = true;
+    if (s.dpi) c.dpi = s.dpi;
+    if (inserted) {
+      fresh_conns.push_back(&c);
+    } else {
+      c.cum = oriented(c);
+    }
+    if (s.ended) {
+      c.closed = true;
+      c.closed_ns = std::max(s.last_seen.ns, now - refresh_ns());
+      c.closed_tick = tick_no;
+      c.close_reason = flow::end_reason_name(s.end_reason);
+      remember_closed(ConnId{s.key, s.first_seen.ns}, c);
+    }
+  }
+
+  // Before a connection is erased: its by_index entry, if still its own, goes too.
+  void unindex(const Conn& c) {
+    if (c.table_index < by_index.size() && by_index[c.table_index] == &c) {
+      by_index[c.table_index] = nullptr;
+    }
+  }
+
   Snapshot tick(const TickInput& in) {
+    Snapshot snap;
+    tick(in, snap, 0);
+    return snap;
+  }
+
+  // Builds the tick's snapshot into `snap`, which is empty, or (recycled_tick != 0) the
+  // snapshot of that tick (tick_no) taken back from the readers: its connection records
+  // are updated in place, where the record of a connection that has not changed since is
+  // already at its index; everything else in it has been cleared.
+  void tick(const TickInput& in, Snapshot& snap, std::uint64_t recycled_tick) {
     const std::int64_t now = in.time.ns;
     if (tick_no == 0) started = in.started;
     last_time = in.time;
     ++tick_no;
 
-    // Learned local addresses (replay without --local-net): the senders of SYNs.
-    if (!cfg.is_local) {
-      for (const FlowSample& s : in.flows) {
-        if (s.key.proto == decode::ip_proto::tcp && s.client_by == flow::ClientBy::syn) {
-          learned_local.insert(s.client_addr());
-        }
-      }
-    }
-
-    for (const FlowSample& s : in.flows) {
-      if (!cfg.show_localhost && is_loopback(s.key.addr_a) && is_loopback(s.key.addr_b)) continue;
-      auto [it, inserted] = conns.try_emplace(ConnId{s.key, s.first_seen.ns});
-      Conn& c = it->second;
-      if (c.closed) continue;  // a stale sample of a flow that already ended
-      c.seen_tick = tick_no;
-      if (!inserted && same_sample(c.s, s)) continue;  // an idle connection: nothing new
-      c.s = s;
-      c.dirty = true;
-      if (s.dpi) c.dpi = s.dpi;
-      if (inserted) place(c);
-      c.cum = oriented(c);
-      if (s.ended) {
-        c.closed = true;
-        c.closed_ns = std::max(s.last_seen.ns, now - refresh_ns());
-        c.closed_tick = tick_no;
-        c.close_reason = std::string(flow::end_reason_name(s.end_reason));
-        remember_closed(it->first, c);
-      }
+    // New connections are placed (which side is local) once every sample is in: without
+    // --local-net the local addresses are learned from this tick's samples too.
+    fresh_conns.clear();
+    if (in.sample) in.sample([&](const FlowSample& s) { take_sample(s, now); });
+    for (const FlowSample& s : in.flows) take_sample(s, now);
+    for (Conn* c : fresh_conns) {
+      place(*c);
+      c->cum = oriented(*c);
     }
 
     for (auto& [p, pr] : procs) {
@@ -784,7 +855,6 @@ struct TickBuilder::Impl {
       if (!c.owner) ++unknown_reasons[attribution(c).substr(8)];
     }
 
-    Snapshot snap;
     take_dns(in, snap);
 
     for (auto& [a, rm] : remotes) {
@@ -839,25 +909,58 @@ struct TickBuilder::Impl {
           static_cast<double>(in.packets) / (static_cast<double>(now - started.ns) / 1e9);
     }
 
-    // Records: a copy of the previous snapshot's for a connection that did not change.
-    snap.connections.reserve(listed_conns.size());
+    // Records: a copy of the previous snapshot's for a connection that did not change;
+    // none at all when a recycled snapshot already holds that record at that index.
+    if (recycled_tick == 0) {
+      snap.connections.clear();
+      snap.connections.reserve(listed_conns.size());
+    }
+    if (snap.connections.size() > listed_conns.size()) {
+      snap.connections.resize(listed_conns.size());
+    }
+    const auto put = [&snap](std::size_t i, auto&& r) {
+      if (i < snap.connections.size()) {
+        snap.connections[i] = std::forward<decltype(r)>(r);
+      } else {
+        snap.connections.push_back(std::forward<decltype(r)>(r));
+      }
+    };
     stats = {};
     const std::vector<ConnectionRecord>* prev =
         cfg.incremental && prev_snap ? &prev_snap->connections : nullptr;
     const std::uint64_t prev_tick = prev_snap ? prev_snap->tick + 1 : 0;
     // Through the pointers gathered above, not the map: its nodes are scattered, and
     // walking its chain is one cache miss after another.
-    for (Conn* cp : listed_conns) {
-      Conn& c = *cp;
+    // The connections are a KB apart in the heap: each would stall on its first read, so
+    // the lines this loop reads are fetched a few connections ahead.
+    constexpr std::size_t kAhead = 4;
+    for (std::size_t i = 0; i < listed_conns.size(); ++i) {
+      if (i + kAhead < listed_conns.size()) {
+        const Conn* ahead = listed_conns[i + kAhead];
+        __builtin_prefetch(&ahead->s.last_seen);
+        __builtin_prefetch(&ahead->dirty);
+      }
+      Conn& c = *listed_conns[i];
       const std::uint8_t tk = time_key(c, now);
       const bool reuse = prev != nullptr && !c.dirty && c.rec_tick == prev_tick &&
                          c.rec_tick != 0 && tk == c.time_key && c.rec_index < prev->size() &&
                          (*prev)[c.rec_index].remote_host == remote_host(c);
-      snap.connections.push_back(reuse ? (*prev)[c.rec_index] : record(c, in.time));
-      ++(reuse ? stats.records_reused : stats.records_built);
+      if (!reuse) {
+        put(i, record(c, in.time));
+        ++stats.records_built;
+      } else if (recycled_tick != 0 && c.same_tick == recycled_tick && c.same_index == i) {
+        ++stats.records_in_place;  // unchanged since the recycled snapshot, same place
+        ++stats.records_reused;
+      } else {
+        put(i, (*prev)[c.rec_index]);
+        ++stats.records_reused;
+      }
+      // The record at tick_no equals the one at prev_tick, at index rec_index there.
+      c.same_tick = reuse ? prev_tick : 0;
+      c.same_index = c.rec_index;
       c.dirty = false;
       c.time_key = tk;
-      c.rec_index = static_cast<std::uint32_t>(snap.connections.size() - 1);
+      c.rec_index = static_cast<std::uint32_t>(i);
       c.rec_tick = tick_no;
     }
     for (const auto& [k, p] : procs) {
@@ -871,7 +974,6 @@ struct TickBuilder::Impl {
       }
     }
     forget_closed(now);
-    return snap;
   }
 
   Snapshot whole_run() const {
@@ -906,12 +1008,37 @@ TickBuilder::TickBuilder(TickBuilderConfig config) : impl_(std::make_unique<Impl
 TickBuilder::~TickBuilder() = default;
 
 std::shared_ptr<Snapshot> TickBuilder::tick_shared(const TickInput& in) {
-  auto snap = std::make_shared<Snapshot>(impl_->tick(in));
-  impl_->prev_snap = snap;
+  Impl& m = *impl_;
+  // The snapshot before the previous one, if no reader holds it any more (no other
+  // reference: nobody can take one, as readers only get snapshots from the monitor,
+  // which has moved on to later ones). The acquire fence pairs with the release of the
+  // readers' last references, so their reads are done before it is written.
+  std::shared_ptr<Snapshot> snap;
+  std::uint64_t recycled_tick = 0;
+  if (m.spare && m.spare.use_count() == 1) {
+    std::atomic_thread_fence(std::memory_order_acquire);
+    snap = std::move(m.spare);
+    recycled_tick = snap->tick + 1;
+    std::vector<ConnectionRecord> records = std::move(snap->connections);
+    *snap = Snapshot{};
+    snap->connections = std::move(records);
+  } else {
+    m.spare.reset();
+    snap = std::make_shared<Snapshot>();
+  }
+  m.tick(in, *snap, recycled_tick);
+  // Kept one tick longer to be recycled, while small enough that the memory of a second
+  // snapshot is worth the copies it saves (TickBuilderConfig::recycle_max).
+  if (m.cfg.incremental && m.prev_snap && m.prev_snap->connections.size() <= m.cfg.recycle_max &&
+      snap->connections.size() <= m.cfg.recycle_max) {
+    m.spare = std::move(m.prev_snap);
+  }
+  m.prev_snap = snap;
   return snap;
 }
 Snapshot TickBuilder::tick(const TickInput& in) {
   impl_->prev_snap.reset();  // not kept: the next tick rebuilds every record
+  impl_->spare.reset();
   return impl_->tick(in);
 }
 TickBuilder::Stats TickBuilder::last_stats() const {

@@ -51,7 +51,11 @@ struct TickInput {
   core::Timestamp time;           // the tick
   core::Timestamp started;        // when the monitor started (first packet of a replay)
   std::vector<FlowSample> flows;  // every flow in the table + those ended since last tick
-  std::uint64_t packets = 0;      // packets captured so far
+  // Besides `flows`: called once, before `flows` is read, with a function to hand samples
+  // to one at a time (the live tick samples the table through it, so that no buffer of
+  // every flow's sample is kept). Optional.
+  std::function<void(const std::function<void(const FlowSample&)>&)> sample;
+  std::uint64_t packets = 0;  // packets captured so far
   std::uint64_t flows_in_table = 0;
   std::uint64_t flows_evicted = 0;
   std::uint64_t attribution_overflow = 0;
@@ -85,6 +89,11 @@ struct TickBuilderConfig {
   // no state, owner, DPI, rate or name change): a copy instead of a rebuild. Off: every
   // record is rebuilt each tick (the reference the incremental ticks are tested against).
   bool incremental = true;
+  // With `incremental`: snapshots of at most this many connections are kept one tick
+  // longer, and the tick after next updates one in place if no reader holds it any more
+  // (most records are then already right: no copy). Above it, a second snapshot's memory
+  // (about 1 KB per connection) is not spent.
+  std::size_t recycle_max = 32'768;
 };
 
 class TickBuilder {
@@ -104,8 +113,9 @@ class TickBuilder {
   Snapshot tick(const TickInput& in);
   // How the latest tick's connection records came about.
   struct Stats {
-    std::size_t records_built = 0;   // built from the connection
-    std::size_t records_reused = 0;  // copied from the previous snapshot
+    std::size_t records_built = 0;     // built from the connection
+    std::size_t records_reused = 0;    // copied from the previous snapshot, or in place:
+    std::size_t records_in_place = 0;  // of those, already right in a recycled snapshot
   };
   Stats last_stats() const;
   // Everything seen during the run: every connection kept (closed ones flagged), every

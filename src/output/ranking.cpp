@@ -30,18 +30,41 @@ auto identity(const monitor::RemoteRecord& r) {
   return std::tie(r.addr);
 }
 
+// Rows of equal weight and identity (a connection closed and reopened with the same
+// 5-tuple within the window) keep their order in the input.
+// The weights are computed once, next to the pointers: comparing through the pointers
+// would read two records (a KB each) per comparison. With `top`, only the first rows are
+// put in order (a partial sort), which gives the same rows as sorting all of them.
 template <typename T>
 std::vector<const T*> rank_rows(std::vector<const T*> rows, const RankOptions& opt) {
-  if (opt.active_only) {
-    std::erase_if(rows, [&](const T* r) { return weight(*r, opt.by_bytes) <= 0; });
+  struct Row {
+    double w;
+    std::size_t at;
+    const T* r;
+  };
+  std::vector<Row> keyed;
+  keyed.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const double w = weight(*rows[i], opt.by_bytes);
+    if (opt.active_only && w <= 0) continue;
+    keyed.push_back(Row{w, i, rows[i]});
   }
-  std::sort(rows.begin(), rows.end(), [&](const T* a, const T* b) {
-    const double wa = weight(*a, opt.by_bytes);
-    const double wb = weight(*b, opt.by_bytes);
-    if (wa != wb) return wa > wb;
-    return identity(*a) < identity(*b);
-  });
-  if (opt.top > 0 && rows.size() > opt.top) rows.resize(opt.top);
+  const auto before = [](const Row& a, const Row& b) {
+    if (a.w != b.w) return a.w > b.w;
+    const auto ia = identity(*a.r);
+    const auto ib = identity(*b.r);
+    if (ia != ib) return ia < ib;
+    return a.at < b.at;
+  };
+  if (opt.top > 0 && keyed.size() > opt.top) {
+    const auto mid = keyed.begin() + static_cast<std::ptrdiff_t>(opt.top);
+    std::partial_sort(keyed.begin(), mid, keyed.end(), before);
+    keyed.erase(mid, keyed.end());
+  } else {
+    std::sort(keyed.begin(), keyed.end(), before);
+  }
+  rows.clear();
+  for (const Row& k : keyed) rows.push_back(k.r);
   return rows;
 }
 

@@ -8,9 +8,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "decode/packet_view.hpp"
@@ -213,6 +216,16 @@ TEST(TickBuilderIncremental, closed_connections_still_show_closed) {
 struct World {
   std::vector<FlowSample> open;
   std::vector<FlowSample> ended;  // ended since the last tick
+  // Pool indexes of the flows (FlowSample::table_index), reused last-freed first as the
+  // flow table reuses its entries.
+  std::vector<std::uint32_t> free_index;
+  std::uint32_t next_index = 0;
+  std::uint32_t take_index() {
+    if (free_index.empty()) return next_index++;
+    const std::uint32_t i = free_index.back();
+    free_index.pop_back();
+    return i;
+  }
   std::map<core::IpAddress, std::string> names;
 };
 
@@ -272,8 +285,38 @@ void expect_consistent(const Snapshot& s) {
   EXPECT_LE(procs, s.totals.bytes_up + s.totals.bytes_down);
 }
 
+// Samples handed over one at a time (TickInput::sample): a new connection is placed once
+// every sample of the tick is in, so a local address learned from a later sample (a SYN
+// sender, no --local-net) decides its sides as when the samples come in a vector.
+TEST(TickBuilderIncremental, samples_one_at_a_time_learn_local_addresses_like_a_vector) {
+  FlowSample udp = flow(decode::ip_proto::udp, 5353, remote_addr(1), 53, kSec / 2);
+  udp.client_is_a = !udp.client_is_a;  // the remote looks like the client
+  udp.client_by = flow::ClientBy::first_packet;
+  add_traffic(udp, 100, 300, kSec / 2);
+  FlowSample tcp = flow(decode::ip_proto::tcp, 40000, remote_addr(2), 443, kSec / 2);
+  add_traffic(tcp, 500, 5000, kSec / 2);
+  TickBuilderConfig c = config(nullptr, true);
+  c.is_local = nullptr;
+  TickBuilder by_vector(c);
+  TickBuilder by_one(c);
+  const Snapshot sv = by_vector.tick(input_at(kSec, {udp, tcp}));
+  TickInput in = input_at(kSec, {});
+  in.sample = [&](const std::function<void(const FlowSample&)>& fn) {
+    fn(udp);
+    fn(tcp);
+  };
+  const Snapshot so = by_one.tick(in);
+  ASSERT_EQ(sv.connections.size(), 2u);
+  ASSERT_EQ(so.connections.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(sv.connections[i] == so.connections[i]) << i;
+    EXPECT_EQ(so.connections[i].local_addr, kLocal) << i;
+  }
+}
+
 TEST(TickBuilderIncremental, property_incremental_ticks_equal_rebuilt_ticks) {
   std::size_t reused_total = 0;
+  std::size_t in_place_total = 0;
   for (int seed = 1; seed <= 6; ++seed) {
     std::mt19937_64 rng(static_cast<std::uint64_t>(seed));
     const auto chance = [&](int percent) { return static_cast<int>(rng() % 100) < percent; };
@@ -289,8 +332,10 @@ TEST(TickBuilderIncremental, property_incremental_ticks_equal_rebuilt_ticks) {
     ci.host_name = names;
     cf.host_name = names;
     ci.keep_history = cf.keep_history = (seed % 2 == 0);
+    if (seed % 3 == 0) ci.is_local = cf.is_local = nullptr;  // learned from the SYNs
     TickBuilder inc(ci);
     TickBuilder full(cf);
+    std::vector<std::pair<std::shared_ptr<Snapshot>, Snapshot>> held;
     std::uint16_t next_port = 30000;
     std::int64_t now = 0;
     for (int tick = 0; tick < 60; ++tick) {
@@ -308,6 +353,7 @@ TEST(TickBuilderIncremental, property_incremental_ticks_equal_rebuilt_ticks) {
                             proto == decode::ip_proto::icmp ? 0 : 443,
                             now - static_cast<std::int64_t>(rng() % kSec));
         add_traffic(s, rng() % 3000, rng() % 30000, now - 1);
+        s.table_index = w.take_index();
         w.open.push_back(s);
       }
       // Traffic, state changes, DPI, ends.
@@ -331,11 +377,14 @@ TEST(TickBuilderIncremental, property_incremental_ticks_equal_rebuilt_ticks) {
           e.ended = true;
           e.end_reason = flow::EndReason::closed;
           e.timeout_ns = 0;
+          e.table_index = FlowSample::kNoIndex;  // ended flows come without one
+          w.free_index.push_back(s.table_index);
           w.ended.push_back(e);
           w.open.erase(w.open.begin() + static_cast<std::ptrdiff_t>(i));
           continue;
         }
         if (chance(1)) {  // vanishes without an end notice
+          w.free_index.push_back(s.table_index);
           w.open.erase(w.open.begin() + static_cast<std::ptrdiff_t>(i));
           continue;
         }
@@ -358,13 +407,29 @@ TEST(TickBuilderIncremental, property_incremental_ticks_equal_rebuilt_ticks) {
       // Names of remotes appear (reverse DNS answers).
       if (chance(10)) w.names[remote_addr(static_cast<int>(rng() % 40))] = "r.example";
 
+      // The reference builder finds every connection by its key (no pool indexes).
       std::vector<FlowSample> flows = w.open;
+      for (FlowSample& s : flows) s.table_index = FlowSample::kNoIndex;
       flows.insert(flows.end(), w.ended.begin(), w.ended.end());
+      // The incremental builder takes the open flows' samples one at a time with their pool
+      // indexes, as the live tick does (TickInput::sample), and the ended ones in the vector.
+      TickInput in_inc = input_at(now, w.ended);
+      const std::vector<FlowSample> open = w.open;
+      in_inc.sample = [&open](const std::function<void(const FlowSample&)>& fn) {
+        for (const FlowSample& s : open) fn(s);
+      };
       w.ended.clear();
       const TickInput in = input_at(now, flows);
-      const Snapshot si = *inc.tick_shared(in);
+      // Readers hold some snapshots for a while (the builder must not recycle those) and
+      // let go of the others (which the builder then updates in place).
+      std::shared_ptr<Snapshot> published = inc.tick_shared(in_inc);
+      const Snapshot si = *published;
+      if (chance(30)) held.emplace_back(std::move(published), si);
+      if (!held.empty() && chance(40)) held.erase(held.begin());
+      for (const auto& [p, copy] : held) expect_same(*p, copy, seed, tick);
       const Snapshot sf = *full.tick_shared(in);
       reused_total += inc.last_stats().records_reused;
+      in_place_total += inc.last_stats().records_in_place;
       EXPECT_EQ(full.last_stats().records_reused, 0u);
       expect_same(si, sf, seed, tick);
       expect_consistent(si);
@@ -374,6 +439,7 @@ TEST(TickBuilderIncremental, property_incremental_ticks_equal_rebuilt_ticks) {
   }
   // The sequences leave many connections idle for a while: reuse must have happened.
   EXPECT_GT(reused_total, 50u);
+  EXPECT_GT(in_place_total, 20u);  // and snapshots released by readers were recycled
 }
 
 }  // namespace
