@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture/live_capture.hpp"
@@ -98,12 +99,47 @@ std::optional<SynEvent> parse_ethernet(Bytes b) {
   return parse_ip(type, b);
 }
 
-// Asks the scheduler for a short slice (EEVDF, Linux 6.12+; older kernels ignore it), as
-// host/thread_latency.cpp does for the attribution thread (capture/ does not link host/):
-// a SYN is worth something only while the connection's process lives, and on a busy
-// machine a woken thread with the default slice waits milliseconds for the CPU, longer
-// than a curl to a nearby server lives after its SYN. No privilege needed.
-void request_short_slice() {
+// Prompt wake-ups, as host/thread_latency.hpp describes for the attribution thread
+// (capture/ does not link host/, hence this copy of host::RealtimeBudget): a SYN is worth
+// something only while the connection's process lives, and on a busy machine a woken
+// SCHED_OTHER thread waits milliseconds for the CPU, longer than a curl to a nearby server
+// lives after its SYN. So the thread runs at SCHED_FIFO priority 1 (the lowest real-time
+// priority) when permitted, while it uses at most a tenth of a CPU per 100 ms window (a
+// SYN flood sends it back to SCHED_OTHER for the rest of the window); otherwise it asks
+// for a short slice (EEVDF, Linux 6.12+; older kernels ignore it), which needs no
+// privilege. It blocks in poll() between SYNs.
+class Scheduling {
+ public:
+  void start() {
+    realtime_ = set_fifo();
+    if (!realtime_) {
+      set_short_slice(false);
+      return;
+    }
+    new_window(now_ns(CLOCK_MONOTONIC), now_ns(CLOCK_THREAD_CPUTIME_ID));
+  }
+
+  // After each batch of SYNs.
+  void charge() {
+    if (!realtime_) return;
+    const std::int64_t now = now_ns(CLOCK_MONOTONIC);
+    const std::int64_t cpu = now_ns(CLOCK_THREAD_CPUTIME_ID);
+    if (now >= window_end_ns_) {
+      if (demoted_) realtime_ = set_fifo();
+      demoted_ = false;
+      new_window(now, cpu);
+    } else if (!demoted_ && cpu - window_cpu_ns_ > kBudgetNs) {
+      set_short_slice(true);
+      demoted_ = true;
+    }
+  }
+
+ private:
+  static constexpr std::int64_t kWindowNs = 100'000'000;
+  static constexpr std::int64_t kBudgetNs = 10'000'000;
+  static constexpr std::uint64_t kSliceNs = 100'000;   // the kernel's minimum
+  static constexpr std::uint64_t kResetOnFork = 0x01;  // SCHED_FLAG_RESET_ON_FORK
+
   struct SchedAttr {  // struct sched_attr, SCHED_ATTR_SIZE_VER1
     std::uint32_t size = sizeof(SchedAttr);
     std::uint32_t sched_policy = 0;
@@ -117,14 +153,44 @@ void request_short_slice() {
     std::uint32_t sched_util_max = 0;
   };
   static_assert(sizeof(SchedAttr) == 56);
-  SchedAttr attr;
-  if (::syscall(SYS_sched_getattr, 0, &attr, sizeof(attr), 0) != 0) return;
-  if (attr.sched_policy != SCHED_OTHER) return;
-  attr.size = sizeof(attr);
-  attr.sched_flags &= 0x01;      // keep SCHED_FLAG_RESET_ON_FORK only
-  attr.sched_runtime = 100'000;  // 100 us, the kernel's minimum
-  [[maybe_unused]] const long rc = ::syscall(SYS_sched_setattr, 0, &attr, 0);
-}
+
+  static std::int64_t now_ns(clockid_t clock) {
+    timespec ts{};
+    ::clock_gettime(clock, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+  }
+  static bool set_fifo() {
+    sched_param param{};
+    param.sched_priority = 1;
+    return ::sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &param) == 0;
+  }
+  // SCHED_OTHER with the short slice: from real-time (`leave_realtime`, nice 0), or the
+  // current SCHED_OTHER settings with only the slice changed.
+  static void set_short_slice(bool leave_realtime) {
+    SchedAttr attr;
+    if (!leave_realtime) {
+      if (::syscall(SYS_sched_getattr, 0, &attr, sizeof(attr), 0) != 0) return;
+      if (attr.sched_policy != SCHED_OTHER) return;
+    }
+    attr.size = sizeof(attr);
+    attr.sched_policy = SCHED_OTHER;
+    attr.sched_priority = 0;
+    attr.sched_flags = (attr.sched_flags & kResetOnFork) | (leave_realtime ? kResetOnFork : 0);
+    attr.sched_runtime = kSliceNs;
+    if (::syscall(SYS_sched_setattr, 0, &attr, 0) == 0 || !leave_realtime) return;
+    sched_param param{};  // a kernel without custom slices: the plain policy
+    ::sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &param);
+  }
+  void new_window(std::int64_t now, std::int64_t cpu) {
+    window_end_ns_ = now + kWindowNs;
+    window_cpu_ns_ = cpu;
+  }
+
+  bool realtime_ = false;
+  bool demoted_ = false;
+  std::int64_t window_end_ns_ = 0;
+  std::int64_t window_cpu_ns_ = 0;
+};
 
 }  // namespace
 
@@ -205,11 +271,13 @@ const std::vector<std::string>& SynWatch::interfaces() const {
 
 void SynWatch::run() {
   ::pthread_setname_np(::pthread_self(), "ns-synwatch");
-  request_short_slice();
+  Scheduling scheduling;
+  scheduling.start();
   Handler handler(*this);
   while (!stop_.load()) {
     // The timeout only bounds how often interface loss is rechecked; wake() ends it.
     capture_->dispatch(1000, handler);
+    scheduling.charge();
     // The main capture reports interface changes; drop ours so they do not pile up.
     capture_->take_events();
   }

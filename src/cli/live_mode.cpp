@@ -251,9 +251,11 @@ void check_privileges(bool live, bool attribute) {
 
 void drop_privileges() {
   std::string error;
-  if (!host::drop_capabilities_except(
-          {CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, CAP_SYS_ADMIN},
-          &error)) {
+  // CAP_SYS_NICE (optional): real-time priority for the SYN-watch and lookup threads,
+  // which switch between SCHED_FIFO and SCHED_OTHER (host/thread_latency.hpp).
+  if (!host::drop_capabilities_except({CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_PTRACE,
+                                       CAP_DAC_READ_SEARCH, CAP_SYS_ADMIN, CAP_SYS_NICE},
+                                      &error)) {
     core::Log::info("could not drop capabilities: " + error);
   }
 }

@@ -168,6 +168,8 @@ AttributorStats Attributor::stats() const {
   out.processes = s.process_count.load(std::memory_order_relaxed);
   out.last_refresh_ms = static_cast<double>(s.refresh_us.load(std::memory_order_relaxed)) / 1e3;
   out.short_slice = s.short_slice.load(std::memory_order_relaxed);
+  out.realtime = s.realtime.load(std::memory_order_relaxed);
+  out.realtime_demotions = s.realtime_demotions.load(std::memory_order_relaxed);
   return out;
 }
 

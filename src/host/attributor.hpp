@@ -64,6 +64,8 @@ struct AttributorStats {
   std::uint64_t processes = 0;            // processes in the last listing
   double last_refresh_ms = 0;             // wall time of the last refresh
   bool short_slice = false;  // the lookup thread got its short slice (thread_latency.hpp)
+  bool realtime = false;     // ... or real-time priority (SCHED_FIFO 1, thread_latency.hpp)
+  std::uint64_t realtime_demotions = 0;  // windows in which it went over its CPU budget
 };
 
 class Attributor {

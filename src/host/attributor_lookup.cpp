@@ -45,8 +45,15 @@ constexpr std::size_t kFirstTables = 16;
 constexpr std::size_t kTableStep = 64;
 // Requests compared with each one for a duplicate in its batch.
 constexpr std::size_t kDuplicateWindow = 8;
-// The slice asked for this thread (thread_latency.hpp).
-constexpr std::chrono::microseconds kSlice{100};
+// A turn of the lookup thread longer than this is logged (debug).
+constexpr std::int64_t kSlowTurnNs = 5'000'000;
+// Real-time priority for this thread while it uses at most a quarter of a CPU, else the
+// short slice (thread_latency.hpp). A 1 s window: a refresh that maps 20,000 sockets takes
+// up to 150 ms of CPU in one go under ASan (requests are served in between), and on a
+// 100 ms window it ran out of budget and then crawled at normal priority on a busy CPU.
+constexpr RealtimeBudget::Config kScheduling{std::chrono::microseconds{100},
+                                             std::chrono::milliseconds{1000},
+                                             std::chrono::microseconds{250'000}};
 
 // CPU time of the calling thread: the lookup cost without the waits of a busy machine.
 std::int64_t thread_cpu_ns() {
@@ -93,8 +100,12 @@ void log_served(const std::vector<Pending>& pending, Clock::time_point started,
 
 void Attributor::Impl::run_lookups() {
   ::pthread_setname_np(::pthread_self(), "ns-lookup");  // for top -H and perf
-  short_slice.store(request_short_slice(kSlice), std::memory_order_relaxed);
+  RealtimeBudget scheduling(kScheduling);
+  realtime.store(scheduling.start(), std::memory_order_relaxed);
+  short_slice.store(scheduling.short_slice(), std::memory_order_relaxed);
   while (running.load(std::memory_order_acquire)) {
+    scheduling.charge();
+    realtime_demotions.store(scheduling.demotions(), std::memory_order_relaxed);
     // Sleep only when there is nothing left of a refresh to do.
     std::optional<Clock::time_point> deadline;
     if (job != nullptr || job_waiting.load(std::memory_order_acquire)) deadline = Clock::now();
@@ -114,21 +125,42 @@ void Attributor::Impl::run_lookups() {
     // is visible to the drain below, and a push after this point writes the eventfd again.
     wake_pending.exchange(false, std::memory_order_acq_rel);
     if (!running.load(std::memory_order_acquire)) break;
+    const std::int64_t woke_ns = attributor_detail::monotonic_ns();
+    const std::int64_t woke_cpu_ns = thread_cpu_ns();
     serve_pending();
+    const std::int64_t served_ns = attributor_detail::monotonic_ns();
     if (job == nullptr && job_waiting.load(std::memory_order_acquire)) {
       const std::lock_guard lock(job_mutex);
       job = std::move(job_posted);
       job_waiting.store(false, std::memory_order_release);
     }
-    if (job == nullptr) continue;
-    advance_refresh(*job);
-    if (job->phase == attributor_detail::RefreshJob::Phase::done) {
-      job.reset();
-      {
-        const std::lock_guard lock(job_mutex);
-        job_finished = true;
+    int phase = -1;
+    if (job != nullptr) {
+      phase = static_cast<int>(job->phase);
+      advance_refresh(*job);
+      if (job->phase == attributor_detail::RefreshJob::Phase::done) {
+        job.reset();
+        {
+          const std::lock_guard lock(job_mutex);
+          job_finished = true;
+        }
+        job_cv.notify_all();
       }
-      job_cv.notify_all();
+    }
+    // A turn long enough to make a request wait past a short connection's life: what
+    // took it (debug log).
+    const std::int64_t done_ns = attributor_detail::monotonic_ns();
+    if (done_ns - woke_ns > kSlowTurnNs && core::Log::enabled(core::LogLevel::debug)) {
+      core::Log::debug(
+          fmt::format("attribution: lookup thread turn took {:.3f} ms ({:.3f} ms of CPU; requests "
+                      "{:.3f} ms, refresh phase {} {:.3f} ms), {}",
+                      static_cast<double>(done_ns - woke_ns) / 1e6,
+                      static_cast<double>(thread_cpu_ns() - woke_cpu_ns) / 1e6,
+                      static_cast<double>(served_ns - woke_ns) / 1e6, phase,
+                      static_cast<double>(done_ns - served_ns) / 1e6,
+                      scheduling.demoted()    ? "over its real-time budget"
+                      : scheduling.realtime() ? "real-time"
+                                              : "not real-time"));
     }
   }
 }
@@ -255,8 +287,12 @@ void Attributor::Impl::serve() {
       continue;
     }
     {
+      // A remembered owner is asked about again: the request may be for a new connection
+      // with the same 5-tuple (a socket with another inode), which must not inherit it.
       const std::shared_lock lock(table_mutex);
-      if (table.settled(work.flow, started)) continue;
+      if (table.settled(work.flow, started) && !table.remembered_only(work.flow, started)) {
+        continue;
+      }
     }
     ++looked_up;
     auto found = find_socket(finders, work.flow);
@@ -311,6 +347,11 @@ void Attributor::Impl::serve() {
   const auto now = Clock::now();
   {
     const std::unique_lock lock(table_mutex);
+    if (debug && Clock::now() - now > std::chrono::milliseconds(2)) {
+      core::Log::debug(
+          fmt::format("attribution: waited {:.3f} ms for the table lock (readers held it)",
+                      std::chrono::duration<double, std::milli>(Clock::now() - now).count()));
+    }
     table_generation.fetch_add(1, std::memory_order_release);
     for (const FlowQuery& flow : no_socket) table.record_miss(flow, Miss::no_socket, now);
     for (Pending& p : pending) {

@@ -141,7 +141,9 @@ void Attributor::Impl::advance_refresh(RefreshJob& job) {
           job.phase = Phase::revalidate;
           break;
         }
-        for (const SocketEntry& e : job.entries) {
+        for (std::size_t i = 0; i < job.entries.size(); ++i) {
+          serve_between(i);
+          const SocketEntry& e = job.entries[i];
           const std::uint32_t inode = e.record.inode;
           if (inode != 0 && scanner.find(inode) == nullptr && !orphans.contains(inode)) {
             job.wanted.push_back(WantedSocket{inode, e.record.uid, e.netns});
@@ -191,7 +193,9 @@ void Attributor::Impl::finish_refresh(RefreshJob& job) {
   std::unordered_set<pid_t> owners;
   bool settled = true;
   present.reserve(job.entries.size());
-  for (SocketEntry& e : job.entries) {
+  for (std::size_t i = 0; i < job.entries.size(); ++i) {
+    serve_between(i);
+    SocketEntry& e = job.entries[i];
     if (e.record.inode == 0) {
       const bool accepting = attributor_detail::awaiting_accept(e.record);
       e.miss = accepting ? Miss::pending : Miss::closed;

@@ -81,6 +81,7 @@ Capabilities effective_capabilities() {
   caps.sys_ptrace = (sets.effective & bit(CAP_SYS_PTRACE)) != 0;
   caps.dac_read_search = (sets.effective & bit(CAP_DAC_READ_SEARCH)) != 0;
   caps.sys_admin = (sets.effective & bit(CAP_SYS_ADMIN)) != 0;
+  caps.sys_nice = (sets.effective & bit(CAP_SYS_NICE)) != 0;
   return caps;
 }
 

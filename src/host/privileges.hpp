@@ -21,6 +21,7 @@ struct Capabilities {
   bool sys_ptrace = false;       // read other users' /proc/<pid>/fd
   bool dac_read_search = false;  // the same, through the directory permission
   bool sys_admin = false;        // setns() into other network namespaces
+  bool sys_nice = false;         // optional: real-time priority (thread_latency.hpp)
 };
 
 // The calling thread's effective set.

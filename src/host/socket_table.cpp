@@ -276,4 +276,12 @@ bool SocketTable::settled(const FlowQuery& flow, Clock::time_point now) const {
   return found.miss != Miss::pending;
 }
 
+bool SocketTable::remembered_only(const FlowQuery& flow, Clock::time_point now) const {
+  const core::FlowKey key = socket_key(flow.proto, flow.a, flow.b);
+  const auto live = live_.find(key);
+  if (live != live_.end() && live->second.entry.pid != 0) return false;
+  const auto mem = remembered_.find(key);
+  return mem != remembered_.end() && mem->second.expires > now;
+}
+
 }  // namespace netscope::host

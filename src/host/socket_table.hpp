@@ -62,6 +62,10 @@ class SocketTable {
   // (the kernel may have the flow's own socket), nor is side b's socket (it may be the
   // peer's, in another namespace, while side a's is still to be found).
   bool settled(const FlowQuery& flow, Clock::time_point now) const;
+  // True when side a's exact owner is only remembered: its socket is gone or lingers
+  // without an inode. A new connection that reuses the 5-tuple (the same client port to
+  // the same server within `remember`) looks the same until the kernel is asked.
+  bool remembered_only(const FlowQuery& flow, Clock::time_point now) const;
 
   std::size_t live() const { return live_.size(); }
   std::size_t remembered() const { return remembered_.size(); }

@@ -23,7 +23,7 @@ namespace netscope::host {
 namespace {
 
 TEST(PrivilegeWarnings, nothing_to_say_with_every_capability) {
-  const Capabilities all{true, true, true, true, true};
+  const Capabilities all{true, true, true, true, true, true};
   EXPECT_EQ(privilege_warnings(all, "/usr/bin/netscope"), "");
   // Either of the two /proc capabilities is enough.
   Capabilities dac_only = all;

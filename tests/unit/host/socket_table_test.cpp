@@ -90,6 +90,21 @@ TEST_F(SocketTableTest, a_new_socket_on_the_same_five_tuple_is_not_the_remembere
   EXPECT_EQ(found.miss, Miss::pending);
 }
 
+TEST_F(SocketTableTest, a_remembered_owner_settles_a_flow_but_is_only_remembered) {
+  const FlowQuery q{kTcp, kLocal, kRemote};
+  table.replace({entry(kTcp, kLocal, kRemote, kEstablished, 11, 42)}, now, now);
+  EXPECT_TRUE(table.settled(q, now));
+  EXPECT_FALSE(table.remembered_only(q, now));  // its socket is live
+  table.replace({entry(kTcp, kLocal, kRemote, kTimeWait, 0, 0)}, now, now);
+  EXPECT_TRUE(table.settled(q, now));
+  EXPECT_TRUE(table.remembered_only(q, now));  // a new connection may reuse the 5-tuple
+  // It does: a socket with another inode, its owner found by a targeted lookup.
+  table.upsert(entry(kTcp, kLocal, kRemote, kEstablished, 12, 43), now);
+  EXPECT_FALSE(table.remembered_only(q, now));
+  ASSERT_TRUE(table.lookup(q, now).owner);
+  EXPECT_EQ(table.lookup(q, now).owner->pid, 43);
+}
+
 TEST_F(SocketTableTest, unconnected_udp_matches_exact_address_then_wildcards) {
   table.replace({entry(kUdp, ep("10.0.0.1", 53), kAny4, kClose, 21, 7),
                  entry(kUdp, ep("0.0.0.0", 5353), kAny4, kClose, 22, 8),
