@@ -88,6 +88,7 @@ struct Conn {
   std::uint32_t same_index = 0;
   // The flow's index in the table's pool when last sampled (Impl::by_index).
   std::uint32_t table_index = FlowSample::kNoIndex;
+  std::uint32_t all_index = 0;  // its place in Impl::all_conns
   std::uint64_t seen_tick = 0;
   std::uint64_t closed_tick = 0;  // the tick that closed it: always listed in that one
   std::int64_t closed_ns = 0;
@@ -241,6 +242,9 @@ struct TickBuilder::Impl {
   // sample finds its connection here without hashing its key; checked against the key
   // and first packet time (the index is reused by later flows), else the map is asked.
   std::vector<Conn*> by_index;
+  // Every connection of `conns`, in no particular order (Conn::all_index): the tick's
+  // pass over them.
+  std::vector<Conn*> all_conns;
   std::map<ProcKey, Proc> procs;
   std::unordered_map<core::IpAddress, Remote, AddrHash> remotes;
   std::vector<Iface> ifaces;
@@ -765,6 +769,8 @@ struct TickBuilder::Impl {
     c.dirty = true;
     if (s.dpi) c.dpi = s.dpi;
     if (inserted) {
+      c.all_index = static_cast<std::uint32_t>(all_conns.size());
+      all_conns.push_back(&c);
       fresh_conns.push_back(&c);
     } else {
       c.cum = oriented(c);
@@ -778,11 +784,16 @@ struct TickBuilder::Impl {
     }
   }
 
-  // Before a connection is erased: its by_index entry, if still its own, goes too.
+  // Before a connection is erased: its by_index entry, if still its own, goes too, and
+  // its all_conns entry (the last one takes its place).
   void unindex(const Conn& c) {
     if (c.table_index < by_index.size() && by_index[c.table_index] == &c) {
       by_index[c.table_index] = nullptr;
     }
+    Conn* last = all_conns.back();
+    all_conns[c.all_index] = last;
+    last->all_index = c.all_index;
+    all_conns.pop_back();
   }
 
   Snapshot tick(const TickInput& in) {
@@ -824,7 +835,20 @@ struct TickBuilder::Impl {
     double rate_up = 0;
     double rate_down = 0;
     listed_conns.clear();
-    for (auto& [id, c] : conns) {
+    // Through all_conns, not the map: a chain of nodes is one cache miss after another,
+    // where the vector lets the nodes (and their rate samples) be fetched ahead.
+    const std::size_t n_conns = all_conns.size();
+    for (std::size_t i = 0; i < n_conns; ++i) {
+      if (i + 8 < n_conns) {
+        const char* ahead = reinterpret_cast<const char*>(all_conns[i + 8]);
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + 64);
+        __builtin_prefetch(ahead + 128);
+        __builtin_prefetch(reinterpret_cast<const char*>(&all_conns[i + 8]->owner) +
+                           sizeof(std::optional<OwnerInfo>) - 1);
+      }
+      if (i + 4 < n_conns) __builtin_prefetch(all_conns[i + 4]->samples.data());
+      Conn& c = *all_conns[i];
       if (!c.closed && c.seen_tick != tick_no) {
         // Vanished from the table without an end notice (the ended list was cut short):
         // closed now.
@@ -833,7 +857,7 @@ struct TickBuilder::Impl {
         c.closed_tick = tick_no;
         c.close_reason = "unknown";
         c.dirty = true;
-        remember_closed(id, c);
+        remember_closed(ConnId{c.s.key, c.s.first_seen.ns}, c);
       }
       if (c.seen_tick == tick_no) resolve(c);
       credit(c);
