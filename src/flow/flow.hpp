@@ -23,22 +23,11 @@ inline constexpr std::uint8_t kNoEcho = 0;
 inline constexpr std::uint8_t kEchoRequest = 1;
 inline constexpr std::uint8_t kEchoReply = 2;
 
-// Takes a time and keeps nothing (no bytes: [[no_unique_address]]). The per-direction
-// first and last packet times had no reader, so they are not kept; this lets the packet
-// path's `d.first = ts` compile until that line goes (TODO(flowmem): remove with it).
-// (Two types, so that the two members may share an address.)
-template <int>
-struct UnkeptTime {
-  constexpr UnkeptTime& operator=(core::Timestamp) { return *this; }
-};
-
 struct DirectionStats {
   std::uint64_t packets = 0;
   std::uint64_t bytes = 0;          // IP bytes (Conventions)
   std::uint64_t payload_bytes = 0;  // transport payload bytes
   std::uint64_t data_packets = 0;   // packets carrying transport payload
-  [[no_unique_address]] UnkeptTime<0> first;
-  [[no_unique_address]] UnkeptTime<1> last;
 };
 static_assert(sizeof(DirectionStats) == 32);
 
