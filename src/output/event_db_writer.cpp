@@ -326,12 +326,14 @@ EventWriter::ConnKey EventWriter::key_of(const monitor::ConnectionRecord& c) {
 const monitor::ProcessRecord* EventWriter::process_of(const monitor::Snapshot& s,
                                                       const monitor::ConnectionRecord& c) {
   if (!c.pid) return nullptr;
-  if (procs_of_ != &s) {
+  if (procs_of_ != &s || procs_tick_ != s.tick || procs_data_ != s.processes.data()) {
     procs_.clear();
     for (const monitor::ProcessRecord& p : s.processes) {
       if (p.pid) procs_.emplace(*p.pid, &p);
     }
     procs_of_ = &s;
+    procs_tick_ = s.tick;
+    procs_data_ = s.processes.data();
   }
   const auto it = procs_.find(*c.pid);
   return it == procs_.end() ? nullptr : it->second;

@@ -115,7 +115,11 @@ class EventWriter {
   std::uint64_t sequence_ = 0;
   std::shared_ptr<const monitor::Snapshot> last_;
   std::unordered_map<pid_t, const monitor::ProcessRecord*> procs_;
+  // The snapshot procs_ points into: its address, tick and process list (the monitor
+  // recycles snapshot objects, so an address alone may come back with other contents).
   const monitor::Snapshot* procs_of_ = nullptr;
+  std::uint64_t procs_tick_ = 0;
+  const monitor::ProcessRecord* procs_data_ = nullptr;
   bool in_tx_ = false;
   EventDbStats tx_;
   std::int64_t last_prune_ns_ = 0;
