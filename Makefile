@@ -26,7 +26,7 @@ run: build
 
 test: setup
 	@CC=clang CXX=clang++ cmake -S . -B $(TEST_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DNETSCOPE_SANITIZE=ON -DNETSCOPE_FUZZ=ON >/dev/null
+	  -DNETSCOPE_SANITIZE=ON -DNETSCOPE_FUZZ=ON -DNETSCOPE_NDPI=ON >/dev/null
 	@cmake --build $(TEST_DIR) -j $(JOBS)
 	@cd $(TEST_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
@@ -38,7 +38,7 @@ bench: setup
 
 fuzz: setup
 	@CC=clang CXX=clang++ cmake -S . -B $(TEST_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DNETSCOPE_SANITIZE=ON -DNETSCOPE_FUZZ=ON >/dev/null
+	  -DNETSCOPE_SANITIZE=ON -DNETSCOPE_FUZZ=ON -DNETSCOPE_NDPI=ON >/dev/null
 	@cmake --build $(TEST_DIR) -j $(JOBS)
 	@fuzz/run.sh $(TEST_DIR) $(FUZZ_SECONDS)
 
