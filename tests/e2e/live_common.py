@@ -77,6 +77,19 @@ def ip_bytes_by_flow(pcap):
     return out
 
 
+def retransmitted_payload(pcap, sport, dport):
+    """TCP payload bytes from sport to dport that tshark's analysis calls retransmitted.
+    The sender counts them once, the wire (and netscope) twice: a starved receiver on a
+    loaded machine makes the sender's RTO fire even on a veth."""
+    r = run(["tshark", "-n", "-r", pcap, "-T", "fields", "-e", "tcp.len", "-Y",
+             "tcp.srcport == %d && tcp.dstport == %d && (tcp.analysis.retransmission || "
+             "tcp.analysis.fast_retransmission || tcp.analysis.spurious_retransmission)"
+             % (sport, dport)])
+    if r.returncode != 0:
+        fail("tshark failed on %s: %s" % (pcap, r.stderr))
+    return sum(int(l) for l in r.stdout.split() if l.isdigit())
+
+
 def connections(doc, **match):
     """Connections of a snapshot document whose fields equal the given values."""
     return [c for c in doc["connections"] if all(c.get(k) == v for k, v in match.items())]
