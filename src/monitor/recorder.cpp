@@ -227,9 +227,9 @@ struct Recorder::Impl {
         start(*p.pid, p.name, "auto", now);
       }
     }
-    // A process that exited is stopped once the linger has passed (or at once, when it
-    // left the snapshots too), so its last packets, still in the capture ring when the
-    // tick saw it go, reach the file.
+    // A process is stopped exit_linger_s after the first tick that saw it exited, whether
+    // or not later snapshots still list it, so its last packets, still in the capture
+    // ring when that tick ran, reach the file.
     for (const auto& [pid, a] : active) {
       if (a.exited_ns >= 0 && now - a.exited_ns >= seconds_ns(cfg.exit_linger_s)) {
         exited.push_back(pid);
