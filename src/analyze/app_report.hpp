@@ -20,6 +20,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "analyze/conversation.hpp"
@@ -46,7 +48,15 @@ class BoundedCounter {
   std::uint64_t uncounted() const { return uncounted_; }  // beyond the name bound
 
  private:
-  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counts_;
+  // Hashed, with lookups by string_view (no key copy for a name already counted); top()
+  // sorts, so the order of the table does not show.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::pair<std::uint64_t, std::uint64_t>, NameHash,
+                     std::equal_to<>>
+      counts_;
   std::uint64_t total_ = 0;
   std::uint64_t uncounted_ = 0;
 };

@@ -123,7 +123,8 @@ Conversation summarize(const flow::Flow& f, flow::EndReason reason, core::Timest
   c.icmp_code = f.icmp_code;
   c.icmp_version = f.icmp_version;
   c.arp_state = f.arp_state;
-  if (f.dpi.detected()) dpi::Inspector::describe(f.dpi, c.dpi);
+  // The flow has ended (summarize is on_flow_end's): its DPI strings are moved, not copied.
+  if (f.dpi.detected()) dpi::Inspector::take(f.dpi, c.dpi);
   if (decode::proto_has_ports(c.proto)) {
     c.service = std::string(enrich::service_name(c.server.port, c.proto));
   }

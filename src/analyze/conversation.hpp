@@ -90,7 +90,8 @@ struct Conversation {
 };
 
 // `capture_end` is the timestamp of the last packet read, used to avoid calling a SYN
-// "unanswered" when the capture simply stopped right after it.
+// "unanswered" when the capture simply stopped right after it. For a flow that has ended
+// (FlowSink::on_flow_end): its DPI fields are moved out (dpi::Inspector::take).
 Conversation summarize(const flow::Flow& flow, flow::EndReason reason, core::Timestamp capture_end);
 
 // What an ICMP or ICMPv6 error says about the flow it quotes (RFC 792, RFC 4443 §3).

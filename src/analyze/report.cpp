@@ -149,13 +149,13 @@ void ReportBuilder::on_flow_end(const flow::Flow& flow, flow::EndReason reason) 
   apps_.add(c);
   arp_.add(c);
 
-  const std::string who = describe(c);
+  // The flow's text is only built for the conversations that become a problem line.
   if (c.setup == SetupProblem::syn_unanswered) {
-    add_problem({"syn_unanswered", c.first_seen, c.id, who,
+    add_problem({"syn_unanswered", c.first_seen, c.id, describe(c),
                  fmt::format("{} SYN{} sent, no answer", c.dir[0].packets,
                              c.dir[0].packets == 1 ? "" : "s")});
   } else if (c.setup == SetupProblem::refused) {
-    add_problem({"refused", c.first_seen, c.id, who, "SYN answered by RST"});
+    add_problem({"refused", c.first_seen, c.id, describe(c), "SYN answered by RST"});
   }
 
   if (on_conversation_) on_conversation_(c);

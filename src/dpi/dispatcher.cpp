@@ -442,9 +442,13 @@ AppState app_state(const FlowState& flow) {
   return flow.session ? flow.session->state : AppState::none;
 }
 
-void Inspector::describe(const FlowState& flow, DpiInfo& out) {
+namespace {
+
+// describe() and take(): `fields` copies or moves the session's DpiInfo into `out`.
+template <typename Fields>
+void describe_with(const FlowState& flow, DpiInfo& out, Fields fields) {
   if (flow.session) {
-    out = flow.session->info;
+    fields(flow.session->info);
     out.state = std::string(state_name(flow.session->state));
     out.state_heuristic = flow.session->state_heuristic;
   } else {
@@ -454,6 +458,16 @@ void Inspector::describe(const FlowState& flow, DpiInfo& out) {
 #if NETSCOPE_NDPI
   ndpi_names(flow, out.ndpi_app, out.ndpi_category);
 #endif
+}
+
+}  // namespace
+
+void Inspector::describe(const FlowState& flow, DpiInfo& out) {
+  describe_with(flow, out, [&](const DpiInfo& info) { out = info; });
+}
+
+void Inspector::take(const FlowState& flow, DpiInfo& out) {
+  describe_with(flow, out, [&](DpiInfo& info) { out = std::move(info); });
 }
 
 const DpiCounters& Inspector::counters() const {

@@ -232,6 +232,10 @@ class Inspector {
 
   // The flow's fields, for a snapshot. Cheap for flows without a session.
   static void describe(const FlowState& flow, DpiInfo& out);
+  // describe() for a flow that has ended (the sink's on_flow_end, before finish()): moves
+  // the session's strings out instead of copying them. Afterwards describe() gives only
+  // the app and state; finish() does not read the fields.
+  static void take(const FlowState& flow, DpiInfo& out);
 
   const DpiCounters& counters() const;
   std::size_t buffered_bytes() const;  // bytes held by all reassembly buffers now
