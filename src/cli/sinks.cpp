@@ -187,6 +187,9 @@ std::vector<std::function<void(monitor::Snapshot&)>> make_decorators(const LiveC
         r.asn_org = std::move(g.asn_org);
       }
       for (monitor::ConnectionRecord& c : s.connections) {
+        // A record the tick builder kept from an earlier snapshot (its connection did not
+        // change) was decorated then: the same remote address, the same answer.
+        if (!c.country.empty()) continue;
         enrich::GeoRecord g = geo->lookup(c.remote_addr);
         c.country = std::move(g.country);
         c.asn = g.asn;

@@ -202,6 +202,9 @@ struct Attributor::Impl {
   std::uint64_t finished_holders = 0;
   bool finished_settled = false;
   std::vector<pid_t> finished_owners;
+  // fd entries the revalidation may still read (attributor_refresh.cpp: a share of every
+  // table's entries per refresh, the rest carried over).
+  std::size_t revalidate_fds = 0;
 
   // The refresh thread's (NamespaceDiags::finders() excepted).
   NamespaceDiags namespaces;

@@ -26,6 +26,13 @@ constexpr std::size_t kRevalidateShare = 8;
 // 10,000 readlink()s.
 constexpr std::size_t kMinRevalidateIdle = 8;
 constexpr std::size_t kRevalidateShareIdle = 32;
+// The same shares of the fd entries of all tables, so that big tables come round as
+// rarely as small ones: a process holding 10,000 sockets was re-read every 6 s while
+// idle (1,700 readlink()s a second, 0.9 % of a core with 20,000 sockets on the host).
+// What a refresh does not spend carries over (up to every table's entries), so the
+// oldest table is read once the credit covers it.
+constexpr std::size_t kMinRevalidateFds = 4096;
+constexpr std::size_t kMinRevalidateFdsIdle = 256;
 
 }  // namespace
 
@@ -137,6 +144,11 @@ void Attributor::Impl::advance_refresh(RefreshJob& job) {
             job.light
                 ? std::max(kMinRevalidateIdle, scanner.processes().size() / kRevalidateShareIdle)
                 : std::max(kMinRevalidate, scanner.processes().size() / kRevalidateShare);
+        const std::size_t known_fds = scanner.known_fds();
+        const std::size_t fd_share =
+            job.light ? std::max(kMinRevalidateFdsIdle, known_fds / kRevalidateShareIdle)
+                      : std::max(kMinRevalidateFds, known_fds / kRevalidateShare);
+        revalidate_fds = std::min(revalidate_fds + fd_share, std::max(fd_share, known_fds));
         if (job.light) {  // every socket had its holder or a settled miss: none wanted
           job.phase = Phase::revalidate;
           break;
@@ -168,9 +180,12 @@ void Attributor::Impl::advance_refresh(RefreshJob& job) {
         break;
       }
       case Phase::revalidate: {
-        const std::size_t read = scanner.revalidate(job.revalidate_left, job.since, steps.pause);
+        std::size_t fds = 0;
+        const std::size_t read =
+            scanner.revalidate(job.revalidate_left, job.since, steps.pause, revalidate_fds, &fds);
         note_gained();
         job.revalidate_left -= std::min(job.revalidate_left, read);
+        revalidate_fds -= std::min(revalidate_fds, fds);
         if (read == 0 || job.revalidate_left == 0) job.phase = Phase::finish;
         break;
       }

@@ -281,8 +281,10 @@ bool ProcScanner::read_fd_table(ProcessEntry& entry) {
   // Links are "socket:[<u64>]" at most; anything longer is not a socket.
   std::array<char, 64> target{};
   std::vector<std::uint64_t> found;
+  std::uint32_t entries = 0;
   while (const dirent* dent = readdir(fd_dir.get())) {
     if (dent->d_name[0] == '.') continue;
+    ++entries;
     const ssize_t n = readlinkat(dirfd(fd_dir.get()), dent->d_name, target.data(), target.size());
     if (n < 0) {
       // ENOENT here is an fd closed between readdir and readlink: not worth a counter.
@@ -298,6 +300,7 @@ bool ProcScanner::read_fd_table(ProcessEntry& entry) {
         parse_socket_link(std::string_view(target.data(), static_cast<std::size_t>(n)));
     if (inode) found.push_back(*inode);
   }
+  entry.fds = entries;
   std::sort(found.begin(), found.end());
   found.erase(std::unique(found.begin(), found.end()), found.end());
   // An owner needs its start time; the table came first (see ProcessEntry::identified).
@@ -438,7 +441,8 @@ ResolveResult ProcScanner::resolve(std::span<const WantedSocket> wanted, std::ui
 }
 
 std::size_t ProcScanner::revalidate(std::size_t max_tables, std::uint64_t since,
-                                    const std::function<bool()>& pause) {
+                                    const std::function<bool()>& pause, std::size_t max_fds,
+                                    std::size_t* fds_read) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<ProcessEntry*> stale;
   for (auto& [pid, entry] : processes_) {
@@ -448,16 +452,26 @@ std::size_t ProcScanner::revalidate(std::size_t max_tables, std::uint64_t since,
     return a->read_stamp < b->read_stamp;
   };
   const std::size_t count = std::min(max_tables, stale.size());
-  std::nth_element(stale.begin(), stale.begin() + static_cast<std::ptrdiff_t>(count), stale.end(),
-                   older);
+  const auto last = stale.begin() + static_cast<std::ptrdiff_t>(count);
+  std::partial_sort(stale.begin(), last, stale.end(), older);
   std::size_t read = 0;
+  std::size_t fds = 0;
   for (std::size_t i = 0; i < count; ++i) {
+    if (stale[i]->fds > max_fds - fds) break;
     if (read_fd_table(*stale[i])) ++read;
+    fds += stale[i]->fds;
     if (pause && pause()) break;
   }
+  if (fds_read != nullptr) *fds_read += fds;
   stats_.sockets = sockets_.size();
   stats_.duration += std::chrono::steady_clock::now() - start;
   return read;
+}
+
+std::size_t ProcScanner::known_fds() const {
+  std::size_t n = 0;
+  for (const auto& [pid, entry] : processes_) n += entry.fds;
+  return n;
 }
 
 std::unordered_map<std::uint64_t, pid_t> ProcScanner::namespaces() const {

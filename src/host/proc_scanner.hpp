@@ -74,6 +74,7 @@ struct ProcessEntry {
   std::uint64_t netns = 0;             // inode of /proc/<pid>/ns/net; 0 when unreadable
   std::vector<std::uint64_t> sockets;  // socket inodes at the last read, sorted, unique
   std::uint64_t read_stamp = 0;        // stamp() of the last fd table read; 0: never read
+  std::uint32_t fds = 0;               // entries in the fd table at the last read
   std::uint64_t gained_stamp = 0;      // a re-read that found sockets not held before
   bool fd_denied = false;              // the last read of the fd table was refused
   // Internal bookkeeping: /proc/<pid>'s inode number and change time, which procfs sets
@@ -143,9 +144,16 @@ class ProcScanner {
   ResolveResult resolve(std::span<const WantedSocket> wanted, std::uint64_t since, bool any_uid,
                         const ResolveSteps& steps = {});
   // Re-reads up to `max_tables` of the least recently read tables not read after `since`,
-  // fewer when `pause` (asked after each read) says so. Returns the number read.
+  // oldest first, fewer when `pause` (asked after each read) says so, and stops before a
+  // table whose entries at its previous read would take the tables read past `max_fds`
+  // (a table costs a readlink per fd; the caller's budget grows until the oldest table
+  // fits). Returns the number read; adds their entries (as read now) to `*fds_read`.
   std::size_t revalidate(std::size_t max_tables, std::uint64_t since,
-                         const std::function<bool()>& pause = {});
+                         const std::function<bool()>& pause = {},
+                         std::size_t max_fds = std::numeric_limits<std::size_t>::max(),
+                         std::size_t* fds_read = nullptr);
+  // Entries of every known fd table at its last read.
+  std::size_t known_fds() const;
 
   // One process in each network namespace that processes live in (namespace inode ->
   // pid), to reach the namespace through /proc/<pid>/ns/net.

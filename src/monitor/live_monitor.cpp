@@ -72,8 +72,8 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     return core::make_flow_key(a, pa, b, pb, proto, 0, 0).key;
   }
   std::atomic<std::shared_ptr<const KeySet>> kernel_sockets;
-  // How many records the snapshot the set was made from had (publish_kernel_sockets).
-  std::optional<std::size_t> kernel_sockets_from;
+  // Ticks since the set was last made from every record (publish_kernel_sockets).
+  unsigned kernel_set_age = 0;
 
   mutable std::mutex mu;  // guards latest_snap and iface_names
   std::shared_ptr<const Snapshot> latest_snap;
@@ -214,22 +214,37 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
   // as many, the records are the same ones (each previous record is copied at most once),
   // so the set is too: it is kept rather than rebuilt (10,000 idle connections: 10,000
   // nodes allocated, hashed and freed every second).
+  // A record whose socket the kernel reports open: its flow is not aged out.
+  static bool kernel_open(const ConnectionRecord& c) {
+    if (c.closed || c.attribution != "exact" || c.kernel_state.empty()) return false;
+    return c.kernel_state != "TIME_WAIT" && c.kernel_state != "CLOSE" && c.kernel_state != "CLOSED";
+  }
+
   void publish_kernel_sockets(const Snapshot& snap) {
-    const TickBuilder::Stats st = builder->last_stats();
-    if (kernel_sockets_from && st.records_built == 0 &&
-        st.records_reused == snap.connections.size() &&
-        *kernel_sockets_from == snap.connections.size()) {
-      return;
-    }
-    kernel_sockets_from = snap.connections.size();
-    auto set = std::make_shared<KeySet>();
-    if (const std::shared_ptr<const KeySet> old = kernel_sockets.load()) set->reserve(old->size());
-    for (const ConnectionRecord& c : snap.connections) {
-      if (c.closed || c.attribution != "exact" || c.kernel_state.empty()) continue;
-      if (c.kernel_state == "TIME_WAIT" || c.kernel_state == "CLOSE" ||
-          c.kernel_state == "CLOSED") {
-        continue;
+    // The set stands while the records the tick built (the rest are unchanged copies)
+    // agree with it: an open connection stays listed, so a socket leaves the set only
+    // through a record rebuilt as closed or with another kernel state. Rebuilt anyway
+    // every kKernelSetRebuild ticks, and whenever a record disagrees.
+    constexpr unsigned kKernelSetRebuild = 10;
+    const std::shared_ptr<const KeySet> old = kernel_sockets.load();
+    if (old && kernel_set_age < kKernelSetRebuild) {
+      const auto agrees = [&](std::uint32_t i) {
+        const ConnectionRecord& c = snap.connections[i];
+        const bool in = old->contains(
+            socket_key(c.local_addr, c.local_port, c.remote_addr, c.remote_port, c.proto));
+        return in == kernel_open(c);
+      };
+      const std::vector<std::uint32_t>& built = builder->last_built();
+      if (std::all_of(built.begin(), built.end(), agrees)) {
+        ++kernel_set_age;
+        return;
       }
+    }
+    kernel_set_age = 0;
+    auto set = std::make_shared<KeySet>();
+    if (old) set->reserve(old->size());
+    for (const ConnectionRecord& c : snap.connections) {
+      if (!kernel_open(c)) continue;
       set->insert(socket_key(c.local_addr, c.local_port, c.remote_addr, c.remote_port, c.proto));
     }
     kernel_sockets.store(std::move(set));

@@ -265,6 +265,7 @@ struct TickBuilder::Impl {
   // The one before it, kept to be recycled by the next tick (tick_shared).
   std::shared_ptr<Snapshot> spare;
   TickBuilder::Stats stats;
+  std::vector<std::uint32_t> built;  // indexes of the records built by the latest tick
 
   std::size_t samples_per_window() const {
     const double n = cfg.refresh_s > 0 ? cfg.window_s / cfg.refresh_s : 0;
@@ -335,7 +336,9 @@ struct TickBuilder::Impl {
     const std::uint64_t generation = cfg.resolver->generation();
     if (generation != 0 && generation == c.resolved_generation) return;
     c.resolved_generation = generation;
-    c.dirty = true;  // the owner, its kernel state or RTT may have moved
+    // The generation moves with any change anywhere in the table (every targeted lookup,
+    // every refresh that found a socket moved): the record is rebuilt only when this
+    // connection's answer changed, not for each of 10,000 idle connections.
     Resolution r = cfg.resolver->resolve(p, c.local(), c.remote());
     if (r.owner && r.owner->local && *r.owner->local == c.remote()) {
       // The peer's socket, in another namespace of this host (a container talking to
@@ -349,17 +352,23 @@ struct TickBuilder::Impl {
       }
     }
     if (r.owner) {
+      if (c.peer_only_tick != 0) c.dirty = true;
       c.peer_only_tick = 0;
       if (!c.owner || c.owner->pid != r.owner->pid ||
           c.owner->start_ticks != r.owner->start_ticks) {
         c.owner = std::move(r.owner);
-      } else {
-        c.owner->kernel_state = r.owner->kernel_state;
+        c.dirty = true;
+      } else if (c.owner->kernel_state != r.owner->kernel_state ||
+                 c.owner->kernel_rtt_ms != r.owner->kernel_rtt_ms ||
+                 c.owner->quality != r.owner->quality) {
+        c.owner->kernel_state = std::move(r.owner->kernel_state);
         c.owner->kernel_rtt_ms = r.owner->kernel_rtt_ms;
-        c.owner->quality = r.owner->quality;
+        c.owner->quality = std::move(r.owner->quality);
+        c.dirty = true;
       }
-    } else if (!c.owner) {
-      c.miss = r.miss;
+    } else if (!c.owner && c.miss != r.miss) {
+      c.miss = std::move(r.miss);
+      c.dirty = true;
     }
   }
 
@@ -950,6 +959,7 @@ struct TickBuilder::Impl {
       }
     };
     stats = {};
+    built.clear();
     const std::vector<ConnectionRecord>* prev =
         cfg.incremental && prev_snap ? &prev_snap->connections : nullptr;
     const std::uint64_t prev_tick = prev_snap ? prev_snap->tick + 1 : 0;
@@ -972,6 +982,7 @@ struct TickBuilder::Impl {
       if (!reuse) {
         put(i, record(c, in.time));
         ++stats.records_built;
+        built.push_back(static_cast<std::uint32_t>(i));
       } else if (recycled_tick != 0 && c.same_tick == recycled_tick && c.same_index == i) {
         ++stats.records_in_place;  // unchanged since the recycled snapshot, same place
         ++stats.records_reused;
@@ -1065,6 +1076,10 @@ Snapshot TickBuilder::tick(const TickInput& in) {
   impl_->spare.reset();
   return impl_->tick(in);
 }
+const std::vector<std::uint32_t>& TickBuilder::last_built() const {
+  return impl_->built;
+}
+
 TickBuilder::Stats TickBuilder::last_stats() const {
   return impl_->stats;
 }

@@ -118,6 +118,9 @@ class TickBuilder {
     std::size_t records_in_place = 0;  // of those, already right in a recycled snapshot
   };
   Stats last_stats() const;
+  // Indexes in the latest snapshot's connections of the records that tick built (the
+  // others were kept from an earlier snapshot, unchanged).
+  const std::vector<std::uint32_t>& last_built() const;
   // Everything seen during the run: every connection kept (closed ones flagged), every
   // process (exited ones flagged), every remote, and the totals. Needs keep_history.
   Snapshot whole_run() const;

@@ -204,6 +204,41 @@ TEST(ProcScannerIncremental, revalidation_finds_a_socket_that_changed_hands) {
   EXPECT_TRUE(scanner.find(7001)->others.empty());
 }
 
+// A table costs a readlink per fd: revalidation weighs tables by their entries, oldest
+// first, and stops before one that the budget does not cover.
+TEST(ProcScannerIncremental, revalidation_spends_an_fd_budget_oldest_table_first) {
+  FakeProc proc;
+  proc.add_process(100, 100);
+  proc.add_process(200, 200);
+  proc.add_process(300, 300);
+  for (int fd = 3; fd < 3 + 40; ++fd) proc.add_socket(100, fd, 7000 + fd);  // a big holder
+  proc.add_socket(200, 3, 8001);
+  proc.add_socket(300, 3, 9001);
+  ProcScanner scanner(proc.path());
+  ASSERT_TRUE(scanner.list_processes());
+  ASSERT_EQ(scanner.resolve(want({7003}), scanner.stamp(), true).unresolved, 0u);
+  // The two others read after it (never read, or read before it): 100 is now the oldest.
+  ASSERT_EQ(scanner.revalidate(2, scanner.stamp()), 2u);
+  ASSERT_EQ(scanner.owner_of(8001), 200);
+  EXPECT_EQ(scanner.process(100)->fds, 40u);
+  EXPECT_EQ(scanner.process(200)->fds, 1u);
+  EXPECT_EQ(scanner.known_fds(), 42u);
+  const std::uint64_t before = scanner.stats().fd_tables;
+  std::size_t fds = 0;
+  // The oldest (40 entries) does not fit in 39: nothing is read, not the small ones either.
+  EXPECT_EQ(scanner.revalidate(3, scanner.stamp(), {}, 39, &fds), 0u);
+  EXPECT_EQ(fds, 0u);
+  EXPECT_EQ(scanner.stats().fd_tables, before);
+  // 40 covers it (39 entries as read now) and one small table, not both.
+  proc.remove_fd(100, 3);
+  EXPECT_EQ(scanner.revalidate(3, scanner.stamp(), {}, 40, &fds), 2u);
+  EXPECT_EQ(fds, 40u);
+  EXPECT_EQ(scanner.process(100)->fds, 39u);
+  EXPECT_FALSE(scanner.owner_of(7003));
+  // Without a budget, every stale table up to the count.
+  EXPECT_EQ(scanner.revalidate(3, scanner.stamp()), 3u);
+}
+
 TEST(ProcScannerIncremental, shared_socket_owner_is_the_lowest_pid_as_holders_come_and_go) {
   FakeProc proc;
   proc.add_process(300, 500);

@@ -129,11 +129,20 @@ TEST(TickBuilderIncremental, unchanged_connection_record_is_reused_and_changed_o
   // The previous snapshot is untouched by the next tick.
   for (const ConnectionRecord& r : last->connections) EXPECT_EQ(r.rate_up, 0);
 
-  // The socket table changed: the owners are asked again and the records rebuilt.
+  // The socket table changed elsewhere (another connection's socket): the owners are
+  // asked again, the same answers come back, and nothing is rebuilt.
   res.gen = 2;
+  b.tick_shared(input_at(10 * kSec, {a, c}));
+  EXPECT_EQ(b.last_stats().records_built, 0u);
+  EXPECT_TRUE(b.last_built().empty());
+  // It changed for one of them: only that record is rebuilt (the other's rate stands:
+  // the same bytes in the window).
+  res.gen = 3;
   res.owners[40000].kernel_state = "CLOSE_WAIT";
-  const std::shared_ptr<Snapshot> after = b.tick_shared(input_at(10 * kSec, {a, c}));
-  EXPECT_EQ(b.last_stats().records_built, 2u);
+  const std::shared_ptr<Snapshot> after = b.tick_shared(input_at(11 * kSec, {a, c}));
+  EXPECT_EQ(b.last_stats().records_built, 1u);
+  ASSERT_EQ(b.last_built().size(), 1u);
+  EXPECT_EQ(after->connections[b.last_built()[0]].local_port, 40000);
   for (const ConnectionRecord& r : after->connections) {
     EXPECT_EQ(r.kernel_state, r.local_port == 40000 ? "CLOSE_WAIT" : "ESTABLISHED");
   }
