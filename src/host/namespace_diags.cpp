@@ -50,7 +50,7 @@ bool NamespaceDiags::dump(Member& member, std::vector<SocketRecord>& out, bool* 
   const bool moved = !member.tcp_activity || member.tcp_activity->changed();
   bool tcp_ok = true;
   bool differ = false;
-  if (moved || !member.tcp_current || member.tcp_reused >= kMaxTcpReuse) {
+  if (moved || !member.tcp_current || member.tcp_reused >= member.tcp_reuse_limit) {
     const bool was_current = member.tcp_current;
     std::swap(member.previous, member.tcp);
     member.tcp.clear();
@@ -59,6 +59,9 @@ bool NamespaceDiags::dump(Member& member, std::vector<SocketRecord>& out, bool* 
         tcp_ok && std::none_of(member.tcp.begin(), member.tcp.end(), awaiting_accept);
     member.tcp_reused = 0;
     differ = !tcp_ok || !was_current || member.tcp != member.previous;
+    // A dump made only because the reuse ran out, which found what the counters said
+    // (nothing new), lengthens the next reuse; anything else shortens it again.
+    member.tcp_reuse_limit = !moved && was_current && !differ ? kMaxTcpReuseQuiet : kMaxTcpReuse;
   } else {
     ++member.tcp_reused;
     ++tcp_dumps_saved_;

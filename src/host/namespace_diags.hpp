@@ -34,8 +34,12 @@ namespace netscope::host {
 
 inline constexpr std::chrono::seconds kNamespaceGrace{5};
 // A namespace's TCP sockets are dumped at least every this many refreshes, counters
-// standing still or not.
+// standing still or not; once such a dump found nothing the counters had missed, every
+// kMaxTcpReuseQuiet refreshes until the counters move again. (A dump of 10,000 sockets
+// with their tcp_info costs the kernel ~15 ms: every 10th second that was a third of
+// the idle monitor's refresh thread.)
 inline constexpr unsigned kMaxTcpReuse = 9;
+inline constexpr unsigned kMaxTcpReuseQuiet = 29;
 
 // Opens NETLINK_SOCK_DIAG sockets (as many as `out` holds) inside network namespace
 // `netns`, reached through /proc/<via>/ns/net by a helper thread that setns()es, which
@@ -57,10 +61,11 @@ class NamespaceDiags {
     // again while the counters stand still.
     std::optional<TcpActivity> tcp_activity;
     std::vector<SocketRecord> tcp;
-    bool tcp_current = false;            // `tcp` is a whole dump with no socket awaiting accept()
-    unsigned tcp_reused = 0;             // dumps in a row that reused `tcp`
-    std::vector<SocketRecord> udp;       // its UDP sockets at the last dump
-    std::vector<SocketRecord> previous;  // scratch: the last dump, to compare with
+    bool tcp_current = false;  // `tcp` is a whole dump with no socket awaiting accept()
+    unsigned tcp_reused = 0;   // dumps in a row that reused `tcp`
+    unsigned tcp_reuse_limit = kMaxTcpReuse;  // ... at most, before asking the kernel
+    std::vector<SocketRecord> udp;            // its UDP sockets at the last dump
+    std::vector<SocketRecord> previous;       // scratch: the last dump, to compare with
   };
   struct Finder {
     std::uint64_t netns = 0;
@@ -84,9 +89,9 @@ class NamespaceDiags {
   // Appends the TCP and UDP sockets of one member (see SockDiag::dump). The TCP sockets
   // of the last dump are handed out again, without asking the kernel, while the
   // namespace's TCP counters have not moved (TcpActivity), for at most
-  // kMaxTcpReuse refreshes in a row. False when a dump failed; the records read so far
-  // are in `out`. `changed` is set when the records differ from the last call's (or a
-  // dump failed).
+  // kMaxTcpReuse (kMaxTcpReuseQuiet) refreshes in a row. False when a dump failed; the records read
+  // so far are in `out`. `changed` is set when the records differ from the last call's (or a dump
+  // failed).
   bool dump(Member& member, std::vector<SocketRecord>& out, bool* changed = nullptr);
   // Refreshes that reused the TCP sockets of an earlier dump, since construction.
   std::uint64_t tcp_dumps_saved() const { return tcp_dumps_saved_; }

@@ -153,6 +153,38 @@ TEST(NamespaceDiagsDump, tcp_sockets_are_dumped_again_only_when_something_moved)
     ASSERT_TRUE(diags.dump(own, records));
     EXPECT_EQ(diags.tcp_dumps_saved(), 1u + kMaxTcpReuse) << "the forced dump";
     EXPECT_EQ(count_tcp(records), 3u);
+
+    // It found what the counters said: the next one comes kMaxTcpReuseQuiet refreshes on.
+    for (unsigned i = 0; i < kMaxTcpReuseQuiet; ++i) {
+      records.clear();
+      ASSERT_TRUE(diags.dump(own, records));
+    }
+    const std::uint64_t saved = 1u + kMaxTcpReuse + kMaxTcpReuseQuiet;
+    EXPECT_EQ(diags.tcp_dumps_saved(), saved);
+    records.clear();
+    ASSERT_TRUE(diags.dump(own, records));
+    EXPECT_EQ(diags.tcp_dumps_saved(), saved) << "the quiet forced dump";
+
+    // A new connection moves the counters: dumped at once (and until accepted), and the
+    // forced dumps are back to every kMaxTcpReuse + 1 refreshes.
+    Fd client2(test_support::connect_to(AF_INET, test_support::local_port(listener.get())));
+    ASSERT_GE(client2.get(), 0);
+    records.clear();
+    ASSERT_TRUE(diags.dump(own, records));
+    EXPECT_EQ(count_tcp(records), 5u);
+    Fd accepted2(::accept(listener.get(), nullptr, nullptr));
+    ASSERT_GE(accepted2.get(), 0);
+    records.clear();
+    ASSERT_TRUE(diags.dump(own, records));
+    EXPECT_EQ(diags.tcp_dumps_saved(), saved);
+    for (unsigned i = 0; i < kMaxTcpReuse; ++i) {
+      records.clear();
+      ASSERT_TRUE(diags.dump(own, records));
+    }
+    EXPECT_EQ(diags.tcp_dumps_saved(), saved + kMaxTcpReuse);
+    records.clear();
+    ASSERT_TRUE(diags.dump(own, records));
+    EXPECT_EQ(diags.tcp_dumps_saved(), saved + kMaxTcpReuse) << "a forced dump again";
   });
 }
 
