@@ -89,9 +89,9 @@ class NamespaceDiags {
   // Appends the TCP and UDP sockets of one member (see SockDiag::dump). The TCP sockets
   // of the last dump are handed out again, without asking the kernel, while the
   // namespace's TCP counters have not moved (TcpActivity), for at most
-  // kMaxTcpReuse (kMaxTcpReuseQuiet) refreshes in a row. False when a dump failed; the records read
-  // so far are in `out`. `changed` is set when the records differ from the last call's (or a dump
-  // failed).
+  // kMaxTcpReuse (kMaxTcpReuseQuiet) refreshes in a row. False when a dump failed; the
+  // records read so far are in `out`. `changed` is set when the records differ from the
+  // last call's (or a dump failed).
   bool dump(Member& member, std::vector<SocketRecord>& out, bool* changed = nullptr);
   // Refreshes that reused the TCP sockets of an earlier dump, since construction.
   std::uint64_t tcp_dumps_saved() const { return tcp_dumps_saved_; }

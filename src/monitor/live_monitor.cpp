@@ -208,23 +208,20 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     return out;
   }
 
-  // The connections whose own socket the kernel reported at this tick (an exact owner in
-  // a state that still carries traffic), for FlowTableConfig::kernel_alive.
-  // When every record of this tick was copied from the previous snapshot and there are
-  // as many, the records are the same ones (each previous record is copied at most once),
-  // so the set is too: it is kept rather than rebuilt (10,000 idle connections: 10,000
-  // nodes allocated, hashed and freed every second).
-  // A record whose socket the kernel reports open: its flow is not aged out.
+  // A record whose own socket the kernel reported at this tick (an exact owner in a state
+  // that still carries traffic): its flow is not aged out (FlowTableConfig::kernel_alive).
   static bool kernel_open(const ConnectionRecord& c) {
     if (c.closed || c.attribution != "exact" || c.kernel_state.empty()) return false;
     return c.kernel_state != "TIME_WAIT" && c.kernel_state != "CLOSE" && c.kernel_state != "CLOSED";
   }
 
+  // The set of kernel_open() connections, for the packet path. It stands while the records
+  // the tick built (the rest are unchanged copies) agree with it: an open connection stays
+  // listed, so a socket leaves the set only through a record rebuilt as closed or with
+  // another kernel state. Rebuilt from every record every kKernelSetRebuild ticks, and
+  // whenever a built record disagrees (10,000 idle connections: it was 10,000 nodes
+  // allocated, hashed and freed on every tick that built any record).
   void publish_kernel_sockets(const Snapshot& snap) {
-    // The set stands while the records the tick built (the rest are unchanged copies)
-    // agree with it: an open connection stays listed, so a socket leaves the set only
-    // through a record rebuilt as closed or with another kernel state. Rebuilt anyway
-    // every kKernelSetRebuild ticks, and whenever a record disagrees.
     constexpr unsigned kKernelSetRebuild = 10;
     const std::shared_ptr<const KeySet> old = kernel_sockets.load();
     if (old && kernel_set_age < kKernelSetRebuild) {
