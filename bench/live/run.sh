@@ -22,6 +22,7 @@
 #                            "base_noattr" (A/B comparisons in the same rounds)
 #   LIVE_PERF=DIR            profile each netscope run (`perf record -g`, during the replay
 #                            only) into DIR/perf-TOOL-ROUND.data (needs perf)
+#   LIVE_PERF_ARGS="-g"      perf record's options, e.g. "--call-graph dwarf -F 1000"
 set -euo pipefail
 
 build=${1:?usage: bench/live/run.sh BUILD_DIR}
@@ -225,7 +226,7 @@ measure() {
   local sent secs pps perf_pid=""
   if [[ -n ${LIVE_PERF:-} && -n $pid && $tool != tcpdump && $tool != nethogs && $tool != iftop ]]; then
     mkdir -p "$LIVE_PERF"
-    perf record -g -p "$pid" -o "$LIVE_PERF/perf-$tool-$round.data" >/dev/null 2>&1 &
+    perf record ${LIVE_PERF_ARGS:--g} -p "$pid" -o "$LIVE_PERF/perf-$tool-$round.data" >/dev/null 2>&1 &
     perf_pid=$!
     sleep 0.5
   fi

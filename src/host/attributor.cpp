@@ -37,6 +37,7 @@ Attributor::Impl::Impl(AttributorConfig c)
       queue(config.queue_capacity),
       scanner(config.proc_root),
       namespaces(config.proc_root),
+      own_netns(namespaces.own()),
       table(config.remember, config.max_remembered),
       processes(config.proc_root, config.max_remembered) {
   wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -148,6 +149,9 @@ AttributorStats Attributor::stats() const {
   out.requests = s.requests.load(std::memory_order_relaxed);
   out.queue_overflow = s.overflow.load(std::memory_order_relaxed);
   out.targeted_lookups = s.targeted.load(std::memory_order_relaxed);
+  out.coalesced_turns = s.coalesced_turns.load(std::memory_order_relaxed);
+  out.targeted_queries = s.queries.load(std::memory_order_relaxed);
+  out.targeted_queries_skipped = s.queries_skipped.load(std::memory_order_relaxed);
   out.targeted_hits = s.hits.load(std::memory_order_relaxed);
   out.targeted_closed = s.closed_first.load(std::memory_order_relaxed);
   out.full_dumps = s.dumps.load(std::memory_order_relaxed);

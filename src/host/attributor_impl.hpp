@@ -190,6 +190,11 @@ struct Attributor::Impl {
   std::vector<Identity> gained;  // filled by the scanner's SocketsGained
   std::vector<attributor_detail::Retry> retries;
   std::vector<attributor_detail::Work> batch;
+  // Request rate (attributor_lookup.cpp, kBusyRequests): requests taken in the current
+  // window, its end, and whether the last window was busy.
+  std::uint64_t window_requests = 0;
+  std::int64_t window_end_ns = 0;
+  bool busy = false;
   std::unordered_map<std::uint64_t, Miss> orphans;  // inodes a full search found no holder for
   std::unique_ptr<attributor_detail::RefreshJob> job;
   // Namespaces reached before a refresh did, let go once the refresh's finders have them
@@ -208,6 +213,7 @@ struct Attributor::Impl {
 
   // The refresh thread's (NamespaceDiags::finders() excepted).
   NamespaceDiags namespaces;
+  const std::uint64_t own_netns;  // namespaces.own(), read once: any thread may use it
   std::vector<std::uint64_t> dumped_namespaces;  // the members of the last dump, in order
 
   // Handover between the two threads, under job_mutex.
@@ -229,6 +235,10 @@ struct Attributor::Impl {
   std::atomic<std::uint64_t> served{0};  // requests taken off the queue and answered
   std::atomic<std::uint64_t> overflow{0};
   std::atomic<std::uint64_t> targeted{0};
+  std::atomic<std::uint64_t> coalesced_turns{0};  // turns that waited for more requests
+  std::atomic<std::uint64_t> queries{0};          // sock_diag queries of targeted lookups
+  std::atomic<std::uint64_t> queries_skipped{0};  // ... not sent: the end's address ruled
+                                                  // the namespace out (local_here)
   std::atomic<std::uint64_t> hits{0};
   std::atomic<std::uint64_t> closed_first{0};
   std::atomic<std::uint64_t> dumps{0};

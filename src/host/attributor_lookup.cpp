@@ -45,6 +45,15 @@ constexpr std::size_t kFirstTables = 16;
 constexpr std::size_t kTableStep = 64;
 // Requests compared with each one for a duplicate in its batch.
 constexpr std::size_t kDuplicateWindow = 8;
+// Under a flood of new flows (a scan, forwarded traffic, a replay), waking this thread
+// for each request costs the packet thread a write() and both CPUs a cross-CPU wake-up
+// per flow. Once more than kBusyRequests came in one kRateWindow, a wake-up first waits
+// kCoalesce for more requests (the producers skip the eventfd meanwhile), so that one
+// turn serves them all. A connection must live kCoalesce longer to be caught then; at
+// the rates of interactive use (a few hundred new flows a second) nothing waits.
+constexpr std::int64_t kRateWindowNs = 100'000'000;
+constexpr std::uint64_t kBusyRequests = 200;
+constexpr std::int64_t kCoalesceNs = 1'000'000;
 // A turn of the lookup thread longer than this is logged (debug).
 constexpr std::int64_t kSlowTurnNs = 5'000'000;
 // Real-time priority for this thread while it uses at most a quarter of a CPU, else the
@@ -68,6 +77,14 @@ constexpr auto state_of(TcpState s) {
 
 std::string_view proto_name(std::uint8_t proto) {
   return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "ip";
+}
+
+// Neither unspecified, broadcast (255.255.255.255) nor multicast. (A subnet's directed
+// broadcast address cannot be told from here; it counts as unicast.)
+bool is_unicast(const core::IpAddress& addr) {
+  const auto& b = addr.bytes();
+  if (addr.is_v4()) return b[12] != 0 && b[12] < 224;
+  return b[0] != 0xff && !addr.is_unspecified();
 }
 
 double ms_since(std::int64_t ns) {
@@ -121,11 +138,25 @@ void Attributor::Impl::run_lookups() {
       std::uint64_t count = 0;
       [[maybe_unused]] const auto n = ::read(wake_fd, &count, sizeof(count));
     }
+    std::int64_t woke_ns = attributor_detail::monotonic_ns();
+    if (woke_ns >= window_end_ns) {
+      // A window that ended long ago tells nothing about the rate now.
+      busy = window_requests > kBusyRequests && woke_ns < window_end_ns + kRateWindowNs;
+      window_requests = 0;
+      window_end_ns = woke_ns + kRateWindowNs;
+    }
+    if (busy && queue.ready()) {
+      // Busy: let more requests gather while wake_pending still tells the producers
+      // that a wake-up is on its way.
+      const timespec nap{0, kCoalesceNs};
+      ::nanosleep(&nap, nullptr);
+      woke_ns = attributor_detail::monotonic_ns();
+      coalesced_turns.fetch_add(1, std::memory_order_relaxed);
+    }
     // An RMW, so it synchronizes with the producer's exchange(true): what it pushed before
     // is visible to the drain below, and a push after this point writes the eventfd again.
     wake_pending.exchange(false, std::memory_order_acq_rel);
     if (!running.load(std::memory_order_acquire)) break;
-    const std::int64_t woke_ns = attributor_detail::monotonic_ns();
     const std::int64_t woke_cpu_ns = thread_cpu_ns();
     serve_pending();
     const std::int64_t served_ns = attributor_detail::monotonic_ns();
@@ -179,6 +210,7 @@ void Attributor::Impl::serve_pending() {
     batch.push_back(Work{request.flow, 0, request.queued_ns});
   }
   const std::size_t popped = batch.size();
+  window_requests += popped;
   if (!retries.empty()) {
     const Clock::time_point now = Clock::now();
     std::erase_if(retries, [&](const Retry& r) {
@@ -207,7 +239,17 @@ std::optional<Found> Attributor::Impl::find_socket(const NamespaceDiags::Finders
   // first (the SYN watch: the client). When both ends live on this host, e.g. a container
   // talking to a server in the own namespace, namespace order must not pick the server.
   for (const auto& [local, remote] : sides) {
+    // An end that is local here has its socket here; one that is not, elsewhere
+    // (AttributorConfig::local_here). Broadcast and multicast ends are asked everywhere:
+    // a socket bound to the wildcard takes them.
+    std::optional<bool> here;
+    if (config.local_here && is_unicast(local.addr)) here = config.local_here(local.addr);
     for (const NamespaceDiags::Finder& finder : *finders) {
+      if (here && *here != (finder.netns == own_netns)) {
+        queries_skipped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      queries.fetch_add(1, std::memory_order_relaxed);
       SocketRecord record;
       if (finder.diag->find(flow.proto, local, remote, record) != FindResult::found) continue;
       if (record.local == local && record.remote == remote) {

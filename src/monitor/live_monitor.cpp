@@ -125,7 +125,14 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
       live = std::make_unique<capture::LiveCapture>(std::move(lo));
       iface_names = live->interfaces();
       if (cfg.attribute) {
-        attributor = std::make_unique<host::Attributor>();
+        host::AttributorConfig ac;
+        // Which namespace can hold a flow end's socket (AttributorConfig::local_here).
+        // Called on the lookup thread; local_addresses is set before the threads start.
+        ac.local_here = [this](const core::IpAddress& a) -> std::optional<bool> {
+          if (!local_addresses || local_addresses->version() == 0) return std::nullopt;
+          return local_addresses->contains(a);
+        };
+        attributor = std::make_unique<host::Attributor>(std::move(ac));
         resolver = std::make_unique<AttributorResolver>(*attributor);
         // Kernel facts beat guesses: a flow whose socket the kernel still reports is not
         // aged out by a timeout (the set is rebuilt every tick from the attribution).

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "host/netns.hpp"
@@ -127,6 +128,48 @@ TEST(Attributor, tcp_connection_is_attributed_exactly_in_both_orientations) {
     EXPECT_GE(stats.targeted_hits, 1u);
     EXPECT_EQ(stats.requests, 1u);
     EXPECT_GE(stats.full_dumps, 2u);
+  });
+}
+
+// AttributorConfig::local_here: an end whose address is local here is asked in the own
+// namespace only, an end whose address is not, only elsewhere. A lie that no address is
+// local keeps the own namespace's sockets from the targeted lookup (the full refresh
+// still finds them); the truth finds the client with one query fewer per flow.
+TEST(Attributor, local_here_decides_which_namespaces_a_targeted_lookup_asks) {
+  in_new_netns_or_skip([] {
+    for (const bool truth : {false, true}) {
+      SCOPED_TRACE(truth ? "loopback is local" : "nothing is local");
+      AttributorConfig config = targeted_only();
+      config.local_here = [truth](const core::IpAddress& a) -> std::optional<bool> {
+        return truth && a == core::IpAddress::from_v4(0x7f000001u);
+      };
+      Attributor attr(std::move(config));
+      attr.start();
+      ASSERT_TRUE(attr.wait_until_ready(10s));
+      TcpPair pair;
+      ASSERT_TRUE(pair.ok()) << std::strerror(errno);
+      const FlowQuery q = pair.flow();
+      ASSERT_TRUE(attr.request(q));
+      if (truth) {
+        const auto owner = owner_eventually(attr, q);
+        ASSERT_TRUE(owner);
+        EXPECT_EQ(owner->quality, Quality::exact);
+        EXPECT_EQ(owner->local, q.a);
+        const AttributorStats stats = attr.stats();
+        EXPECT_EQ(stats.targeted_queries, 1u);          // side a, own namespace: found at once
+        EXPECT_EQ(stats.targeted_queries_skipped, 0u);  // no other namespace to rule out
+      } else {
+        eventually([&] { return attr.stats().targeted_lookups >= 1; });
+        const AttributorStats stats = attr.stats();
+        EXPECT_EQ(stats.targeted_queries, 0u);
+        EXPECT_EQ(stats.targeted_queries_skipped, 2u);  // both ends, the own namespace
+        EXPECT_FALSE(attr.lookup(q).owner);
+        ASSERT_TRUE(attr.refresh_now(10s));
+        const auto owner = attr.lookup(q).owner;
+        ASSERT_TRUE(owner);
+        EXPECT_EQ(owner->pid, ::getpid());
+      }
+    }
   });
 }
 
@@ -698,6 +741,40 @@ TEST(Attributor, full_queue_refuses_and_counts_requests_without_blocking) {
   EXPECT_EQ(stats.requests, 2u);
   EXPECT_EQ(stats.queue_overflow, 1u);
   EXPECT_EQ(attr.lookup(FlowQuery{1, q.a, q.b}).miss, Miss::no_socket);
+}
+
+// A flood of new flows (over 2,000 a second) makes the lookup thread wait a moment for
+// more requests before each turn; a trickle never does. Flows without sockets: the
+// lookups find nothing, which is what a scan or forwarded traffic asks for.
+TEST(Attributor, a_flood_of_requests_is_served_in_coalesced_turns) {
+  in_new_netns_or_skip([] {
+    Attributor attr(targeted_only());
+    attr.start();
+    ASSERT_TRUE(attr.wait_until_ready(10s));
+    std::uint16_t port = 1;
+    const auto ask = [&] {
+      const FlowQuery q{kUdp,
+                        {core::IpAddress::from_v4(0x0a000001u), port},
+                        {core::IpAddress::from_v4(0x0a000002u), 53}};
+      ++port;
+      return attr.request(q);
+    };
+    // A trickle: one request every 5 ms for 300 ms.
+    for (int i = 0; i < 60; ++i) {
+      ASSERT_TRUE(ask());
+      std::this_thread::sleep_for(5ms);
+    }
+    EXPECT_EQ(attr.stats().coalesced_turns, 0u);
+    // A burst of 1,000 in one rate window, then the trickle again: the turns that serve
+    // it in the next window wait for company.
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(ask());
+    for (int i = 0; i < 80 && attr.stats().coalesced_turns == 0; ++i) {
+      ASSERT_TRUE(ask());
+      std::this_thread::sleep_for(5ms);
+    }
+    EXPECT_GE(attr.stats().coalesced_turns, 1u);
+    EXPECT_TRUE(eventually([&] { return attr.stats().targeted_lookups >= 1060u; }));
+  });
 }
 
 }  // namespace
