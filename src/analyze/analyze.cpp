@@ -70,6 +70,8 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
   config.flows.timeouts = opt.timeouts;
   config.bpf = opt.bpf;
   config.dpi = opt.dpi;
+  // JA3 and JA4 appear in the JSON report only.
+  config.inspector.fingerprints = json_stream != nullptr;
   try {
     if (!opt.bpf.empty()) {
       capture::BpfFilter check(opt.bpf);

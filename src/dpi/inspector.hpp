@@ -141,6 +141,9 @@ struct InspectorConfig {
   std::uint32_t dns_max_messages = 4096;     // DNS messages parsed per flow
   std::int64_t dns_query_timeout_ns = 10'000'000'000;  // an unanswered query is reported after this
   std::uint8_t quic_max_attempts = 8;  // Initial packets tried before a flow is "not QUIC"
+  // JA3 and JA4 of ClientHellos. A digest per hello: worth computing only when an output
+  // shows them (analyze's human report does not).
+  bool fingerprints = true;
 };
 
 // Anomaly and cap counters (STYLE.md §4: malformed input is data, counted by name).

@@ -1,9 +1,15 @@
 // QUIC Initial keys and packet protection with OpenSSL (see quic_crypto.hpp).
 
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP_Digest*, but they
+// are the only way to an HMAC without the EVP layer's allocations, parameter lookups by
+// name and context copies, which cost more than the hashing of a QUIC key derivation
+// (nine HMACs of one or two blocks per connection). They still use SHA-NI.
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "dpi/quic_crypto.hpp"
 
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <memory>
@@ -37,88 +43,103 @@ const EVP_CIPHER* aes_128_ecb() {
 struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
-struct MacCtxFree {
-  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+
+// A context per cipher and thread, the cipher set once: switching a context between
+// ciphers makes OpenSSL free and rebuild the provider's state on every packet. `key` is
+// the key last set, so that packets of one flow in a row skip the key schedule.
+struct CipherState {
+  CipherCtx ctx;
+  std::array<std::uint8_t, 16> key{};
+  bool keyed = false;
+};
+CipherState& ecb_state() {
+  thread_local CipherState s = [] {
+    CipherState st{CipherCtx(EVP_CIPHER_CTX_new())};
+    if (st.ctx &&
+        (aes_128_ecb() == nullptr ||
+         EVP_EncryptInit_ex2(st.ctx.get(), aes_128_ecb(), nullptr, nullptr, nullptr) != 1 ||
+         EVP_CIPHER_CTX_set_padding(st.ctx.get(), 0) != 1)) {
+      st.ctx.reset();
+    }
+    return st;
+  }();
+  return s;
+}
+// GCM, for aead_open() (decrypting) and aead_seal() (tests, fuzzing): one context each.
+CipherState& gcm_state(bool encrypt) {
+  const auto make = [](bool enc) {
+    CipherState st{CipherCtx(EVP_CIPHER_CTX_new())};
+    const int rc =
+        aes_128_gcm() == nullptr ? 0
+        : enc ? EVP_EncryptInit_ex2(st.ctx.get(), aes_128_gcm(), nullptr, nullptr, nullptr)
+              : EVP_DecryptInit_ex2(st.ctx.get(), aes_128_gcm(), nullptr, nullptr, nullptr);
+    if (st.ctx && rc != 1) st.ctx.reset();
+    return st;
+  };
+  thread_local CipherState open = make(false);
+  thread_local CipherState seal = make(true);
+  return encrypt ? seal : open;
+}
+// The key to pass to a re-initialisation: null when `s` already has it.
+const std::uint8_t* new_key(CipherState& s, const std::array<std::uint8_t, 16>& key) {
+  if (s.keyed && s.key == key) return nullptr;
+  s.key = key;
+  s.keyed = true;
+  return key.data();
+}
+
+// HMAC-SHA256 (RFC 2104) with the key's padded blocks hashed once: HKDF expands one
+// secret into several outputs (key, iv, hp), and each then costs two compressions.
+class HmacSha256 {
+ public:
+  explicit HmacSha256(Bytes key) {
+    std::array<std::uint8_t, 64> block{};
+    if (key.size() > block.size()) {
+      SHA256(key.data(), key.size(), block.data());
+    } else {
+      std::copy(key.begin(), key.end(), block.begin());
+    }
+    std::array<std::uint8_t, 64> pad{};
+    for (std::size_t i = 0; i < pad.size(); ++i) pad[i] = block[i] ^ 0x36;
+    ok_ = SHA256_Init(&inner_) == 1 && SHA256_Update(&inner_, pad.data(), pad.size()) == 1;
+    for (std::size_t i = 0; i < pad.size(); ++i) pad[i] = block[i] ^ 0x5c;
+    ok_ = ok_ && SHA256_Init(&outer_) == 1 && SHA256_Update(&outer_, pad.data(), pad.size()) == 1;
+  }
+  // HMAC(key, data) into out[32]; false only when OpenSSL fails.
+  bool mac(Bytes data, std::uint8_t* out) const {
+    std::array<std::uint8_t, 32> inner_hash{};
+    SHA256_CTX c = inner_;
+    if (!ok_ || SHA256_Update(&c, data.data(), data.size()) != 1 ||
+        SHA256_Final(inner_hash.data(), &c) != 1) {
+      return false;
+    }
+    c = outer_;
+    return SHA256_Update(&c, inner_hash.data(), inner_hash.size()) == 1 &&
+           SHA256_Final(out, &c) == 1;
+  }
+
+ private:
+  SHA256_CTX inner_{};
+  SHA256_CTX outer_{};
+  bool ok_ = false;
 };
 
-EVP_CIPHER_CTX* cipher_ctx() {
-  thread_local std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> ctx(EVP_CIPHER_CTX_new());
-  return ctx.get();
-}
-
-// An HMAC-SHA256 context with the digest already set; EVP_MAC_init() takes each key.
-EVP_MAC_CTX* hmac_ctx() {
-  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx = [] {
-    std::unique_ptr<EVP_MAC_CTX, MacCtxFree> c(mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr);
-    char digest[] = "SHA256";
-    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                                 OSSL_PARAM_construct_end()};
-    if (c && EVP_MAC_CTX_set_params(c.get(), params) != 1) c.reset();
-    return c;
-  }();
-  return ctx.get();
-}
-
-// HMAC-SHA256(key, data) into out[32]; false only when OpenSSL fails. HKDF calls it
-// several times in a row with one key (a secret expanded into key, iv and hp): the
-// context then keeps its keyed state (EVP_MAC_init without a key re-initialises it),
-// which saves the key schedule, most of an HMAC's cost.
-bool hmac_sha256(Bytes key, Bytes data, std::uint8_t* out) {
-  thread_local std::array<std::uint8_t, 64> last_key{};
-  thread_local std::size_t last_key_len = 0;  // 0: no key set yet (or the last init failed)
-  EVP_MAC_CTX* ctx = hmac_ctx();
-  if (ctx == nullptr) return false;
-  const bool same = last_key_len != 0 && key.size() == last_key_len &&
-                    std::equal(key.begin(), key.end(), last_key.begin());
-  last_key_len = 0;
-  if (EVP_MAC_init(ctx, same ? nullptr : key.data(), same ? 0 : key.size(), nullptr) != 1) {
-    return false;
-  }
-  if (key.size() <= last_key.size() && !key.empty()) {
-    std::copy(key.begin(), key.end(), last_key.begin());
-    last_key_len = key.size();
-  }
-  std::size_t len = 0;
-  return EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
-         EVP_MAC_final(ctx, out, &len, 32) == 1 && len == 32;
-}
-
-std::array<std::uint8_t, 12> nonce_for(const PacketKeys& keys, std::uint64_t pn) {
-  std::array<std::uint8_t, 12> nonce = keys.iv;
-  for (int i = 0; i < 8; ++i) nonce[11 - i] ^= static_cast<std::uint8_t>(pn >> (8 * i));
-  return nonce;
-}
-
-PacketKeys packet_keys(const std::array<std::uint8_t, 32>& secret, bool v2) {
-  // RFC 9369 §3.3.2: "quicv2 key", "quicv2 iv", "quicv2 hp" replace the v1 labels.
-  PacketKeys k;
-  hkdf_expand_label(secret, v2 ? "quicv2 key" : "quic key", k.key.data(), k.key.size());
-  hkdf_expand_label(secret, v2 ? "quicv2 iv" : "quic iv", k.iv.data(), k.iv.size());
-  hkdf_expand_label(secret, v2 ? "quicv2 hp" : "quic hp", k.hp.data(), k.hp.size());
-  return k;
-}
-
-}  // namespace
-
-std::array<std::uint8_t, 32> hkdf_extract(Bytes salt, Bytes ikm) {
-  // RFC 5869 §2.2: PRK = HMAC-Hash(salt, IKM).
-  std::array<std::uint8_t, 32> prk{};
-  hmac_sha256(salt, ikm, prk.data());
-  return prk;
-}
-
-void hkdf_expand_label(Bytes secret, std::string_view label, std::uint8_t* out, std::size_t len) {
-  // RFC 8446 §7.1: HkdfLabel = length (2) || "tls13 " + label (vec8) || context (vec8, empty).
+// RFC 8446 §7.1 HKDF-Expand-Label with an empty context, for a secret already keyed.
+void expand_label(const HmacSha256& secret, std::string_view label, std::uint8_t* out,
+                  std::size_t len) {
+  // HkdfLabel = length (2) || "tls13 " + label (vec8) || context (vec8, empty).
   std::array<std::uint8_t, 2 + 1 + 255 + 1 + 1> info{};
   std::size_t n = 0;
   info[n++] = static_cast<std::uint8_t>(len >> 8);
   info[n++] = static_cast<std::uint8_t>(len);
   constexpr std::string_view kPrefix = "tls13 ";
-  const std::size_t label_len = kPrefix.size() + label.size();
+  const std::size_t label_len = std::min<std::size_t>(kPrefix.size() + label.size(), 255);
   info[n++] = static_cast<std::uint8_t>(label_len);
   for (const char c : kPrefix) info[n++] = static_cast<std::uint8_t>(c);
-  for (const char c : label) info[n++] = static_cast<std::uint8_t>(c);
+  for (std::size_t i = 0; i + kPrefix.size() < label_len; ++i) {
+    info[n++] = static_cast<std::uint8_t>(label[i]);
+  }
   info[n++] = 0;  // empty context
   // RFC 5869 §2.3: T(i) = HMAC(PRK, T(i-1) || info || i); OKM = T(1) || T(2) ...
   std::array<std::uint8_t, 32 + sizeof info + 1> block{};
@@ -130,21 +151,55 @@ void hkdf_expand_label(Bytes secret, std::string_view label, std::uint8_t* out, 
     for (std::size_t j = 0; j < t_len; ++j) block[m++] = t[j];
     for (std::size_t j = 0; j < n; ++j) block[m++] = info[j];
     block[m++] = i;
-    hmac_sha256(secret, Bytes(block.data(), m), t.data());
+    if (!secret.mac(Bytes(block.data(), m), t.data())) t.fill(0);
     t_len = t.size();
     for (std::size_t j = 0; j < t_len && done < len; ++j) out[done++] = t[j];
   }
 }
 
+std::array<std::uint8_t, 12> nonce_for(const PacketKeys& keys, std::uint64_t pn) {
+  std::array<std::uint8_t, 12> nonce = keys.iv;
+  for (int i = 0; i < 8; ++i) nonce[11 - i] ^= static_cast<std::uint8_t>(pn >> (8 * i));
+  return nonce;
+}
+
+PacketKeys packet_keys(const std::array<std::uint8_t, 32>& secret, bool v2) {
+  // RFC 9369 §3.3.2: "quicv2 key", "quicv2 iv", "quicv2 hp" replace the v1 labels.
+  PacketKeys k;
+  const HmacSha256 keyed(secret);
+  expand_label(keyed, v2 ? "quicv2 key" : "quic key", k.key.data(), k.key.size());
+  expand_label(keyed, v2 ? "quicv2 iv" : "quic iv", k.iv.data(), k.iv.size());
+  expand_label(keyed, v2 ? "quicv2 hp" : "quic hp", k.hp.data(), k.hp.size());
+  return k;
+}
+
+}  // namespace
+
+std::array<std::uint8_t, 32> hkdf_extract(Bytes salt, Bytes ikm) {
+  // RFC 5869 §2.2: PRK = HMAC-Hash(salt, IKM).
+  std::array<std::uint8_t, 32> prk{};
+  HmacSha256(salt).mac(ikm, prk.data());
+  return prk;
+}
+
+void hkdf_expand_label(Bytes secret, std::string_view label, std::uint8_t* out, std::size_t len) {
+  expand_label(HmacSha256(secret), label, out, len);
+}
+
 bool derive_initial_keys(std::uint32_t version, Bytes client_dcid, InitialKeys& out) {
   if (!supported_version(version)) return false;
   const bool v2 = version == kVersion2;
-  const auto initial = hkdf_extract(v2 ? Bytes(kSaltV2) : Bytes(kSaltV1), client_dcid);
+  // The salts are fixed: their padded blocks are hashed once.
+  static const HmacSha256 salt_v1{Bytes(kSaltV1)};
+  static const HmacSha256 salt_v2{Bytes(kSaltV2)};
+  std::array<std::uint8_t, 32> initial{};
+  if (!(v2 ? salt_v2 : salt_v1).mac(client_dcid, initial.data())) return false;
   std::array<std::uint8_t, 32> client{};
   std::array<std::uint8_t, 32> server{};
   // RFC 9001 §5.2: the labels "client in" / "server in" are the same in version 2.
-  hkdf_expand_label(initial, "client in", client.data(), client.size());
-  hkdf_expand_label(initial, "server in", server.data(), server.size());
+  const HmacSha256 keyed(initial);
+  expand_label(keyed, "client in", client.data(), client.size());
+  expand_label(keyed, "server in", server.data(), server.size());
   out.client = packet_keys(client, v2);
   out.server = packet_keys(server, v2);
   return true;
@@ -153,13 +208,14 @@ bool derive_initial_keys(std::uint32_t version, Bytes client_dcid, InitialKeys& 
 bool header_protection_mask(const std::array<std::uint8_t, 16>& hp, Bytes sample,
                             std::array<std::uint8_t, 5>& mask) {
   if (sample.size() < 16) return false;
-  EVP_CIPHER_CTX* ctx = cipher_ctx();
+  CipherState& s = ecb_state();
   std::array<std::uint8_t, 32> block{};
   int len = 0;
-  if (ctx == nullptr || aes_128_ecb() == nullptr ||
-      EVP_EncryptInit_ex2(ctx, aes_128_ecb(), hp.data(), nullptr, nullptr) != 1 ||
-      EVP_CIPHER_CTX_set_padding(ctx, 0) != 1 ||
-      EVP_EncryptUpdate(ctx, block.data(), &len, sample.data(), 16) != 1 || len != 16) {
+  if (!s.ctx) return false;
+  const std::uint8_t* key = new_key(s, hp);
+  if ((key != nullptr && EVP_EncryptInit_ex2(s.ctx.get(), nullptr, key, nullptr, nullptr) != 1) ||
+      EVP_EncryptUpdate(s.ctx.get(), block.data(), &len, sample.data(), 16) != 1 || len != 16) {
+    s.keyed = false;
     return false;
   }
   for (std::size_t i = 0; i < mask.size(); ++i) mask[i] = block[i];
@@ -172,7 +228,8 @@ bool aead_open(const PacketKeys& keys, std::uint64_t packet_number, Bytes header
   if (sealed.size() < kTag) return false;
   const std::size_t body = sealed.size() - kTag;
   const auto nonce = nonce_for(keys, packet_number);
-  EVP_CIPHER_CTX* ctx = cipher_ctx();
+  CipherState& s = gcm_state(false);
+  EVP_CIPHER_CTX* ctx = s.ctx.get();
   plaintext.resize(body + 16);
   int len = 0;
   int fin = 0;
@@ -180,33 +237,36 @@ bool aead_open(const PacketKeys& keys, std::uint64_t packet_number, Bytes header
   for (std::size_t i = 0; i < kTag; ++i) tag[i] = sealed[body + i];
   // AES-128-GCM's default IV length is the 12 bytes QUIC uses (RFC 9001 §5.3).
   const bool ok =
-      ctx != nullptr && aes_128_gcm() != nullptr &&
-      EVP_DecryptInit_ex2(ctx, aes_128_gcm(), keys.key.data(), nonce.data(), nullptr) == 1 &&
+      ctx != nullptr &&
+      EVP_DecryptInit_ex2(ctx, nullptr, new_key(s, keys.key), nonce.data(), nullptr) == 1 &&
       EVP_DecryptUpdate(ctx, nullptr, &len, header.data(), static_cast<int>(header.size())) == 1 &&
       EVP_DecryptUpdate(ctx, plaintext.data(), &len, sealed.data(), static_cast<int>(body)) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTag, tag.data()) == 1 &&
       EVP_DecryptFinal_ex(ctx, plaintext.data() + len, &fin) == 1;
   plaintext.resize(ok ? static_cast<std::size_t>(len + fin) : 0);
+  if (ctx != nullptr && !ok) s.keyed = false;  // a failure may leave the key unset
   return ok;
 }
 
 bool aead_seal(const PacketKeys& keys, std::uint64_t packet_number, Bytes header, Bytes plaintext,
                std::vector<std::uint8_t>& out) {
   const auto nonce = nonce_for(keys, packet_number);
-  EVP_CIPHER_CTX* ctx = cipher_ctx();
+  CipherState& s = gcm_state(true);
+  EVP_CIPHER_CTX* ctx = s.ctx.get();
   const std::size_t at = out.size();
   out.resize(at + plaintext.size() + 16 + 16);
   int len = 0;
   int fin = 0;
   const bool ok =
-      ctx != nullptr && aes_128_gcm() != nullptr &&
-      EVP_EncryptInit_ex2(ctx, aes_128_gcm(), keys.key.data(), nonce.data(), nullptr) == 1 &&
+      ctx != nullptr &&
+      EVP_EncryptInit_ex2(ctx, nullptr, new_key(s, keys.key), nonce.data(), nullptr) == 1 &&
       EVP_EncryptUpdate(ctx, nullptr, &len, header.data(), static_cast<int>(header.size())) == 1 &&
       EVP_EncryptUpdate(ctx, out.data() + at, &len, plaintext.data(),
                         static_cast<int>(plaintext.size())) == 1 &&
       EVP_EncryptFinal_ex(ctx, out.data() + at + len, &fin) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, out.data() + at + len + fin) == 1;
   out.resize(ok ? at + static_cast<std::size_t>(len + fin) + 16 : at);
+  if (ctx != nullptr && !ok) s.keyed = false;
   return ok;
 }
 

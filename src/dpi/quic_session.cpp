@@ -192,7 +192,7 @@ class QuicSession final : public Session {
     if (side == 0 && data[0] == tls::kClientHello) {
       tls::ClientHello& hello = c.shared.client_hello;
       if (tls::parse_client_hello(body, hello)) {
-        describe_client_hello(hello, 'q', info);
+        describe_client_hello(hello, 'q', c.shared.config.fingerprints, info);
         c.out.changed = true;
       } else {
         ++c.shared.counters.malformed_tls;

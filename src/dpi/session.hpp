@@ -114,9 +114,11 @@ std::unique_ptr<TcpSession> make_dns_tcp_session(Shared& shared);
 std::unique_ptr<Session> make_dns_udp_session();
 std::unique_ptr<Session> make_quic_session();
 
-// The fields of a ClientHello (SNI, ALPN, offered version, JA3, JA4 with `transport` 't'
-// or 'q') and of a ServerHello (negotiated version and cipher), for TLS and QUIC alike.
-void describe_client_hello(const tls::ClientHello& hello, char transport, DpiInfo& info);
+// The fields of a ClientHello (SNI, ALPN, offered version, and with `fingerprints` JA3
+// and JA4 with `transport` 't' or 'q') and of a ServerHello (negotiated version and
+// cipher), for TLS and QUIC alike.
+void describe_client_hello(const tls::ClientHello& hello, char transport, bool fingerprints,
+                           DpiInfo& info);
 void describe_server_hello(const tls::ServerHello& hello, DpiInfo& info);
 
 // Copies text from the wire for display: at most `max` bytes, bytes outside visible

@@ -35,7 +35,7 @@ class TlsSession final : public TcpSession {
       tls::ClientHello& hello = c.shared.client_hello;
       if (tls::parse_client_hello(body, hello)) {
         have_client_ = true;
-        describe_client_hello(hello, 't', info);
+        describe_client_hello(hello, 't', c.shared.config.fingerprints, info);
         c.out.changed = true;
       } else {
         ++c.shared.counters.malformed_tls;
@@ -62,7 +62,8 @@ class TlsSession final : public TcpSession {
 
 }  // namespace
 
-void describe_client_hello(const tls::ClientHello& hello, char transport, DpiInfo& info) {
+void describe_client_hello(const tls::ClientHello& hello, char transport, bool fingerprints,
+                           DpiInfo& info) {
   info.sni = display_text(hello.sni, 255);
   info.alpn.clear();
   for (const std::string& p : hello.alpn) {
@@ -70,6 +71,7 @@ void describe_client_hello(const tls::ClientHello& hello, char transport, DpiInf
     info.alpn += display_text(p, 64);
   }
   info.tls_offered = tls::version_name(hello.max_version());
+  if (!fingerprints) return;
   info.ja3 = tls::ja3_hash(hello);
   info.ja4 = tls::ja4(hello, transport);
 }

@@ -79,6 +79,23 @@ TEST(InspectorTls, client_and_server_hello_on_an_unusual_port) {
   EXPECT_EQ(h.inspector.buffered_bytes(), 0u);
 }
 
+// InspectorConfig::fingerprints off (analyze's human report): the hello's other fields
+// are read as ever, JA3 and JA4 are not computed.
+TEST(InspectorTls, without_fingerprints_the_hello_gives_everything_but_ja3_and_ja4) {
+  InspectorConfig cfg;
+  cfg.fingerprints = false;
+  Harness h(cfg);
+  Conn c;
+  h.handshake(c, 1000, 9000);
+  h.feed(c.tcp(true, ClientHelloWriter{}.records(), 1001), 0);
+  const DpiInfo i = h.info();
+  EXPECT_EQ(i.sni, "example.com");
+  EXPECT_EQ(i.alpn, "h2,http/1.1");
+  EXPECT_EQ(i.tls_offered, "TLS 1.3");
+  EXPECT_EQ(i.ja3, "");
+  EXPECT_EQ(i.ja4, "");
+}
+
 TEST(InspectorTls, a_client_hello_over_three_segments_is_reassembled) {
   Harness h;
   Conn c;

@@ -191,6 +191,31 @@ TEST(QuicFrames, walk_keeps_crypto_and_sees_connection_close) {
   EXPECT_EQ(f.close_error, 0x0au);
 }
 
+// Runs of PADDING of every length up to three words, before, between and after frames
+// (they are skipped a word at a time), and a payload of padding alone.
+TEST(QuicFrames, padding_runs_of_any_length_are_skipped) {
+  for (std::size_t run = 0; run <= 24; ++run) {
+    SCOPED_TRACE(run);
+    ByteVec payload(run, 0);
+    for (const std::uint8_t b : hex("06 00 02 6162")) payload.push_back(b);  // CRYPTO "ab"
+    payload.insert(payload.end(), run, 0);
+    payload.push_back(0x01);  // PING
+    payload.insert(payload.end(), run, 0);
+    InitialFrames f;
+    ASSERT_TRUE(walk_initial_frames(payload, f));
+    ASSERT_EQ(f.crypto_count, 1u);
+    EXPECT_EQ(f.crypto[0].data.size(), 2u);
+    EXPECT_TRUE(f.ping);
+    InitialFrames only_padding;
+    EXPECT_TRUE(walk_initial_frames(ByteVec(run, 0), only_padding));
+    EXPECT_EQ(only_padding.crypto_count, 0u);
+    // A forbidden frame after a run still stops the walk.
+    ByteVec bad(run, 0);
+    bad.push_back(0x08);
+    EXPECT_FALSE(walk_initial_frames(bad, only_padding));
+  }
+}
+
 TEST(QuicFrames, malformed_and_forbidden_frames_stop_the_walk) {
   InitialFrames f;
   EXPECT_FALSE(walk_initial_frames(hex("06 00 10 6162"), f));  // CRYPTO longer than the packet
