@@ -179,54 +179,99 @@ TcpHealthRecord health_record(const SampleHealth& h) {
 
 }  // namespace
 
-std::string proto_name(std::uint8_t proto) {
+namespace {
+
+// The names of the protocols a connection can have, in lower or upper case; empty for
+// another protocol number.
+std::string_view known_proto_name(std::uint8_t proto, bool upper) {
   switch (proto) {
     case decode::ip_proto::tcp:
-      return "tcp";
+      return upper ? "TCP" : "tcp";
     case decode::ip_proto::udp:
-      return "udp";
+      return upper ? "UDP" : "udp";
     case decode::ip_proto::icmp:
-      return "icmp";
+      return upper ? "ICMP" : "icmp";
     case decode::ip_proto::icmpv6:
-      return "icmpv6";
+      return upper ? "ICMPV6" : "icmpv6";
     case flow::kArpProto:
-      return "arp";
+      return upper ? "ARP" : "arp";
     default:
-      return std::to_string(proto);
+      return {};
   }
 }
 
-std::string tracked_state(const FlowSample& s, core::Timestamp now, std::string_view dpi_state) {
-  if (!dpi_state.empty()) {
-    const bool tcp = s.key.proto == decode::ip_proto::tcp;
-    const bool open =
-        s.tcp_state == flow::TcpState::established || s.tcp_state == flow::TcpState::none;
-    if (!tcp || (open && !s.ended)) return std::string(dpi_state);
+void write_proto_name(std::string& out, std::uint8_t proto, bool upper) {
+  const std::string_view known = known_proto_name(proto, upper);
+  if (known.empty()) {
+    out = std::to_string(proto);
+  } else {
+    out.assign(known);
   }
-  return tracked_state(s, now);
 }
 
-std::string tracked_state(const FlowSample& s, core::Timestamp now) {
+// tracked_state() into `out`, reusing its buffer (the tick writes one per record).
+void write_tracked_state(std::string& out, const FlowSample& s, core::Timestamp now) {
   if (s.key.proto == decode::ip_proto::tcp && s.tcp_state != flow::TcpState::none) {
-    return std::string(flow::tcp_state_name(s.tcp_state));
+    out.assign(flow::tcp_state_name(s.tcp_state));
+    return;
   }
   const bool icmp =
       s.key.proto == decode::ip_proto::icmp || s.key.proto == decode::ip_proto::icmpv6;
   if (icmp && s.icmp_echo != flow::kNoEcho) {
-    return s.icmp_echo == flow::kEchoRequest ? "ECHO_REQUEST" : "ECHO_REPLY";
+    out.assign(s.icmp_echo == flow::kEchoRequest ? "ECHO_REQUEST" : "ECHO_REPLY");
+    return;
   }
   // ARP, like an echo, shows the last exchange, whether it is idle or has ended.
   if (s.key.proto == flow::kArpProto && s.arp_state != flow::kNoArp) {
-    return std::string(flow::arp_state_name(s.arp_state));
+    out.assign(flow::arp_state_name(s.arp_state));
+    return;
   }
-  std::string name = proto_name(s.key.proto);
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  if (s.ended) return name + "_CLOSED";
+  write_proto_name(out, s.key.proto, true);
+  if (s.ended) {
+    out += "_CLOSED";
+    return;
+  }
   const std::int64_t idle = now.ns - s.last_seen.ns;
   // Stale: three quarters of the way to its timeout (the TUI's yellow).
-  if (s.timeout_ns > 0 && idle * 4 >= s.timeout_ns * 3) return name + "_STALE";
-  return name + (idle > kIdleAfterNs ? "_IDLE" : "_ACTIVE");
+  if (s.timeout_ns > 0 && idle * 4 >= s.timeout_ns * 3) {
+    out += "_STALE";
+    return;
+  }
+  out += idle > kIdleAfterNs ? "_IDLE" : "_ACTIVE";
+}
+
+void write_tracked_state(std::string& out, const FlowSample& s, core::Timestamp now,
+                         std::string_view dpi_state) {
+  if (!dpi_state.empty()) {
+    const bool tcp = s.key.proto == decode::ip_proto::tcp;
+    const bool open =
+        s.tcp_state == flow::TcpState::established || s.tcp_state == flow::TcpState::none;
+    if (!tcp || (open && !s.ended)) {
+      out.assign(dpi_state);
+      return;
+    }
+  }
+  write_tracked_state(out, s, now);
+}
+
+}  // namespace
+
+std::string proto_name(std::uint8_t proto) {
+  std::string out;
+  write_proto_name(out, proto, false);
+  return out;
+}
+
+std::string tracked_state(const FlowSample& s, core::Timestamp now, std::string_view dpi_state) {
+  std::string out;
+  write_tracked_state(out, s, now, dpi_state);
+  return out;
+}
+
+std::string tracked_state(const FlowSample& s, core::Timestamp now) {
+  std::string out;
+  write_tracked_state(out, s, now);
+  return out;
 }
 
 struct TickBuilder::Impl {
@@ -486,21 +531,50 @@ struct TickBuilder::Impl {
     return !c.closed || c.closed_tick == tick_no || now - c.closed_ns <= window_ns();
   }
 
-  std::string attribution(const Conn& c) const {
-    if (c.owner) return c.owner->quality;
-    if (cfg.resolver == nullptr) return "unknown:offline";
-    if (c.forwarded) return "unknown:forwarded";
-    const std::uint8_t p = c.s.key.proto;
-    if (p != decode::ip_proto::tcp && p != decode::ip_proto::udp) return "unknown:kernel";
-    if (c.miss == "no_socket") return "unknown:kernel";
-    if (c.miss == "pending" && c.closed) return "unknown:closed";
-    // Only the peer's socket was found, and two refreshes later still nothing of ours: the
-    // lookup asked for at the first had its answer by the next, so our socket is gone (a
-    // dig or curl that ended within milliseconds, a TIME_WAIT without an inode).
-    if (c.miss == "pending" && c.peer_only_tick != 0 && tick_no >= c.peer_only_tick + 2) {
-      return "unknown:closed";
+  // Unattributed connections by reason ("closed", "kernel", ...), for "<UNKNOWN>".
+  using Reasons = std::map<std::string, std::uint64_t, std::less<>>;
+  void count_reason(Reasons& reasons, const Conn& c) const {
+    thread_local std::string text;
+    set_attribution(text, c);
+    const std::string_view reason = std::string_view(text).substr(8);  // after "unknown:"
+    if (auto it = reasons.find(reason); it != reasons.end()) {
+      ++it->second;
+    } else {
+      reasons.emplace(reason, 1);
     }
-    return "unknown:" + c.miss;
+  }
+
+  std::string attribution(const Conn& c) const {
+    std::string out;
+    set_attribution(out, c);
+    return out;
+  }
+
+  // The connection's `attribution` into `out`, reusing its buffer.
+  void set_attribution(std::string& out, const Conn& c) const {
+    if (c.owner) {
+      out = c.owner->quality;
+      return;
+    }
+    const std::uint8_t p = c.s.key.proto;
+    if (cfg.resolver == nullptr) {
+      out = "unknown:offline";
+    } else if (c.forwarded) {
+      out = "unknown:forwarded";
+    } else if ((p != decode::ip_proto::tcp && p != decode::ip_proto::udp) ||
+               c.miss == "no_socket") {
+      out = "unknown:kernel";
+    } else if (c.miss == "pending" && c.closed) {
+      out = "unknown:closed";
+    } else if (c.miss == "pending" && c.peer_only_tick != 0 && tick_no >= c.peer_only_tick + 2) {
+      // Only the peer's socket was found, and two refreshes later still nothing of ours:
+      // the lookup asked for at the first had its answer by the next, so our socket is
+      // gone (a dig or curl that ended within milliseconds, a TIME_WAIT without an inode).
+      out = "unknown:closed";
+    } else {
+      out = "unknown:";
+      out += c.miss;
+    }
   }
 
   const std::string& remote_host(const Conn& c) const {
@@ -512,9 +586,17 @@ struct TickBuilder::Impl {
 
   ConnectionRecord record(const Conn& c, core::Timestamp now) const {
     ConnectionRecord r;
+    fill_record(r, c, now);
+    return r;
+  }
+
+  // Writes every field of `r` (which may hold an older record: its strings' buffers are
+  // reused, so a record rebuilt in a recycled snapshot allocates nothing), in the
+  // struct's order. A field not set here would keep the older record's value.
+  void fill_record(ConnectionRecord& r, const Conn& c, core::Timestamp now) const {
     const FlowSample& s = c.s;
     r.proto = s.key.proto;
-    r.proto_name = proto_name(s.key.proto);
+    write_proto_name(r.proto_name, s.key.proto, false);
     const core::Endpoint l = c.local();
     const core::Endpoint rm = c.remote();
     r.local_addr = l.addr;
@@ -524,18 +606,24 @@ struct TickBuilder::Impl {
     r.remote_host = remote_host(c);
     if (s.interface_id < last_in.interfaces.size()) {
       r.interface = last_in.interfaces[s.interface_id].name;
+    } else {
+      r.interface.clear();
     }
-    r.state = tracked_state(s, now, c.dpi ? std::string_view(c.dpi->state) : std::string_view());
-    r.attribution = attribution(c);
+    write_tracked_state(r.state, s, now,
+                        c.dpi ? std::string_view(c.dpi->state) : std::string_view());
+    r.kernel_state.clear();
+    r.pid.reset();
+    r.process.clear();
+    r.rtt_ms.reset();
     if (c.owner) {
       r.pid = c.owner->pid;
-      r.kernel_state = c.closed ? "" : c.owner->kernel_state;
+      if (!c.closed) r.kernel_state = c.owner->kernel_state;
       if (auto it = procs.find({c.owner->pid, c.owner->start_ticks}); it != procs.end()) {
         r.process = it->second.details.name;
       }
       r.rtt_ms = c.owner->kernel_rtt_ms;
     }
-    if (!r.rtt_ms) r.rtt_ms = s.rtt_ms;
+    set_attribution(r.attribution, c);
     r.bytes_up = c.cum.bytes_up;
     r.bytes_down = c.cum.bytes_down;
     r.packets_up = c.cum.packets_up;
@@ -544,6 +632,7 @@ struct TickBuilder::Impl {
     r.payload_bytes_down = c.cum.payload_down;
     r.rate_up = c.rate_up;
     r.rate_down = c.rate_down;
+    if (!r.rtt_ms) r.rtt_ms = s.rtt_ms;
     r.first_seen = s.first_seen;
     r.last_seen = s.last_seen;
     // A finished TCP connection lingers in the flow table (to catch retransmissions)
@@ -552,7 +641,8 @@ struct TickBuilder::Impl {
         s.key.proto == decode::ip_proto::tcp &&
         (s.tcp_state == flow::TcpState::closed || s.tcp_state == flow::TcpState::time_wait);
     r.closed = c.closed || tcp_done;
-    r.close_reason = c.closed ? std::string(c.close_reason) : (tcp_done ? "closed" : "");
+    r.close_reason =
+        c.closed ? std::string_view(c.close_reason) : std::string_view(tcp_done ? "closed" : "");
     const bool active = now.ns - s.last_seen.ns < static_cast<std::int64_t>(cfg.idle_after_s * 1e9);
     r.timeout_s =
         static_cast<double>(active ? std::max(s.timeout_ns, s.active_timeout_ns) : s.timeout_ns) /
@@ -561,13 +651,27 @@ struct TickBuilder::Impl {
       const int up = c.local_dir();
       r.health_up = health_record(s.health[up]);
       r.health_down = health_record(s.health[1 - up]);
+    } else {
+      r.health_up = {};
+      r.health_down = {};
     }
     if (decode::proto_has_ports(s.key.proto)) {
       const std::uint16_t server_port = s.client_is_a ? s.key.port_b : s.key.port_a;
-      r.service = std::string(enrich::service_name(server_port, s.key.proto));
+      r.service = enrich::service_name(server_port, s.key.proto);
+    } else {
+      r.service.clear();
     }
-    if (c.dpi) add_dpi(r, *c.dpi);
-    return r;
+    if (c.dpi) {
+      add_dpi(r, *c.dpi);
+    } else {
+      static const dpi::DpiInfo kNoDpi;
+      add_dpi(r, kNoDpi);
+    }
+    // Enrichment is the decorators' (MonitorConfig::decorators), after the tick.
+    r.country.clear();
+    r.asn.reset();
+    r.asn_org.clear();
+    r.alert.clear();
   }
 
   static void add_dpi(ConnectionRecord& r, const dpi::DpiInfo& d) {
@@ -589,8 +693,7 @@ struct TickBuilder::Impl {
     r.state_heuristic = d.state_heuristic && r.state == d.state;
   }
 
-  ProcessRecord process_record(const ProcKey& k, const Proc& p,
-                               const std::map<std::string, std::uint64_t>& reasons) const {
+  ProcessRecord process_record(const ProcKey& k, const Proc& p, const Reasons& reasons) const {
     ProcessRecord r;
     if (k == kUnknown) {
       r.name = "<UNKNOWN>";
@@ -840,7 +943,7 @@ struct TickBuilder::Impl {
       rm.connections = 0;
     }
 
-    std::map<std::string, std::uint64_t> unknown_reasons;
+    Reasons unknown_reasons;
     double rate_up = 0;
     double rate_down = 0;
     listed_conns.clear();
@@ -885,7 +988,7 @@ struct TickBuilder::Impl {
       rm.last_active_ns = now;
       rate_up += c.rate_up;
       rate_down += c.rate_down;
-      if (!c.owner) ++unknown_reasons[attribution(c).substr(8)];
+      if (!c.owner) count_reason(unknown_reasons, c);
     }
 
     take_dns(in, snap);
@@ -980,7 +1083,11 @@ struct TickBuilder::Impl {
                          c.rec_tick != 0 && tk == c.time_key && c.rec_index < prev->size() &&
                          (*prev)[c.rec_index].remote_host == remote_host(c);
       if (!reuse) {
-        put(i, record(c, in.time));
+        if (i < snap.connections.size()) {
+          fill_record(snap.connections[i], c, in.time);  // its strings' buffers reused
+        } else {
+          fill_record(snap.connections.emplace_back(), c, in.time);
+        }
         ++stats.records_built;
         built.push_back(static_cast<std::uint32_t>(i));
       } else if (recycled_tick != 0 && c.same_tick == recycled_tick && c.same_index == i) {
@@ -1016,12 +1123,12 @@ struct TickBuilder::Impl {
     snap.time = last_time;
     snap.tick = tick_no == 0 ? 0 : tick_no - 1;
     fill_common(snap, last_in);
-    std::map<std::string, std::uint64_t> unknown_reasons;
+    Reasons unknown_reasons;
     for (const auto& [id, c] : conns) {
       snap.connections.push_back(record(c, last_time));
       snap.totals.rate_up += c.closed ? 0 : c.rate_up;
       snap.totals.rate_down += c.closed ? 0 : c.rate_down;
-      if (!c.owner) ++unknown_reasons[attribution(c).substr(8)];
+      if (!c.owner) count_reason(unknown_reasons, c);
     }
     for (const auto& [k, p] : procs) {
       if (k == kUnknown && p.cum.packets_up + p.cum.packets_down == 0) continue;
