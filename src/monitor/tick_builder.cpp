@@ -603,9 +603,9 @@ struct TickBuilder::Impl {
     r.local_port = l.port;
     r.remote_addr = rm.addr;
     r.remote_port = rm.port;
-    r.remote_host = remote_host(c);
+    set(r.remote_host, remote_host(c));
     if (s.interface_id < last_in.interfaces.size()) {
-      r.interface = last_in.interfaces[s.interface_id].name;
+      set(r.interface, last_in.interfaces[s.interface_id].name);
     } else {
       r.interface.clear();
     }
@@ -674,22 +674,28 @@ struct TickBuilder::Impl {
     r.alert.clear();
   }
 
+  // dst = src, without the library call when they are equal already (most of a record's
+  // DPI fields are empty in both, tick after tick).
+  static void set(std::string& dst, const std::string& src) {
+    if (dst.size() != src.size() || dst != src) dst = src;
+  }
+
   static void add_dpi(ConnectionRecord& r, const dpi::DpiInfo& d) {
-    r.app = d.app;
-    r.sni = d.sni;
-    r.alpn = d.alpn;
-    r.tls_version = d.tls_version;
-    r.ja3 = d.ja3;
-    r.ja4 = d.ja4;
-    r.http_host = d.http_host;
-    r.http_method = d.http_method;
-    r.http_path = d.http_path;
+    set(r.app, d.app);
+    set(r.sni, d.sni);
+    set(r.alpn, d.alpn);
+    set(r.tls_version, d.tls_version);
+    set(r.ja3, d.ja3);
+    set(r.ja4, d.ja4);
+    set(r.http_host, d.http_host);
+    set(r.http_method, d.http_method);
+    set(r.http_path, d.http_path);
     r.http_status = d.http_status;
-    r.ssh_client = d.ssh_client;
-    r.ssh_server = d.ssh_server;
-    r.quic_version = d.quic_version;
-    r.ndpi_app = d.ndpi_app;
-    r.ndpi_category = d.ndpi_category;
+    set(r.ssh_client, d.ssh_client);
+    set(r.ssh_server, d.ssh_server);
+    set(r.quic_version, d.quic_version);
+    set(r.ndpi_app, d.ndpi_app);
+    set(r.ndpi_category, d.ndpi_category);
     r.state_heuristic = d.state_heuristic && r.state == d.state;
   }
 
