@@ -70,11 +70,12 @@ CipherState& ecb_state() {
 CipherState& gcm_state(bool encrypt) {
   const auto make = [](bool enc) {
     CipherState st{CipherCtx(EVP_CIPHER_CTX_new())};
+    if (!st.ctx) return st;
     const int rc =
         aes_128_gcm() == nullptr ? 0
         : enc ? EVP_EncryptInit_ex2(st.ctx.get(), aes_128_gcm(), nullptr, nullptr, nullptr)
               : EVP_DecryptInit_ex2(st.ctx.get(), aes_128_gcm(), nullptr, nullptr, nullptr);
-    if (st.ctx && rc != 1) st.ctx.reset();
+    if (rc != 1) st.ctx.reset();
     return st;
   };
   thread_local CipherState open = make(false);

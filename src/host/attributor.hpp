@@ -42,13 +42,16 @@ struct AttributorConfig {
   std::size_t max_remembered = 65536;       // bound on remembered owners, misses and processes
   std::string proc_root = "/proc";
   // Whether an address is one of the own namespace's (LocalAddresses::contains), or
-  // nullopt while that is not known. When set, a targeted lookup asks the own namespace
-  // only about a flow's unicast ends that are local here, and the other namespaces only
-  // about the ends that are not: a packet to a local address is delivered to a socket of
-  // this namespace, and an address this namespace does not have belongs to a container
-  // (or another host). Half the netlink round trips per flow, or fewer with containers.
-  // The full dumps of each refresh are not filtered, so a socket bound to an address that
-  // is not local (IP_TRANSPARENT proxies) is still found within a refresh.
+  // nullopt while that is not known. When set, a targeted lookup asks about a flow's
+  // unicast end that is local here in the own namespace first, and about one that is not
+  // in the other namespaces first: a packet to a local address is delivered to a socket
+  // of this namespace, and an address this namespace does not have belongs to a
+  // container (or another host). The rest are asked when those found nothing exact. Under
+  // a flood of requests (more than 2,000 a second, or 64 waiting at once) the rest are
+  // not asked: half the netlink round trips per flow, or fewer with containers. What
+  // that gives up (a subnet's broadcast address, which is not an address of ours; a port
+  // published into a container by DNAT) is still found by the full dump of the next
+  // refresh, which no filter applies to.
   std::function<std::optional<bool>(const core::IpAddress&)> local_here;
 };
 

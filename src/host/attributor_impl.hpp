@@ -140,8 +140,10 @@ struct Attributor::Impl {
   }
   static constexpr std::size_t kServeEvery = 256;
   void serve();
+  // The socket of `flow` by 5-tuple, or the listener or bound socket a lookup fell back
+  // to. `strict` (a flood of requests): only the namespaces local_here points to.
   std::optional<attributor_detail::Found> find_socket(const NamespaceDiags::Finders& finders,
-                                                      const FlowQuery& flow);
+                                                      const FlowQuery& flow, bool strict);
   // Finds the holders of the pending sockets no known process holds; true when a table on
   // the way could not be read.
   bool resolve_targeted(std::vector<attributor_detail::Pending>& pending, std::uint64_t since,
@@ -150,6 +152,8 @@ struct Attributor::Impl {
   void drop_closed(std::vector<attributor_detail::Pending>& pending,
                    const NamespaceDiags::Finders& finders);
   void retry_later(const attributor_detail::Work& work, Clock::time_point now);
+  // Starts a new rate window when the current one has ended.
+  void roll_rate(std::int64_t now_ns);
   // The refresh's finders, and the lookup thread's own for namespaces no refresh has
   // reached yet.
   NamespaceDiags::Finders lookup_finders() const;
@@ -191,7 +195,7 @@ struct Attributor::Impl {
   std::vector<attributor_detail::Retry> retries;
   std::vector<attributor_detail::Work> batch;
   // Request rate (attributor_lookup.cpp, kBusyRequests): requests taken in the current
-  // window, its end, and whether the last window was busy.
+  // window, its end, and whether this window or the last one was busy (roll_rate()).
   std::uint64_t window_requests = 0;
   std::int64_t window_end_ns = 0;
   bool busy = false;

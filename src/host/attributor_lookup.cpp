@@ -47,13 +47,16 @@ constexpr std::size_t kTableStep = 64;
 constexpr std::size_t kDuplicateWindow = 8;
 // Under a flood of new flows (a scan, forwarded traffic, a replay), waking this thread
 // for each request costs the packet thread a write() and both CPUs a cross-CPU wake-up
-// per flow. Once more than kBusyRequests came in one kRateWindow, a wake-up first waits
-// kCoalesce for more requests (the producers skip the eventfd meanwhile), so that one
-// turn serves them all. A connection must live kCoalesce longer to be caught then; at
-// the rates of interactive use (a few hundred new flows a second) nothing waits.
-constexpr std::int64_t kRateWindowNs = 100'000'000;
-constexpr std::uint64_t kBusyRequests = 200;
+// per flow. Once more than kBusyRequests came in one kRateWindow (2,000 a second), and
+// for the window after, a wake-up first waits kCoalesce for more requests (the producers
+// skip the eventfd meanwhile), so that one turn serves them all, and the lookups ask only
+// the likely namespaces (AttributorConfig::local_here). A connection must live kCoalesce
+// longer to be caught then; at the rates of interactive use nothing waits.
+constexpr std::int64_t kRateWindowNs = 10'000'000;
+constexpr std::uint64_t kBusyRequests = 20;
 constexpr std::int64_t kCoalesceNs = 1'000'000;
+// A batch of this many requests found waiting at once is a flood too.
+constexpr std::size_t kFloodBatch = 16;
 // A turn of the lookup thread longer than this is logged (debug).
 constexpr std::int64_t kSlowTurnNs = 5'000'000;
 // Real-time priority for this thread while it uses at most a quarter of a CPU, else the
@@ -139,12 +142,7 @@ void Attributor::Impl::run_lookups() {
       [[maybe_unused]] const auto n = ::read(wake_fd, &count, sizeof(count));
     }
     std::int64_t woke_ns = attributor_detail::monotonic_ns();
-    if (woke_ns >= window_end_ns) {
-      // A window that ended long ago tells nothing about the rate now.
-      busy = window_requests > kBusyRequests && woke_ns < window_end_ns + kRateWindowNs;
-      window_requests = 0;
-      window_end_ns = woke_ns + kRateWindowNs;
-    }
+    roll_rate(woke_ns);
     if (busy && queue.ready()) {
       // Busy: let more requests gather while wake_pending still tells the producers
       // that a wake-up is on its way.
@@ -210,7 +208,11 @@ void Attributor::Impl::serve_pending() {
     batch.push_back(Work{request.flow, 0, request.queued_ns});
   }
   const std::size_t popped = batch.size();
-  window_requests += popped;
+  if (popped != 0) {
+    roll_rate(attributor_detail::monotonic_ns());
+    window_requests += popped;
+    if (window_requests > kBusyRequests) busy = true;  // this window already is
+  }
   if (!retries.empty()) {
     const Clock::time_point now = Clock::now();
     std::erase_if(retries, [&](const Retry& r) {
@@ -223,6 +225,15 @@ void Attributor::Impl::serve_pending() {
   served.fetch_add(popped, std::memory_order_release);
 }
 
+void Attributor::Impl::roll_rate(std::int64_t now_ns) {
+  if (now_ns < window_end_ns) return;
+  // Busy for the window after a busy one; a window that ended long ago tells nothing
+  // about the rate now.
+  busy = window_requests > kBusyRequests && now_ns < window_end_ns + kRateWindowNs;
+  window_requests = 0;
+  window_end_ns = now_ns + kRateWindowNs;
+}
+
 void Attributor::Impl::retry_later(const Work& work, Clock::time_point now) {
   if (work.attempt >= kRetryDelays.size() || retries.size() >= queue.capacity()) return;
   retries.push_back(
@@ -231,7 +242,7 @@ void Attributor::Impl::retry_later(const Work& work, Clock::time_point now) {
 }
 
 std::optional<Found> Attributor::Impl::find_socket(const NamespaceDiags::Finders& finders,
-                                                   const FlowQuery& flow) {
+                                                   const FlowQuery& flow, bool strict) {
   std::optional<Found> guess;
   const std::array<std::pair<core::Endpoint, core::Endpoint>, 2> sides{
       {{flow.a, flow.b}, {flow.b, flow.a}}};
@@ -240,25 +251,30 @@ std::optional<Found> Attributor::Impl::find_socket(const NamespaceDiags::Finders
   // talking to a server in the own namespace, namespace order must not pick the server.
   for (const auto& [local, remote] : sides) {
     // An end that is local here has its socket here; one that is not, elsewhere
-    // (AttributorConfig::local_here). Broadcast and multicast ends are asked everywhere:
+    // (AttributorConfig::local_here): those namespaces are asked first, and under a flood
+    // (`strict`) only those. Broadcast and multicast ends are asked everywhere in order:
     // a socket bound to the wildcard takes them.
     std::optional<bool> here;
     if (config.local_here && is_unicast(local.addr)) here = config.local_here(local.addr);
-    for (const NamespaceDiags::Finder& finder : *finders) {
-      if (here && *here != (finder.netns == own_netns)) {
-        queries_skipped.fetch_add(1, std::memory_order_relaxed);
-        continue;
+    for (const bool likely : {true, false}) {
+      if (!likely && !here) break;  // one pass over every namespace was enough
+      for (const NamespaceDiags::Finder& finder : *finders) {
+        if (here && (*here == (finder.netns == own_netns)) != likely) continue;
+        if (!likely && strict) {
+          queries_skipped.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        queries.fetch_add(1, std::memory_order_relaxed);
+        SocketRecord record;
+        if (finder.diag->find(flow.proto, local, remote, record) != FindResult::found) continue;
+        if (record.local == local && record.remote == remote) {
+          return Found{record, finder.netns, true};
+        }
+        // The kernel fell back to the listener (TCP) or a bound socket (UDP) of this port.
+        const bool fits = record.local.port == local.port && is_unconnected(record.remote) &&
+                          (flow.proto == IPPROTO_UDP || record.state == state_of(TcpState::listen));
+        if (fits && !guess) guess = Found{record, finder.netns, false};
       }
-      queries.fetch_add(1, std::memory_order_relaxed);
-      SocketRecord record;
-      if (finder.diag->find(flow.proto, local, remote, record) != FindResult::found) continue;
-      if (record.local == local && record.remote == remote) {
-        return Found{record, finder.netns, true};
-      }
-      // The kernel fell back to the listener (TCP) or a bound socket (UDP) of this port.
-      const bool fits = record.local.port == local.port && is_unconnected(record.remote) &&
-                        (flow.proto == IPPROTO_UDP || record.state == state_of(TcpState::listen));
-      if (fits && !guess) guess = Found{record, finder.netns, false};
     }
   }
   return guess;
@@ -313,6 +329,7 @@ void Attributor::Impl::serve() {
   std::uint64_t looked_up = 0;
   // Before the kernel is asked: a table read after this holds the sockets found below.
   const std::uint64_t since = scanner.stamp();
+  const bool strict = busy || batch.size() >= kFloodBatch;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const Work& work = batch[i];
     // The SYN watch and the packet path both ask for a new flow, often a moment apart
@@ -337,7 +354,7 @@ void Attributor::Impl::serve() {
       }
     }
     ++looked_up;
-    auto found = find_socket(finders, work.flow);
+    auto found = find_socket(finders, work.flow, strict);
     // Side a in no namespace known: perhaps in one that a process entered a moment ago.
     // Not worth looking when the flow is over (its socket lingers without an inode).
     const bool side_a = found && found->exact && found->record.local == work.flow.a;
@@ -347,7 +364,7 @@ void Attributor::Impl::serve() {
       reached = true;
       if (reach_new_namespaces(finders)) {
         finders = lookup_finders();
-        found = find_socket(finders, work.flow);
+        found = find_socket(finders, work.flow, strict);
       }
     }
     if (!found) {
