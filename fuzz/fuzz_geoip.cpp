@@ -145,7 +145,9 @@ const std::array<std::uint8_t, 1859> kSeed{
 // libmaxminddb 1.7.1 (Debian 12) leaks the metadata it parsed when MMDB_open() then
 // refuses the file (fixed upstream in libmaxminddb PR #356, 2024): not ours to fix, and
 // netscope exits on a refused file anyway.
-extern "C" const char* __lsan_default_suppressions() { return "leak:libmaxminddb.so\n"; }
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libmaxminddb.so\n";
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

@@ -96,7 +96,7 @@ struct Conn {
   // or since the sides were swapped): while it stays, the answer would be the same.
   std::uint64_t resolved_generation = 0;
   // The tick at which only the peer's socket (another namespace of this host) was found
-  // for our side; 0 when not. See attribution().
+  // for our side; 0 when not. See set_attribution().
   std::uint64_t peer_only_tick = 0;
   // Its groups (nodes of Impl::procs and Impl::remotes, which are never erased): null
   // until first needed and again whenever the group changes.
@@ -542,12 +542,6 @@ struct TickBuilder::Impl {
     } else {
       reasons.emplace(reason, 1);
     }
-  }
-
-  std::string attribution(const Conn& c) const {
-    std::string out;
-    set_attribution(out, c);
-    return out;
   }
 
   // The connection's `attribution` into `out`, reusing its buffer.
