@@ -60,7 +60,10 @@ bool is_fresh_syn(const decode::PacketView& pkt) {
 }  // namespace
 
 FlowTable::FlowTable(FlowTableConfig config, FlowSink& sink)
-    : config_(config), sink_(sink), max_flows_(std::max<std::size_t>(config.max_flows, 16)) {
+    : config_(config),
+      timeouts_ns_(to_ns(config.timeouts)),
+      sink_(sink),
+      max_flows_(std::max<std::size_t>(config.max_flows, 16)) {
   index_.resize(max_flows_ * kSlotsPerFlow);
   chunk_shift_ = std::min<std::size_t>(kMaxChunkShift, std::bit_width(max_flows_ - 1));
   chunk_mask_ = (std::size_t{1} << chunk_shift_) - 1;
@@ -140,7 +143,11 @@ Flow& FlowTable::upsert(const decode::PacketView& pkt, const PreparedKey& k, cor
     // reuse), unless it re-sends the SYN already seen (same ISN): tshark calls that a
     // retransmission of the same connection, e.g. after a refusing RST.
     const TcpState st = f.tcp.state();
-    if (is_expired(f, now)) {
+    // The slot's deadline is rounded down: while it is still ahead, the flow has surely
+    // not timed out, and its timeout need not be worked out (the common case).
+    const bool surely_live =
+        static_cast<std::int32_t>(coarse_time(now.ns) - index_[pos].deadline) < 0;
+    if (!surely_live && is_expired(f, now)) {
       // The sweep has not reached it yet; had it, this packet would start a new flow.
       end_slot(pos, expiry_reason(f));
       pos = probe(ok.key, tag, found);
@@ -227,46 +234,44 @@ void FlowTable::end_slot(std::size_t pos, EndReason reason) {
   --size_;
 }
 
+FlowTable::TimeoutsNs FlowTable::to_ns(const FlowTimeouts& t) {
+  const auto ns = [](double s) { return static_cast<std::int64_t>(s * 1e9); };
+  return TimeoutsNs{ns(t.tcp_handshake), ns(t.tcp_idle),      ns(t.http),  ns(t.ssh),
+                    ns(t.tcp_time_wait), ns(t.tcp_closed),    ns(t.dns),   ns(t.udp),
+                    ns(t.quic_idle),     ns(t.quic_draining), ns(t.other), ns(t.arp)};
+}
+
 std::int64_t FlowTable::timeout_ns(const Flow& f) const {
-  const FlowTimeouts& t = config_.timeouts;
+  const TimeoutsNs& t = timeouts_ns_;
   const dpi::Protocol app = f.dpi.proto;
-  double seconds = t.other;
   if (f.is_tcp()) {
     switch (f.tcp.state()) {
       case TcpState::closed:
-        seconds = t.tcp_closed;
-        break;
+        return t.tcp_closed;
       case TcpState::time_wait:
-        seconds = t.tcp_time_wait;
-        break;
+        return t.tcp_time_wait;
       case TcpState::syn_sent:
       case TcpState::syn_recv:
-        seconds = t.tcp_handshake;
-        break;
+        return t.tcp_handshake;
       default:
-        if (app == dpi::Protocol::http || app == dpi::Protocol::tls) {
-          seconds = t.http;
-        } else if (app == dpi::Protocol::ssh) {
-          seconds = t.ssh;
-        } else {
-          seconds = t.tcp_idle;
-        }
+        if (app == dpi::Protocol::http || app == dpi::Protocol::tls) return t.http;
+        if (app == dpi::Protocol::ssh) return t.ssh;
+        return t.tcp_idle;
     }
-  } else if (f.key.proto == kArpProto) {
-    seconds = t.arp;
-  } else if (f.key.proto == decode::ip_proto::udp) {
+  }
+  if (f.key.proto == kArpProto) return t.arp;
+  if (f.key.proto == decode::ip_proto::udp) {
     if (app == dpi::Protocol::quic) {
       const dpi::AppState st = dpi::app_state(f.dpi);
       const bool ending = st == dpi::AppState::quic_draining || st == dpi::AppState::quic_closed;
-      seconds = ending ? t.quic_draining : t.quic_idle;
-    } else if (app == dpi::Protocol::dns || app == dpi::Protocol::mdns ||
-               app == dpi::Protocol::llmnr) {
-      seconds = t.dns;
-    } else {
-      seconds = t.udp;
+      return ending ? t.quic_draining : t.quic_idle;
     }
+    if (app == dpi::Protocol::dns || app == dpi::Protocol::mdns || app == dpi::Protocol::llmnr) {
+      return t.dns;
+    }
+    return t.udp;
   }
-  return static_cast<std::int64_t>(seconds * 1e9);
+  return t.other;
 }
 
 std::int64_t FlowTable::shown_timeout_ns(const Flow& f, core::Timestamp now) const {

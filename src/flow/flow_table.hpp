@@ -157,7 +157,8 @@ class FlowTable {
   // Why an expired flow ends: closed for a finished TCP connection, else idle_timeout.
   static EndReason expiry_reason(const Flow& flow);
   // Call after updating the flow returned by the last upsert() (its last_seen or TCP
-  // state): refreshes the deadline the expiry sweep screens with.
+  // state): refreshes the deadline that the expiry sweep and upsert()'s own expiry check
+  // screen with (a flow whose deadline is still ahead is taken as live).
   void touched(const Flow& flow) { index_[last_pos_].deadline = deadline_of(flow); }
 
  private:
@@ -198,7 +199,15 @@ class FlowTable {
   void evict_one(core::Timestamp now);
   std::size_t probe(const core::FlowKey& key, std::uint32_t h, bool& found);
 
+  // config_.timeouts in ns, converted once: timeout_ns() runs for every packet.
+  struct TimeoutsNs {
+    std::int64_t tcp_handshake, tcp_idle, http, ssh, tcp_time_wait, tcp_closed;
+    std::int64_t dns, udp, quic_idle, quic_draining, other, arp;
+  };
+  static TimeoutsNs to_ns(const FlowTimeouts& t);
+
   FlowTableConfig config_;
+  TimeoutsNs timeouts_ns_;
   FlowSink& sink_;
   std::size_t max_flows_;
   std::size_t chunk_shift_ = kMaxChunkShift;

@@ -169,11 +169,16 @@ TEST(FlowTable, expired_closed_connection_met_on_lookup_ends_as_closed) {
   RecordingSink sink;
   flow::FlowTable table({}, sink);
   int dir = -1;
-  table.upsert(packet("10.0.0.1", 40000, "10.0.0.2", 80, kTcp, 0, decode::tcp_flag::syn), dir)
-      .tcp.on_segment(0, packet("10.0.0.1", 40000, "10.0.0.2", 80, kTcp, 0, decode::tcp_flag::syn));
+  // As FlowStage does: the tracker sees each segment, then touched() refreshes the
+  // slot's deadline (the RST shortens the timeout to the closed linger).
+  const PacketView syn = packet("10.0.0.1", 40000, "10.0.0.2", 80, kTcp, 0, decode::tcp_flag::syn);
+  flow::Flow& f = table.upsert(syn, dir);
+  f.tcp.on_segment(0, syn);
+  table.touched(f);
   PacketView rst = packet("10.0.0.2", 80, "10.0.0.1", 40000, kTcp, 0.1,
                           decode::tcp_flag::rst | decode::tcp_flag::ack);
   table.upsert(rst, dir).tcp.on_segment(dir, rst);
+  table.touched(f);
   // An ACK 10 s later (past the 5 s linger of a closed connection).
   table.upsert(packet("10.0.0.1", 40000, "10.0.0.2", 80, kTcp, 10.1, decode::tcp_flag::ack), dir);
   ASSERT_EQ(sink.ended.size(), 1u);
