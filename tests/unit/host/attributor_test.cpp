@@ -678,6 +678,12 @@ TEST(Attributor, without_cap_sys_admin_other_namespaces_are_counted_and_skipped)
       Attributor attr(targeted_only(/*other_namespaces=*/true));
       attr.start();
       if (!attr.wait_until_ready(10s)) return 2;
+      // A namespace is entered through one of its processes; when that one exits first
+      // (a busy machine: other tests' short-lived processes), it is tried again at the
+      // next refresh through another.
+      for (int i = 0; i < 5 && attr.stats().namespace_errors == 0; ++i) {
+        if (!attr.refresh_now(10s)) return 2;
+      }
       const AttributorStats stats = attr.stats();
       if (stats.namespace_errors == 0) return 4;
       if (stats.namespaces != 1) return 8;
