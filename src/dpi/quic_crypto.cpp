@@ -53,33 +53,29 @@ struct CipherState {
   std::array<std::uint8_t, 16> key{};
   bool keyed = false;
 };
+// A context set up for `cipher` in one direction, with no key yet; no context when
+// OpenSSL fails (the callers then fail each packet).
+CipherState make_state(const EVP_CIPHER* cipher, bool encrypt) {
+  CipherState st{CipherCtx(EVP_CIPHER_CTX_new())};
+  if (!st.ctx) return st;
+  const int rc = cipher == nullptr ? 0
+                 : encrypt ? EVP_EncryptInit_ex2(st.ctx.get(), cipher, nullptr, nullptr, nullptr)
+                           : EVP_DecryptInit_ex2(st.ctx.get(), cipher, nullptr, nullptr, nullptr);
+  if (rc != 1) st.ctx.reset();
+  return st;
+}
 CipherState& ecb_state() {
   thread_local CipherState s = [] {
-    CipherState st{CipherCtx(EVP_CIPHER_CTX_new())};
-    if (st.ctx &&
-        (aes_128_ecb() == nullptr ||
-         EVP_EncryptInit_ex2(st.ctx.get(), aes_128_ecb(), nullptr, nullptr, nullptr) != 1 ||
-         EVP_CIPHER_CTX_set_padding(st.ctx.get(), 0) != 1)) {
-      st.ctx.reset();
-    }
+    CipherState st = make_state(aes_128_ecb(), true);
+    if (st.ctx && EVP_CIPHER_CTX_set_padding(st.ctx.get(), 0) != 1) st.ctx.reset();
     return st;
   }();
   return s;
 }
 // GCM, for aead_open() (decrypting) and aead_seal() (tests, fuzzing): one context each.
 CipherState& gcm_state(bool encrypt) {
-  const auto make = [](bool enc) {
-    CipherState st{CipherCtx(EVP_CIPHER_CTX_new())};
-    if (!st.ctx) return st;
-    const int rc =
-        aes_128_gcm() == nullptr ? 0
-        : enc ? EVP_EncryptInit_ex2(st.ctx.get(), aes_128_gcm(), nullptr, nullptr, nullptr)
-              : EVP_DecryptInit_ex2(st.ctx.get(), aes_128_gcm(), nullptr, nullptr, nullptr);
-    if (rc != 1) st.ctx.reset();
-    return st;
-  };
-  thread_local CipherState open = make(false);
-  thread_local CipherState seal = make(true);
+  thread_local CipherState open = make_state(aes_128_gcm(), false);
+  thread_local CipherState seal = make_state(aes_128_gcm(), true);
   return encrypt ? seal : open;
 }
 // The key to pass to a re-initialisation: null when `s` already has it.
