@@ -101,8 +101,8 @@ monitor::ConnectionRecord connection(std::uint64_t i, Timestamp t) {
   c.pid = static_cast<pid_t>(1000 + i % 200);
   c.process = "worker" + std::to_string(i % 200);
   c.attribution = "exact";
-  c.app = "TLS";
-  c.sni = "host" + std::to_string(i % 5000) + ".example.com";
+  c.dpi.edit().app = "TLS";
+  c.dpi.edit().sni = "host" + std::to_string(i % 5000) + ".example.com";
   c.bytes_up = 800 + i % 1000;
   c.bytes_down = 20'000 + i % 50'000;
   c.packets_up = 10;

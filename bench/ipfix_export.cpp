@@ -55,8 +55,8 @@ std::vector<std::shared_ptr<const Snapshot>> minute(int per_minute, int life_s, 
         c.state = age >= life_s ? "TIME_WAIT" : "ESTABLISHED";
         c.pid = 1000 + id % 50;
         c.process = "worker";
-        c.app = "TLS";
-        c.sni = "api" + std::to_string(id % 200) + ".example.net";
+        c.dpi.edit().app = "TLS";
+        c.dpi.edit().sni = "api" + std::to_string(id % 200) + ".example.net";
         const int active = std::min(age, life_s);
         c.packets_up = static_cast<std::uint64_t>(10 * active);
         c.bytes_up = c.packets_up * 120;

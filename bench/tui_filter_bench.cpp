@@ -74,9 +74,9 @@ const std::vector<ConnectionRecord>& connections() {
       c.process = kProcs[(r >> 32) % kProcs.size()];
       c.attribution = "exact";
       c.interface = "eth0";
-      c.sni = kSni[(r >> 36) % kSni.size()];
-      c.app = udp ? "DNS" : (c.sni.empty() ? "HTTP" : "TLS");
-      if (c.app == "HTTP") c.http_host = "intranet.example";
+      c.dpi.edit().sni = kSni[(r >> 36) % kSni.size()];
+      c.dpi.edit().app = udp ? "DNS" : (c.dpi->sni.empty() ? "HTTP" : "TLS");
+      if (c.dpi->app == "HTTP") c.dpi.edit().http_host = "intranet.example";
       if (r % 4 != 0) c.remote_host = "host-" + std::to_string(r % 9973) + ".example.net";
       c.country = kCountries[(r >> 40) % kCountries.size()];
       if (!c.country.empty() && c.country != "private") {

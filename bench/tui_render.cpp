@@ -69,7 +69,7 @@ std::shared_ptr<const monitor::Snapshot> make_snapshot(std::size_t n) {
     c.timeout_s = 300;
     c.last_seen =
         core::Timestamp{s->time.ns - static_cast<std::int64_t>(rnd() % 300) * 1'000'000'000};
-    if (i % 3 == 0) c.sni = "host" + std::to_string(i % 977) + ".example.com";
+    if (i % 3 == 0) c.dpi.edit().sni = "host" + std::to_string(i % 977) + ".example.com";
     s->connections.push_back(std::move(c));
   }
   for (std::size_t p = 0; p < procs; ++p) {

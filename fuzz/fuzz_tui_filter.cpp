@@ -66,12 +66,12 @@ ConnectionRecord base_connection() {
   c.state = "ESTABLISHED";
   c.pid = 4242;
   c.process = "firefox";
-  c.app = "TLS";
-  c.sni = "www.google.com";
+  c.dpi.edit().app = "TLS";
+  c.dpi.edit().sni = "www.google.com";
   c.country = "US";
   c.asn = 15169;
   c.asn_org = "GOOGLE";
-  c.http_status = 200;
+  c.dpi.edit().http_status = 200;
   c.alert = "google.com";
   return c;
 }
@@ -144,8 +144,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ConnectionRecord plain = base_connection();
   ConnectionRecord hostile = base_connection();
   const std::string f(field);
-  hostile.process = hostile.sni = hostile.http_host = hostile.remote_host = hostile.state = f;
-  hostile.country = hostile.asn_org = hostile.alert = hostile.app = f;
+  hostile.process = hostile.remote_host = hostile.state = f;
+  hostile.country = hostile.asn_org = hostile.alert = f;
+  netscope::dpi::DpiInfo& dpi = hostile.dpi.edit();
+  dpi.sni = dpi.http_host = dpi.app = f;
   hostile.local_addr = netscope::core::IpAddress{};
   hostile.pid.reset();
   hostile.asn.reset();

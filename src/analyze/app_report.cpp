@@ -67,7 +67,7 @@ std::vector<NameCount> BoundedCounter::top(std::size_t n) const {
 // ---- AppStats
 
 void AppStats::add(const Conversation& c) {
-  const dpi::DpiInfo& d = c.dpi;
+  const dpi::DpiInfo& d = *c.dpi;
   if (!d.ndpi_app.empty()) ndpi_apps_.add(d.ndpi_app, 1, c.total_bytes());
   if (d.app.empty()) return;
   const std::uint64_t bytes = c.total_bytes();

@@ -124,7 +124,7 @@ Conversation summarize(const flow::Flow& f, flow::EndReason reason, core::Timest
   c.icmp_version = f.icmp_version;
   c.arp_state = f.arp_state;
   // The flow has ended (summarize is on_flow_end's): its DPI strings are moved, not copied.
-  if (f.dpi.detected()) dpi::Inspector::take(f.dpi, c.dpi);
+  if (f.dpi.detected()) c.dpi = dpi::Inspector::take(f.dpi);
   if (decode::proto_has_ports(c.proto)) {
     c.service = std::string(enrich::service_name(c.server.port, c.proto));
   }

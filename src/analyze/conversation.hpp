@@ -72,7 +72,7 @@ struct Conversation {
   std::uint8_t arp_state = 0;  // ARP conversations: flow/arp.hpp kArpRequest / kArpReply
   // What deep inspection learnt (Inspector::describe at the flow's end); empty fields
   // are unknown. `service` is the server port's name from /etc/services.
-  dpi::DpiInfo dpi;
+  dpi::DpiFields dpi;
   std::string service;
   // Country and AS of each endpoint (enrich::GeoIp, analyze --geoip/--asn-db): "private"
   // or "reserved" for such ranges; empty fields when unknown or without a lookup.

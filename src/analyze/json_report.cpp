@@ -129,7 +129,7 @@ void text_or_null(JsonOut& j, std::string_view key, const std::string& s) {
 // The connection record's DPI keys (Conventions), then the ClientHello and request
 // details only the offline report carries.
 void dpi_out(JsonOut& j, const Conversation& c) {
-  const dpi::DpiInfo& d = c.dpi;
+  const dpi::DpiInfo& d = *c.dpi;
   text_or_null(j, "service", c.service);
   text_or_null(j, "app", d.app);
   text_or_null(j, "app_state", d.state);
@@ -259,8 +259,8 @@ void write_conversation_json(JsonOut& j, const Conversation& c) {
     j.value(flow::tcp_state_name(*c.tcp_state));
   } else if (c.proto == flow::kArpProto && c.arp_state != flow::kNoArp) {
     j.value(flow::arp_state_name(c.arp_state));
-  } else if (!c.dpi.state.empty()) {
-    j.value(c.dpi.state);
+  } else if (!c.dpi->state.empty()) {
+    j.value(c.dpi->state);
   } else {
     j.null();
   }

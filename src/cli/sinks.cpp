@@ -148,8 +148,8 @@ void apply_blacklist(const enrich::BlacklistRules& r, monitor::Snapshot& s) {
     // (flow/arp.hpp). The IP connection that follows it carries the alert, once.
     if (c.proto == flow::kArpProto) continue;
     const std::string* e = r.match_address(c.remote_addr);
-    if (e == nullptr && !c.sni.empty()) e = r.match_domain(c.sni);
-    if (e == nullptr && !c.http_host.empty()) e = r.match_domain(c.http_host);
+    if (e == nullptr && !c.dpi->sni.empty()) e = r.match_domain(c.dpi->sni);
+    if (e == nullptr && !c.dpi->http_host.empty()) e = r.match_domain(c.dpi->http_host);
     c.alert = e != nullptr ? *e : std::string();
   }
   for (monitor::DnsEventRecord& d : s.dns) {

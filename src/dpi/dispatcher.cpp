@@ -466,8 +466,10 @@ void Inspector::describe(const FlowState& flow, DpiInfo& out) {
   describe_with(flow, out, [&](const DpiInfo& info) { out = info; });
 }
 
-void Inspector::take(const FlowState& flow, DpiInfo& out) {
-  describe_with(flow, out, [&](DpiInfo& info) { out = std::move(info); });
+DpiFields Inspector::take(const FlowState& flow) {
+  auto out = std::make_shared<DpiInfo>();
+  describe_with(flow, *out, [&](DpiInfo& info) { *out = std::move(info); });
+  return DpiFields(std::move(out));
 }
 
 const DpiCounters& Inspector::counters() const {

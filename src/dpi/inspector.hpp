@@ -27,6 +27,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/ip_address.hpp"
@@ -100,6 +101,41 @@ struct DpiInfo {
   // "TLS.YouTube", "Web"; empty when nDPI did not run or detected nothing.
   std::string ndpi_app;
   std::string ndpi_category;
+
+  bool operator==(const DpiInfo&) const = default;
+};
+
+// A flow's DPI fields as a value that is cheap to keep and copy: an immutable DpiInfo,
+// shared, or none when nothing was recognised. A snapshot's connection record or an
+// analyze conversation without DPI data holds 16 bytes of it, not 20 empty strings, and
+// copying or moving one (tick after tick, into a top-N heap) copies no string. Reading
+// never needs a null check: `dpi->sni` is the empty string when there is none.
+class DpiFields {
+ public:
+  DpiFields() = default;
+  explicit DpiFields(std::shared_ptr<const DpiInfo> info) : info_(std::move(info)) {}
+
+  const DpiInfo* operator->() const { return info_ ? info_.get() : &none(); }
+  const DpiInfo& operator*() const { return *operator->(); }
+  bool empty() const { return info_ == nullptr; }
+  const std::shared_ptr<const DpiInfo>& shared() const { return info_; }
+  void reset(std::shared_ptr<const DpiInfo> info = nullptr) { info_ = std::move(info); }
+  // The fields to write (values made by hand: tests, benchmarks, fuzz targets). Copies
+  // them first, so that others sharing them do not change.
+  DpiInfo& edit() {
+    auto mine = std::make_shared<DpiInfo>(**this);
+    info_ = mine;
+    return *mine;
+  }
+  // Field by field (the same fields whether shared or not).
+  bool operator==(const DpiFields& o) const { return info_ == o.info_ || **this == *o; }
+
+ private:
+  static const DpiInfo& none() {
+    static const DpiInfo kNone;
+    return kNone;
+  }
+  std::shared_ptr<const DpiInfo> info_;
 };
 
 // One DNS transaction (Conventions "dns event"; the engine adds pid and process).
@@ -238,7 +274,7 @@ class Inspector {
   // describe() for a flow that has ended (the sink's on_flow_end, before finish()): moves
   // the session's strings out instead of copying them. Afterwards describe() gives only
   // the app and state; finish() does not read the fields.
-  static void take(const FlowState& flow, DpiInfo& out);
+  static DpiFields take(const FlowState& flow);
 
   const DpiCounters& counters() const;
   std::size_t buffered_bytes() const;  // bytes held by all reassembly buffers now

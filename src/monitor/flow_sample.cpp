@@ -18,7 +18,11 @@ SampleHealth sample_health(const flow::TcpHealth& h) {
                       n(h.rsts)};
 }
 
-FlowSample copy_flow(const flow::Flow& f, bool with_dpi) {
+// `mode`: describe the DPI fields (copies of the session's strings), or take them (moves:
+// the flow has ended, nothing reads them after the sink).
+enum class Dpi { none, describe, take };
+
+FlowSample copy_flow(const flow::Flow& f, Dpi mode) {
   FlowSample s;
   s.key = f.key;
   s.client_is_a = f.client_is_a;
@@ -36,7 +40,9 @@ FlowSample copy_flow(const flow::Flow& f, bool with_dpi) {
     s.rtt_ms = f.tcp.handshake_rtt_ms();
     if (!s.rtt_ms && f.tcp.rtt().count() > 0) s.rtt_ms = f.tcp.rtt().quantile_ms(0.5);
   }
-  if (with_dpi && f.dpi.detected()) {
+  if (mode == Dpi::take && f.dpi.detected()) {
+    s.dpi = dpi::Inspector::take(f.dpi).shared();
+  } else if (mode == Dpi::describe && f.dpi.detected()) {
     auto info = std::make_shared<dpi::DpiInfo>();
     dpi::Inspector::describe(f.dpi, *info);
     s.dpi = std::move(info);
@@ -51,14 +57,14 @@ FlowSample sample_flow(const flow::Flow& f, const flow::FlowTable& table) {
 }
 
 FlowSample sample_flow(const flow::Flow& f, const flow::FlowTable& table, bool with_dpi) {
-  FlowSample s = copy_flow(f, with_dpi);
+  FlowSample s = copy_flow(f, with_dpi ? Dpi::describe : Dpi::none);
   s.timeout_ns = table.timeout_ns(f);
   s.active_timeout_ns = table.shown_timeout_ns(f, f.last_seen);
   return s;
 }
 
 FlowSample sample_ended_flow(const flow::Flow& f, flow::EndReason reason) {
-  FlowSample s = copy_flow(f, true);
+  FlowSample s = copy_flow(f, Dpi::take);
   s.ended = true;
   s.end_reason = reason;
   return s;

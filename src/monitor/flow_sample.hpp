@@ -70,7 +70,8 @@ FlowSample sample_flow(const flow::Flow& f, const flow::FlowTable& table);
 // The same, describing the DPI fields only when `with_dpi` (and the protocol is known).
 FlowSample sample_flow(const flow::Flow& f, const flow::FlowTable& table, bool with_dpi);
 // For a flow that has ended (the table no longer holds it): `timeout_ns` is 0. Its DPI
-// fields are always described, as they stand at the end.
+// fields are always given, as they stand at the end, and moved out of the flow's session
+// (dpi::Inspector::take: call it from the sink's on_flow_end, which nothing after reads).
 FlowSample sample_ended_flow(const flow::Flow& f, flow::EndReason reason);
 
 // A DNS transaction and the flow it was seen on (the tick finds the connection, and so

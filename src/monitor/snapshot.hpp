@@ -15,6 +15,7 @@
 
 #include "core/ip_address.hpp"
 #include "core/timestamp.hpp"
+#include "dpi/inspector.hpp"
 
 namespace netscope::monitor {
 
@@ -36,6 +37,9 @@ struct TcpHealthRecord {
   std::uint64_t rsts = 0;
   bool operator==(const TcpHealthRecord&) const = default;
 };
+
+// A connection's DPI fields, shared with the tick builder (dpi::DpiFields).
+using dpi::DpiFields;
 
 struct ConnectionRecord {
   std::uint8_t proto = 0;  // IP protocol number
@@ -68,23 +72,10 @@ struct ConnectionRecord {
   TcpHealthRecord health_up;    // segments sent by the local side
   TcpHealthRecord health_down;  // segments sent by the remote side
   std::string service;          // the server port's name ("https"); empty when unknown
-  // DPI fields (dpi::DpiInfo; empty or unset when unknown). `state` above is the DPI
-  // state when the protocol defines one (QUIC_*, SSH_*, DNS_*).
-  std::string app;  // "TLS", "HTTP", "QUIC", "DNS", "SSH", ...
-  std::string sni;
-  std::string alpn;  // offered, comma-separated
-  std::string tls_version;
-  std::string ja3;
-  std::string ja4;
-  std::string http_host;
-  std::string http_method;
-  std::string http_path;
-  std::optional<int> http_status;
-  std::string ssh_client;
-  std::string ssh_server;
-  std::string quic_version;
-  std::string ndpi_app;          // nDPI's label (build option NETSCOPE_NDPI): "TLS.YouTube"
-  std::string ndpi_category;     // nDPI's category: "Media"
+  // DPI fields (app, sni, alpn, tls_version, ja3, ja4, http_*, ssh_*, quic_version,
+  // ndpi_*), shared with the tick builder; `dpi->sni` reads one (empty when unknown).
+  // `state` above is the DPI state when the protocol defines one (QUIC_*, SSH_*, DNS_*).
+  DpiFields dpi;
   bool state_heuristic = false;  // `state` was inferred from packet sizes (SSH)
   // Enrichment of the remote address (MonitorConfig::decorators); empty when unknown.
   std::string country;  // ISO 3166 code, or "private"/"reserved" for such ranges

@@ -654,12 +654,8 @@ struct TickBuilder::Impl {
     } else {
       r.service.clear();
     }
-    if (c.dpi) {
-      add_dpi(r, *c.dpi);
-    } else {
-      static const dpi::DpiInfo kNoDpi;
-      add_dpi(r, kNoDpi);
-    }
+    if (r.dpi.shared() != c.dpi) r.dpi.reset(c.dpi);
+    r.state_heuristic = c.dpi && c.dpi->state_heuristic && r.state == c.dpi->state;
     // Enrichment is the decorators' (MonitorConfig::decorators), after the tick.
     r.country.clear();
     r.asn.reset();
@@ -671,25 +667,6 @@ struct TickBuilder::Impl {
   // DPI fields are empty in both, tick after tick).
   static void set(std::string& dst, const std::string& src) {
     if (dst.size() != src.size() || dst != src) dst = src;
-  }
-
-  static void add_dpi(ConnectionRecord& r, const dpi::DpiInfo& d) {
-    set(r.app, d.app);
-    set(r.sni, d.sni);
-    set(r.alpn, d.alpn);
-    set(r.tls_version, d.tls_version);
-    set(r.ja3, d.ja3);
-    set(r.ja4, d.ja4);
-    set(r.http_host, d.http_host);
-    set(r.http_method, d.http_method);
-    set(r.http_path, d.http_path);
-    r.http_status = d.http_status;
-    set(r.ssh_client, d.ssh_client);
-    set(r.ssh_server, d.ssh_server);
-    set(r.quic_version, d.quic_version);
-    set(r.ndpi_app, d.ndpi_app);
-    set(r.ndpi_category, d.ndpi_category);
-    r.state_heuristic = d.state_heuristic && r.state == d.state;
   }
 
   ProcessRecord process_record(const ProcKey& k, const Proc& p, const Reasons& reasons) const {

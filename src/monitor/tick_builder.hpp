@@ -92,7 +92,7 @@ struct TickBuilderConfig {
   // With `incremental`: snapshots of at most this many connections are kept one tick
   // longer, and the tick after next updates one in place if no reader holds it any more
   // (most records are then already right: no copy). Above it, a second snapshot's memory
-  // (about 1 KB per connection) is not spent.
+  // (about 700 bytes per connection) is not spent.
   std::size_t recycle_max = 32'768;
 };
 

@@ -238,10 +238,11 @@ namespace {
 constexpr std::size_t kPrefetchAhead = 4;
 
 void prefetch_identity(const monitor::ConnectionRecord& c) {
-  for (const void* p : {static_cast<const void*>(&c), static_cast<const void*>(&c.pid),
-                        static_cast<const void*>(&c.app), static_cast<const void*>(&c.sni),
-                        static_cast<const void*>(&c.http_host),
-                        static_cast<const void*>(&c.country), static_cast<const void*>(&c.alert)}) {
+  for (const void* p :
+       {static_cast<const void*>(&c), static_cast<const void*>(&c.pid),
+        static_cast<const void*>(&c.dpi->app), static_cast<const void*>(&c.dpi->sni),
+        static_cast<const void*>(&c.dpi->http_host), static_cast<const void*>(&c.country),
+        static_cast<const void*>(&c.alert)}) {
     __builtin_prefetch(p);
   }
 }
@@ -252,8 +253,8 @@ std::uint64_t EventWriter::identity_of(const monitor::ConnectionRecord& c) {
   Fingerprint f;
   f.add(c.pid ? std::uint64_t{1} << 32 | static_cast<std::uint32_t>(*c.pid) : 0);
   f.add(c.asn ? std::uint64_t{1} << 32 | *c.asn : 0);
-  for (const std::string* s :
-       {&c.process, &c.app, &c.sni, &c.http_host, &c.remote_host, &c.country, &c.alert}) {
+  for (const std::string* s : {&c.process, &c.dpi->app, &c.dpi->sni, &c.dpi->http_host,
+                               &c.remote_host, &c.country, &c.alert}) {
     f.add(std::string_view(*s));
   }
   return f.value();
@@ -376,9 +377,9 @@ void EventWriter::bind_connection(sqlite::Statement& st, const monitor::Connecti
       .text(p != nullptr ? std::string_view(p->user) : std::string_view())
       .text(p != nullptr ? std::string_view(p->container) : std::string_view())
       .text(c.attribution)
-      .text(c.app)
-      .text(c.sni)
-      .text(c.http_host)
+      .text(c.dpi->app)
+      .text(c.dpi->sni)
+      .text(c.dpi->http_host)
       .text(c.country)
       .opt(opt_i64(c.asn))
       .text(c.asn_org);
@@ -474,12 +475,12 @@ void EventWriter::insert_connection_alert(const monitor::Snapshot& s,
   std::string field = "remote address";
   std::string subject = c.remote_addr.to_string();
   if (kind == "domain") {
-    if (in_domain(c.sni, c.alert)) {
+    if (in_domain(c.dpi->sni, c.alert)) {
       field = "sni";
-      subject = c.sni;
-    } else if (in_domain(c.http_host, c.alert)) {
+      subject = c.dpi->sni;
+    } else if (in_domain(c.dpi->http_host, c.alert)) {
       field = "http_host";
-      subject = c.http_host;
+      subject = c.dpi->http_host;
     } else {
       field = "name";
       subject = c.remote_host.empty() ? c.alert : c.remote_host;

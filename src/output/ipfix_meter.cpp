@@ -114,8 +114,8 @@ void FlowMeter::update(const monitor::Snapshot& snap, std::vector<FlowRecord>& o
       if (auto u = users.find(*c.pid); u != users.end() && e.user != *u->second)
         e.user = *u->second;
     }
-    if (e.app != c.app) e.app = c.app;
-    const std::string& server_name = c.sni.empty() ? c.http_host : c.sni;
+    if (e.app != c.dpi->app) e.app = c.dpi->app;
+    const std::string& server_name = c.dpi->sni.empty() ? c.dpi->http_host : c.dpi->sni;
     if (e.sni != server_name) e.sni = server_name;
 
     if (!pending(e)) continue;

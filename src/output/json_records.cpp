@@ -90,21 +90,21 @@ Json connection_json(const monitor::ConnectionRecord& c) {
   j["health_up"] = tcp ? tcp_health_json(c.health_up) : Json(nullptr);
   j["health_down"] = tcp ? tcp_health_json(c.health_down) : Json(nullptr);
   // DPI fields (Conventions order); null where inspection did not learn them.
-  j["app"] = text_or_null(c.app);
-  j["sni"] = text_or_null(c.sni);
-  j["alpn"] = text_or_null(c.alpn);
-  j["tls_version"] = text_or_null(c.tls_version);
-  j["ja3"] = text_or_null(c.ja3);
-  j["ja4"] = text_or_null(c.ja4);
-  j["http_host"] = text_or_null(c.http_host);
-  j["http_method"] = text_or_null(c.http_method);
-  j["http_path"] = text_or_null(c.http_path);
-  j["http_status"] = optional_or_null(c.http_status);
-  j["ssh_client"] = text_or_null(c.ssh_client);
-  j["ssh_server"] = text_or_null(c.ssh_server);
-  j["quic_version"] = text_or_null(c.quic_version);
-  j["ndpi_app"] = text_or_null(c.ndpi_app);  // build option NETSCOPE_NDPI
-  j["ndpi_category"] = text_or_null(c.ndpi_category);
+  j["app"] = text_or_null(c.dpi->app);
+  j["sni"] = text_or_null(c.dpi->sni);
+  j["alpn"] = text_or_null(c.dpi->alpn);
+  j["tls_version"] = text_or_null(c.dpi->tls_version);
+  j["ja3"] = text_or_null(c.dpi->ja3);
+  j["ja4"] = text_or_null(c.dpi->ja4);
+  j["http_host"] = text_or_null(c.dpi->http_host);
+  j["http_method"] = text_or_null(c.dpi->http_method);
+  j["http_path"] = text_or_null(c.dpi->http_path);
+  j["http_status"] = optional_or_null(c.dpi->http_status);
+  j["ssh_client"] = text_or_null(c.dpi->ssh_client);
+  j["ssh_server"] = text_or_null(c.dpi->ssh_server);
+  j["quic_version"] = text_or_null(c.dpi->quic_version);
+  j["ndpi_app"] = text_or_null(c.dpi->ndpi_app);  // build option NETSCOPE_NDPI
+  j["ndpi_category"] = text_or_null(c.dpi->ndpi_category);
   j["state_heuristic"] = c.state_heuristic;
   j["alert"] = text_or_null(c.alert);  // the --blacklist entry it matched
   return j;

@@ -197,21 +197,21 @@ std::vector<std::string> connection_lines(const ConnectionRecord& c, const monit
     out.push_back("  " + health_line("received", c.health_down));
   }
   out.push_back("Application (DPI)");
-  add("  app", or_dash(c.app));
-  add("  sni", or_dash(c.sni));
-  add("  alpn", or_dash(c.alpn));
-  add("  tls version", or_dash(c.tls_version));
-  add("  ja3", or_dash(c.ja3));
-  add("  ja4", or_dash(c.ja4));
-  add("  http host", or_dash(c.http_host));
-  add("  http method", or_dash(c.http_method));
-  add("  http path", or_dash(c.http_path));
-  add("  http status", c.http_status ? std::to_string(*c.http_status) : "-");
-  add("  ssh client", or_dash(c.ssh_client));
-  add("  ssh server", or_dash(c.ssh_server));
-  add("  quic version", or_dash(c.quic_version));
-  add("  ndpi app", or_dash(c.ndpi_app));  // build option NETSCOPE_NDPI
-  add("  ndpi category", or_dash(c.ndpi_category));
+  add("  app", or_dash(c.dpi->app));
+  add("  sni", or_dash(c.dpi->sni));
+  add("  alpn", or_dash(c.dpi->alpn));
+  add("  tls version", or_dash(c.dpi->tls_version));
+  add("  ja3", or_dash(c.dpi->ja3));
+  add("  ja4", or_dash(c.dpi->ja4));
+  add("  http host", or_dash(c.dpi->http_host));
+  add("  http method", or_dash(c.dpi->http_method));
+  add("  http path", or_dash(c.dpi->http_path));
+  add("  http status", c.dpi->http_status ? std::to_string(*c.dpi->http_status) : "-");
+  add("  ssh client", or_dash(c.dpi->ssh_client));
+  add("  ssh server", or_dash(c.dpi->ssh_server));
+  add("  quic version", or_dash(c.dpi->quic_version));
+  add("  ndpi app", or_dash(c.dpi->ndpi_app));  // build option NETSCOPE_NDPI
+  add("  ndpi category", or_dash(c.dpi->ndpi_category));
   out.push_back("Remote");
   add("  country", or_dash(c.country));
   add("  asn", c.asn ? fmt::format("AS{} {}", *c.asn, sanitize(c.asn_org)) : "-");

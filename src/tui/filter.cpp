@@ -301,11 +301,12 @@ struct Term {
 // The text fields of a connection a bare word searches, in declaration order (one pass
 // forward through the record's cache lines). ConnectionText packs the same list.
 std::array<const std::string*, 24> bare_fields(const ConnectionRecord& c) {
-  return {&c.proto_name,   &c.remote_host, &c.interface,    &c.state,      &c.kernel_state,
-          &c.process,      &c.attribution, &c.close_reason, &c.service,    &c.app,
-          &c.sni,          &c.alpn,        &c.tls_version,  &c.ja3,        &c.ja4,
-          &c.http_host,    &c.http_method, &c.http_path,    &c.ssh_client, &c.ssh_server,
-          &c.quic_version, &c.country,     &c.asn_org,      &c.alert};
+  return {&c.proto_name,        &c.remote_host,    &c.interface,       &c.state,
+          &c.kernel_state,      &c.process,        &c.attribution,     &c.close_reason,
+          &c.service,           &c.dpi->app,       &c.dpi->sni,        &c.dpi->alpn,
+          &c.dpi->tls_version,  &c.dpi->ja3,       &c.dpi->ja4,        &c.dpi->http_host,
+          &c.dpi->http_method,  &c.dpi->http_path, &c.dpi->ssh_client, &c.dpi->ssh_server,
+          &c.dpi->quic_version, &c.country,        &c.asn_org,         &c.alert};
 }
 
 bool Term::bare(const ConnectionRecord& c) const {
@@ -317,8 +318,8 @@ bool Term::bare(const ConnectionRecord& c) const {
       return true;
     }
     if (c.asn && text(number_text(*c.asn, "AS").view())) return true;
-    if (c.http_status && *c.http_status >= 0 &&
-        text(number_text(static_cast<std::uint64_t>(*c.http_status)).view())) {
+    if (c.dpi->http_status && *c.dpi->http_status >= 0 &&
+        text(number_text(static_cast<std::uint64_t>(*c.dpi->http_status)).view())) {
       return true;
     }
   }
@@ -383,9 +384,9 @@ bool Term::positive(const ConnectionRecord& c) const {
     case Key::container:
       return false;  // connections carry neither (README)
     case Key::host:
-      return text(c.sni) || text(c.http_host) || text(c.remote_host);
+      return text(c.dpi->sni) || text(c.dpi->http_host) || text(c.remote_host);
     case Key::app:
-      return text(c.app) || text(c.ndpi_app);
+      return text(c.dpi->app) || text(c.dpi->ndpi_app);
     case Key::proto:
       return kind == Kind::number ? number(c.proto) : text(c.proto_name);
     case Key::state:
@@ -998,8 +999,8 @@ ConnectionText::ConnectionText(std::span<const ConnectionRecord> rows) {
       append_lower(numbers_, number_text(static_cast<std::uint64_t>(*c.pid)).view());
     }
     if (c.asn) append_lower(numbers_, number_text(*c.asn, "AS").view());
-    if (c.http_status && *c.http_status >= 0) {
-      append_lower(numbers_, number_text(static_cast<std::uint64_t>(*c.http_status)).view());
+    if (c.dpi->http_status && *c.dpi->http_status >= 0) {
+      append_lower(numbers_, number_text(static_cast<std::uint64_t>(*c.dpi->http_status)).view());
     }
     numbers_end_.push_back(numbers_.size());
     append_lower(addresses_, endpoint_text(c.local_addr, c.local_port).view());
@@ -1193,11 +1194,11 @@ std::string_view FieldValues::of(const ConnectionRecord& c, Field f) {
     case process:
       return c.process;
     case app:
-      return c.app;
+      return c.dpi->app;
     case sni:
-      return c.sni;
+      return c.dpi->sni;
     case http_host:
-      return c.http_host;
+      return c.dpi->http_host;
     case country:
       return c.country;
     case asn_org:
@@ -1207,11 +1208,11 @@ std::string_view FieldValues::of(const ConnectionRecord& c, Field f) {
     case service:
       return c.service;
     case app_host:
-      if (!c.sni.empty()) return c.sni;
-      if (!c.http_host.empty()) return c.http_host;
-      return c.app;
+      if (!c.dpi->sni.empty()) return c.dpi->sni;
+      if (!c.dpi->http_host.empty()) return c.dpi->http_host;
+      return c.dpi->app;
     case ndpi_app:
-      return c.ndpi_app;
+      return c.dpi->ndpi_app;
     case kCount:
       break;
   }

@@ -22,9 +22,9 @@ namespace {
 
 Conversation conversation(std::string app, std::string sni, std::string host, std::uint64_t bytes) {
   Conversation c;
-  c.dpi.app = std::move(app);
-  c.dpi.sni = std::move(sni);
-  c.dpi.http_host = std::move(host);
+  c.dpi.edit().app = std::move(app);
+  c.dpi.edit().sni = std::move(sni);
+  c.dpi.edit().http_host = std::move(host);
   c.dir[0].bytes = bytes;
   return c;
 }

@@ -113,16 +113,16 @@ TEST(TickBuilderDpi, fields_stay_when_later_samples_carry_none_and_service_names
   snap = b.tick(input_at(2, {tls}));
   const ConnectionRecord* c = find(snap, 40000);
   ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->app, "TLS");
-  EXPECT_EQ(c->sni, "www.example.com");
-  EXPECT_EQ(c->alpn, "h2,http/1.1");
-  EXPECT_EQ(c->tls_version, "TLS 1.3");
-  EXPECT_EQ(c->ja3, "0123456789abcdef0123456789abcdef");
-  EXPECT_EQ(c->ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+  EXPECT_EQ(c->dpi->app, "TLS");
+  EXPECT_EQ(c->dpi->sni, "www.example.com");
+  EXPECT_EQ(c->dpi->alpn, "h2,http/1.1");
+  EXPECT_EQ(c->dpi->tls_version, "TLS 1.3");
+  EXPECT_EQ(c->dpi->ja3, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(c->dpi->ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
   EXPECT_EQ(c->state, "ESTABLISHED");  // TLS defines no state of its own
   EXPECT_EQ(c->service, "https");
-  EXPECT_TRUE(c->http_host.empty());
-  EXPECT_FALSE(c->http_status);
+  EXPECT_TRUE(c->dpi->http_host.empty());
+  EXPECT_FALSE(c->dpi->http_status);
 }
 
 TEST(TickBuilderDpi, protocol_states_replace_the_transport_state_while_the_connection_is_open) {
@@ -142,9 +142,9 @@ TEST(TickBuilderDpi, protocol_states_replace_the_transport_state_while_the_conne
   EXPECT_EQ(find(snap, 40001)->state, "QUIC_CONNECTED");
   EXPECT_EQ(find(snap, 40002)->state, "SSH_ESTABLISHED");
   EXPECT_TRUE(find(snap, 40002)->state_heuristic);
-  EXPECT_EQ(find(snap, 40002)->ssh_server, "SSH-2.0-OpenSSH_8.4");
+  EXPECT_EQ(find(snap, 40002)->dpi->ssh_server, "SSH-2.0-OpenSSH_8.4");
   EXPECT_EQ(find(snap, 40003)->state, "UDP_ACTIVE");
-  EXPECT_EQ(find(snap, 40003)->app, "");
+  EXPECT_EQ(find(snap, 40003)->dpi->app, "");
 
   // The SSH connection closes: TCP tells how it ended.
   ssh.dpi.reset();
@@ -153,7 +153,7 @@ TEST(TickBuilderDpi, protocol_states_replace_the_transport_state_while_the_conne
   snap = b.tick(input_at(2, {quic, ssh}));
   EXPECT_EQ(find(snap, 40002)->state, "TIME_WAIT");
   EXPECT_FALSE(find(snap, 40002)->state_heuristic);
-  EXPECT_EQ(find(snap, 40002)->app, "SSH");
+  EXPECT_EQ(find(snap, 40002)->dpi->app, "SSH");
 }
 
 TEST(TickBuilderDpi, dns_event_goes_to_the_process_that_owns_the_client_socket) {

@@ -168,8 +168,8 @@ TEST(EventDb, ConnectionIsInsertedOnceThenUpdatedWhenKnownAndWhenClosed) {
   c.pid = 4242;
   c.process = "curl";
   c.attribution = "exact";
-  c.sni = "example.test";
-  c.app = "TLS";
+  c.dpi.edit().sni = "example.test";
+  c.dpi.edit().app = "TLS";
   auto s2 = snapshot(2, t0 + kSec);
   s2->connections.push_back(c);
   s2->processes.push_back(curl_process());
@@ -278,7 +278,7 @@ TEST(EventDb, OneAlertPerConnectionAndPerQuery) {
   EventDb db(options(path));
   const std::int64_t t0 = testing::kTime.ns;
   monitor::ConnectionRecord bad = tcp_connection("198.51.100.7", 40004, 443, 0, 0);
-  bad.sni = "www.evil.example";
+  bad.dpi.edit().sni = "www.evil.example";
   bad.alert = "evil.example";
   monitor::ConnectionRecord range = tcp_connection("203.0.113.5", 40005, 80, 0, 0);
   range.alert = "203.0.113.0/24";

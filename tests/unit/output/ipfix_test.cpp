@@ -49,8 +49,8 @@ struct Message {
 
 // RFC 7011 §3: header, sets, template records (§3.4.1), data records with
 // variable-length fields (§7). Templates persist across messages, as a collector's do.
-Message decode(const std::vector<std::uint8_t>& m,
-               std::map<std::uint16_t, std::vector<Field>>& tpl) {
+Message decode_message(const std::vector<std::uint8_t>& m,
+                       std::map<std::uint16_t, std::vector<Field>>& tpl) {
   Message out;
   EXPECT_GE(m.size(), 16u);
   EXPECT_EQ(be(m, 0, 2), 10u);
@@ -160,7 +160,7 @@ TEST(IpfixEncoder, TemplatesThenOneV4AndOneV6Record) {
   const auto msgs = enc.encode(recs, true, 1700000100);
   ASSERT_EQ(msgs.size(), 1u);
   std::map<std::uint16_t, std::vector<Field>> tpl;
-  const Message m = decode(msgs[0], tpl);
+  const Message m = decode_message(msgs[0], tpl);
   EXPECT_EQ(m.export_time, 1700000100u);
   EXPECT_EQ(m.sequence, 0u);
   EXPECT_EQ(m.domain, 7u);
@@ -208,7 +208,7 @@ TEST(IpfixEncoder, SplitsAtTheMessageSizeAndCountsSequence) {
   std::vector<std::uint64_t> ports;
   for (const auto& raw : msgs) {
     EXPECT_LE(raw.size(), 1400u);
-    const Message m = decode(raw, tpl);
+    const Message m = decode_message(raw, tpl);
     EXPECT_EQ(m.sequence, expected_seq);  // RFC 7011 §3.1: records sent before this message
     expected_seq += static_cast<std::uint32_t>(m.records.size());
     for (const Decoded& r : m.records) ports.push_back(num(r, "0/7"));
@@ -219,7 +219,7 @@ TEST(IpfixEncoder, SplitsAtTheMessageSizeAndCountsSequence) {
   // The next batch continues the count; without templates it holds only data.
   const auto more = enc.encode(std::span(recs).first(3), false, 2);
   ASSERT_EQ(more.size(), 1u);
-  EXPECT_EQ(decode(more[0], tpl).sequence, 100u);
+  EXPECT_EQ(decode_message(more[0], tpl).sequence, 100u);
   EXPECT_EQ(be(more[0], 16, 2), 256u);
 }
 
@@ -229,7 +229,7 @@ TEST(IpfixEncoder, LongStringsAreCutOnACharacterBoundary) {
   r.sni = std::string(253, 'a') + "\xC3\xA9" + std::string(100, 'b');  // é across byte 254
   const auto msgs = enc.encode(std::span(&r, 1), true, 1);
   std::map<std::uint16_t, std::vector<Field>> tpl;
-  const Message m = decode(msgs.at(0), tpl);
+  const Message m = decode_message(msgs.at(0), tpl);
   EXPECT_EQ(str(m.records.at(0), "32473/5"), std::string(253, 'a'));
 }
 
@@ -409,7 +409,7 @@ TEST(IpfixMeter, SidesSwappedIsTheSameFlowAndIpv6) {
   }
   MessageEncoder enc(1);
   std::map<std::uint16_t, std::vector<Field>> tpl;
-  const Message m = decode(enc.encode(out, true, 1).at(0), tpl);
+  const Message m = decode_message(enc.encode(out, true, 1).at(0), tpl);
   ASSERT_EQ(m.records.size(), 2u);
   EXPECT_EQ(m.records[0].at("0/27").size(), 16u);
 }
@@ -461,7 +461,7 @@ TEST(IpfixExporter, ReplayWaitsAndEveryRecordArrives) {
     const ssize_t n = recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
     ASSERT_GT(n, 0) << "message " << i << " of " << stats.messages;
     const std::vector<std::uint8_t> m(buf.begin(), buf.begin() + n);
-    const Message d = decode(m, tpl);
+    const Message d = decode_message(m, tpl);
     EXPECT_EQ(d.domain, 9u);
     EXPECT_EQ(d.sequence, records);
     records += d.records.size();

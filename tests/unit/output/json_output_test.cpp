@@ -135,12 +135,12 @@ TEST(JsonRecords, unknown_connection_values_are_null_never_zero_or_empty) {
 TEST(JsonRecords, dpi_fields_and_service_carry_their_values) {
   monitor::ConnectionRecord c = tcp_connection("10.0.0.2", 43012, 443, 0, 0);
   c.service = "https";
-  c.app = "TLS";
-  c.sni = "example.net";
-  c.alpn = "h2,http/1.1";
-  c.tls_version = "TLS 1.3";
-  c.ja3 = "0123456789abcdef0123456789abcdef";
-  c.ja4 = "t13d1516h2_8daaf6152771_e5627efa2ab1";
+  c.dpi.edit().app = "TLS";
+  c.dpi.edit().sni = "example.net";
+  c.dpi.edit().alpn = "h2,http/1.1";
+  c.dpi.edit().tls_version = "TLS 1.3";
+  c.dpi.edit().ja3 = "0123456789abcdef0123456789abcdef";
+  c.dpi.edit().ja4 = "t13d1516h2_8daaf6152771_e5627efa2ab1";
   const auto j = connection_json(c);
   EXPECT_EQ(j["service"], "https");
   EXPECT_EQ(j["app"], "TLS");
@@ -154,11 +154,11 @@ TEST(JsonRecords, dpi_fields_and_service_carry_their_values) {
   EXPECT_EQ(j["state_heuristic"], false);
 
   monitor::ConnectionRecord h = tcp_connection("10.0.0.3", 43013, 80, 0, 0);
-  h.app = "HTTP";
-  h.http_host = "example.org";
-  h.http_method = "GET";
-  h.http_path = "/index.html";
-  h.http_status = 404;
+  h.dpi.edit().app = "HTTP";
+  h.dpi.edit().http_host = "example.org";
+  h.dpi.edit().http_method = "GET";
+  h.dpi.edit().http_path = "/index.html";
+  h.dpi.edit().http_status = 404;
   const auto hj = connection_json(h);
   EXPECT_EQ(hj["http_host"], "example.org");
   EXPECT_EQ(hj["http_method"], "GET");
@@ -167,11 +167,11 @@ TEST(JsonRecords, dpi_fields_and_service_carry_their_values) {
   EXPECT_TRUE(hj["sni"].is_null());
 
   monitor::ConnectionRecord q = tcp_connection("10.0.0.4", 43014, 22, 0, 0);
-  q.app = "SSH";
+  q.dpi.edit().app = "SSH";
   q.state = "SSH_ESTABLISHED";
   q.state_heuristic = true;
-  q.ssh_client = "SSH-2.0-OpenSSH_9.2p1";
-  q.ssh_server = "SSH-2.0-OpenSSH_8.4";
+  q.dpi.edit().ssh_client = "SSH-2.0-OpenSSH_9.2p1";
+  q.dpi.edit().ssh_server = "SSH-2.0-OpenSSH_8.4";
   const auto qj = connection_json(q);
   EXPECT_EQ(qj["state"], "SSH_ESTABLISHED");
   EXPECT_EQ(qj["state_heuristic"], true);

@@ -37,9 +37,9 @@ ConnectionRecord firefox_https() {
   c.process = "Firefox";
   c.attribution = "exact";
   c.service = "https";
-  c.app = "TLS";
-  c.sni = "www.google.com";
-  c.alpn = "h2,http/1.1";
+  c.dpi.edit().app = "TLS";
+  c.dpi.edit().sni = "www.google.com";
+  c.dpi.edit().alpn = "h2,http/1.1";
   c.country = "US";
   c.asn = 15169;
   c.asn_org = "GOOGLE";
@@ -59,7 +59,7 @@ ConnectionRecord dns_v6() {
   c.process = "";
   c.attribution = "unknown:closed";
   c.service = "domain";
-  c.app = "DNS";
+  c.dpi.edit().app = "DNS";
   c.country = "DE";
   c.asn = 3320;
   c.asn_org = "Deutsche Telekom AG";
@@ -79,9 +79,9 @@ ConnectionRecord curl_http() {
   c.state = "TIME_WAIT";
   c.pid = 77;
   c.process = "curl";
-  c.app = "HTTP";
-  c.http_host = "intranet.example";
-  c.http_status = 404;
+  c.dpi.edit().app = "HTTP";
+  c.dpi.edit().http_host = "intranet.example";
+  c.dpi.edit().http_status = 404;
   c.country = "private";
   return c;
 }
@@ -284,7 +284,7 @@ TEST(TuiFilter, regex_values_are_ecmascript_and_case_insensitive) {
   EXPECT_TRUE(m("pid:/^42/", ff));
   EXPECT_TRUE(m("/a\\/b/", [] {
     auto c = curl_http();
-    c.http_path = "/a/b";
+    c.dpi.edit().http_path = "/a/b";
     return c;
   }()));
   EXPECT_TRUE(m("/b{2,3}/", [] {
@@ -300,7 +300,7 @@ TEST(TuiFilter, quoted_values_hold_spaces_and_escapes) {
   EXPECT_TRUE(m("process:\"web content\"", c));
   EXPECT_TRUE(m("\"b con\"", c));
   EXPECT_FALSE(m("process:\"web  content\"", c));
-  c.http_path = "/say \"hi\"";
+  c.dpi.edit().http_path = "/say \"hi\"";
   EXPECT_TRUE(m("\"\\\"hi\\\"\"", c));
 }
 
@@ -379,9 +379,9 @@ TEST(TuiFilter, process_rows_use_their_own_fields_and_else_their_connections) {
   const auto c1 = firefox_https();
   auto c2 = firefox_https();
   c2.remote_port = 80;
-  c2.sni.clear();
-  c2.http_host = "example.org";
-  c2.app = "HTTP";
+  c2.dpi.edit().sni.clear();
+  c2.dpi.edit().http_host = "example.org";
+  c2.dpi.edit().app = "HTTP";
   const std::vector<const ConnectionRecord*> conns{&c1, &c2};
   const std::span<const ConnectionRecord* const> span(conns);
   auto pm = [&](std::string_view text) { return parse_ok(text).matches(p, span); };

@@ -51,9 +51,9 @@ std::shared_ptr<monitor::Snapshot> random_snapshot(std::uint64_t seed, std::size
     c.proto_name = kText[(r >> 17) % kText.size()];
     c.state = kText[(r >> 23) % kText.size()];
     c.service = kText[(r >> 26) % kText.size()];
-    if ((r >> 29) % 3 == 0) c.sni = kText[(r >> 31) % kText.size()];
-    if ((r >> 33) % 3 == 0) c.http_host = kText[(r >> 35) % kText.size()];
-    c.app = kText[(r >> 38) % kText.size()];
+    if ((r >> 29) % 3 == 0) c.dpi.edit().sni = kText[(r >> 31) % kText.size()];
+    if ((r >> 33) % 3 == 0) c.dpi.edit().http_host = kText[(r >> 35) % kText.size()];
+    c.dpi.edit().app = kText[(r >> 38) % kText.size()];
     if ((r >> 41) % 2 == 0) c.remote_host = kText[(r >> 43) % kText.size()];
     if ((r >> 46) % 3 != 0) c.rtt_ms = static_cast<double>((r >> 48) % 5) * 0.5;
     c.kernel_state = kText[(r >> 51) % kText.size()];
@@ -86,9 +86,9 @@ int three_way(const T& a, const T& b) {
 }
 
 std::string_view app_host_of(const ConnectionRecord& c) {
-  if (!c.sni.empty()) return c.sni;
-  if (!c.http_host.empty()) return c.http_host;
-  return c.app;
+  if (!c.dpi->sni.empty()) return c.dpi->sni;
+  if (!c.dpi->http_host.empty()) return c.dpi->http_host;
+  return c.dpi->app;
 }
 
 int column_order(ColumnId col, const ConnectionRecord& a, const ConnectionRecord& b) {

@@ -67,11 +67,11 @@ std::shared_ptr<monitor::Snapshot> varied_snapshot() {
       c.remote_addr = core::IpAddress::from_v4(0x0a010000u + static_cast<std::uint32_t>(r % 300));
     }
     c.state = kStates[(r >> 20) % kStates.size()];
-    c.sni = kSni[(r >> 24) % kSni.size()];
-    c.app = udp ? "DNS" : (c.sni.empty() ? "HTTP" : "TLS");
-    if (c.app == "HTTP") {
-      c.http_host = "Intranet.Example";
-      c.http_status = 200 + static_cast<int>((r >> 28) % 3) * 100;
+    c.dpi.edit().sni = kSni[(r >> 24) % kSni.size()];
+    c.dpi.edit().app = udp ? "DNS" : (c.dpi->sni.empty() ? "HTTP" : "TLS");
+    if (c.dpi->app == "HTTP") {
+      c.dpi.edit().http_host = "Intranet.Example";
+      c.dpi.edit().http_status = 200 + static_cast<int>((r >> 28) % 3) * 100;
     }
     if (r % 4 != 0) c.remote_host = "host-" + std::to_string(r % 97) + ".example.net";
     if (r % 3 == 0) {
@@ -258,7 +258,7 @@ TEST(TuiIndex, bare_regexes_through_the_packed_text_match_like_field_by_field) {
 
 TEST(TuiIndex, a_field_holding_a_nul_leaves_a_bare_regex_to_the_records) {
   auto snap = std::make_shared<monitor::Snapshot>(*varied_snapshot());
-  snap->connections[0].sni = std::string("a\0b", 3);
+  snap->connections[0].dpi.edit().sni = std::string("a\0b", 3);
   const ConnectionText text(snap->connections);
   const auto filter = Filter::parse("/a.b/", nullptr);
   ASSERT_TRUE(filter.has_value());
@@ -289,7 +289,7 @@ TEST(TuiIndex, field_values_give_each_row_the_id_of_its_value) {
   }
   const FieldValues sni(snap->connections, FieldValues::sni);
   for (std::size_t j = 0; j < snap->connections.size(); ++j) {
-    ASSERT_EQ(sni.values[sni.ids[j]], snap->connections[j].sni) << j;
+    ASSERT_EQ(sni.values[sni.ids[j]], snap->connections[j].dpi->sni) << j;
   }
   EXPECT_EQ(sni.values.size(), 3u);  // two names and the empty one
 }

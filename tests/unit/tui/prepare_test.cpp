@@ -37,7 +37,7 @@ TEST(TuiPrepare, builds_the_index_of_a_submitted_snapshot_off_the_caller) {
                                    default_sort(Table::remotes)};
   const Frame f = build_frame(index, *filter, sorts, ModelOptions{});
   ASSERT_EQ(f.connections.size(), 1u);
-  EXPECT_EQ(f.connections[0]->sni, "github.com");
+  EXPECT_EQ(f.connections[0]->dpi->sni, "github.com");
 }
 
 TEST(TuiPrepare, applies_the_prefilter_to_a_copy) {

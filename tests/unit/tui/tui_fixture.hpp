@@ -76,7 +76,7 @@ inline std::shared_ptr<monitor::Snapshot> sample_snapshot() {
   s->connections.push_back(conn("140.82.112.3", 40001, 443, 300, 200, 200, "firefox"));
   s->connections.push_back(conn("192.0.2.7", 40002, 80, 50, 0, std::nullopt, ""));
   s->connections[1].remote_host = "github.com";
-  s->connections[1].sni = "github.com";
+  s->connections[1].dpi.edit().sni = "github.com";
   s->processes.push_back(proc("curl", 100, 10, 5000));
   s->processes.push_back(proc("firefox", 200, 300, 200));
   s->processes.push_back(proc("closed", std::nullopt, 50, 0));
