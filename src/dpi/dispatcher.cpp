@@ -444,15 +444,12 @@ AppState app_state(const FlowState& flow) {
 
 namespace {
 
-// describe() and take(): `fields` copies or moves the session's DpiInfo into `out`.
-template <typename Fields>
-void describe_with(const FlowState& flow, DpiInfo& out, Fields fields) {
+// What describe() and take() add to the session's fields: the app, the state, nDPI's
+// label. `out` holds the session's fields already, or is empty without a session.
+void add_flow_fields(const FlowState& flow, DpiInfo& out) {
   if (flow.session) {
-    fields(flow.session->info);
     out.state = std::string(state_name(flow.session->state));
     out.state_heuristic = flow.session->state_heuristic;
-  } else {
-    out = DpiInfo{};
   }
   out.app = std::string(protocol_name(flow.proto));
 #if NETSCOPE_NDPI
@@ -463,12 +460,20 @@ void describe_with(const FlowState& flow, DpiInfo& out, Fields fields) {
 }  // namespace
 
 void Inspector::describe(const FlowState& flow, DpiInfo& out) {
-  describe_with(flow, out, [&](const DpiInfo& info) { out = info; });
+  if (flow.session) {
+    out = flow.session->info;
+  } else {
+    out = DpiInfo{};
+  }
+  add_flow_fields(flow, out);
 }
 
 DpiFields Inspector::take(const FlowState& flow) {
-  auto out = std::make_shared<DpiInfo>();
-  describe_with(flow, *out, [&](DpiInfo& info) { *out = std::move(info); });
+  // Constructed from the session's strings (moves of the pointers), not assigned over
+  // empty ones.
+  auto out = flow.session ? std::make_shared<DpiInfo>(std::move(flow.session->info))
+                          : std::make_shared<DpiInfo>();
+  add_flow_fields(flow, *out);
   return DpiFields(std::move(out));
 }
 
