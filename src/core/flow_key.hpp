@@ -52,4 +52,12 @@ OrientedKey make_flow_key(const IpAddress& src, std::uint16_t sport, const IpAdd
 // 64-bit hash over the key bytes; strong enough for open addressing with linear probing.
 std::uint64_t hash_flow_key(const FlowKey& key);
 
+// make_flow_key() and hash_flow_key() of its key (`hash`) in one go, for the packet path:
+// the hash is made from the values in registers instead of being read back from the key
+// just written, a load spanning several smaller stores that the CPU cannot forward from
+// them (it waits until they have retired).
+OrientedKey make_flow_key(const IpAddress& src, std::uint16_t sport, const IpAddress& dst,
+                          std::uint16_t dport, std::uint8_t proto, std::uint16_t vlan,
+                          std::uint32_t tunnel_id, std::uint64_t& hash);
+
 }  // namespace netscope::core

@@ -103,8 +103,7 @@ std::size_t FlowTable::probe(const core::FlowKey& key, std::uint32_t tag, bool& 
 }
 
 std::uint32_t FlowTable::tag_of(const core::FlowKey& key) {
-  const std::uint64_t h = core::hash_flow_key(key);
-  return static_cast<std::uint32_t>(h >> 32) | 1u;  // never 0: 0 marks an empty slot
+  return tag_of_hash(core::hash_flow_key(key));
 }
 
 FlowTable::PreparedKey FlowTable::prepare(const decode::PacketView& pkt) {
@@ -116,9 +115,10 @@ FlowTable::PreparedKey FlowTable::prepare(const decode::PacketView& pkt) {
     k.tag = tag_of(k.ok.key);
     return k;
   }
+  std::uint64_t hash = 0;
   k.ok = core::make_flow_key(pkt.src, pkt.sport, pkt.dst, pkt.dport, pkt.ip_proto, pkt.vlan,
-                             pkt.tunnel_id);
-  k.tag = tag_of(k.ok.key);
+                             pkt.tunnel_id, hash);
+  k.tag = tag_of_hash(hash);
   return k;
 }
 

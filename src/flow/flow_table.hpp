@@ -70,6 +70,9 @@ class FlowTable {
   static PreparedKey prepare(const decode::PacketView& pkt);
   // The hash tag prepare() gives a key (high 32 bits of its hash, never 0).
   static std::uint32_t tag_of(const core::FlowKey& key);
+  static std::uint32_t tag_of_hash(std::uint64_t hash) {
+    return static_cast<std::uint32_t>(hash >> 32) | 1u;  // never 0: 0 marks an empty slot
+  }
   // Cache hints only: they never change the table.
   void prefetch_slot(const PreparedKey& k) const { __builtin_prefetch(&index_[home(k.tag)]); }
 

@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdint>
+#include <random>
+#include <span>
+
 #include "core/flow_key.hpp"
 #include "core/ip_address.hpp"
 #include "core/timestamp.hpp"
@@ -76,4 +81,33 @@ TEST(Units, formats_bytes_rates_durations_counts) {
   EXPECT_EQ(format_count(999), "999");
   EXPECT_EQ(format_count(1000), "1,000");
   EXPECT_EQ(format_count(1234567), "1,234,567");
+}
+
+// The packet path's make_flow_key() with a hash gives hash_flow_key() of the same key, for
+// either direction, IPv4 and IPv6, VLAN and tunnel ids, and equal addresses.
+TEST(FlowKey, the_hash_made_with_the_key_equals_the_hash_of_the_key) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::array<std::uint8_t, 16> a{};
+    std::array<std::uint8_t, 16> b{};
+    for (auto& x : a) x = static_cast<std::uint8_t>(rng());
+    for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+    if (i % 7 == 0) b = a;
+    const bool v4 = i % 2 == 0;
+    const IpAddress src = v4 ? IpAddress::from_v4(std::span<const std::uint8_t, 4>(a.data(), 4))
+                             : IpAddress::from_v6(std::span<const std::uint8_t, 16>(a));
+    const IpAddress dst = v4 ? IpAddress::from_v4(std::span<const std::uint8_t, 4>(b.data(), 4))
+                             : IpAddress::from_v6(std::span<const std::uint8_t, 16>(b));
+    const auto sport = static_cast<std::uint16_t>(rng());
+    const auto dport = static_cast<std::uint16_t>(i % 5 == 0 ? sport : rng());
+    const auto proto = static_cast<std::uint8_t>(rng());
+    const auto vlan = static_cast<std::uint16_t>(i % 3 == 0 ? rng() & 0xfff : 0);
+    const auto tunnel = static_cast<std::uint32_t>(i % 4 == 0 ? rng() : 0);
+    std::uint64_t hash = 0;
+    const OrientedKey k = make_flow_key(src, sport, dst, dport, proto, vlan, tunnel, hash);
+    ASSERT_EQ(hash, hash_flow_key(k.key)) << i;
+    const OrientedKey plain = make_flow_key(src, sport, dst, dport, proto, vlan, tunnel);
+    ASSERT_EQ(plain.key, k.key) << i;
+    ASSERT_EQ(plain.src_is_a, k.src_is_a) << i;
+  }
 }
