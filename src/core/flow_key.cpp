@@ -41,9 +41,13 @@ std::uint64_t hash_flow_key(const FlowKey& key) {
   return hash_words(w);
 }
 
-OrientedKey make_flow_key(const IpAddress& src, std::uint16_t sport, const IpAddress& dst,
-                          std::uint16_t dport, std::uint8_t proto, std::uint16_t vlan,
-                          std::uint32_t tunnel_id, std::uint64_t& hash) {
+namespace {
+
+// Both make_flow_key()s: `hash`, when not null, gets hash_flow_key() of the key. Inlined
+// into each, so the one without a hash computes none.
+inline OrientedKey build_key(const IpAddress& src, std::uint16_t sport, const IpAddress& dst,
+                             std::uint16_t dport, std::uint8_t proto, std::uint16_t vlan,
+                             std::uint32_t tunnel_id, std::uint64_t* hash) {
   static_assert(std::endian::native == std::endian::little, "hash_words() reads the key so");
   static_assert(offsetof(FlowKey, port_a) == 32 && offsetof(FlowKey, port_b) == 34 &&
                 offsetof(FlowKey, vlan) == 36 && offsetof(FlowKey, proto) == 38 &&
@@ -65,20 +69,29 @@ OrientedKey make_flow_key(const IpAddress& src, std::uint16_t sport, const IpAdd
   out.key.vlan = vlan;
   out.key.proto = proto;
   out.key.tunnel_id = tunnel_id;
-  const std::uint64_t ports =
-      src_first ? (std::uint64_t{dport} << 16 | sport) : (std::uint64_t{sport} << 16 | dport);
-  hash = hash_words({src_first ? s[0] : d[0], src_first ? s[1] : d[1], src_first ? d[0] : s[0],
-                     src_first ? d[1] : s[1],
-                     ports | std::uint64_t{vlan} << 32 | std::uint64_t{proto} << 48,
-                     std::uint64_t{tunnel_id}});
+  if (hash != nullptr) {
+    const std::uint64_t ports =
+        src_first ? (std::uint64_t{dport} << 16 | sport) : (std::uint64_t{sport} << 16 | dport);
+    *hash = hash_words({src_first ? s[0] : d[0], src_first ? s[1] : d[1], src_first ? d[0] : s[0],
+                        src_first ? d[1] : s[1],
+                        ports | std::uint64_t{vlan} << 32 | std::uint64_t{proto} << 48,
+                        std::uint64_t{tunnel_id}});
+  }
   return out;
+}
+
+}  // namespace
+
+OrientedKey make_flow_key(const IpAddress& src, std::uint16_t sport, const IpAddress& dst,
+                          std::uint16_t dport, std::uint8_t proto, std::uint16_t vlan,
+                          std::uint32_t tunnel_id, std::uint64_t& hash) {
+  return build_key(src, sport, dst, dport, proto, vlan, tunnel_id, &hash);
 }
 
 OrientedKey make_flow_key(const IpAddress& src, std::uint16_t sport, const IpAddress& dst,
                           std::uint16_t dport, std::uint8_t proto, std::uint16_t vlan,
                           std::uint32_t tunnel_id) {
-  std::uint64_t unused = 0;
-  return make_flow_key(src, sport, dst, dport, proto, vlan, tunnel_id, unused);
+  return build_key(src, sport, dst, dport, proto, vlan, tunnel_id, nullptr);
 }
 
 }  // namespace netscope::core

@@ -108,14 +108,14 @@ std::uint32_t FlowTable::tag_of(const core::FlowKey& key) {
 
 FlowTable::PreparedKey FlowTable::prepare(const decode::PacketView& pkt) {
   PreparedKey k;
+  std::uint64_t hash = 0;
   if (!pkt.has_ip() && is_arp_flow_packet(pkt)) [[unlikely]] {
     // ARP (flow/arp.hpp): the sender's and target's protocol addresses, no ports.
     k.ok = core::make_flow_key(pkt.arp_sender, 0, pkt.arp_target, 0, kArpProto, pkt.vlan,
-                               pkt.tunnel_id);
-    k.tag = tag_of(k.ok.key);
+                               pkt.tunnel_id, hash);
+    k.tag = tag_of_hash(hash);
     return k;
   }
-  std::uint64_t hash = 0;
   k.ok = core::make_flow_key(pkt.src, pkt.sport, pkt.dst, pkt.dport, pkt.ip_proto, pkt.vlan,
                              pkt.tunnel_id, hash);
   k.tag = tag_of_hash(hash);
@@ -192,9 +192,11 @@ Flow& FlowTable::upsert(const decode::PacketView& pkt, const PreparedKey& k, cor
 Flow* FlowTable::find(const core::IpAddress& src, std::uint16_t sport, const core::IpAddress& dst,
                       std::uint16_t dport, std::uint8_t proto, std::uint16_t vlan,
                       std::uint32_t tunnel_id, int& dir, std::optional<core::Timestamp> now) {
-  const core::OrientedKey ok = core::make_flow_key(src, sport, dst, dport, proto, vlan, tunnel_id);
+  std::uint64_t hash = 0;
+  const core::OrientedKey ok =
+      core::make_flow_key(src, sport, dst, dport, proto, vlan, tunnel_id, hash);
   bool found = false;
-  const std::size_t pos = probe(ok.key, tag_of(ok.key), found);
+  const std::size_t pos = probe(ok.key, tag_of_hash(hash), found);
   if (!found) return nullptr;
   Flow& f = flow_at(index_[pos].flow);
   if (now && is_expired(f, *now)) {
