@@ -117,7 +117,6 @@ class DpiFields {
 
   const DpiInfo* operator->() const { return info_ ? info_.get() : &none(); }
   const DpiInfo& operator*() const { return *operator->(); }
-  bool empty() const { return info_ == nullptr; }
   const std::shared_ptr<const DpiInfo>& shared() const { return info_; }
   void reset(std::shared_ptr<const DpiInfo> info = nullptr) { info_ = std::move(info); }
   // The fields to write (values made by hand: tests, benchmarks, fuzz targets). Copies

@@ -238,11 +238,9 @@ namespace {
 constexpr std::size_t kPrefetchAhead = 4;
 
 void prefetch_identity(const monitor::ConnectionRecord& c) {
-  for (const void* p :
-       {static_cast<const void*>(&c), static_cast<const void*>(&c.pid),
-        static_cast<const void*>(&c.dpi->app), static_cast<const void*>(&c.dpi->sni),
-        static_cast<const void*>(&c.dpi->http_host), static_cast<const void*>(&c.country),
-        static_cast<const void*>(&c.alert)}) {
+  for (const void* p : {static_cast<const void*>(&c), static_cast<const void*>(&c.pid),
+                        static_cast<const void*>(&c.dpi), static_cast<const void*>(&c.country),
+                        static_cast<const void*>(&c.alert)}) {
     __builtin_prefetch(p);
   }
 }
