@@ -460,8 +460,9 @@ void add_flow_fields(const FlowState& flow, DpiInfo& out) {
 }  // namespace
 
 void Inspector::describe(const FlowState& flow, DpiInfo& out) {
-  if (flow.session) {
-    out = flow.session->info;
+  const DpiInfo* found = flow.session ? flow.session->found() : nullptr;
+  if (found != nullptr) {
+    out = *found;
   } else {
     out = DpiInfo{};
   }
@@ -469,10 +470,9 @@ void Inspector::describe(const FlowState& flow, DpiInfo& out) {
 }
 
 DpiFields Inspector::take(const FlowState& flow) {
-  // Constructed from the session's strings (moves of the pointers), not assigned over
-  // empty ones.
-  auto out = flow.session ? std::make_shared<DpiInfo>(std::move(flow.session->info))
-                          : std::make_shared<DpiInfo>();
+  // The session's own fields when it has some: no string is copied or moved.
+  std::shared_ptr<DpiInfo> out = flow.session ? flow.session->take_info() : nullptr;
+  if (!out) out = std::make_shared<DpiInfo>();
   add_flow_fields(flow, *out);
   return DpiFields(std::move(out));
 }

@@ -27,10 +27,11 @@ class HttpSession final : public TcpSession {
       }
       if (st == http::Status::ok) {
         have_request_ = true;
-        info.http_method = display_text(req.method, 16);
-        info.http_path = display_text(req.target, 1024);
-        info.http_host = display_text(req.host, 255);
-        info.http_user_agent = display_text(req.user_agent, 255);
+        DpiInfo& found = info();
+        found.http_method = display_text(req.method, 16);
+        found.http_path = display_text(req.target, 1024);
+        found.http_host = display_text(req.host, 255);
+        found.http_user_agent = display_text(req.user_agent, 255);
         c.out.changed = true;
       } else {
         ++c.shared.counters.malformed_http;
@@ -44,7 +45,7 @@ class HttpSession final : public TcpSession {
       }
       if (st == http::Status::ok) {
         have_response_ = true;
-        info.http_status = resp.status;
+        info().http_status = resp.status;
         c.out.changed = true;
       } else {
         ++c.shared.counters.malformed_http;

@@ -270,8 +270,8 @@ class Inspector {
 
   // The flow's fields, for a snapshot. Cheap for flows without a session.
   static void describe(const FlowState& flow, DpiInfo& out);
-  // describe() for a flow that has ended (the sink's on_flow_end, before finish()): moves
-  // the session's strings out instead of copying them. Afterwards describe() gives only
+  // describe() for a flow that has ended (the sink's on_flow_end, before finish()): hands
+  // over the session's fields instead of copying them. Afterwards describe() gives only
   // the app and state; finish() does not read the fields.
   static DpiFields take(const FlowState& flow);
 

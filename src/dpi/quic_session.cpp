@@ -156,7 +156,7 @@ class QuicSession final : public Session {
     next_pn_[side] = std::max(next_pn_[side], pn + 1);
     if (protocol != Protocol::quic) {
       protocol = Protocol::quic;
-      info.quic_version = h.version == quic::kVersion2 ? "v2" : "v1";
+      info().quic_version = h.version == quic::kVersion2 ? "v2" : "v1";
       advance(AppState::quic_initial, c);
     }
     quic::InitialFrames frames;
@@ -192,7 +192,7 @@ class QuicSession final : public Session {
     if (side == 0 && data[0] == tls::kClientHello) {
       tls::ClientHello& hello = c.shared.client_hello;
       if (tls::parse_client_hello(body, hello)) {
-        describe_client_hello(hello, 'q', c.shared.config.fingerprints, info);
+        describe_client_hello(hello, 'q', c.shared.config.fingerprints, info());
         c.out.changed = true;
       } else {
         ++c.shared.counters.malformed_tls;
@@ -201,7 +201,7 @@ class QuicSession final : public Session {
     } else if (side == 1 && data[0] == tls::kServerHello) {
       tls::ServerHello hello;
       if (tls::parse_server_hello(body, hello)) {
-        describe_server_hello(hello, info);
+        describe_server_hello(hello, info());
         c.out.changed = true;
       } else {
         ++c.shared.counters.malformed_tls;

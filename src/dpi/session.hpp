@@ -51,12 +51,26 @@ class Session {
   // Frees reassembly buffers; the fields stay for describe().
   virtual void release() {}
 
+  // The fields found so far, to write (app and state are added by Inspector::describe()
+  // and take()). Allocated on the first write: most sessions (DNS) write none, and a
+  // session without them is 600 bytes smaller.
+  DpiInfo& info() {
+    if (!info_) info_ = std::make_shared<DpiInfo>();
+    return *info_;
+  }
+  // Null until a field was written.
+  const DpiInfo* found() const { return info_.get(); }
+  // The fields, for good: take() hands them to the ended flow's record without copying.
+  std::shared_ptr<DpiInfo> take_info() { return std::move(info_); }
+
   Protocol protocol;  // unknown while a candidate (QUIC before a decrypted Initial)
   AppState state = AppState::none;
   bool state_heuristic = false;
   bool done = false;     // no more packets needed
   bool gave_up = false;  // a candidate that turned out not to be its protocol
-  DpiInfo info;          // app and state are filled in by Inspector::describe()
+
+ private:
+  std::shared_ptr<DpiInfo> info_;
 };
 
 // A session over both directions of a TCP connection. Sessions read each direction as a

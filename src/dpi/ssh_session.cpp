@@ -72,7 +72,8 @@ class SshSession final : public TcpSession {
         close(dir);
         return 0;
       }
-      (dir == 0 ? info.ssh_client : info.ssh_server) = display_text(banner.line, ssh::kMaxBanner);
+      DpiInfo& found = info();
+      (dir == 0 ? found.ssh_client : found.ssh_server) = display_text(banner.line, ssh::kMaxBanner);
       side.phase = Phase::packets;
       c.out.changed = true;
       if (state == AppState::none) set_state(AppState::ssh_banner, c);

@@ -35,7 +35,7 @@ class TlsSession final : public TcpSession {
       tls::ClientHello& hello = c.shared.client_hello;
       if (tls::parse_client_hello(body, hello)) {
         have_client_ = true;
-        describe_client_hello(hello, 't', c.shared.config.fingerprints, info);
+        describe_client_hello(hello, 't', c.shared.config.fingerprints, info());
         c.out.changed = true;
       } else {
         ++c.shared.counters.malformed_tls;
@@ -44,7 +44,7 @@ class TlsSession final : public TcpSession {
       tls::ServerHello hello;
       if (tls::parse_server_hello(body, hello)) {
         have_server_ = true;
-        describe_server_hello(hello, info);
+        describe_server_hello(hello, info());
         c.out.changed = true;
       } else {
         ++c.shared.counters.malformed_tls;
