@@ -196,7 +196,7 @@ class PrintListener : public monitor::SnapshotListener {
     if (json_) {
       // --events: the event lines and the tick line go out in one write.
       std::string text = events_ ? events_->lines(*s) : std::string();
-      text += output::tick_json_line(*s, json_opts_);
+      output::append_tick_json_line(*s, json_opts_, text);
       out_.write(text.data(), static_cast<std::streamsize>(text.size()));
     } else {
       output::write_raw(*s, raw_, out_);

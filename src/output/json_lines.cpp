@@ -8,36 +8,43 @@ namespace netscope::output {
 namespace {
 
 template <typename Record, typename Build>
-Json table(const std::vector<Record>& records, const RankOptions& opt, Build build) {
-  Json rows = Json::array();
-  for (const Record* r : rank(pointers_to(records), opt)) rows.push_back(build(*r));
-  return rows;
+void table(JsonObjectWriter& w, std::string_view key, const std::vector<Record>& records,
+           const RankOptions& opt, Build build) {
+  w.begin_array(key);
+  for (const Record* r : rank(pointers_to(records), opt)) w.element(build(*r));
+  w.end_array();
 }
 
 }  // namespace
 
-std::string tick_json_line(const monitor::Snapshot& snap, const JsonOptions& opt) {
+void append_tick_json_line(const monitor::Snapshot& snap, const JsonOptions& opt,
+                           std::string& line) {
   const bool all = !(opt.processes || opt.connections || opt.remotes);
   const RankOptions rank_opt{.by_bytes = false, .active_only = false, .top = opt.top};
-  Json j = Json::object();
-  j["schema"] = kTickSchema;
-  j["time"] = core::to_rfc3339(snap.time);
-  j["tick"] = snap.tick;
-  j["window_s"] = snap.window_s;
-  j["replay"] = snap.replay;
-  j["end_of_input"] = snap.end_of_input;
-  j["totals"] = totals_json(snap.totals);
-  Json interfaces = Json::array();
-  for (const monitor::InterfaceRecord& i : snap.interfaces) interfaces.push_back(interface_json(i));
-  j["interfaces"] = std::move(interfaces);
-  if (all || opt.processes) j["processes"] = table(snap.processes, rank_opt, process_json);
-  if (all || opt.connections) j["connections"] = table(snap.connections, rank_opt, connection_json);
-  if (all || opt.remotes) j["remotes"] = table(snap.remotes, rank_opt, remote_json);
-  Json dns = Json::array();
-  for (const monitor::DnsEventRecord& d : snap.dns) dns.push_back(dns_json(d));
-  j["dns"] = std::move(dns);
-  std::string line = dump_json(j);
-  line += '\n';
+  // Record by record into the line: never the whole tick as a Json tree.
+  JsonObjectWriter w(line, -1);
+  w.member("schema", kTickSchema);
+  w.member("time", core::to_rfc3339(snap.time));
+  w.member("tick", snap.tick);
+  w.member("window_s", snap.window_s);
+  w.member("replay", snap.replay);
+  w.member("end_of_input", snap.end_of_input);
+  w.member("totals", totals_json(snap.totals));
+  w.begin_array("interfaces");
+  for (const monitor::InterfaceRecord& i : snap.interfaces) w.element(interface_json(i));
+  w.end_array();
+  if (all || opt.processes) table(w, "processes", snap.processes, rank_opt, process_json);
+  if (all || opt.connections) table(w, "connections", snap.connections, rank_opt, connection_json);
+  if (all || opt.remotes) table(w, "remotes", snap.remotes, rank_opt, remote_json);
+  w.begin_array("dns");
+  for (const monitor::DnsEventRecord& d : snap.dns) w.element(dns_json(d));
+  w.end_array();
+  w.end("\n");
+}
+
+std::string tick_json_line(const monitor::Snapshot& snap, const JsonOptions& opt) {
+  std::string line;
+  append_tick_json_line(snap, opt, line);
   return line;
 }
 

@@ -34,6 +34,9 @@ struct JsonOptions {
 
 // The line for one tick, newline included.
 std::string tick_json_line(const monitor::Snapshot& snap, const JsonOptions& opt);
+// The same, appended to `line` (the caller's text before it goes out in one write).
+void append_tick_json_line(const monitor::Snapshot& snap, const JsonOptions& opt,
+                           std::string& line);
 void write_tick_json(const monitor::Snapshot& snap, const JsonOptions& opt, std::ostream& out);
 
 }  // namespace netscope::output

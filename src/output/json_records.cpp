@@ -211,4 +211,81 @@ std::string dump_json(const Json& j, int indent) {
   return j.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
+// The layout is nlohmann's serializer's (serializer.hpp): pretty, an object is "{\n", its
+// members at one more level of indentation separated by ",\n", then "\n}" at the object's
+// own level; arrays alike with brackets; empty ones are "{}" and "[]". Compact, the same
+// without newlines or indentation, and ":" with no space after it.
+JsonObjectWriter::JsonObjectWriter(std::string& text, int indent, std::ostream* sink)
+    : text_(text), indent_(indent), sink_(sink) {}
+
+void JsonObjectWriter::spaces(int depth) {
+  if (indent_ >= 0) text_.append(static_cast<std::size_t>(indent_ * depth), ' ');
+}
+
+void JsonObjectWriter::open_member(std::string_view key) {
+  const bool pretty = indent_ >= 0;
+  text_ += members_++ == 0 ? (pretty ? "{\n" : "{") : (pretty ? ",\n" : ",");
+  spaces(1);
+  text_ += dump_json(Json(key));
+  text_ += pretty ? ": " : ":";
+}
+
+void JsonObjectWriter::put(const Json& value, int depth) {
+  const std::string dumped = dump_json(value, indent_);
+  if (indent_ <= 0 || dumped.find('\n') == std::string::npos) {
+    text_ += dumped;
+    return;
+  }
+  // A newline cannot occur inside a dumped string (it is escaped), only between tokens.
+  for (const char ch : dumped) {
+    text_ += ch;
+    if (ch == '\n') spaces(depth);
+  }
+}
+
+void JsonObjectWriter::member(std::string_view key, const Json& value) {
+  open_member(key);
+  put(value, 1);
+}
+
+void JsonObjectWriter::begin_array(std::string_view key) {
+  open_member(key);
+  elements_ = 0;
+}
+
+void JsonObjectWriter::element(const Json& value) {
+  const bool pretty = indent_ >= 0;
+  text_ += elements_++ == 0 ? (pretty ? "[\n" : "[") : (pretty ? ",\n" : ",");
+  spaces(2);
+  put(value, 2);
+  spill(false);
+}
+
+void JsonObjectWriter::end_array() {
+  if (elements_ == 0) {
+    text_ += "[]";
+    return;
+  }
+  if (indent_ >= 0) text_ += '\n';
+  spaces(1);
+  text_ += ']';
+}
+
+void JsonObjectWriter::end(std::string_view trailer) {
+  if (members_ == 0) {
+    text_ += "{}";
+  } else {
+    if (indent_ >= 0) text_ += '\n';
+    text_ += '}';
+  }
+  text_ += trailer;
+  spill(true);
+}
+
+void JsonObjectWriter::spill(bool all) {
+  if (sink_ == nullptr || (!all && text_.size() < kChunk)) return;
+  sink_->write(text_.data(), static_cast<std::streamsize>(text_.size()));
+  text_.clear();
+}
+
 }  // namespace netscope::output

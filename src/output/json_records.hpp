@@ -22,7 +22,9 @@
 // and nlohmann's default dump throws on those.
 
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
+#include <string_view>
 
 #include "monitor/snapshot.hpp"
 
@@ -41,5 +43,37 @@ Json tcp_health_json(const monitor::TcpHealthRecord& h);
 // Compact when indent < 0, else pretty with `indent` spaces. Invalid UTF-8 is replaced
 // with U+FFFD instead of throwing.
 std::string dump_json(const Json& j, int indent = -1);
+
+// Writes one JSON object a member (or an array element) at a time, as dump_json() of the
+// whole object would print it, so that a table of records never exists as one Json tree:
+// 100,000 connections take ~290 MB as a tree, ~165 MB as text and one record at a time
+// here. Text is appended to `text`; with a `sink`, it moves to the sink whenever it
+// exceeds kChunk bytes, and at end(). Members are written in call order.
+class JsonObjectWriter {
+ public:
+  static constexpr std::size_t kChunk = 64 * 1024;
+  JsonObjectWriter(std::string& text, int indent, std::ostream* sink = nullptr);
+
+  void member(std::string_view key, const Json& value);
+  // An array member: begin_array(), element()s, end_array().
+  void begin_array(std::string_view key);
+  void element(const Json& value);
+  void end_array();
+  // Closes the object, appends `trailer` and hands everything left to the sink.
+  void end(std::string_view trailer = {});
+
+ private:
+  void open_member(std::string_view key);
+  // `value` dumped, its lines indented for `depth` levels of nesting.
+  void put(const Json& value, int depth);
+  void spaces(int depth);
+  void spill(bool all);
+
+  std::string& text_;
+  int indent_;
+  std::ostream* sink_;
+  std::size_t members_ = 0;
+  std::size_t elements_ = 0;
+};
 
 }  // namespace netscope::output

@@ -10,44 +10,52 @@ namespace netscope::output {
 namespace {
 
 template <typename Record, typename Build>
-Json by_bytes(const std::vector<Record>& records, Build build) {
-  Json rows = Json::array();
+void by_bytes(JsonObjectWriter& w, std::string_view key, const std::vector<Record>& records,
+              Build build) {
   const RankOptions opt{.by_bytes = true, .active_only = false, .top = 0};
-  for (const Record* r : rank(pointers_to(records), opt)) rows.push_back(build(*r));
-  return rows;
+  w.begin_array(key);
+  for (const Record* r : rank(pointers_to(records), opt)) w.element(build(*r));
+  w.end_array();
 }
 
 template <typename Record, typename Build>
-Json in_order(const std::vector<Record>& records, Build build) {
-  Json rows = Json::array();
-  for (const Record& r : records) rows.push_back(build(r));
-  return rows;
+void in_order(JsonObjectWriter& w, std::string_view key, const std::vector<Record>& records,
+              Build build) {
+  w.begin_array(key);
+  for (const Record& r : records) w.element(build(r));
+  w.end_array();
+}
+
+// One record at a time: the document of a long run on a busy host holds hundreds of
+// thousands of connections.
+void write_document(const monitor::Snapshot& snap, std::string& text, std::ostream* sink) {
+  JsonObjectWriter w(text, 2, sink);
+  w.member("schema", kSnapshotSchema);
+  w.member("started", core::to_rfc3339(snap.started));
+  w.member("ended", core::to_rfc3339(snap.time));
+  // Microsecond resolution, as the times above.
+  w.member("duration_s", std::round(core::millis_between(snap.started, snap.time) * 1000.0) / 1e6);
+  w.member("window_s", snap.window_s);
+  by_bytes(w, "processes", snap.processes, process_json);
+  by_bytes(w, "connections", snap.connections, connection_json);
+  by_bytes(w, "remotes", snap.remotes, remote_json);
+  in_order(w, "dns", snap.dns, dns_json);
+  in_order(w, "interfaces", snap.interfaces, interface_json);
+  w.member("totals", totals_json(snap.totals));
+  w.end("\n");
 }
 
 }  // namespace
 
 std::string snapshot_document(const monitor::Snapshot& snap) {
-  Json j = Json::object();
-  j["schema"] = kSnapshotSchema;
-  j["started"] = core::to_rfc3339(snap.started);
-  j["ended"] = core::to_rfc3339(snap.time);
-  // Microsecond resolution, as the times above.
-  j["duration_s"] = std::round(core::millis_between(snap.started, snap.time) * 1000.0) / 1e6;
-  j["window_s"] = snap.window_s;
-  j["processes"] = by_bytes(snap.processes, process_json);
-  j["connections"] = by_bytes(snap.connections, connection_json);
-  j["remotes"] = by_bytes(snap.remotes, remote_json);
-  j["dns"] = in_order(snap.dns, dns_json);
-  j["interfaces"] = in_order(snap.interfaces, interface_json);
-  j["totals"] = totals_json(snap.totals);
-  std::string doc = dump_json(j, 2);
-  doc += '\n';
+  std::string doc;
+  write_document(snap, doc, nullptr);
   return doc;
 }
 
 void write_snapshot_document(const monitor::Snapshot& snap, std::ostream& out) {
-  const std::string doc = snapshot_document(snap);
-  out.write(doc.data(), static_cast<std::streamsize>(doc.size()));
+  std::string buffer;
+  write_document(snap, buffer, &out);
 }
 
 }  // namespace netscope::output

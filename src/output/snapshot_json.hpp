@@ -31,7 +31,8 @@ namespace netscope::output {
 inline constexpr const char* kSnapshotSchema = "netscope.snapshot/1";
 
 std::string snapshot_document(const monitor::Snapshot& snap);
-// Writes the document and a final newline in one write.
+// Writes the document and a final newline, in pieces as it is made (never the whole
+// document in memory).
 void write_snapshot_document(const monitor::Snapshot& snap, std::ostream& out);
 
 }  // namespace netscope::output

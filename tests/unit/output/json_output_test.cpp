@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -9,6 +10,7 @@
 
 #include "output/json_lines.hpp"
 #include "output/json_records.hpp"
+#include "output/ranking.hpp"
 #include "output/snapshot_json.hpp"
 #include "snapshot_builder.hpp"
 
@@ -406,4 +408,128 @@ TEST(SnapshotDocument, whole_run_document_pretty_printed) {
                                       "packets_per_s", "flows", "flows_evicted", "kernel_drops",
                                       "attribution_overflow", "closed_dropped", "dns_events",
                                       "dns_dropped"}));
+}
+
+// The documents are written record by record (JsonObjectWriter); nlohmann's serializer
+// on the whole tree is the oracle for every byte of the layout.
+namespace {
+
+monitor::Snapshot varied_snapshot() {
+  monitor::Snapshot s = busy_snapshot();
+  monitor::ProcessRecord odd = process("bad\xff\xfe name", 77, 5, 6, 1);
+  odd.cmdline = "tab\tquote\" backslash\\ newline\n";
+  s.processes.push_back(odd);
+  monitor::ConnectionRecord closed = tcp_connection("10.0.0.8", 40000, 80, 0, 0);
+  closed.closed = true;
+  closed.close_reason = "closed";
+  closed.dpi.edit().sni = "sni.example";
+  s.connections.push_back(closed);
+  monitor::DnsEventRecord d;
+  d.time = kTime;
+  d.query = "example.net";
+  d.answers = {"192.0.2.1", "2001:db8::1"};
+  d.rcode = "NOERROR";
+  d.rcode_code = 0;
+  d.latency_ms = 1.25;
+  s.dns.push_back(d);
+  return s;
+}
+
+template <typename Record, typename Build>
+Json rows(const std::vector<Record>& records, bool by_bytes, std::size_t top, Build build) {
+  Json out = Json::array();
+  const RankOptions opt{.by_bytes = by_bytes, .active_only = false, .top = top};
+  for (const Record* r : rank(pointers_to(records), opt)) out.push_back(build(*r));
+  return out;
+}
+
+std::string document_as_tree(const monitor::Snapshot& s) {
+  Json j = Json::object();
+  j["schema"] = kSnapshotSchema;
+  j["started"] = core::to_rfc3339(s.started);
+  j["ended"] = core::to_rfc3339(s.time);
+  j["duration_s"] = std::round(core::millis_between(s.started, s.time) * 1000.0) / 1e6;
+  j["window_s"] = s.window_s;
+  j["processes"] = rows(s.processes, true, 0, process_json);
+  j["connections"] = rows(s.connections, true, 0, connection_json);
+  j["remotes"] = rows(s.remotes, true, 0, remote_json);
+  Json dns = Json::array();
+  for (const auto& d : s.dns) dns.push_back(dns_json(d));
+  j["dns"] = dns;
+  Json interfaces = Json::array();
+  for (const auto& i : s.interfaces) interfaces.push_back(interface_json(i));
+  j["interfaces"] = interfaces;
+  j["totals"] = totals_json(s.totals);
+  return dump_json(j, 2) + "\n";
+}
+
+std::string tick_as_tree(const monitor::Snapshot& s, const JsonOptions& opt) {
+  const bool all = !(opt.processes || opt.connections || opt.remotes);
+  Json j = Json::object();
+  j["schema"] = kTickSchema;
+  j["time"] = core::to_rfc3339(s.time);
+  j["tick"] = s.tick;
+  j["window_s"] = s.window_s;
+  j["replay"] = s.replay;
+  j["end_of_input"] = s.end_of_input;
+  j["totals"] = totals_json(s.totals);
+  Json interfaces = Json::array();
+  for (const auto& i : s.interfaces) interfaces.push_back(interface_json(i));
+  j["interfaces"] = interfaces;
+  if (all || opt.processes) j["processes"] = rows(s.processes, false, opt.top, process_json);
+  if (all || opt.connections)
+    j["connections"] = rows(s.connections, false, opt.top, connection_json);
+  if (all || opt.remotes) j["remotes"] = rows(s.remotes, false, opt.top, remote_json);
+  Json dns = Json::array();
+  for (const auto& d : s.dns) dns.push_back(dns_json(d));
+  j["dns"] = dns;
+  return dump_json(j) + "\n";
+}
+
+}  // namespace
+
+TEST(SnapshotDocument, written_record_by_record_as_the_whole_tree_would_print) {
+  monitor::Snapshot busy = varied_snapshot();
+  monitor::Snapshot empty;  // every table empty: "[]"
+  empty.started = kTime;
+  empty.time = kTime;
+  for (const monitor::Snapshot* s : {&busy, &empty}) {
+    const std::string want = document_as_tree(*s);
+    EXPECT_EQ(snapshot_document(*s), want);
+    // Through a stream, in pieces: the same bytes.
+    std::ostringstream out;
+    write_snapshot_document(*s, out);
+    EXPECT_EQ(out.str(), want);
+  }
+  EXPECT_NE(document_as_tree(busy).find("\"dns\": [\n    {\n      \"time\""), std::string::npos);
+  EXPECT_NE(document_as_tree(empty).find("\"processes\": [],\n"), std::string::npos);
+}
+
+TEST(SnapshotDocument, a_large_document_goes_out_in_pieces_with_the_same_bytes) {
+  monitor::Snapshot s = varied_snapshot();
+  const monitor::ConnectionRecord model = s.connections[0];
+  for (std::uint16_t port = 1; port <= 2000; ++port) {  // ~2 MB: many kChunk pieces
+    monitor::ConnectionRecord c = model;
+    c.local_port = port;
+    c.bytes_up = port;
+    s.connections.push_back(c);
+  }
+  std::ostringstream out;
+  write_snapshot_document(s, out);
+  ASSERT_GT(out.str().size(), 20 * JsonObjectWriter::kChunk);
+  EXPECT_EQ(out.str(), document_as_tree(s));
+}
+
+TEST(JsonLines, written_record_by_record_as_the_whole_tree_would_print) {
+  monitor::Snapshot busy = varied_snapshot();
+  monitor::Snapshot empty;
+  empty.time = kTime;
+  for (const monitor::Snapshot* s : {&busy, &empty}) {
+    for (const JsonOptions& opt :
+         {JsonOptions{}, JsonOptions{.processes = false, .connections = true, .remotes = false},
+          JsonOptions{.processes = false, .connections = false, .remotes = false},
+          JsonOptions{.processes = true, .connections = true, .remotes = true, .top = 1}}) {
+      EXPECT_EQ(tick_json_line(*s, opt), tick_as_tree(*s, opt));
+    }
+  }
 }
