@@ -36,6 +36,7 @@
 #include "host/process_cache.hpp"
 #include "host/request_queue.hpp"
 #include "host/socket_table.hpp"
+#include "host/thread_latency.hpp"
 
 namespace netscope::host {
 
@@ -129,6 +130,8 @@ struct Attributor::Impl {
 
   // The lookup thread (attributor_lookup.cpp).
   void run_lookups();
+  // The lookup thread's scheduling (run_lookups() owns it; null before it runs).
+  RealtimeBudget* lookup_budget = nullptr;
   // True when a request or a retry waits: the refresh steps stop for it.
   bool lookup_waiting() const;
   void serve_pending();
@@ -136,7 +139,11 @@ struct Attributor::Impl {
   // under ASan): every kServeEvery entries, serves the requests that wait, so that a
   // short-lived connection's lookup does not wait for the loop.
   void serve_between(std::size_t index) {
-    if (index % kServeEvery == kServeEvery - 1 && queue.ready()) serve_pending();
+    if (index % kServeEvery != kServeEvery - 1 || !queue.ready()) return;
+    // Requests are served at real-time priority, the refresh around them is not.
+    if (lookup_budget != nullptr) lookup_budget->end_bulk();
+    serve_pending();
+    if (lookup_budget != nullptr) lookup_budget->begin_bulk();
   }
   static constexpr std::size_t kServeEvery = 256;
   void serve();

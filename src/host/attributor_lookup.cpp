@@ -121,6 +121,7 @@ void log_served(const std::vector<Pending>& pending, Clock::time_point started,
 void Attributor::Impl::run_lookups() {
   ::pthread_setname_np(::pthread_self(), "ns-lookup");  // for top -H and perf
   RealtimeBudget scheduling(kScheduling);
+  lookup_budget = &scheduling;
   realtime.store(scheduling.start(), std::memory_order_relaxed);
   short_slice.store(scheduling.short_slice(), std::memory_order_relaxed);
   while (running.load(std::memory_order_acquire)) {
@@ -166,7 +167,9 @@ void Attributor::Impl::run_lookups() {
     int phase = -1;
     if (job != nullptr) {
       phase = static_cast<int>(job->phase);
+      scheduling.begin_bulk();
       advance_refresh(*job);
+      scheduling.end_bulk();
       if (job->phase == attributor_detail::RefreshJob::Phase::done) {
         job.reset();
         {
@@ -192,6 +195,7 @@ void Attributor::Impl::run_lookups() {
                                               : "not real-time"));
     }
   }
+  lookup_budget = nullptr;
 }
 
 bool Attributor::Impl::lookup_waiting() const {

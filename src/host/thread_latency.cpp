@@ -106,4 +106,19 @@ void RealtimeBudget::charge() {
   }
 }
 
+void RealtimeBudget::begin_bulk() {
+  if (!granted_ || demoted_ || bulk_) return;
+  if (!set_other(config_.slice)) return;  // stays real-time: charged as before
+  bulk_ = true;
+  bulk_cpu_ns_ = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+void RealtimeBudget::end_bulk() {
+  if (!bulk_) return;
+  bulk_ = false;
+  // Not real-time work: the window's budget does not pay for it.
+  window_cpu_ns_ += clock_ns(CLOCK_THREAD_CPUTIME_ID) - bulk_cpu_ns_;
+  granted_ = set_fifo();  // refused now (the limit changed): stay as we are
+}
+
 }  // namespace netscope::host

@@ -1,7 +1,8 @@
 // request_short_slice(): the calling thread's slice changes, nothing else does.
 // RealtimeBudget: SCHED_FIFO 1 for the calling thread only, back to SCHED_OTHER once over
 // its CPU budget, real-time again in the next window, also with CAP_SYS_NICE the only
-// capability left (in a forked child, as the live monitor keeps it).
+// capability left (in a forked child, as the live monitor keeps it); bulk work at
+// SCHED_OTHER, not charged to the budget.
 
 #include "host/thread_latency.hpp"
 
@@ -108,6 +109,40 @@ TEST(ThreadLatency, realtime_for_the_calling_thread_only_until_over_budget_then_
   EXPECT_TRUE(demoted);
   EXPECT_EQ(demotions, 1u);
   EXPECT_EQ(next_window, SCHED_FIFO);
+}
+
+TEST(ThreadLatency, bulk_work_runs_at_sched_other_and_is_not_charged_to_the_budget) {
+  bool granted = false;
+  int bulk = -1;
+  int after_bulk = -1;
+  int after_charge = -1;
+  int after_real_work = -1;
+  bool demoted_after_bulk = true;
+  std::thread worker([&] {
+    RealtimeBudget budget(RealtimeBudget::Config{std::chrono::microseconds(100),
+                                                 std::chrono::milliseconds(2'000),
+                                                 std::chrono::microseconds(2'000)});
+    granted = budget.start();
+    if (!granted) return;
+    budget.begin_bulk();
+    bulk = policy();
+    burn(5'000'000);  // more than the budget, but bulk work
+    budget.end_bulk();
+    after_bulk = policy();
+    budget.charge();
+    after_charge = policy();
+    demoted_after_bulk = budget.demoted();
+    burn(3'000'000);  // real-time work over the budget: demoted as before
+    budget.charge();
+    after_real_work = policy();
+  });
+  worker.join();
+  if (!granted) GTEST_SKIP() << "no real-time priority here (no CAP_SYS_NICE, RLIMIT_RTPRIO 0)";
+  EXPECT_EQ(bulk, SCHED_OTHER);
+  EXPECT_EQ(after_bulk, SCHED_FIFO);
+  EXPECT_EQ(after_charge, SCHED_FIFO);
+  EXPECT_FALSE(demoted_after_bulk);
+  EXPECT_EQ(after_real_work, SCHED_OTHER);
 }
 
 TEST(ThreadLatency, realtime_back_and_forth_with_only_cap_sys_nice_kept) {
