@@ -77,17 +77,23 @@ def ip_bytes_by_flow(pcap):
     return out
 
 
-def retransmitted_payload(pcap, sport, dport):
-    """TCP payload bytes from sport to dport that tshark's analysis calls retransmitted.
-    The sender counts them once, the wire (and netscope) twice: a starved receiver on a
-    loaded machine makes the sender's RTO fire even on a veth."""
-    r = run(["tshark", "-n", "-r", pcap, "-T", "fields", "-e", "tcp.len", "-Y",
-             "tcp.srcport == %d && tcp.dstport == %d && (tcp.analysis.retransmission || "
-             "tcp.analysis.fast_retransmission || tcp.analysis.spurious_retransmission)"
-             % (sport, dport)])
+def duplicate_payload(pcap, sport, dport):
+    """TCP payload bytes from sport to dport that the wire carried more than once: the sum
+    of the segments' lengths less the sequence space they cover. The sender counts them
+    once, the wire (and netscope) each time: a starved receiver on a loaded machine makes
+    the sender's RTO fire even on a veth. (tshark's tcp.analysis.retransmission flags
+    missed some of those resends: 40 segments in one run.)"""
+    r = run(["tshark", "-n", "-r", pcap, "-T", "fields", "-e", "tcp.seq", "-e", "tcp.len",
+             "-Y", "tcp.srcport == %d && tcp.dstport == %d && tcp.len > 0" % (sport, dport)])
     if r.returncode != 0:
         fail("tshark failed on %s: %s" % (pcap, r.stderr))
-    return sum(int(l) for l in r.stdout.split() if l.isdigit())
+    segments = [tuple(int(x) for x in l.split()) for l in r.stdout.splitlines()
+                if len(l.split()) == 2]
+    if not segments:
+        return 0
+    wire = sum(n for _, n in segments)
+    covered = max(seq + n for seq, n in segments) - min(seq for seq, _ in segments)
+    return wire - covered
 
 
 def connections(doc, **match):

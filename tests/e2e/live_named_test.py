@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (Capture, Namespaces, capture_complete_run, check, fail,  # noqa
                     need_root_and_netns, run, tmpdir)
 from live_common import (Netscope, connections, ip_bytes_by_flow, load_snapshot,  # noqa
-                         retransmitted_payload, wait_ready, within)
+                         duplicate_payload, wait_ready, within)
 
 UDP_SENDER = """
 import socket, sys, time
@@ -97,10 +97,10 @@ def run_once(netscope):
               (tcp.pid, c["process"], c["pid"], c["attribution"]))
         check(c["attribution"] == "exact", "iperf3 TCP attribution is exact")
         check(c["remote_addr"] == nsx.srv_ip, "remote address is the server")
-        # The wire carries retransmitted bytes twice; iperf3 counts them once.
-        again = retransmitted_payload(pcap, data_port, 5201)
+        # The wire carries resent bytes again; iperf3 counts them once.
+        again = duplicate_payload(pcap, data_port, 5201)
         check(within(c["payload_bytes_up"] - again, sent, 0.01),
-              "TCP payload up %d (%d retransmitted) within 1%% of iperf3's %d" %
+              "TCP payload up %d (%d sent again) within 1%% of iperf3's %d" %
               (c["payload_bytes_up"], again, sent))
         check(c["closed"] and c["state"] in ("CLOSED", "TIME_WAIT", "FIN_WAIT2", "LAST_ACK"),
               "finished TCP connection is closed (state %s)" % c["state"])
@@ -126,9 +126,9 @@ def run_once(netscope):
         k = cc[0]
         check(k["process"] == "curl" and k["pid"] == curl.pid,
               "curl attributed to pid %d: %s/%s" % (curl.pid, k["process"], k["pid"]))
-        again = retransmitted_payload(pcap, 8080, port)
+        again = duplicate_payload(pcap, 8080, port)
         check(within(k["payload_bytes_down"] - again, size + header, 0.01),
-              "curl payload down %d (%d retransmitted) within 1%% of %d" %
+              "curl payload down %d (%d sent again) within 1%% of %d" %
               (k["payload_bytes_down"], again, size + header))
         key = (6,) + tuple(sorted((port, 8080)))
         check(k["bytes_up"] + k["bytes_down"] == oracle[key], "curl IP bytes equal tcpdump's")
