@@ -48,8 +48,8 @@ class RealtimeBudget {
   // Bulk work (the attribution refresh) runs at SCHED_OTHER with the short slice however
   // much budget is left, and its CPU time is not charged to the budget: a real-time thread
   // busy for long keeps every other real-time thread at its priority off that CPU (another
-  // netscope's lookups: 430 ms measured while one started under ASan). end_bulk() makes
-  // the thread real-time again unless the budget demoted it.
+  // netscope's lookups: one waited 430 ms for a CPU beside other netscopes under ASan).
+  // end_bulk() makes the thread real-time again unless the budget demoted it.
   void begin_bulk();
   void end_bulk();
 
