@@ -1,21 +1,8 @@
 #include "output/json_lines.hpp"
 
 #include "output/json_records.hpp"
-#include "output/ranking.hpp"
 
 namespace netscope::output {
-
-namespace {
-
-template <typename Record, typename Build>
-void table(JsonObjectWriter& w, std::string_view key, const std::vector<Record>& records,
-           const RankOptions& opt, Build build) {
-  w.begin_array(key);
-  for (const Record* r : rank(pointers_to(records), opt)) w.element(build(*r));
-  w.end_array();
-}
-
-}  // namespace
 
 void append_tick_json_line(const monitor::Snapshot& snap, const JsonOptions& opt,
                            std::string& line) {
@@ -30,15 +17,13 @@ void append_tick_json_line(const monitor::Snapshot& snap, const JsonOptions& opt
   w.member("replay", snap.replay);
   w.member("end_of_input", snap.end_of_input);
   w.member("totals", totals_json(snap.totals));
-  w.begin_array("interfaces");
-  for (const monitor::InterfaceRecord& i : snap.interfaces) w.element(interface_json(i));
-  w.end_array();
-  if (all || opt.processes) table(w, "processes", snap.processes, rank_opt, process_json);
-  if (all || opt.connections) table(w, "connections", snap.connections, rank_opt, connection_json);
-  if (all || opt.remotes) table(w, "remotes", snap.remotes, rank_opt, remote_json);
-  w.begin_array("dns");
-  for (const monitor::DnsEventRecord& d : snap.dns) w.element(dns_json(d));
-  w.end_array();
+  w.array("interfaces", snap.interfaces, interface_json);
+  if (all || opt.processes) w.ranked_array("processes", snap.processes, rank_opt, process_json);
+  if (all || opt.connections) {
+    w.ranked_array("connections", snap.connections, rank_opt, connection_json);
+  }
+  if (all || opt.remotes) w.ranked_array("remotes", snap.remotes, rank_opt, remote_json);
+  w.array("dns", snap.dns, dns_json);
   w.end("\n");
 }
 

@@ -25,8 +25,10 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "monitor/snapshot.hpp"
+#include "output/ranking.hpp"
 
 namespace netscope::output {
 
@@ -61,6 +63,22 @@ class JsonObjectWriter {
   void end_array();
   // Closes the object, appends `trailer` and hands everything left to the sink.
   void end(std::string_view trailer = {});
+
+  // An array member of build(r) for every record r, in order.
+  template <typename Record, typename Build>
+  void array(std::string_view key, const std::vector<Record>& records, Build build) {
+    begin_array(key);
+    for (const Record& r : records) element(build(r));
+    end_array();
+  }
+  // The same, in the order (and at most the number) rank() gives (ranking.hpp).
+  template <typename Record, typename Build>
+  void ranked_array(std::string_view key, const std::vector<Record>& records,
+                    const RankOptions& opt, Build build) {
+    begin_array(key);
+    for (const Record* r : rank(pointers_to(records), opt)) element(build(*r));
+    end_array();
+  }
 
  private:
   void open_member(std::string_view key);

@@ -3,28 +3,10 @@
 #include <cmath>
 
 #include "output/json_records.hpp"
-#include "output/ranking.hpp"
 
 namespace netscope::output {
 
 namespace {
-
-template <typename Record, typename Build>
-void by_bytes(JsonObjectWriter& w, std::string_view key, const std::vector<Record>& records,
-              Build build) {
-  const RankOptions opt{.by_bytes = true, .active_only = false, .top = 0};
-  w.begin_array(key);
-  for (const Record* r : rank(pointers_to(records), opt)) w.element(build(*r));
-  w.end_array();
-}
-
-template <typename Record, typename Build>
-void in_order(JsonObjectWriter& w, std::string_view key, const std::vector<Record>& records,
-              Build build) {
-  w.begin_array(key);
-  for (const Record& r : records) w.element(build(r));
-  w.end_array();
-}
 
 // One record at a time: the document of a long run on a busy host holds hundreds of
 // thousands of connections.
@@ -36,11 +18,13 @@ void write_document(const monitor::Snapshot& snap, std::string& text, std::ostre
   // Microsecond resolution, as the times above.
   w.member("duration_s", std::round(core::millis_between(snap.started, snap.time) * 1000.0) / 1e6);
   w.member("window_s", snap.window_s);
-  by_bytes(w, "processes", snap.processes, process_json);
-  by_bytes(w, "connections", snap.connections, connection_json);
-  by_bytes(w, "remotes", snap.remotes, remote_json);
-  in_order(w, "dns", snap.dns, dns_json);
-  in_order(w, "interfaces", snap.interfaces, interface_json);
+  // Tables by cumulative bytes: the rates of the last window say little about a whole run.
+  const RankOptions by_bytes{.by_bytes = true, .active_only = false, .top = 0};
+  w.ranked_array("processes", snap.processes, by_bytes, process_json);
+  w.ranked_array("connections", snap.connections, by_bytes, connection_json);
+  w.ranked_array("remotes", snap.remotes, by_bytes, remote_json);
+  w.array("dns", snap.dns, dns_json);
+  w.array("interfaces", snap.interfaces, interface_json);
   w.member("totals", totals_json(snap.totals));
   w.end("\n");
 }
