@@ -37,14 +37,14 @@ Resolution AttributorResolver::resolve(std::uint8_t proto, const core::Endpoint&
   const host::Lookup l = attributor_.lookup(host::FlowQuery{proto, local, remote});
   Resolution r;
   if (!l.owner) {
-    r.miss = std::string(host::miss_name(l.miss));
+    r.miss = host::miss_name(l.miss);
     return r;
   }
   OwnerInfo o;
   o.pid = l.owner->pid;
   o.start_ticks = l.owner->start_time_ticks;
-  o.quality = std::string(host::quality_name(l.owner->quality));
-  o.kernel_state = std::string(host::tcp_state_name(l.owner->kernel_state));
+  o.quality = host::quality_name(l.owner->quality);
+  o.kernel_state = host::tcp_state_name(l.owner->kernel_state);
   if (l.owner->tcp_info && l.owner->tcp_info->rtt_us > 0) {
     o.kernel_rtt_ms = l.owner->tcp_info->rtt_us / 1000.0;
   }

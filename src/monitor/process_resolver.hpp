@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/ip_address.hpp"
 #include "core/timestamp.hpp"
@@ -17,8 +18,10 @@ namespace netscope::monitor {
 struct OwnerInfo {
   pid_t pid = 0;
   std::uint64_t start_ticks = 0;  // start time in clock ticks after boot (pid reuse guard)
-  std::string quality;            // "exact", "listener", "local_port"
-  std::string kernel_state;       // sock_diag state name; empty when unknown
+  // Names in static storage (host::quality_name, host::tcp_state_name, literals): a
+  // connection's owner is kept per connection, so it holds no string of its own.
+  std::string_view quality;       // "exact", "listener", "local_port"
+  std::string_view kernel_state;  // sock_diag state name; empty when unknown
   std::optional<double> kernel_rtt_ms;
   // The socket's own local endpoint: tells which side of the flow is on this host (or in
   // a container on it) when the addresses alone cannot, as for forwarded traffic.
@@ -28,8 +31,8 @@ struct OwnerInfo {
 struct Resolution {
   std::optional<OwnerInfo> owner;
   // Without an owner: "pending" (not looked up yet), "no_socket", "no_permission",
-  // "closed" (the socket was gone when it was looked up).
-  std::string miss = "pending";
+  // "closed" (the socket was gone when it was looked up). Static storage, as above.
+  std::string_view miss = "pending";
 };
 
 struct ProcessDetails {
