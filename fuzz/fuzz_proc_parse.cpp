@@ -40,6 +40,13 @@ constexpr std::string_view kSeeds[] = {
     "\2"
     "0::/system.slice/cri-containerd-"
     "4f1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9.scope\n"sv,
+    "\2"
+    "0::/kubepods.slice/kubepods-burstable.slice/"
+    "kubepods-burstable-pod8a1d3f0e_5b2c_4d6e_9f70_1a2b3c4d5e6f.slice/crio-"
+    "4f1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9.scope\n"sv,
+    "\2"
+    "1:name=systemd:/system.slice/sshd.service\n"
+    "0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-x.scope\n"sv,
     "\3python3\0-m\0http.server\0"sv,
     "\4socket:[12345]"sv,
     "\5Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens\nTcp: 1 200 120000 -1 483\n"sv,
@@ -77,6 +84,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (const auto cgroup = host::parse_cgroup_container(input)) {
         if (!cgroup->container.empty() && cgroup->container.size() != 12) __builtin_trap();
         if (cgroup->path.size() > input.size()) __builtin_trap();
+        // A pod UID is 36 characters; a unit is one path component of the input.
+        if (!cgroup->pod_uid.empty() && cgroup->pod_uid.size() != 36) __builtin_trap();
+        if (cgroup->unit.size() > input.size() || cgroup->unit.find('/') != std::string::npos) {
+          __builtin_trap();
+        }
+        if (!cgroup->runtime.empty() && cgroup->container.empty()) __builtin_trap();
       }
       break;
     case 3:

@@ -8,6 +8,8 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <string_view>
+#include <utility>
 
 namespace netscope::host {
 
@@ -130,46 +132,127 @@ std::optional<uid_t> parse_status_uid(std::string_view status) {
   return std::nullopt;
 }
 
+namespace {
+
+// The runtime that named a container's cgroup, from the path component holding the id
+// ("docker-<id>.scope", "cri-containerd-<id>.scope", "crio-<id>.scope",
+// "libpod-<id>.scope") or, when the component is the bare id, from its parent ("/docker/
+// <id>", "/libpod_parent/libpod-<id>" ...).
+std::string_view runtime_of(std::string_view component, std::string_view parent) {
+  constexpr std::pair<std::string_view, std::string_view> kPrefixes[] = {
+      {"docker-", "docker"},        {"cri-containerd-", "containerd"}, {"crio-conmon-", "cri-o"},
+      {"crio-", "cri-o"},           {"libpod-conmon-", "podman"},      {"libpod-", "podman"},
+      {"containerd-", "containerd"}};
+  for (const auto& [prefix, name] : kPrefixes) {
+    if (component.starts_with(prefix)) return name;
+  }
+  if (parent == "docker") return "docker";
+  if (parent == "containerd") return "containerd";
+  if (parent == "crio") return "cri-o";
+  if (parent == "libpod_parent" || parent.starts_with("libpod-")) return "podman";
+  return {};
+}
+
+bool is_pod_uid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !is_lower_hex(s[i])) return false;
+  }
+  return true;
+}
+
+// "pod<uid>" (cgroupfs) or "kubepods[-<qos>]-pod<uid_with_underscores>.slice" (systemd).
+std::string pod_uid_of(std::string_view component) {
+  std::string_view raw;
+  if (component.starts_with("pod")) {
+    raw = component.substr(3);
+  } else if (component.starts_with("kubepods") && component.ends_with(".slice")) {
+    const std::size_t at = component.rfind("-pod");
+    if (at == std::string_view::npos) return {};
+    raw = component.substr(at + 4, component.size() - at - 4 - 6);
+  } else {
+    return {};
+  }
+  std::string uid(raw);
+  std::replace(uid.begin(), uid.end(), '_', '-');
+  return is_pod_uid(uid) ? uid : std::string();
+}
+
+// Calls `piece` with each run of `text` between separators (a trailing separator ends
+// the last one) until it returns false; false then.
+template <typename Piece>
+bool split(std::string_view text, char separator, Piece&& piece) {
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find(separator, at);
+    if (end == std::string_view::npos) end = text.size();
+    if (!piece(text.substr(at, end - at))) return false;
+    at = end + 1;
+  }
+  return true;
+}
+
+// Walks one cgroup path: the container id and its runtime, the pod and the unit.
+void read_path(std::string_view path, CgroupInfo& out, bool units) {
+  std::string_view parent;
+  std::string_view unit;
+  bool unit_is_container = false;
+  split(path, '/', [&](std::string_view component) {
+    if (component.empty()) return true;
+    const std::string_view id = find_container_id(component);
+    if (!id.empty() && out.container.empty()) {
+      out.container.assign(id.substr(0, 12));
+      out.runtime.assign(runtime_of(component, parent));
+    }
+    if (out.pod_uid.empty()) out.pod_uid = pod_uid_of(component);
+    if (units && (component.ends_with(".service") || component.ends_with(".scope"))) {
+      unit = component;
+      unit_is_container = !id.empty();
+    }
+    parent = component;
+    return true;
+  });
+  if (units && out.unit.empty() && !unit_is_container) out.unit.assign(unit);
+}
+
+}  // namespace
+
 std::optional<CgroupInfo> parse_cgroup_container(std::string_view cgroup) {
   CgroupInfo out;
   bool any_line = false;
   bool have_v2 = false;
-  std::size_t line_start = 0;
-  while (line_start < cgroup.size()) {
-    std::size_t line_end = cgroup.find('\n', line_start);
-    if (line_end == std::string_view::npos) line_end = cgroup.size();
-    const std::string_view line = cgroup.substr(line_start, line_end - line_start);
-    line_start = line_end + 1;
-    if (line.empty()) continue;
+  std::string_view systemd_path;  // v1's name=systemd hierarchy
+  std::string_view v2_path;
+  const bool well_formed = split(cgroup, '\n', [&](std::string_view line) {
+    if (line.empty()) return true;
     const std::size_t c1 = line.find(':');
     const std::size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
-    if (c2 == std::string_view::npos || !to_number<unsigned>(line.substr(0, c1))) {
-      return std::nullopt;
-    }
+    if (c2 == std::string_view::npos || !to_number<unsigned>(line.substr(0, c1))) return false;
     const std::string_view path = line.substr(c2 + 1);
     // cgroup v2's unified line is "0::/path"; prefer it over any v1 controller line.
     const bool v2 = line.substr(0, c2 + 1) == "0::";
     if (!any_line || (v2 && !have_v2)) out.path.assign(path);
     any_line = true;
     have_v2 = have_v2 || v2;
-    if (out.container.empty()) {
-      const std::string_view id = find_container_id(path);
-      if (!id.empty()) out.container.assign(id.substr(0, 12));
-    }
-  }
-  if (!any_line) return std::nullopt;
+    if (v2) v2_path = path;
+    if (line.substr(c1 + 1, c2 - c1 - 1) == "name=systemd") systemd_path = path;
+    read_path(path, out, /*units=*/false);
+    return true;
+  });
+  if (!well_formed || !any_line) return std::nullopt;
+  // systemd's own hierarchy says which unit; other v1 controllers may lag behind it.
+  const std::string_view units = have_v2 ? v2_path : systemd_path;
+  if (!units.empty()) read_path(units, out, /*units=*/true);
   return out;
 }
 
 std::vector<std::string> parse_cmdline(std::string_view cmdline) {
   std::vector<std::string> args;
-  std::size_t start = 0;
-  while (start < cmdline.size()) {
-    std::size_t end = cmdline.find('\0', start);
-    if (end == std::string_view::npos) end = cmdline.size();
-    args.emplace_back(cmdline.substr(start, end - start));
-    start = end + 1;
-  }
+  split(cmdline, '\0', [&](std::string_view arg) {
+    args.emplace_back(arg);
+    return true;
+  });
   return args;
 }
 
@@ -241,6 +324,9 @@ std::optional<ProcessInfo> read_process_info(pid_t pid, std::string_view proc_ro
     if (auto parsed = parse_cgroup_container(*cgroup)) {
       info.cgroup = std::move(parsed->path);
       info.container = std::move(parsed->container);
+      info.container_runtime = std::move(parsed->runtime);
+      info.pod_uid = std::move(parsed->pod_uid);
+      info.unit = std::move(parsed->unit);
     }
   }
   return info;

@@ -38,11 +38,24 @@ std::optional<uid_t> parse_status_uid(std::string_view status);
 struct CgroupInfo {
   std::string path;       // the cgroup v2 path ("0::/..."), else the first v1 line's path
   std::string container;  // first 12 hex digits of a container id, or empty
+  // The runtime that named the container's cgroup: "docker", "containerd", "cri-o",
+  // "podman"; empty when the path does not say (kubelet's cgroupfs layout names none).
+  std::string runtime;
+  // A Kubernetes pod's UID, dashed ("8a1d3f0e-5b2c-4d6e-9f70-1a2b3c4d5e6f"), from the
+  // kubepods hierarchy: "pod<uid>" (cgroupfs driver) or "kubepods-<qos>-pod<uid with
+  // underscores>.slice" (systemd driver). Empty outside a pod.
+  std::string pod_uid;
+  // The systemd unit the process runs in: the innermost ".service" or ".scope" of the
+  // v2 path (or of the v1 name=systemd line), e.g. "nginx.service", "session-2.scope",
+  // "user@1000.service". Empty when that is a container's own scope (`container` names
+  // it) or there is none.
+  std::string unit;
 };
 
 // /proc/<pid>/cgroup: lines of "hierarchy-id:controllers:path". A container runtime
 // (docker, containerd, cri-o, podman, kubepods) names the cgroup after the 64-hex-digit
-// container id, e.g. "/docker/<id>" or ".../cri-containerd-<id>.scope".
+// container id, e.g. "/docker/<id>" or ".../cri-containerd-<id>.scope"; systemd names it
+// after the unit.
 std::optional<CgroupInfo> parse_cgroup_container(std::string_view cgroup);
 
 // NUL-separated /proc/<pid>/cmdline -> arguments (the trailing NUL ends the last one).
@@ -61,6 +74,9 @@ struct ProcessInfo {
   std::string user;  // from getpwuid_r; empty when the uid has no passwd entry
   std::string cgroup;
   std::string container;
+  std::string container_runtime;  // CgroupInfo::runtime
+  std::string pod_uid;            // CgroupInfo::pod_uid
+  std::string unit;               // CgroupInfo::unit
 };
 
 // Reads a process from `proc_root`/<pid>. nullopt when the process is gone (its stat file

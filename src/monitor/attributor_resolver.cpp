@@ -65,6 +65,9 @@ std::optional<ProcessDetails> AttributorResolver::details(pid_t pid, std::uint64
   if (info->uid) d.uid = *info->uid;
   d.user = info->user;
   d.container = info->container;
+  d.container_runtime = info->container_runtime;
+  d.pod_uid = info->pod_uid;
+  d.unit = info->unit;
   if (boot_time_ns_ > 0) {
     d.start_time = core::Timestamp{boot_time_ns_ + static_cast<std::int64_t>(start_ticks) *
                                                        (1'000'000'000 / ticks_per_second_)};

@@ -44,6 +44,9 @@ struct ProcessDetails {
   std::optional<std::uint32_t> uid;
   std::string user;
   std::string container;
+  std::string container_runtime;  // "docker", "containerd", "cri-o", "podman"
+  std::string pod_uid;            // Kubernetes pod UID
+  std::string unit;               // systemd unit ("nginx.service")
   std::optional<core::Timestamp> start_time;
 };
 

@@ -111,7 +111,10 @@ struct ProcessRecord {
   std::string exe;
   std::optional<std::uint32_t> uid;
   std::string user;
-  std::string container;
+  std::string container;          // first 12 hex digits of the container id
+  std::string container_runtime;  // "docker", "containerd", "cri-o", "podman"; empty: unknown
+  std::string pod_uid;            // Kubernetes pod UID; empty outside a pod
+  std::string unit;               // systemd unit ("nginx.service", "session-2.scope")
   std::optional<core::Timestamp> start_time;
   bool exited = false;
   std::string unknown_reason;  // for "<UNKNOWN>" groups: "closed", "forwarded", ...

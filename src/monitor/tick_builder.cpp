@@ -697,6 +697,9 @@ struct TickBuilder::Impl {
       r.uid = d.uid;
       r.user = d.user;
       r.container = d.container;
+      r.container_runtime = d.container_runtime;
+      r.pod_uid = d.pod_uid;
+      r.unit = d.unit;
       r.start_time = d.start_time;
       r.exited = p.exited;
     }

@@ -120,6 +120,9 @@ Json process_json(const monitor::ProcessRecord& p) {
   j["uid"] = optional_or_null(p.uid);
   j["user"] = text_or_null(p.user);
   j["container"] = text_or_null(p.container);
+  j["container_runtime"] = text_or_null(p.container_runtime);
+  j["pod_uid"] = text_or_null(p.pod_uid);
+  j["unit"] = text_or_null(p.unit);
   j["start_time"] = p.start_time ? Json(core::to_rfc3339(*p.start_time)) : Json(nullptr);
   j["exited"] = p.exited;
   j["unknown_reason"] = text_or_null(p.unknown_reason);

@@ -142,7 +142,12 @@ std::vector<std::string> process_lines(const ProcessRecord& p, const Frame& f,
   }
   std::string user = p.user.empty() ? "-" : sanitize(p.user);
   if (p.uid) user += fmt::format(" (uid {})", *p.uid);
-  out.push_back("user: " + user + "   container: " + or_dash(p.container));
+  std::string container = or_dash(p.container);
+  if (!p.container_runtime.empty()) container += " (" + sanitize(p.container_runtime) + ")";
+  out.push_back("user: " + user + "   container: " + container);
+  if (!p.pod_uid.empty() || !p.unit.empty()) {
+    out.push_back("pod: " + or_dash(p.pod_uid) + "   unit: " + or_dash(p.unit));
+  }
   out.push_back("cmdline: " + or_dash(p.cmdline));
   out.push_back("exe: " + or_dash(p.exe));
   if (p.start_time) out.push_back("started: " + core::to_rfc3339(*p.start_time));

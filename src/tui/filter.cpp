@@ -340,8 +340,8 @@ bool Term::bare(const ConnectionRecord& c) const {
 }
 
 bool Term::bare(const ProcessRecord& p) const {
-  for (const std::string* f :
-       {&p.name, &p.cmdline, &p.exe, &p.user, &p.container, &p.unknown_reason}) {
+  for (const std::string* f : {&p.name, &p.cmdline, &p.exe, &p.user, &p.container,
+                               &p.container_runtime, &p.pod_uid, &p.unit, &p.unknown_reason}) {
     if (text(*f)) return true;
   }
   if (numeric_text && p.pid && *p.pid >= 0 &&
@@ -419,8 +419,8 @@ bool positive(const Term& t, const ProcessRecord& p, AnyConnection any) {
       return p.pid && *p.pid >= 0 && t.number(static_cast<std::uint64_t>(*p.pid));
     case Key::user:
       return t.text(p.user);
-    case Key::container:
-      return t.text(p.container);
+    case Key::container:  // the id, the runtime or the pod
+      return t.text(p.container) || t.text(p.container_runtime) || t.text(p.pod_uid);
     case Key::alert:
       return std::any_of(p.dns_history.begin(), p.dns_history.end(),
                          [&](const monitor::DnsEventRecord& d) { return t.text(d.alert); }) ||

@@ -108,23 +108,79 @@ TEST(ParseCgroup, docker_and_containerd_scopes_on_cgroup_v2) {
   const auto docker = parse_cgroup_container("0::/system.slice/docker-" + kId + ".scope\n");
   ASSERT_TRUE(docker);
   EXPECT_EQ(docker->container, "4f1b2c3d4e5f");
+  EXPECT_EQ(docker->runtime, "docker");
   EXPECT_EQ(docker->path, "/system.slice/docker-" + kId + ".scope");
+  EXPECT_EQ(docker->pod_uid, "");
+  EXPECT_EQ(docker->unit, "");  // the scope is the container's: `container` names it
+  // Kubernetes with the systemd cgroup driver: the pod's slice carries its UID with
+  // underscores for dashes.
   const auto containerd = parse_cgroup_container(
       "0::/kubepods.slice/kubepods-besteffort.slice/"
       "kubepods-besteffort-pod8a1d3f0e_5b2c_4d6e_9f70_1a2b3c4d5e6f.slice/cri-containerd-" +
       kId + ".scope\n");
   ASSERT_TRUE(containerd);
   EXPECT_EQ(containerd->container, "4f1b2c3d4e5f");
+  EXPECT_EQ(containerd->runtime, "containerd");
+  EXPECT_EQ(containerd->pod_uid, "8a1d3f0e-5b2c-4d6e-9f70-1a2b3c4d5e6f");
+  EXPECT_EQ(containerd->unit, "");
+  const auto crio = parse_cgroup_container(
+      "0::/kubepods.slice/kubepods-pod0c1d2e3f_4a5b_6c7d_8e9f_a0b1c2d3e4f5.slice/crio-" + kId +
+      ".scope\n");
+  ASSERT_TRUE(crio);
+  EXPECT_EQ(crio->container, "4f1b2c3d4e5f");
+  EXPECT_EQ(crio->runtime, "cri-o");
+  EXPECT_EQ(crio->pod_uid, "0c1d2e3f-4a5b-6c7d-8e9f-a0b1c2d3e4f5");
   const auto podman = parse_cgroup_container("0::/machine.slice/libpod-" + kId + ".scope");
   ASSERT_TRUE(podman);
   EXPECT_EQ(podman->container, "4f1b2c3d4e5f");
+  EXPECT_EQ(podman->runtime, "podman");
+  // Rootless podman: the container's scope sits in the user's manager; its payload in a
+  // "container" child cgroup.
+  const auto rootless =
+      parse_cgroup_container("0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" +
+                             kId + ".scope/container\n");
+  ASSERT_TRUE(rootless);
+  EXPECT_EQ(rootless->container, "4f1b2c3d4e5f");
+  EXPECT_EQ(rootless->runtime, "podman");
+  EXPECT_EQ(rootless->unit, "");
 }
 
-TEST(ParseCgroup, kubepods_v1_ignores_the_pod_uid) {
+TEST(ParseCgroup, kubepods_v1_cgroupfs_gives_the_pod_uid_and_no_runtime) {
   const auto info = parse_cgroup_container(
       "4:cpu,cpuacct:/kubepods/burstable/pod8a1d3f0e-5b2c-4d6e-9f70-1a2b3c4d5e6f/" + kId + "\n");
   ASSERT_TRUE(info);
   EXPECT_EQ(info->container, "4f1b2c3d4e5f");
+  EXPECT_EQ(info->pod_uid, "8a1d3f0e-5b2c-4d6e-9f70-1a2b3c4d5e6f");
+  EXPECT_EQ(info->runtime, "");  // kubelet's cgroupfs layout does not name it
+  // Docker on cgroup v1 names its parent.
+  const auto docker = parse_cgroup_container("12:pids:/docker/" + kId + "\n");
+  ASSERT_TRUE(docker);
+  EXPECT_EQ(docker->runtime, "docker");
+  // Not a pod UID: wrong length, upper case, dashes misplaced.
+  EXPECT_EQ(parse_cgroup_container("0::/kubepods/pod8a1d3f0e-5b2c-4d6e-9f70")->pod_uid, "");
+  EXPECT_EQ(parse_cgroup_container("0::/kubepods/pod8A1D3F0E-5B2C-4D6E-9F70-1A2B3C4D5E6F")->pod_uid,
+            "");
+  EXPECT_EQ(parse_cgroup_container("0::/kubepods/pod8a1d3f0e5-b2c-4d6e-9f70-1a2b3c4d5e6f")->pod_uid,
+            "");
+}
+
+TEST(ParseCgroup, systemd_units_of_services_sessions_and_user_apps) {
+  EXPECT_EQ(parse_cgroup_container("0::/system.slice/nginx.service\n")->unit, "nginx.service");
+  EXPECT_EQ(parse_cgroup_container("0::/system.slice/nginx.service\n")->container, "");
+  EXPECT_EQ(parse_cgroup_container("0::/user.slice/user-1000.slice/session-2.scope\n")->unit,
+            "session-2.scope");
+  // The innermost unit: an app's scope inside the user's manager.
+  EXPECT_EQ(parse_cgroup_container("0::/user.slice/user-1000.slice/user@1000.service/app.slice/"
+                                   "app-gnome-firefox-4242.scope\n")
+                ->unit,
+            "app-gnome-firefox-4242.scope");
+  // A service's sub-cgroup (Delegate=yes) still runs in that service.
+  EXPECT_EQ(parse_cgroup_container("0::/system.slice/containerd.service/runc\n")->unit,
+            "containerd.service");
+  // Slices and the root are not units.
+  EXPECT_EQ(parse_cgroup_container("0::/init.scope\n")->unit, "init.scope");
+  EXPECT_EQ(parse_cgroup_container("0::/\n")->unit, "");
+  EXPECT_EQ(parse_cgroup_container("0::/system.slice\n")->unit, "");
 }
 
 TEST(ParseCgroup, host_process_has_no_container_and_prefers_the_v2_path) {
@@ -133,7 +189,16 @@ TEST(ParseCgroup, host_process_has_no_container_and_prefers_the_v2_path) {
       "0::/user.slice/user-1000.slice/user@1000.service/app.slice\n");
   ASSERT_TRUE(info);
   EXPECT_EQ(info->container, "");
+  EXPECT_EQ(info->runtime, "");
   EXPECT_EQ(info->path, "/user.slice/user-1000.slice/user@1000.service/app.slice");
+  EXPECT_EQ(info->unit, "user@1000.service");  // from the v2 line
+  // cgroup v1 only: the unit is the name=systemd hierarchy's, not another controller's.
+  const auto v1 = parse_cgroup_container(
+      "11:memory:/user.slice\n"
+      "1:name=systemd:/system.slice/sshd.service\n");
+  ASSERT_TRUE(v1);
+  EXPECT_EQ(v1->path, "/user.slice");
+  EXPECT_EQ(v1->unit, "sshd.service");
   // 63 or 65 hex digits are not a container id.
   EXPECT_EQ(parse_cgroup_container("0::/docker/" + kId.substr(1))->container, "");
   EXPECT_EQ(parse_cgroup_container("0::/docker/" + kId + "a")->container, "");

@@ -78,11 +78,11 @@ const std::vector<std::string> kConnectionKeys{"proto",
                                                "alert"};
 
 const std::vector<std::string> kProcessKeys{
-    "pid",        "ppid",        "name",           "cmdline",
-    "exe",        "uid",         "user",           "container",
-    "start_time", "exited",      "unknown_reason", "bytes_up",
-    "bytes_down", "packets_up",  "packets_down",   "rate_up",
-    "rate_down",  "connections", "history",        "dns_history"};
+    "pid",         "ppid",       "name",         "cmdline",           "exe",
+    "uid",         "user",       "container",    "container_runtime", "pod_uid",
+    "unit",        "start_time", "exited",       "unknown_reason",    "bytes_up",
+    "bytes_down",  "packets_up", "packets_down", "rate_up",           "rate_down",
+    "connections", "history",    "dns_history"};
 
 bool is_rfc3339_micro(const std::string& s) {
   static const std::regex re(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)");
@@ -240,8 +240,20 @@ TEST(JsonRecords, process_keys_nulls_and_history) {
   EXPECT_TRUE(j["cmdline"].is_null());
   EXPECT_TRUE(j["exe"].is_null());
   EXPECT_TRUE(j["container"].is_null());
+  EXPECT_TRUE(j["container_runtime"].is_null());
+  EXPECT_TRUE(j["pod_uid"].is_null());
+  EXPECT_TRUE(j["unit"].is_null());
   EXPECT_TRUE(j["unknown_reason"].is_null());
   EXPECT_EQ(j["history"].dump(), "[[1.0,2.0],[3.0,4.0]]");
+  p.container = "4f1b2c3d4e5f";
+  p.container_runtime = "cri-o";
+  p.pod_uid = "8a1d3f0e-5b2c-4d6e-9f70-1a2b3c4d5e6f";
+  p.unit = "nginx.service";
+  const auto in_pod = process_json(p);
+  EXPECT_EQ(in_pod["container"], "4f1b2c3d4e5f");
+  EXPECT_EQ(in_pod["container_runtime"], "cri-o");
+  EXPECT_EQ(in_pod["pod_uid"], "8a1d3f0e-5b2c-4d6e-9f70-1a2b3c4d5e6f");
+  EXPECT_EQ(in_pod["unit"], "nginx.service");
 
   monitor::ProcessRecord unknown;
   unknown.name = "<UNKNOWN>";

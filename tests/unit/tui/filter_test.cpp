@@ -375,7 +375,10 @@ TEST(TuiFilter, process_rows_use_their_own_fields_and_else_their_connections) {
   p.name = "firefox";
   p.cmdline = "/usr/lib/firefox/firefox -P work";
   p.user = "alice";
-  p.container = "docker:abc123";
+  p.container = "abc123def456";
+  p.container_runtime = "docker";
+  p.pod_uid = "8a1d3f0e-5b2c-4d6e-9f70-1a2b3c4d5e6f";
+  p.unit = "app-firefox.scope";
   const auto c1 = firefox_https();
   auto c2 = firefox_https();
   c2.remote_port = 80;
@@ -388,7 +391,12 @@ TEST(TuiFilter, process_rows_use_their_own_fields_and_else_their_connections) {
   EXPECT_TRUE(pm("firefox"));
   EXPECT_TRUE(pm("work"));  // cmdline
   EXPECT_TRUE(pm("user:ali"));
-  EXPECT_TRUE(pm("container:docker"));
+  EXPECT_TRUE(pm("container:docker"));         // the runtime
+  EXPECT_TRUE(pm("container:abc123"));         // the id
+  EXPECT_TRUE(pm("container:8a1d3f0e-5b2c"));  // the pod
+  EXPECT_FALSE(pm("container:app-firefox"));   // the unit is not a container
+  EXPECT_TRUE(pm("app-firefox.scope"));        // ... but a bare word finds it
+  EXPECT_TRUE(pm("5b2c-4d6e"));
   EXPECT_TRUE(pm("pid:4242"));
   EXPECT_TRUE(pm("process:fire"));
   EXPECT_TRUE(pm("port:80"));  // through a connection
