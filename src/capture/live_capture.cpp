@@ -404,16 +404,25 @@ LiveCapture::LiveCapture(LiveOptions options) : impl_(std::make_unique<Impl>()) 
                        "positive");
   }
   std::vector<std::string> wanted = options.interfaces;
-  if (wanted.empty()) {
+  // Port 53 on the loopback interfaces that are not captured whole: queries to a local
+  // stub resolver, with the default interfaces or interfaces named by -i alike (not
+  // with "any", which takes loopback already).
+  const auto add_loopback_dns = [&](const std::vector<NetInterface>& all) {
+    if (!options.loopback_dns || wanted.empty()) return;
+    if (std::find(wanted.begin(), wanted.end(), "any") != wanted.end()) return;
+    for (const auto& itf : all) {
+      if (!itf.loopback || !itf.up) continue;
+      if (std::find(wanted.begin(), wanted.end(), itf.name) != wanted.end()) continue;
+      wanted.push_back(itf.name);
+      options.dns_only.push_back(itf.name);
+    }
+  };
+  if (!wanted.empty()) {
+    add_loopback_dns(list_interfaces());
+  } else {
     const auto all = list_interfaces();
     wanted = default_interfaces(all, options.show_localhost);
-    if (!options.show_localhost && options.loopback_dns && !wanted.empty()) {
-      for (const auto& itf : all) {
-        if (!itf.loopback || !itf.up) continue;
-        wanted.push_back(itf.name);
-        options.dns_only.push_back(itf.name);
-      }
-    }
+    add_loopback_dns(all);
     if (wanted.empty()) {
       throw CaptureError(CaptureError::Kind::other,
                          "netscope: no interface to capture on: none is up with an address "

@@ -122,6 +122,7 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     if (cfg.read_file.empty()) {
       capture::LiveOptions lo = cfg.capture;
       lo.batch = Engine::kBatch;
+      lo.loopback_dns = lo.loopback_dns && cfg.dpi;  // the queries are seen only through DPI
       live = std::make_unique<capture::LiveCapture>(std::move(lo));
       iface_names = live->interfaces();
       if (cfg.attribute) {
