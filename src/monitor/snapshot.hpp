@@ -87,6 +87,17 @@ struct ConnectionRecord {
   bool operator==(const ConnectionRecord&) const = default;
 };
 
+// How far a connection is into its idle timeout at `now`: the seconds since its last
+// packet over `timeout_s`, its current state's timeout, clamped to 0..1 (0 when it has
+// none). 1 is where the flow table ages a connection out (live, a socket the kernel
+// still reports is kept), and a closed one in CLOSED or TIME_WAIT is a tombstone until
+// then. The TUI's colors and the JSON records' `staleness` are this.
+inline double staleness(const ConnectionRecord& c, core::Timestamp now) {
+  if (c.timeout_s <= 0) return 0;
+  const double idle = static_cast<double>(now.ns - c.last_seen.ns) / 1e9;
+  return idle <= 0 ? 0 : idle >= c.timeout_s ? 1 : idle / c.timeout_s;
+}
+
 // One DNS transaction (Conventions "dns event"), attributed to the process that owns the
 // client's socket when that is on this host.
 struct DnsEventRecord {

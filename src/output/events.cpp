@@ -56,7 +56,7 @@ std::string EventTracker::lines(const monitor::Snapshot& snap) {
     if (!inserted && st.closed && (st.alerted || c.alert.empty())) continue;
     Json record;
     const auto rec = [&]() -> const Json& {
-      if (record.is_null()) record = connection_json(c);
+      if (record.is_null()) record = connection_json(c, snap.time);
       return record;
     };
     if (inserted) add(c.first_seen, 0, flat(event_head("connection_open", c.first_seen), rec()));

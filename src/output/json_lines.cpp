@@ -20,7 +20,9 @@ void append_tick_json_line(const monitor::Snapshot& snap, const JsonOptions& opt
   w.array("interfaces", snap.interfaces, interface_json);
   if (all || opt.processes) w.ranked_array("processes", snap.processes, rank_opt, process_json);
   if (all || opt.connections) {
-    w.ranked_array("connections", snap.connections, rank_opt, connection_json);
+    w.ranked_array(
+        "connections", snap.connections, rank_opt,
+        [&](const monitor::ConnectionRecord& c) { return connection_json(c, snap.time); });
   }
   if (all || opt.remotes) w.ranked_array("remotes", snap.remotes, rank_opt, remote_json);
   w.array("dns", snap.dns, dns_json);

@@ -53,7 +53,7 @@ Json tcp_health_json(const monitor::TcpHealthRecord& h) {
   return j;
 }
 
-Json connection_json(const monitor::ConnectionRecord& c) {
+Json connection_json(const monitor::ConnectionRecord& c, core::Timestamp now) {
   const bool ported = decode::proto_has_ports(c.proto);
   const bool tcp = c.proto == decode::ip_proto::tcp;
   Json j = Json::object();
@@ -87,6 +87,7 @@ Json connection_json(const monitor::ConnectionRecord& c) {
   j["closed"] = c.closed;
   j["close_reason"] = text_or_null(c.close_reason);
   j["timeout_s"] = thousandths(c.timeout_s);
+  j["staleness"] = thousandths(monitor::staleness(c, now));
   j["health_up"] = tcp ? tcp_health_json(c.health_up) : Json(nullptr);
   j["health_down"] = tcp ? tcp_health_json(c.health_down) : Json(nullptr);
   // DPI fields (Conventions order); null where inspection did not learn them.

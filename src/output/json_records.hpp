@@ -34,7 +34,8 @@ namespace netscope::output {
 
 using Json = nlohmann::ordered_json;
 
-Json connection_json(const monitor::ConnectionRecord& c);
+// `now`: the snapshot's time, for `staleness` (monitor::staleness).
+Json connection_json(const monitor::ConnectionRecord& c, core::Timestamp now);
 Json process_json(const monitor::ProcessRecord& p);
 Json remote_json(const monitor::RemoteRecord& r);
 Json interface_json(const monitor::InterfaceRecord& i);

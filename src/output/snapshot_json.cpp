@@ -21,7 +21,8 @@ void write_document(const monitor::Snapshot& snap, std::string& text, std::ostre
   // Tables by cumulative bytes: the rates of the last window say little about a whole run.
   const RankOptions by_bytes{.by_bytes = true, .active_only = false, .top = 0};
   w.ranked_array("processes", snap.processes, by_bytes, process_json);
-  w.ranked_array("connections", snap.connections, by_bytes, connection_json);
+  w.ranked_array("connections", snap.connections, by_bytes,
+                 [&](const monitor::ConnectionRecord& c) { return connection_json(c, snap.time); });
   w.ranked_array("remotes", snap.remotes, by_bytes, remote_json);
   w.array("dns", snap.dns, dns_json);
   w.array("interfaces", snap.interfaces, interface_json);

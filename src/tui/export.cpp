@@ -63,7 +63,10 @@ std::string export_document(const UiState& s, const Frame& f) {
         break;
       case Table::connections:
         f.ensure_sorted(f.connections.size());
-        for (const auto* c : f.connections) rows.push_back(output::connection_json(*c));
+        for (const auto* c : f.connections) {
+          rows.push_back(
+              output::connection_json(*c, f.snapshot ? f.snapshot->time : core::Timestamp{}));
+        }
         break;
       case Table::remotes:
         for (const auto* r : f.remotes) rows.push_back(output::remote_json(*r));

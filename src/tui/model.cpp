@@ -1445,12 +1445,9 @@ std::string cell_text(Table t, ColumnId col, const Frame& f, std::size_t row,
   return "";
 }
 
-int staleness(const ConnectionRecord& c, core::Timestamp now) {
-  if (c.timeout_s <= 0) return 0;
-  const double idle = static_cast<double>(now.ns - c.last_seen.ns) / 1e9;
-  if (idle >= 0.9 * c.timeout_s) return 2;
-  if (idle >= 0.75 * c.timeout_s) return 1;
-  return 0;
+int staleness_level(const ConnectionRecord& c, core::Timestamp now) {
+  const double s = monitor::staleness(c, now);
+  return s >= 0.9 ? 2 : s >= 0.75 ? 1 : 0;
 }
 
 }  // namespace netscope::tui

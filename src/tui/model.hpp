@@ -271,6 +271,6 @@ std::string remote_text(const monitor::ConnectionRecord& c, const ModelOptions& 
 std::string_view app_host(const monitor::ConnectionRecord& c);
 
 // How close a connection is to its idle timeout: 0 normal, 1 from 75 %, 2 from 90 %.
-int staleness(const monitor::ConnectionRecord& c, core::Timestamp now);
+int staleness_level(const monitor::ConnectionRecord& c, core::Timestamp now);
 
 }  // namespace netscope::tui

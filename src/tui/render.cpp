@@ -185,7 +185,7 @@ void draw_table(Painter& p, UiState& s, const Frame& f, Table t, const Rect& r, 
     }
     attr_t a = A_NORMAL;
     if (t == Table::connections) {
-      const int stale = staleness(*f.connections[row], now);
+      const int stale = staleness_level(*f.connections[row], now);
       if (stale == 1) a = p.attr(kWarn);
       if (stale == 2) a = p.attr(kCrit);
       // A blacklisted connection (--blacklist) stands out above staleness: bold red.

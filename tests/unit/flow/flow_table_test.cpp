@@ -185,6 +185,36 @@ TEST(FlowTable, expired_closed_connection_met_on_lookup_ends_as_closed) {
   EXPECT_EQ(sink.ended[0].second, flow::EndReason::closed);
 }
 
+// A closed connection stays as a tombstone for the closed linger: a late RST or a
+// retransmitted FIN within it belongs to the same flow, no phantom row is made.
+TEST(FlowTable, late_fin_and_rst_within_the_closed_linger_make_no_new_flow) {
+  RecordingSink sink;
+  flow::FlowTable table({}, sink);
+  int dir = -1;
+  const auto seg = [&](bool from_client, double t, std::uint8_t flags) -> flow::Flow& {
+    const PacketView p = from_client ? packet("10.0.0.1", 40000, "10.0.0.2", 80, kTcp, t, flags)
+                                     : packet("10.0.0.2", 80, "10.0.0.1", 40000, kTcp, t, flags);
+    flow::Flow& f = table.upsert(p, dir);
+    f.tcp.on_segment(dir, p);
+    table.touched(f);
+    return f;
+  };
+  using namespace decode::tcp_flag;
+  flow::Flow& f = seg(true, 0, syn);
+  seg(false, 0.01, syn | ack);
+  seg(true, 0.02, ack);
+  seg(true, 1, fin | ack);
+  seg(false, 1.01, fin | ack);
+  seg(true, 1.02, ack);
+  EXPECT_EQ(table.size(), 1u);
+  // Within the linger: the peer's FIN again (its ACK was lost), then a RST.
+  EXPECT_EQ(&seg(false, 2, fin | ack), &f);
+  EXPECT_EQ(&seg(true, 3, rst), &f);
+  EXPECT_EQ(table.created(), 1u);
+  EXPECT_TRUE(sink.ended.empty());
+  EXPECT_EQ(table.size(), 1u);
+}
+
 TEST(FlowTable, icmp_quote_lookup_ignores_and_ends_a_flow_past_its_timeout) {
   RecordingSink sink;
   flow::FlowTable table({}, sink);

@@ -21,6 +21,9 @@ using nlohmann::json;
 
 namespace {
 
+// The snapshot's time the records are written at: 1.5 s after their last packet.
+const core::Timestamp kNow = core::Timestamp::from_sec_usec(1700000001, 623456);
+
 std::vector<std::string> keys_of(const nlohmann::ordered_json& j) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : j.items()) keys.push_back(k);
@@ -57,6 +60,7 @@ const std::vector<std::string> kConnectionKeys{"proto",
                                                "closed",
                                                "close_reason",
                                                "timeout_s",
+                                               "staleness",
                                                "health_up",
                                                "health_down",
                                                "app",
@@ -96,7 +100,7 @@ json tick(const monitor::Snapshot& s, const JsonOptions& opt = {}) {
 }  // namespace
 
 TEST(JsonRecords, connection_has_every_documented_key_in_order) {
-  const auto j = connection_json(busy_snapshot().connections[0]);
+  const auto j = connection_json(busy_snapshot().connections[0], kNow);
   EXPECT_EQ(keys_of(j), kConnectionKeys);
   EXPECT_EQ(j["proto"], "tcp");
   EXPECT_EQ(j["local_addr"], "10.0.0.1");
@@ -122,7 +126,7 @@ TEST(JsonRecords, unknown_connection_values_are_null_never_zero_or_empty) {
   c.remote_host.clear();
   c.kernel_state.clear();
   c.attribution = "unknown:closed";
-  const auto j = connection_json(c);
+  const auto j = connection_json(c, kNow);
   for (const char* key :
        {"pid",         "process",      "remote_host", "service",    "kernel_state",
         "rtt_ms",      "close_reason", "app",         "sni",        "alpn",
@@ -143,7 +147,7 @@ TEST(JsonRecords, dpi_fields_and_service_carry_their_values) {
   c.dpi.edit().tls_version = "TLS 1.3";
   c.dpi.edit().ja3 = "0123456789abcdef0123456789abcdef";
   c.dpi.edit().ja4 = "t13d1516h2_8daaf6152771_e5627efa2ab1";
-  const auto j = connection_json(c);
+  const auto j = connection_json(c, kNow);
   EXPECT_EQ(j["service"], "https");
   EXPECT_EQ(j["app"], "TLS");
   EXPECT_EQ(j["sni"], "example.net");
@@ -161,7 +165,7 @@ TEST(JsonRecords, dpi_fields_and_service_carry_their_values) {
   h.dpi.edit().http_method = "GET";
   h.dpi.edit().http_path = "/index.html";
   h.dpi.edit().http_status = 404;
-  const auto hj = connection_json(h);
+  const auto hj = connection_json(h, kNow);
   EXPECT_EQ(hj["http_host"], "example.org");
   EXPECT_EQ(hj["http_method"], "GET");
   EXPECT_EQ(hj["http_path"], "/index.html");
@@ -174,7 +178,7 @@ TEST(JsonRecords, dpi_fields_and_service_carry_their_values) {
   q.state_heuristic = true;
   q.dpi.edit().ssh_client = "SSH-2.0-OpenSSH_9.2p1";
   q.dpi.edit().ssh_server = "SSH-2.0-OpenSSH_8.4";
-  const auto qj = connection_json(q);
+  const auto qj = connection_json(q, kNow);
   EXPECT_EQ(qj["state"], "SSH_ESTABLISHED");
   EXPECT_EQ(qj["state_heuristic"], true);
   EXPECT_EQ(qj["ssh_client"], "SSH-2.0-OpenSSH_9.2p1");
@@ -207,7 +211,7 @@ TEST(JsonRecords, icmp_has_no_ports_and_no_tcp_health) {
   c.proto = 1;
   c.proto_name = "icmp";
   c.rtt_ms = 1.23456789;
-  const auto j = connection_json(c);
+  const auto j = connection_json(c, kNow);
   EXPECT_TRUE(j["local_port"].is_null());
   EXPECT_TRUE(j["remote_port"].is_null());
   EXPECT_TRUE(j["health_up"].is_null());
@@ -220,10 +224,23 @@ TEST(JsonRecords, closed_connection_says_why) {
   c.closed = true;
   c.close_reason = "idle_timeout";
   c.timeout_s = 7440;
-  const auto j = connection_json(c);
+  const auto j = connection_json(c, kNow);
   EXPECT_EQ(j["closed"], true);
   EXPECT_EQ(j["close_reason"], "idle_timeout");
   EXPECT_EQ(j["timeout_s"], 7440);
+}
+
+TEST(JsonRecords, staleness_is_the_fraction_of_the_timeout_since_the_last_packet) {
+  monitor::ConnectionRecord c = tcp_connection("10.0.0.2", 5, 6, 0, 0);
+  c.timeout_s = 6;  // kNow is 1.5 s after last_seen
+  EXPECT_DOUBLE_EQ(connection_json(c, kNow)["staleness"].get<double>(), 0.25);
+  c.timeout_s = 1;  // past the timeout: clamped
+  EXPECT_DOUBLE_EQ(connection_json(c, kNow)["staleness"].get<double>(), 1.0);
+  c.timeout_s = 0;  // no timeout known
+  EXPECT_DOUBLE_EQ(connection_json(c, kNow)["staleness"].get<double>(), 0.0);
+  c.timeout_s = 300;  // a packet after the snapshot's time (clock step): not negative
+  EXPECT_DOUBLE_EQ(connection_json(c, c.first_seen)["staleness"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(monitor::staleness(c, kNow), 1.5 / 300);
 }
 
 TEST(JsonRecords, process_keys_nulls_and_history) {
@@ -463,7 +480,8 @@ std::string document_as_tree(const monitor::Snapshot& s) {
   j["duration_s"] = std::round(core::millis_between(s.started, s.time) * 1000.0) / 1e6;
   j["window_s"] = s.window_s;
   j["processes"] = rows(s.processes, true, 0, process_json);
-  j["connections"] = rows(s.connections, true, 0, connection_json);
+  const auto conn = [&](const monitor::ConnectionRecord& c) { return connection_json(c, s.time); };
+  j["connections"] = rows(s.connections, true, 0, conn);
   j["remotes"] = rows(s.remotes, true, 0, remote_json);
   Json dns = Json::array();
   for (const auto& d : s.dns) dns.push_back(dns_json(d));
@@ -489,8 +507,8 @@ std::string tick_as_tree(const monitor::Snapshot& s, const JsonOptions& opt) {
   for (const auto& i : s.interfaces) interfaces.push_back(interface_json(i));
   j["interfaces"] = interfaces;
   if (all || opt.processes) j["processes"] = rows(s.processes, false, opt.top, process_json);
-  if (all || opt.connections)
-    j["connections"] = rows(s.connections, false, opt.top, connection_json);
+  const auto conn = [&](const monitor::ConnectionRecord& c) { return connection_json(c, s.time); };
+  if (all || opt.connections) j["connections"] = rows(s.connections, false, opt.top, conn);
   if (all || opt.remotes) j["remotes"] = rows(s.remotes, false, opt.top, remote_json);
   Json dns = Json::array();
   for (const auto& d : s.dns) dns.push_back(dns_json(d));

@@ -172,13 +172,13 @@ TEST(TuiModel, StalenessFollowsTheTimeout) {
   auto c = testing::conn("192.0.2.1", 1, 2, 0, 0, 1, "x");
   c.timeout_s = 100;
   c.last_seen = core::Timestamp{testing::kNow.ns - 74'000'000'000};
-  EXPECT_EQ(staleness(c, testing::kNow), 0);
+  EXPECT_EQ(staleness_level(c, testing::kNow), 0);
   c.last_seen = core::Timestamp{testing::kNow.ns - 75'000'000'000};
-  EXPECT_EQ(staleness(c, testing::kNow), 1);
+  EXPECT_EQ(staleness_level(c, testing::kNow), 1);
   c.last_seen = core::Timestamp{testing::kNow.ns - 90'000'000'000};
-  EXPECT_EQ(staleness(c, testing::kNow), 2);
+  EXPECT_EQ(staleness_level(c, testing::kNow), 2);
   c.timeout_s = 0;
-  EXPECT_EQ(staleness(c, testing::kNow), 0);
+  EXPECT_EQ(staleness_level(c, testing::kNow), 0);
 }
 
 // ---- column layout ----
