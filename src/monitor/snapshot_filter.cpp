@@ -33,9 +33,12 @@ void apply_filter(Snapshot& snap, const SnapshotFilter& filter) {
     }
     return false;
   });
-  std::erase_if(snap.connections, [&](const ConnectionRecord& c) {
-    return c.pid ? !kept_pids.contains(*c.pid) : !keep_unknown;
-  });
+  const auto dropped = [&](const std::optional<pid_t>& pid) {
+    return pid ? !kept_pids.contains(*pid) : !keep_unknown;
+  };
+  std::erase_if(snap.connections, [&](const ConnectionRecord& c) { return dropped(c.pid); });
+  // The DNS transactions of the processes shown (those of no process go with <UNKNOWN>).
+  std::erase_if(snap.dns, [&](const DnsEventRecord& d) { return dropped(d.pid); });
   std::map<core::IpAddress, RemoteRecord> remotes;
   for (const ConnectionRecord& c : snap.connections) {
     RemoteRecord& r = remotes[c.remote_addr];

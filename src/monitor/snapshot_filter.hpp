@@ -1,8 +1,8 @@
 #pragma once
 // SnapshotFilter: --pid and --filter REGEX. Keeps the processes that match (by pid, or by
 // a regular expression searched in the process name and its command line), their
-// connections, and the remotes those connections talk to, with the remotes' counters
-// recomputed from the kept connections. Interfaces and totals still describe the whole
+// connections and DNS transactions, and the remotes those connections talk to, with the
+// remotes' counters recomputed from the kept connections. Interfaces and totals still describe the whole
 // host: they are what was captured, not what is shown.
 
 #include <sys/types.h>

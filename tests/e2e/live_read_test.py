@@ -3,9 +3,11 @@
 equal `analyze` on the same file (one pipeline, many readers), the last JSON line marks
 the end of input, and `snapshot --read` writes the same totals. A file cut part-way exits
 3 and names the file, keeping what was read."""
+import datetime
 import json
 import os
 import shutil
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -29,6 +31,109 @@ def live_totals(netscope, path):
         fail("%s: end_of_input must be set on the last line only" % path)
     t = lines[-1]["totals"]
     return r.returncode, t["bytes_up"] + t["bytes_down"], len(lines)
+
+
+def checksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    s += s >> 16
+    return (~s) & 0xffff
+
+
+def frame(src, dst, proto, payload):
+    """Ethernet + IPv4 around `payload`."""
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64, proto, 0,
+                    bytes(src), bytes(dst))
+    h = h[:10] + struct.pack("!H", checksum(h)) + h[12:]
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + h + payload
+
+
+def write_idle_capture(path):
+    """10.0.0.1 sends one UDP datagram to :6000 at t=0 and an unanswered ping at t=1,
+    while a second UDP flow ticks every second until t=50: the first flow goes from
+    UDP_ACTIVE to UDP_IDLE (no packet for over 10 s) to UDP_STALE (from 3/4 of the 60 s
+    UDP timeout), the ping stays ECHO_REQUEST."""
+    a, b, c = [10, 0, 0, 1], [10, 0, 0, 2], [10, 0, 0, 3]
+    udp = lambda sp, dp, data: struct.pack("!HHHH", sp, dp, 8 + len(data), 0) + data  # noqa
+    ping = struct.pack("!BBHHH", 8, 0, 0, 7, 1) + b"ping"
+    ping = ping[:2] + struct.pack("!H", checksum(ping)) + ping[4:]
+    packets = [(0.0, frame(a, b, 17, udp(5000, 6000, b"x" * 20))), (1.0, frame(a, c, 1, ping))]
+    packets += [(t + 0.5, frame(a, c, 17, udp(7000, 7001, b"c"))) for t in range(51)]
+    packets.sort(key=lambda p: p[0])
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for t, p in packets:
+            f.write(struct.pack("<IIII", 1700000000 + int(t), int(round((t % 1) * 1e6)), len(p),
+                                len(p)))
+            f.write(p)
+
+
+def seconds(rfc3339):
+    return datetime.datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def check_states_filters_and_raw(netscope, work):
+    """UDP_ACTIVE/IDLE/STALE and ECHO_REQUEST with the records' own staleness; --filter
+    and --pid on a replay; the raw text when stdout is not a terminal."""
+    path = os.path.join(work, "idle.pcap")
+    write_idle_capture(path)
+    base = [netscope, "--no-config", "--read", path, "--speed", "0", "-n",
+            "--local-net", "10.0.0.1/32"]
+    r = run(base + ["--json-lines"])
+    check(r.returncode == 0, "the idle capture replays: " + r.stderr.strip())
+    seen = set()
+    for line in r.stdout.splitlines():
+        tick = json.loads(line)
+        if tick["end_of_input"]:
+            continue
+        now = seconds(tick["time"])
+        for c in tick["connections"]:
+            if c["proto"] == "icmp":
+                check(c["state"] == "ECHO_REQUEST", "an unanswered ping is ECHO_REQUEST: %s" %
+                      c["state"])
+                seen.add("ECHO_REQUEST")
+            if c["remote_port"] != 6000:
+                continue
+            idle = now - seconds(c["last_seen"])
+            want = ("UDP_STALE" if idle >= 0.75 * c["timeout_s"] else
+                    "UDP_IDLE" if idle > 10 else "UDP_ACTIVE")
+            check(c["state"] == want, "UDP flow idle %.1f s of %g: %s (want %s)" %
+                  (idle, c["timeout_s"], c["state"], want))
+            check(abs(c["staleness"] - min(1, idle / c["timeout_s"])) <= 0.001,
+                  "staleness %.3f is %.1f s of %g" % (c["staleness"], idle, c["timeout_s"]))
+            seen.add(c["state"])
+    check(seen == {"UDP_ACTIVE", "UDP_IDLE", "UDP_STALE", "ECHO_REQUEST"},
+          "every state appeared: %s" % sorted(seen))
+
+    def snapshot(*extra):
+        r = run([netscope, "--no-config", "snapshot", "--read", path, "--speed", "0", "-n",
+                 "--local-net", "10.0.0.1/32", "--output", "-"] + list(extra))
+        check(r.returncode == 0, "snapshot %s runs: %s" % (" ".join(extra), r.stderr.strip()))
+        return json.loads(r.stdout)
+
+    everything = snapshot()
+    check(len(everything["connections"]) == 3, "three connections unfiltered")
+    kept = snapshot("--filter", "^<UNKNOWN>$")
+    check(len(kept["connections"]) == 3 and len(kept["processes"]) == 1,
+          "--filter matching <UNKNOWN> keeps its connections")
+    for extra in (["--filter", "^nothing$"], ["--pid", "4242"]):
+        none = snapshot(*extra)
+        check(not none["connections"] and not none["processes"] and not none["remotes"],
+              "%s keeps nothing" % " ".join(extra))
+        check(none["totals"] == everything["totals"], "and the totals stay the host's")
+    r = run(base + ["--filter", "(unclosed"])
+    check(r.returncode == 2 and "(unclosed" in r.stderr,
+          "a malformed --filter exits 2 naming it: " + r.stderr.strip())
+
+    # No --raw, --json-lines or TUI asked for and stdout a pipe: the raw text.
+    r = run(base)
+    lines = r.stdout.splitlines()
+    check(r.returncode == 0 and lines[0] == "Refreshing:" and
+          any(x.startswith("connection: <") and ":6000 (udp)" in x for x in lines),
+          "stdout not a terminal prints --raw: %s" % lines[:3])
 
 
 def main():
@@ -124,6 +229,7 @@ def main():
           "timeout = [\"other=2000\"] in the config keeps them open to the end")
     check(reasons("--no-config", "--timeout", "other=2000") == ["end_of_input", "end_of_input"],
           "--timeout other=2000 does the same from the command line")
+    check_states_filters_and_raw(netscope, work)
     shutil.rmtree(work)
     print("PASS")
 
