@@ -249,15 +249,18 @@ void check_privileges(bool live, bool attribute) {
   }
 }
 
-void drop_privileges() {
+// Without attribution (--no-attribution) only the capture's two stay: nothing reads
+// other processes' fd tables, enters a namespace or asks for real-time priority.
+void drop_privileges(bool attribute) {
   std::string error;
   // CAP_SYS_NICE (optional): real-time priority for the SYN-watch and lookup threads,
   // which switch between SCHED_FIFO and SCHED_OTHER (host/thread_latency.hpp).
-  if (!host::drop_capabilities_except({CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_PTRACE,
-                                       CAP_DAC_READ_SEARCH, CAP_SYS_ADMIN, CAP_SYS_NICE},
-                                      &error)) {
-    core::Log::info("could not drop capabilities: " + error);
-  }
+  const bool dropped =
+      attribute ? host::drop_capabilities_except({CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_PTRACE,
+                                                  CAP_DAC_READ_SEARCH, CAP_SYS_ADMIN, CAP_SYS_NICE},
+                                                 &error)
+                : host::drop_capabilities_except({CAP_NET_RAW, CAP_NET_ADMIN}, &error);
+  if (!dropped) core::Log::info("could not drop capabilities: " + error);
 }
 
 int report_open_failure(const std::exception& e, std::ostream& err) {
@@ -287,7 +290,8 @@ int run_tui_mode(const LiveCliOptions& o, std::ostream& err) {
     fanout = std::make_unique<FanOut>(mailbox, sinks);
     check_privileges(o.read_file.empty(), !o.no_attribution);
     monitor::MonitorConfig c = monitor_config(o);
-    if (o.read_file.empty()) c.before_threads = drop_privileges;
+    if (o.read_file.empty())
+      c.before_threads = [attribute = !o.no_attribution] { drop_privileges(attribute); };
     c.packet_tap = find_recorder(sinks);  // --record-*: the recorder sees every packet
     mon = std::make_unique<monitor::LiveMonitor>(c, *fanout);
   } catch (const std::exception& e) {
@@ -342,7 +346,8 @@ int run_live(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
         o.headless ? static_cast<monitor::SnapshotListener&>(headless_listener) : *listener, sinks);
     check_privileges(o.read_file.empty(), !o.no_attribution);
     monitor::MonitorConfig c = monitor_config(o);
-    if (o.read_file.empty()) c.before_threads = drop_privileges;
+    if (o.read_file.empty())
+      c.before_threads = [attribute = !o.no_attribution] { drop_privileges(attribute); };
     c.packet_tap = find_recorder(sinks);  // --record-*: the recorder sees every packet
     mon = std::make_unique<monitor::LiveMonitor>(c, *fanout);
   } catch (const std::exception& e) {
@@ -381,7 +386,7 @@ int run_snapshot(const LiveCliOptions& o, std::ostream& out, std::ostream& err) 
     c.packet_tap = find_recorder(sinks);  // --record-*: the recorder sees every packet
     if (o.read_file.empty()) {
       c.duration_s = o.duration_s;
-      c.before_threads = drop_privileges;
+      c.before_threads = [attribute = !o.no_attribution] { drop_privileges(attribute); };
     }
     mon = std::make_unique<monitor::LiveMonitor>(c, *fanout);
   } catch (const std::exception& e) {

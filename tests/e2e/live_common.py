@@ -8,6 +8,26 @@ import time
 from common import fail, run
 
 
+# Capability numbers (linux/capability.h) of those netscope may keep.
+CAP_DAC_READ_SEARCH, CAP_NET_ADMIN, CAP_NET_RAW = 2, 12, 13
+CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_SYS_NICE = 19, 21, 23
+CAPTURE_CAPS = {CAP_NET_RAW, CAP_NET_ADMIN}
+ATTRIBUTION_CAPS = CAPTURE_CAPS | {CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, CAP_SYS_ADMIN,
+                                   CAP_SYS_NICE}
+
+
+def effective_caps(pid):
+    """The capabilities in the effective set of any thread of `pid` (CapEff)."""
+    caps = set()
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, task)) as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    bits = int(line.split()[1], 16)
+                    caps |= {n for n in range(64) if bits >> n & 1}
+    return caps
+
+
 class Netscope:
     """`netscope ARGS` inside namespace `ns`, stdout to a file, stopped with SIGTERM."""
 
