@@ -104,6 +104,10 @@ Json connection_json(const monitor::ConnectionRecord& c, core::Timestamp now) {
   j["ssh_client"] = text_or_null(c.dpi->ssh_client);
   j["ssh_server"] = text_or_null(c.dpi->ssh_server);
   j["quic_version"] = text_or_null(c.dpi->quic_version);
+  // More of the handshake and request (as in `analyze --json`), after the Conventions' keys.
+  j["tls_offered"] = text_or_null(c.dpi->tls_offered);
+  j["tls_cipher"] = text_or_null(c.dpi->tls_cipher);
+  j["http_user_agent"] = text_or_null(c.dpi->http_user_agent);
   j["ndpi_app"] = text_or_null(c.dpi->ndpi_app);  // build option NETSCOPE_NDPI
   j["ndpi_category"] = text_or_null(c.dpi->ndpi_category);
   j["state_heuristic"] = c.state_heuristic;

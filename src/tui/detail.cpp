@@ -206,11 +206,14 @@ std::vector<std::string> connection_lines(const ConnectionRecord& c, const monit
   add("  sni", or_dash(c.dpi->sni));
   add("  alpn", or_dash(c.dpi->alpn));
   add("  tls version", or_dash(c.dpi->tls_version));
+  add("  tls offered", or_dash(c.dpi->tls_offered));
+  add("  tls cipher", or_dash(c.dpi->tls_cipher));
   add("  ja3", or_dash(c.dpi->ja3));
   add("  ja4", or_dash(c.dpi->ja4));
   add("  http host", or_dash(c.dpi->http_host));
   add("  http method", or_dash(c.dpi->http_method));
   add("  http path", or_dash(c.dpi->http_path));
+  add("  user agent", or_dash(c.dpi->http_user_agent));
   add("  http status", c.dpi->http_status ? std::to_string(*c.dpi->http_status) : "-");
   add("  ssh client", or_dash(c.dpi->ssh_client));
   add("  ssh server", or_dash(c.dpi->ssh_server));

@@ -67,6 +67,11 @@ QTYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT",
           33: "SRV", 65: "HTTPS"}
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 TLS_VERSIONS = {"0x0304": "TLS 1.3", "0x0303": "TLS 1.2"}
+# IANA names of the suites a ServerHello here may choose (tshark gives the number).
+TLS_CIPHERS = {0x1301: "TLS_AES_128_GCM_SHA256", 0x1302: "TLS_AES_256_GCM_SHA384",
+               0x1303: "TLS_CHACHA20_POLY1305_SHA256",
+               0xc02f: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+               0xc030: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"}
 PRIVSEP_DIR = "/run/sshd"
 made_privsep_dir = [False]
 SSH_STATES = ("SSH_BANNER", "SSH_KEYEXCHANGE", "SSH_AUTHENTICATION", "SSH_ESTABLISHED")
@@ -79,7 +84,8 @@ FIELDS = ["tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
           "ssh.protocol", "ssh.message_code",
           "tls.handshake.type", "tls.handshake.length", "tls.handshake.extensions_server_name",
           "tls.handshake.extensions_alpn_str", "tls.handshake.ja3",
-          "tls.handshake.extensions.supported_version", "tls.handshake.version"]
+          "tls.handshake.extensions.supported_version", "tls.handshake.version",
+          "tls.handshake.ciphersuite"]
 
 # The askpass program of the ssh session kept open in authentication: it says it was
 # asked, then never answers (the test's clean-up kills it).
@@ -399,10 +405,9 @@ def check_http(doc, convs, rows, pids, srv):
         cs = connections(doc, proto="tcp", remote_addr=srv, remote_port=HTTP_PORT, local_port=port)
         check(len(cs) == 1, "HTTP connection from port %d found" % port)
         c = cs[0]
-        live = {k: v for k, v in want.items() if k != "http_user_agent"}  # analyze only
-        got = {k: c[k] for k in live}
-        check(got == live, "HTTP from port %d: %r, tshark %r" % (port, got, live))
-        fields += len(live)
+        got = {k: c[k] for k in want}
+        check(got == want, "HTTP from port %d: %r, tshark %r" % (port, got, want))
+        fields += len(want)
         fields += same_in_analyze(convs, HTTP_PORT, port, want)
         pid = pids[("http", want["http_method"], want["http_path"])]
         check(c["app"] == "HTTP" and c["process"] == "curl" and c["pid"] == pid,
@@ -560,10 +565,16 @@ def check_tls(doc, convs, rows, pids, srv):
                      alpn=v["tls.handshake.extensions_alpn_str"],
                      ja3=first(v["tls.handshake.ja3"]))
             w["length"] = int(v["tls.handshake.length"].split(",")[types.index("1")])
+            # The highest version offered, GREASE values left out.
+            offered = [x for x in v["tls.handshake.extensions.supported_version"].split(",")
+                       if x in TLS_VERSIONS]
+            w["tls_offered"] = TLS_VERSIONS[max(offered)] if offered else None
         if "2" in types and sport == TLS_PORT:
             sv = first(v["tls.handshake.extensions.supported_version"])
             want.setdefault(dport, {})["tls_version"] = TLS_VERSIONS.get(
                 sv or v["tls.handshake.version"].split(",")[types.index("2")])
+            suite = int(first(v["tls.handshake.ciphersuite"]), 0)
+            want[dport]["tls_cipher"] = TLS_CIPHERS.get(suite, "unlisted 0x%04x" % suite)
     check(len(want) == 2 and any(w.get("length", 0) > 1500 for w in want.values()),
           "tshark: two ClientHellos, one of %r bytes" % [w.get("length") for w in want.values()])
     for port, w in sorted(want.items()):
