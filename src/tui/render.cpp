@@ -531,7 +531,10 @@ std::string header_text(const UiState& s, const Frame& f, int width, bool unicod
   parts.push_back(fmt::format("{} {}  {} {}", dn, format_rate(t.rate_down, s.model.units), upa,
                               format_rate(t.rate_up, s.model.units)));
   parts.push_back(clock);
-  parts.push_back(fmt::format("flows {}", t.flows));
+  // Flows the full table (--max-flows) ended early: shown once there are any.
+  parts.push_back(t.flows_evicted == 0
+                      ? fmt::format("flows {}", t.flows)
+                      : fmt::format("flows {} (evicted {})", t.flows, t.flows_evicted));
   parts.push_back(fmt::format("{:.0f} pkt/s", t.packets_per_s));
   parts.push_back(fmt::format("drops {}", t.kernel_drops));
   if (!ifaces.empty()) parts.push_back(ifaces);

@@ -87,6 +87,9 @@ def main():
               "the flow table stays within --max-flows (peak %d)" %
               max(t["totals"]["flows"] for t in ticks))
         check(last["flows_evicted"] >= 3000, "evictions counted: %d" % last["flows_evicted"])
+        full = [x for x in ns.stderr().splitlines() if "flow table is full" in x]
+        check(len(full) == 1 and "--max-flows 256" in full[0],
+              "the first eviction is reported once on stderr: %s" % full)
         check(last["packets"] >= 6000, "every flood packet captured: %d" % last["packets"])
         ifs = {i["name"]: i for i in ticks[-1]["interfaces"]}
         check(ifs["doomed35"]["up"] is False and ifs["doomed35"]["error"],

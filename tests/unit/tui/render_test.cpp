@@ -80,6 +80,11 @@ TEST_F(Offscreen, OverviewAt160x48ShowsThreeTablesAndTheHeader) {
   EXPECT_NE(text.find("github.com:https"), std::string::npos);
   EXPECT_NE(text.find("<UNKNOWN>"), std::string::npos);
   EXPECT_NE(line(47).find("q quit"), std::string::npos);
+  EXPECT_EQ(line(0).find("evicted"), std::string::npos) << line(0);
+  // A full flow table (--max-flows) says how many flows it ended early.
+  snap->totals.flows_evicted = 1234;
+  draw(s, testing::frame_of(snap));
+  EXPECT_NE(line(0).find("(evicted 1234)"), std::string::npos) << line(0);
 }
 
 TEST_F(Offscreen, EveryScreenDetailAndOverlayDrawsFrom200x60DownTo1x1) {
