@@ -87,7 +87,8 @@ Json connection_json(const monitor::ConnectionRecord& c, core::Timestamp now) {
   j["closed"] = c.closed;
   j["close_reason"] = text_or_null(c.close_reason);
   j["timeout_s"] = thousandths(c.timeout_s);
-  j["staleness"] = thousandths(monitor::staleness(c, now));
+  // Unknown (null) without a timeout: an ended connection's record has none.
+  j["staleness"] = c.timeout_s > 0 ? thousandths(monitor::staleness(c, now)) : Json(nullptr);
   j["health_up"] = tcp ? tcp_health_json(c.health_up) : Json(nullptr);
   j["health_down"] = tcp ? tcp_health_json(c.health_down) : Json(nullptr);
   // DPI fields (Conventions order); null where inspection did not learn them.
