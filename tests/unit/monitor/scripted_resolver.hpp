@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "monitor/process_resolver.hpp"
 
@@ -12,12 +13,15 @@ namespace netscope::monitor::test {
 
 class ScriptedResolver : public ProcessResolver {
  public:
-  std::map<std::uint16_t, OwnerInfo> owners;  // by local port
+  std::map<std::uint16_t, OwnerInfo> owners;         // by local port
+  std::map<std::uint16_t, std::string_view> misses;  // the miss reason, by local port
   std::map<pid_t, bool> dead;
   Resolution resolve(std::uint8_t, const core::Endpoint& local, const core::Endpoint&) override {
     Resolution r;
     if (auto it = owners.find(local.port); it != owners.end()) {
       r.owner = it->second;
+    } else if (auto m = misses.find(local.port); m != misses.end()) {
+      r.miss = m->second;
     } else {
       r.miss = "pending";
     }

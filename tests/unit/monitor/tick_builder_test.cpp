@@ -104,6 +104,24 @@ TEST(TickBuilder, young_connection_is_averaged_over_the_whole_window) {
   EXPECT_DOUBLE_EQ(snap.connections[0].rate_up, 1000.0);
 }
 
+// A socket whose holder could not be read (another user's process, no CAP_SYS_PTRACE or
+// CAP_DAC_READ_SEARCH) says so: unknown:no_permission, its own <UNKNOWN> reason.
+TEST(TickBuilder, a_socket_without_permission_to_find_its_holder_is_unknown_no_permission) {
+  ScriptedResolver res;
+  res.misses[40005] = "no_permission";
+  TickBuilder b(live_config(&res));
+  FlowSample f = tcp_flow(0, 40005);
+  set_bytes(f, 100, 200, 1);
+  const Snapshot snap = b.tick(input_at(1, {f}));
+  ASSERT_EQ(snap.connections.size(), 1u);
+  EXPECT_EQ(snap.connections[0].attribution, "unknown:no_permission");
+  EXPECT_FALSE(snap.connections[0].pid);
+  ASSERT_EQ(snap.processes.size(), 1u);
+  EXPECT_EQ(snap.processes[0].name, "<UNKNOWN>");
+  EXPECT_EQ(snap.processes[0].unknown_reason, "no_permission");
+  EXPECT_EQ(snap.processes[0].bytes_up, 100u);
+}
+
 TEST(TickBuilder, late_attribution_moves_bytes_from_unknown_to_the_process) {
   ScriptedResolver res;
   TickBuilder b(live_config(&res));
