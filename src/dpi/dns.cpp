@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace netscope::dpi::dns {
 namespace {
@@ -17,25 +18,44 @@ constexpr bool plain(std::uint8_t c) {
   return c > 0x20 && c < 0x7f && c != '.' && c != '\\';
 }
 
-void append_label(std::string& out, Bytes label) {
-  // The common case, a label of plain characters, in one append.
-  if (std::all_of(label.begin(), label.end(), plain)) {
-    out += as_text(label);
-    return;
+// How each byte of a label is shown: itself, after a backslash ('.' and '\\'), or as
+// "\\ddd" (RFC 4343 §2.1 presentation format).
+enum class Shown : std::uint8_t { plain, escaped, decimal };
+constexpr std::array<Shown, 256> kShown = [] {
+  std::array<Shown, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const auto b = static_cast<std::uint8_t>(c);
+    t[b] = plain(b) ? Shown::plain : (b == '.' || b == '\\') ? Shown::escaped : Shown::decimal;
+  }
+  return t;
+}();
+
+// A name's text is at most 4 characters per label octet plus the dots: with its wire
+// form bounded by kMaxName octets (lengths included), 4 * kMaxName.
+constexpr std::size_t kMaxText = 4 * kMaxName;
+
+// Appends `label` in presentation form at text[n], returning the new length. Host names
+// are plain characters: those are copied whole, the rest byte by byte.
+std::size_t put_label(char* text, std::size_t n, Bytes label) {
+  const auto is_plain = [](std::uint8_t c) { return kShown[c] == Shown::plain; };
+  if (std::all_of(label.begin(), label.end(), is_plain)) {
+    std::memcpy(text + n, label.data(), label.size());
+    return n + label.size();
   }
   for (const std::uint8_t c : label) {
-    if (c == '.' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c > 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
+    if (kShown[c] == Shown::plain) {
+      text[n++] = static_cast<char>(c);
+    } else if (kShown[c] == Shown::escaped) {
+      text[n++] = '\\';
+      text[n++] = static_cast<char>(c);
     } else {
-      out += '\\';
-      out += static_cast<char>('0' + c / 100);
-      out += static_cast<char>('0' + c / 10 % 10);
-      out += static_cast<char>('0' + c % 10);
+      text[n++] = '\\';
+      text[n++] = static_cast<char>('0' + c / 100);
+      text[n++] = static_cast<char>('0' + c / 10 % 10);
+      text[n++] = static_cast<char>('0' + c % 10);
     }
   }
+  return n;
 }
 
 bool parse_record(Bytes msg, ByteReader& r, Section section, Message& out) {
@@ -121,7 +141,11 @@ bool parse(Bytes msg, Message& out, bool strict) {
 }  // namespace
 
 bool read_name(Bytes msg, std::size_t& pos, std::string* out) {
-  if (out != nullptr) out->clear();
+  // Decoded into a buffer on the stack and assigned once: most names are kept (the
+  // question, CNAME targets), and appending label by label to the string cost a capacity
+  // check per piece.
+  std::array<char, kMaxText> text;
+  std::size_t n = 0;
   bool empty = true;
   std::size_t p = pos;
   std::size_t limit = pos;  // a pointer must point before this (RFC 1035 §4.1.4: prior occurrence)
@@ -146,13 +170,19 @@ bool read_name(Bytes msg, std::size_t& pos, std::string* out) {
     if (wire > kMaxName) return false;
     if (len == 0) {
       if (!jumped) pos = p + 1;
-      if (out != nullptr && empty) *out = ".";
+      if (out != nullptr) {
+        if (empty) {
+          *out = ".";
+        } else {
+          out->assign(text.data(), n);
+        }
+      }
       return true;
     }
     if (p + 1 + len > msg.size()) return false;
     if (out != nullptr) {
-      if (!empty) *out += '.';
-      append_label(*out, msg.subspan(p + 1, len));
+      if (!empty) text[n++] = '.';
+      n = put_label(text.data(), n, msg.subspan(p + 1, len));
     }
     empty = false;
     p += 1 + len;

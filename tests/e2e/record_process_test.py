@@ -84,7 +84,7 @@ def phase_process(netscope, nsx, work, url):
     cap = Capture(nsx, nsx.cli, nsx.vcli, pcap)
     ns = Netscope(nsx, nsx.cli, netscope,
                   ["-i", nsx.vcli, "--json-lines", "-n", "--refresh", "500",
-                   "--record-process", "^curl$", "--pcap-dir", pdir, "--log-level", "info"],
+                   "--record-process", "^curl$", "--pcap-dir", pdir, "--log-level", "debug"],
                   os.path.join(work, "ticks.jsonl"))
     wait_ready(nsx, nsx.cli)
     other = nsx.spawn(nsx.cli, ["python3", "-c", PY_CLIENT, url])
@@ -100,6 +100,17 @@ def phase_process(netscope, nsx, work, url):
         return "netscope's capture dropped packets"
     files = sorted(glob.glob(os.path.join(pdir, "*")))
     print("files:", [os.path.basename(f) for f in files])
+    if len(files) != len(curls):
+        # What the ticks said about each curl's connection: was it attributed at all?
+        with open(os.path.join(work, "ticks.jsonl")) as fh:
+            for line in fh:
+                tick = json.loads(line)
+                for c in tick["connections"]:
+                    if c["local_port"] in [port for _, port in curls]:
+                        print("tick %s: port %d %s pid %s process %s attribution %s" %
+                              (tick["time"], c["local_port"], c["state"], c["pid"],
+                               c["process"], c["attribution"]))
+        print("netscope stderr:", ns.stderr()[-3000:])
     check(len(files) == len(curls), "one file per curl process (%d of %r) in %s" %
           (len(files), curls, work))
     for pid, port in curls:
