@@ -129,6 +129,35 @@ TEST(DnsNames, root_and_escaped_bytes) {
   EXPECT_EQ(pos, 5u);
 }
 
+// The longest name the wire allows (255 octets with the length bytes), every byte shown
+// as \DDD: four characters per byte, all of it kept.
+TEST(DnsNames, the_longest_name_of_unprintable_bytes_is_kept_whole) {
+  ByteVec wire;
+  std::string want;
+  for (int label = 0; label < 4; ++label) {
+    const int len = label < 3 ? 63 : 61;  // 3 * 64 + 62 + the root's 1 = 255 octets
+    wire.push_back(static_cast<std::uint8_t>(len));
+    if (label != 0) want += '.';
+    for (int i = 0; i < len; ++i) {
+      wire.push_back(0x01);
+      want += "\\001";
+    }
+  }
+  wire.push_back(0);
+  ASSERT_EQ(wire.size(), 255u);
+  std::string name;
+  std::size_t pos = 0;
+  ASSERT_TRUE(read_name(wire, pos, &name));
+  EXPECT_EQ(name, want);
+  EXPECT_EQ(name.size(), 4 * 250u + 3);
+  // One octet more (the last label 62 long) is past kMaxName: malformed.
+  wire[3 * 64] = 62;
+  wire.insert(wire.end() - 1, 0x01);
+  ASSERT_EQ(wire.size(), 256u);
+  pos = 0;
+  EXPECT_FALSE(read_name(wire, pos, &name));
+}
+
 TEST(DnsParse, absurd_counts_and_truncation_fail_fast) {
   ByteVec m = sample_response();
   m[6] = 0xff;  // ancount 0xff03
