@@ -88,7 +88,13 @@ void compile_filter(pcap_t* p, const std::string& name, const std::string& bpf) 
   }
 }
 
+// The kernel ring of a handle that takes DNS only (loopback's port 53): a stub resolver's
+// queries are a trickle beside what the capture rings are sized for, and a ring's pages
+// count in the process's memory once libpcap has walked them.
+constexpr int kDnsOnlyBufferBytes = 2 << 20;
+
 Opened open_handle(const LiveOptions& o, const std::string& name) {
+  const bool dns_only = std::find(o.dns_only.begin(), o.dns_only.end(), name) != o.dns_only.end();
   std::array<char, PCAP_ERRBUF_SIZE> errbuf{};
   PcapPtr p(pcap_create(name.c_str(), errbuf.data()));
   if (!p) {
@@ -98,7 +104,8 @@ Opened open_handle(const LiveOptions& o, const std::string& name) {
   pcap_set_snaplen(p.get(), o.snaplen);
   pcap_set_promisc(p.get(), o.promiscuous ? 1 : 0);
   pcap_set_timeout(p.get(), o.timeout_ms);
-  pcap_set_buffer_size(p.get(), o.buffer_bytes);
+  pcap_set_buffer_size(p.get(),
+                       dns_only ? std::min(o.buffer_bytes, kDnsOnlyBufferBytes) : o.buffer_bytes);
   pcap_set_immediate_mode(p.get(), o.immediate ? 1 : 0);
   // Falls back to microseconds where unsupported; dispatch asks which one it got.
   pcap_set_tstamp_precision(p.get(), PCAP_TSTAMP_PRECISION_NANO);
@@ -124,7 +131,6 @@ Opened open_handle(const LiveOptions& o, const std::string& name) {
     throw CaptureError(CaptureError::Kind::other,
                        "netscope: cannot capture on " + name + ": " + errbuf.data());
   }
-  const bool dns_only = std::find(o.dns_only.begin(), o.dns_only.end(), name) != o.dns_only.end();
   if (dns_only) {
     compile_filter(p.get(), name, o.bpf.empty() ? "port 53" : "(" + o.bpf + ") and port 53");
   } else if (!o.bpf.empty()) {
