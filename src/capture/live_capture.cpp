@@ -414,7 +414,7 @@ LiveCapture::LiveCapture(LiveOptions options) : impl_(std::make_unique<Impl>()) 
   // stub resolver, with the default interfaces or interfaces named by -i alike (not
   // with "any", which takes loopback already).
   const auto add_loopback_dns = [&](const std::vector<NetInterface>& all) {
-    if (!options.loopback_dns || wanted.empty()) return;
+    if (!options.loopback_dns || options.show_localhost || wanted.empty()) return;
     if (std::find(wanted.begin(), wanted.end(), "any") != wanted.end()) return;
     for (const auto& itf : all) {
       if (!itf.loopback || !itf.up) continue;

@@ -53,11 +53,10 @@ struct LiveOptions {
   // device, LINKTYPE_LINUX_SLL2 frames) is allowed alone only.
   std::vector<std::string> interfaces;
   bool show_localhost = false;
-  // Unless loopback is captured whole (--show-localhost with the default interfaces, or
-  // named by -i) or "any" is: still capture DNS (port 53) on loopback, so that queries to
-  // a local stub resolver (127.0.0.53, dnsmasq) are seen and attributed to the process
-  // that asked, with the default interfaces or the ones -i names. Loopback connections
-  // stay hidden.
+  // With loopback hidden (no --show-localhost) and not named by -i, nor "any": still
+  // capture DNS (port 53) on loopback, so that queries to a local stub resolver
+  // (127.0.0.53, dnsmasq) are seen and attributed to the process that asked, with the
+  // default interfaces or the ones -i names. Loopback connections stay hidden.
   bool loopback_dns = true;
   // Interfaces whose handle takes DNS only (set by LiveCapture from loopback_dns).
   std::vector<std::string> dns_only;

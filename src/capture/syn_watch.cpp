@@ -246,6 +246,7 @@ SynWatch::SynWatch(std::vector<std::string> interfaces, std::function<void(const
   o.buffer_bytes = 1 << 20;
   o.immediate = true;
   o.bpf = kSynFilter;
+  o.loopback_dns = false;  // SYNs only, on exactly the capture's interfaces
   capture_ = std::make_unique<LiveCapture>(std::move(o));
 }
 

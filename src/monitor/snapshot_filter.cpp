@@ -37,8 +37,17 @@ void apply_filter(Snapshot& snap, const SnapshotFilter& filter) {
     return pid ? !kept_pids.contains(*pid) : !keep_unknown;
   };
   std::erase_if(snap.connections, [&](const ConnectionRecord& c) { return dropped(c.pid); });
-  // The DNS transactions of the processes shown (those of no process go with <UNKNOWN>).
-  std::erase_if(snap.dns, [&](const DnsEventRecord& d) { return dropped(d.pid); });
+  // The DNS transactions of the processes shown (those of no process go with <UNKNOWN>),
+  // and of the processes the filter names that a tick lists no connection of (one that
+  // only asked a local stub resolver, whose loopback flow is hidden).
+  std::erase_if(snap.dns, [&](const DnsEventRecord& d) {
+    if (!dropped(d.pid)) return false;
+    if (!d.pid) return true;
+    if (std::find(filter.pids.begin(), filter.pids.end(), *d.pid) != filter.pids.end()) {
+      return false;
+    }
+    return !(filter.pattern && std::regex_search(d.process, *filter.pattern));
+  });
   std::map<core::IpAddress, RemoteRecord> remotes;
   for (const ConnectionRecord& c : snap.connections) {
     RemoteRecord& r = remotes[c.remote_addr];

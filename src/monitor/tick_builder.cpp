@@ -939,8 +939,8 @@ struct TickBuilder::Impl {
         __builtin_prefetch(ahead);
         __builtin_prefetch(ahead + 64);
         __builtin_prefetch(ahead + 128);
-        __builtin_prefetch(reinterpret_cast<const char*>(&all_conns[i + 8]->owner) +
-                           sizeof(std::optional<OwnerInfo>) - 1);
+        // The node's last members (owner, miss, close reason, DPI fields).
+        __builtin_prefetch(reinterpret_cast<const char*>(&all_conns[i + 8]->dpi));
       }
       if (i + 4 < n_conns) __builtin_prefetch(all_conns[i + 4]->samples.data());
       Conn& c = *all_conns[i];

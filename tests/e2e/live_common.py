@@ -20,12 +20,27 @@ def effective_caps(pid):
     """The capabilities in the effective set of any thread of `pid` (CapEff)."""
     caps = set()
     for task in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/status" % (pid, task)) as f:
-            for line in f:
-                if line.startswith("CapEff:"):
-                    bits = int(line.split()[1], 16)
-                    caps |= {n for n in range(64) if bits >> n & 1}
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, task)) as f:
+                for line in f:
+                    if line.startswith("CapEff:"):
+                        bits = int(line.split()[1], 16)
+                        caps |= {n for n in range(64) if bits >> n & 1}
+        except FileNotFoundError:
+            pass  # a thread that ended meanwhile
     return caps
+
+
+def settled_caps(pid, want, timeout=20):
+    """effective_caps(pid) once it equals `want` (the monitor drops capabilities after
+    opening its handles, which a loaded machine may take a while to get to), else the
+    last set seen after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while True:
+        caps = effective_caps(pid)
+        if caps == want or time.time() >= deadline:
+            return caps
+        time.sleep(0.2)
 
 
 class Netscope:

@@ -15,7 +15,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (SLOW_HTTP_SERVER, Namespaces, check, fail, need_root_and_netns, run,  # noqa
                     tmpdir)
-from live_common import (ATTRIBUTION_CAPS, Netscope, connections, effective_caps,  # noqa
+from live_common import (ATTRIBUTION_CAPS, Netscope, connections, settled_caps,  # noqa
                          load_snapshot, wait_ready)
 
 CONTAINER_ID = "3c0ffee5" * 8  # 64 hex digits, as docker names a container
@@ -96,7 +96,7 @@ def main():
                           ["snapshot", "-i", nsx.vcli, "--duration", "600", "-n",
                            "--output", snap_path], os.path.join(work, "netscope.out"))
             wait_ready(nsx, nsx.cli)
-            caps = effective_caps(ns.p.pid)
+            caps = settled_caps(ns.p.pid, ATTRIBUTION_CAPS)
             check(caps == ATTRIBUTION_CAPS, "after start-up only the capture's and attribution's "
                   "capabilities are left (effective: %s)" % sorted(caps))
             runs = []

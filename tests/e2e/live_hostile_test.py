@@ -10,7 +10,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Namespaces, check, need_root_and_netns, run, tmpdir  # noqa
-from live_common import CAPTURE_CAPS, Netscope, effective_caps, wait_ready  # noqa
+from live_common import CAPTURE_CAPS, Netscope, settled_caps, wait_ready  # noqa
 
 FLOOD = """
 import socket, sys
@@ -65,7 +65,7 @@ def main():
         wait_ready(nsx, nsx.cli)
         # Running as root, it keeps only what capture needs (tcpdump -Z): no attribution,
         # so no /proc, namespace or scheduling capability either.
-        caps = effective_caps(ns.p.pid)
+        caps = settled_caps(ns.p.pid, CAPTURE_CAPS)
         check(caps == CAPTURE_CAPS, "--no-attribution keeps only CAP_NET_RAW and CAP_NET_ADMIN "
               "(effective: %s)" % sorted(caps))
         nsx.sh(nsx.cli, ["python3", "-c", FLOOD, nsx.srv_ip])

@@ -131,6 +131,28 @@ TEST(SnapshotFilter, no_match_leaves_empty_tables_and_an_empty_filter_changes_no
   EXPECT_EQ(all.dns.size(), 3u);
 }
 
+// A process that only asked a local stub resolver (its loopback flow hidden) has DNS
+// transactions but no connection, so a tick lists no process record for it: the filter
+// still keeps its transactions when it names that pid or matches its name.
+TEST(SnapshotFilter, dns_of_a_named_process_without_connections_is_kept) {
+  Snapshot by_pid = host();
+  DnsEventRecord asked = dns(30, "only.dns.example");
+  asked.process = "host";
+  by_pid.dns.push_back(asked);
+  Snapshot by_name = by_pid;
+  SnapshotFilter pid;
+  pid.pids = {30};
+  apply_filter(by_pid, pid);
+  ASSERT_EQ(by_pid.dns.size(), 1u);
+  EXPECT_EQ(by_pid.dns[0].query, "only.dns.example");
+  EXPECT_TRUE(by_pid.processes.empty());
+  SnapshotFilter name;
+  name.set_pattern("^host$");
+  apply_filter(by_name, name);
+  ASSERT_EQ(by_name.dns.size(), 1u);
+  EXPECT_EQ(by_name.dns[0].pid, 30);
+}
+
 TEST(SnapshotFilter, a_malformed_pattern_throws) {
   SnapshotFilter f;
   EXPECT_THROW(f.set_pattern("(unclosed"), std::regex_error);
