@@ -60,8 +60,8 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
   std::unique_ptr<TickBuilder> builder;
   std::vector<FlowSample> ended;
   std::uint64_t ended_dropped = 0;
-  std::uint64_t evictions_reported = 0;  // flows_evicted at the last tick (warned once)
-  DnsEventQueue dns_events;              // DNS transactions between two ticks (bounded)
+  bool evictions_warned = false;  // the first eviction was reported on stderr
+  DnsEventQueue dns_events;       // DNS transactions between two ticks (bounded)
   core::Timestamp started;
 
   // Flows whose socket the kernel still reports (VLAN and tunnel ids left out: the
@@ -275,14 +275,14 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     in.packets = engine->stats().packets;
     in.flows_in_table = table.size();
     in.flows_evicted = table.evicted();
-    if (in.flows_evicted != 0 && evictions_reported == 0) {
+    if (in.flows_evicted != 0 && !evictions_warned) {
+      evictions_warned = true;
       // Once: the counter is in every tick, the TUI header and the metrics.
-      core::Log::warn(fmt::format(
-          "the flow table is full (--max-flows {}): the stalest flows are ended early "
-          "and counted as evicted; raise --max-flows to track more at once",
-          cfg.max_flows));
+      core::Log::warn(
+          fmt::format("the flow table is full (--max-flows {}): the stalest flows are ended early "
+                      "and counted as evicted; raise --max-flows to track more at once",
+                      cfg.max_flows));
     }
-    evictions_reported = in.flows_evicted;
     if (attributor) in.attribution_overflow = attributor->stats().queue_overflow;
     in.interfaces = interface_status();
     in.end_of_input = end_of_input;

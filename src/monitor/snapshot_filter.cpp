@@ -12,10 +12,17 @@ void SnapshotFilter::set_pattern(const std::string& text) {
 }
 
 bool SnapshotFilter::matches(const ProcessRecord& p) const {
-  if (p.pid && std::find(pids.begin(), pids.end(), *p.pid) != pids.end()) return true;
+  return matches(p.pid, p.name, p.cmdline);
+}
+
+bool SnapshotFilter::matches(const std::optional<pid_t>& pid, std::string_view name,
+                             std::string_view cmdline) const {
+  if (pid && std::find(pids.begin(), pids.end(), *pid) != pids.end()) return true;
   if (pattern) {
-    return std::regex_search(p.name, *pattern) ||
-           (!p.cmdline.empty() && std::regex_search(p.cmdline, *pattern));
+    const auto search = [&](std::string_view s) {
+      return std::regex_search(s.begin(), s.end(), *pattern);
+    };
+    return search(name) || (!cmdline.empty() && search(cmdline));
   }
   return false;
 }
@@ -41,12 +48,7 @@ void apply_filter(Snapshot& snap, const SnapshotFilter& filter) {
   // and of the processes the filter names that a tick lists no connection of (one that
   // only asked a local stub resolver, whose loopback flow is hidden).
   std::erase_if(snap.dns, [&](const DnsEventRecord& d) {
-    if (!dropped(d.pid)) return false;
-    if (!d.pid) return true;
-    if (std::find(filter.pids.begin(), filter.pids.end(), *d.pid) != filter.pids.end()) {
-      return false;
-    }
-    return !(filter.pattern && std::regex_search(d.process, *filter.pattern));
+    return dropped(d.pid) && !(d.pid && filter.matches(d.pid, d.process));
   });
   std::map<core::IpAddress, RemoteRecord> remotes;
   for (const ConnectionRecord& c : snap.connections) {
