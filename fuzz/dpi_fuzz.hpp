@@ -1,16 +1,13 @@
-// libFuzzer target for the DPI parsers and the Inspector. One target for all protocols
-// keeps `make test` short (one 20 s smoke run); the first byte picks what runs:
-//   0 TLS records + ClientHello/ServerHello + JA3/JA4   4 SSH banner + packet header
-//   1 QUIC long header, Initial opening, frame walk     5 NTP/DHCP/SSDP/STUN recognisers
-//   2 DNS message, names, TCP framing                   6+ a packet sequence through an Inspector
-//   3 HTTP request and status line
-// Mode 6 reads records [flags][len LE16][payload] and feeds them as one TCP or UDP flow
-// (byte 1 picks the transport and the server port) with small caps, so reassembly, the
-// caps, the dispatcher and every session run on hostile orderings.
+#pragma once
+// The DPI parsers' fuzz bodies, shared by the per-parser libFuzzer targets
+// (fuzz_dpi_<parser>.cpp, one per parser as issue 5 asks) and their seed builders. Each
+// body checks the invariants its callers rely on and traps when one breaks.
 //
-// Inputs are copied into exactly-sized heap buffers so ASan sees any read past the end.
-// The built-in seeds (valid messages of each protocol) are written into an empty seed
-// directory at start-up: captures hold no such standalone messages.
+// fuzz_inspector reads records [flags][len LE16][payload] after one byte that picks the
+// transport (bit 0: TCP) and the server port (kInspectorPorts[(byte >> 1) % 8]) and feeds
+// them as one flow with small caps, so reassembly, the caps, the dispatcher and every
+// session run on hostile orderings. Record flags: bit 0 direction (1: from the server),
+// bit 1 SYN, bit 2 a retransmission, bit 3 a hole, bit 4 a step back, bits 5-7 time step.
 
 #include <array>
 #include <cstddef>
@@ -21,7 +18,6 @@
 #include <string_view>
 #include <vector>
 
-#include "builtin_seeds.hpp"
 #include "dpi/dns.hpp"
 #include "dpi/http.hpp"
 #include "dpi/inspector.hpp"
@@ -31,12 +27,24 @@
 #include "dpi/tls.hpp"
 #include "dpi/tls_fingerprint.hpp"
 
-namespace {
+namespace netscope::fuzz {
 
 namespace dpi = netscope::dpi;
 using dpi::Bytes;
 
-void fuzz_tls(Bytes data) {
+inline constexpr std::array<std::uint16_t, 8> kInspectorPorts{443, 80,   22,   53,
+                                                              123, 5353, 4433, 9999};
+
+// Runs `body` on a copy of the input in an exactly-sized heap buffer, so that ASan sees
+// any read past its end.
+template <typename Body>
+void on_exact_copy(const std::uint8_t* data, std::size_t size, Body body) {
+  auto buf = std::make_unique<std::uint8_t[]>(size == 0 ? 1 : size);
+  if (size != 0) std::memcpy(buf.get(), data, size);
+  body(Bytes(buf.get(), size));
+}
+
+inline void fuzz_tls(Bytes data) {
   std::vector<std::uint8_t> scratch;
   std::uint8_t type = 0;
   Bytes body;
@@ -54,7 +62,7 @@ void fuzz_tls(Bytes data) {
   }
 }
 
-void fuzz_quic(Bytes data) {
+inline void fuzz_quic(Bytes data) {
   dpi::quic::LongHeader h;
   if (dpi::quic::parse_long_header(data, h)) {
     if (h.packet_size > data.size()) __builtin_trap();
@@ -75,7 +83,7 @@ void fuzz_quic(Bytes data) {
   }
 }
 
-void fuzz_dns(Bytes data) {
+inline void fuzz_dns(Bytes data) {
   dpi::dns::Message m;
   if (dpi::dns::parse_message(data, m)) {
     (void)dpi::dns::rcode_name(m.rcode);
@@ -94,15 +102,16 @@ void fuzz_dns(Bytes data) {
   (void)dpi::dns::next_tcp_message(data, msg, used);
 }
 
-void fuzz_text(Bytes data, bool http) {
+inline void fuzz_http(Bytes data) {
   const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
-  if (http) {
-    dpi::http::Request req;
-    (void)dpi::http::parse_request(text, req);
-    dpi::http::Response resp;
-    (void)dpi::http::parse_response(text, resp);
-    return;
-  }
+  dpi::http::Request req;
+  (void)dpi::http::parse_request(text, req);
+  dpi::http::Response resp;
+  (void)dpi::http::parse_response(text, resp);
+}
+
+inline void fuzz_ssh(Bytes data) {
+  const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
   dpi::ssh::Banner b;
   std::size_t used = 0;
   if (dpi::ssh::parse_banner(text, b, used) == dpi::ssh::Status::ok && used > text.size()) {
@@ -112,18 +121,17 @@ void fuzz_text(Bytes data, bool http) {
   (void)dpi::ssh::parse_packet_header(data, h);
 }
 
-void fuzz_others(Bytes data) {
+inline void fuzz_others(Bytes data) {
   (void)dpi::others::is_ntp(data);
   (void)dpi::others::is_dhcp(data);
   (void)dpi::others::is_ssdp(data);
   (void)dpi::others::is_stun(data);
 }
 
-void fuzz_inspector(Bytes data) {
+inline void fuzz_inspector(Bytes data) {
   if (data.empty()) return;
-  static constexpr std::array<std::uint16_t, 8> kPorts{443, 80, 22, 53, 123, 5353, 4433, 9999};
   const bool tcp = (data[0] & 1) != 0;
-  const std::uint16_t port = kPorts[(data[0] >> 1) % kPorts.size()];
+  const std::uint16_t port = kInspectorPorts[(data[0] >> 1) % kInspectorPorts.size()];
   data = data.subspan(1);
   dpi::InspectorConfig cfg;
   cfg.stream_cap = 2048;
@@ -171,16 +179,12 @@ void fuzz_inspector(Bytes data) {
   dpi::Inspector::describe(flow, info);
 }
 
-std::string seed(std::uint8_t selector, std::string_view body) {
-  return std::string(1, static_cast<char>(selector)) + std::string(body);
-}
-
-std::string u16(std::size_t v) {
+inline std::string u16(std::size_t v) {
   return {static_cast<char>(v >> 8), static_cast<char>(v & 0xff)};
 }
 
 // A TLS 1.3 ClientHello record: SNI example.com, ALPN h2, supported_versions 1.3.
-std::string client_hello_record() {
+inline std::string client_hello_record() {
   using namespace std::string_literals;
   const std::string sni = "\x00\x00"s + u16(16) + u16(14) + "\x00"s + u16(11) + "example.com";
   const std::string alpn = "\x00\x10"s + u16(5) + u16(3) + "\x02h2";
@@ -193,7 +197,7 @@ std::string client_hello_record() {
 }
 
 // A DNS message for example.com A: a query, or a response with one answer.
-std::string dns_message(bool response) {
+inline std::string dns_message(bool response) {
   using namespace std::string_literals;
   std::string m = "\x12\x34"s + (response ? "\x81\x80"s : "\x01\x00"s) + u16(1) +
                   u16(response ? 1 : 0) + u16(0) + u16(0) +
@@ -208,73 +212,10 @@ std::string dns_message(bool response) {
 }
 
 // One Inspector record: flags, little-endian length, payload.
-std::string record(std::uint8_t flags, const std::string& payload) {
+inline std::string record(std::uint8_t flags, const std::string& payload) {
   return std::string{static_cast<char>(flags), static_cast<char>(payload.size() & 0xff),
                      static_cast<char>(payload.size() >> 8)} +
          payload;
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerInitialize(int* argc, char** argv[]) {
-  using namespace std::string_literals;
-  const std::string hello = client_hello_record();
-  // A (not protected) QUIC v1 Initial header with a CRYPTO and a PING frame.
-  const std::string quic = "\xc3\x00\x00\x00\x01\x08\x83\x94\xc8\xf0\x3e\x51\x57\x08"s +
-                           "\x00\x00\x40\x20"s + "\x00\x00\x00\x02"s +
-                           "\x06\x00\x04"
-                           "abcd"
-                           "\x01"s +
-                           std::string(20, '\0');
-  const std::vector<std::string> seeds{
-      seed(0, hello),
-      seed(1, quic),
-      seed(2, dns_message(true)),
-      seed(3, "GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: fuzz\r\n\r\n"),
-      seed(4, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n\x00\x00\x00\x0c\x0a\x14"s),
-      seed(5, "M-SEARCH * HTTP/1.1\r\nST: ssdp:all\r\n\r\n"),
-      // TCP to port 443: SYN, then the ClientHello in two segments.
-      seed(6,
-           "\x01"s + record(2, "") + record(0, hello.substr(0, 40)) + record(0, hello.substr(40))),
-      // UDP to port 53: a query, then its answer.
-      seed(6, "\x06"s + record(0, dns_message(false)) + record(1, dns_message(true))),
-      // TCP to port 22: both banners and a KEXINIT header.
-      seed(6, "\x05"s + record(3, "") + record(1, "SSH-2.0-srv\r\n") +
-                  record(0, "SSH-2.0-cli\r\n") +
-                  record(0, "\x00\x00\x00\x0c\x0a\x14"s + std::string(10, '\0'))),
-  };
-  netscope::fuzz::write_builtin_seeds(*argc, *argv, seeds);
-  return 0;
-}
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size < 1) return 0;
-  const std::size_t len = size - 1;
-  auto buf = std::make_unique<std::uint8_t[]>(len == 0 ? 1 : len);
-  if (len != 0) std::memcpy(buf.get(), data + 1, len);
-  const Bytes input(buf.get(), len);
-  switch (data[0]) {
-    case 0:
-      fuzz_tls(input);
-      break;
-    case 1:
-      fuzz_quic(input);
-      break;
-    case 2:
-      fuzz_dns(input);
-      break;
-    case 3:
-      fuzz_text(input, true);
-      break;
-    case 4:
-      fuzz_text(input, false);
-      break;
-    case 5:
-      fuzz_others(input);
-      break;
-    default:
-      fuzz_inspector(input);
-      break;
-  }
-  return 0;
-}
+}  // namespace netscope::fuzz
