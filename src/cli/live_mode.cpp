@@ -111,6 +111,7 @@ class ReloadOnHangup {
 
  private:
   void run(enrich::Blacklist& list) const {
+    host::drop_all_capabilities_of_this_thread("blacklist reloader");
     for (;;) {
       pollfd fds[2] = {{hup_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0) {

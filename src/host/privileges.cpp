@@ -11,6 +11,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "core/log.hpp"
+
 namespace netscope::host {
 
 namespace {
@@ -148,6 +150,13 @@ bool drop_capabilities_except(std::initializer_list<int> keep, std::string* erro
   kept.inheritable = sets.inheritable & keep_mask;
   if (!cap_set(kept)) return fail(error, std::string("capset failed: ") + std::strerror(errno));
   return true;
+}
+
+void drop_all_capabilities_of_this_thread(std::string_view who) {
+  std::string error;
+  if (!drop_capabilities_except({}, &error)) {
+    core::Log::info(std::string(who) + ": could not drop capabilities: " + error);
+  }
 }
 
 }  // namespace netscope::host

@@ -39,4 +39,10 @@ std::string privilege_warnings(const Capabilities& caps, std::string_view exe = 
 // capability the thread does not have stays absent. False with `error` set on failure.
 bool drop_capabilities_except(std::initializer_list<int> keep, std::string* error);
 
+// For a worker thread that needs no capability (the event log's writer, the IPFIX
+// exporter, the packet recorder's writer, the blacklist reloader): drops them all from the
+// calling thread, and logs (info) why when it cannot. Such threads are started with their
+// sinks, before the main thread's drop, so they would keep every capability of the start.
+void drop_all_capabilities_of_this_thread(std::string_view who);
+
 }  // namespace netscope::host

@@ -13,6 +13,7 @@
 
 #include "capture/pcapng_writer.hpp"
 #include "core/log.hpp"
+#include "host/privileges.hpp"
 #include "monitor/recorder_impl.hpp"
 
 namespace netscope::monitor {
@@ -300,6 +301,7 @@ RecorderWriter::RecorderWriter(const RecorderConfig& config, RecorderRing& ring,
 RecorderWriter::~RecorderWriter() = default;
 
 void RecorderWriter::run(const std::atomic<bool>& stop) {
+  host::drop_all_capabilities_of_this_thread("packet recorder");
   impl_->run(stop);
 }
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/log.hpp"
+#include "host/privileges.hpp"
 #include "output/event_db_schema.hpp"
 #include "output/event_db_writer.hpp"
 
@@ -76,6 +77,7 @@ struct EventDb::Impl {
   }
 
   void run() {
+    host::drop_all_capabilities_of_this_thread("event log writer");
     std::unique_lock<std::mutex> lock(mu);
     for (;;) {
       wake.wait(lock, [this] { return stopping || !queue.empty(); });

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "host/privileges.hpp"
+
 namespace netscope::output::ipfix {
 
 namespace {
@@ -142,6 +144,7 @@ ExporterStats IpfixExporter::stats() const {
 }
 
 void IpfixExporter::run() {
+  host::drop_all_capabilities_of_this_thread("IPFIX exporter");
   std::vector<FlowRecord> records;
   for (;;) {
     std::shared_ptr<const monitor::Snapshot> snap;

@@ -23,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Namespaces, check, fail, need_root_and_netns, run, tmpdir  # noqa
-from live_common import Netscope, wait_ready  # noqa
+from live_common import ATTRIBUTION_CAPS, Netscope, settled_caps, wait_ready  # noqa
 from live_dpi_test import DNS_SERVER  # noqa
 from db_log_test import sql  # noqa
 
@@ -74,6 +74,11 @@ def main():
                       ["-i", nsx.vcli, "--json-lines", "--refresh", "500", "--db", db,
                        "--blacklist", listed], ticks_path)
         wait_ready(nsx, nsx.cli)
+        # The reloader's and the event log's threads start before the monitor's drop: they
+        # drop their own, so that no thread keeps more than attribution needs.
+        caps = settled_caps(ns.p.pid, ATTRIBUTION_CAPS)
+        check(caps == ATTRIBUTION_CAPS, "no thread has more than the capture's and "
+              "attribution's capabilities (effective, all threads: %s)" % sorted(caps))
 
         for i in range(2):
             check(nsx.spawn(nsx.cli, ["curl", "-s", "-o", "/dev/null",

@@ -23,7 +23,7 @@ import time
 
 from common import (Capture, Namespaces, capture_complete_run, check, fail,
                     need_root_and_netns, run, tmpdir)
-from live_common import Netscope, wait_ready
+from live_common import ATTRIBUTION_CAPS, Netscope, settled_caps, wait_ready
 
 netscope, pcaps = sys.argv[1], sys.argv[2]
 need_root_and_netns()
@@ -118,6 +118,11 @@ def run_once(nsx, work):
                    "--ipfix-idle", "15", "--ipfix-domain", str(DOMAIN), "--refresh", "500",
                    "--json-lines", "-n"], os.path.join(work, "netscope.jsonl"))
     wait_ready(nsx, nsx.cli)
+    # The exporter's (recorder's) thread starts before the monitor drops capabilities:
+    # it must drop its own, so that no thread keeps more than attribution needs.
+    caps = settled_caps(ns.p.pid, ATTRIBUTION_CAPS)
+    check(caps == ATTRIBUTION_CAPS, "after start-up no thread has more than the capture's and "
+          "attribution's capabilities (effective, all threads: %s)" % sorted(caps))
     url = "http://%s:%d/" % (nsx.srv_ip, HTTP_PORT)
     fast = nsx.sh(nsx.cli, ["curl", "-sS", "-o", "/dev/null", "-w", "%{local_port}",
                             url + "big.bin"], timeout=120)

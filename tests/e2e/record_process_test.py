@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Capture, Namespaces, check, fail, need_root_and_netns, run, tmpdir  # noqa
-from live_common import Netscope, wait_ready  # noqa
+from live_common import ATTRIBUTION_CAPS, Netscope, settled_caps, wait_ready  # noqa
 
 FIELDS = ["tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.flags", "tcp.len"]
 PY_CLIENT = """
@@ -87,6 +87,11 @@ def phase_process(netscope, nsx, work, url):
                    "--record-process", "^curl$", "--pcap-dir", pdir, "--log-level", "debug"],
                   os.path.join(work, "ticks.jsonl"))
     wait_ready(nsx, nsx.cli)
+    # The exporter's (recorder's) thread starts before the monitor drops capabilities:
+    # it must drop its own, so that no thread keeps more than attribution needs.
+    caps = settled_caps(ns.p.pid, ATTRIBUTION_CAPS)
+    check(caps == ATTRIBUTION_CAPS, "after start-up no thread has more than the capture's and "
+          "attribution's capabilities (effective, all threads: %s)" % sorted(caps))
     other = nsx.spawn(nsx.cli, ["python3", "-c", PY_CLIENT, url])
     curls = [curl(nsx, url, "150k") for _ in range(2)]
     other.wait(timeout=120)
