@@ -113,14 +113,40 @@ CREATE INDEX alerts_time ON alerts (time_us);
 CREATE INDEX alerts_entry ON alerts (entry, time_us);
 )sql";
 
-// Upgrade steps: kMigrations[v] takes a version-v schema to v+1. Version 1 is the first
-// schema, so there is nothing to migrate from yet; a database that claims an older
-// version is refused rather than guessed at.
+// Upgrade steps: each takes a version-`from` schema to from + 1. A new database is made
+// at version 1 and goes through every step, so a migrated file and a new one have the
+// same tables. A database that claims a version older than 1 is refused rather than
+// guessed at.
 struct Migration {
   int from;
   const char* sql;
 };
-constexpr Migration kMigrations[] = {{0, nullptr}};
+constexpr Migration kMigrations[] = {
+    // 2: the owner's container runtime, Kubernetes pod UID and systemd unit (what
+    // /proc/<pid>/cgroup tells beside the container ID). Rows written before stay NULL there.
+    {1, R"sql(
+ALTER TABLE connections ADD COLUMN container_runtime TEXT;
+ALTER TABLE connections ADD COLUMN pod_uid TEXT;
+ALTER TABLE connections ADD COLUMN unit TEXT;
+CREATE INDEX connections_unit ON connections (unit, first_seen_us) WHERE unit IS NOT NULL;
+CREATE INDEX connections_container ON connections (container, first_seen_us)
+  WHERE container IS NOT NULL;
+)sql"},
+};
+
+// Runs the steps from version `from` up to kEventDbSchemaVersion, inside the caller's
+// transaction. Returns false when no step starts at a version on the way.
+bool run_migrations(sqlite::Database& db, int from) {
+  for (int v = from; v < kEventDbSchemaVersion; ++v) {
+    const Migration* step = nullptr;
+    for (const Migration& m : kMigrations) {
+      if (m.from == v) step = &m;
+    }
+    if (step == nullptr) return false;
+    db.exec(step->sql);
+  }
+  return true;
+}
 
 std::int64_t query_int(sqlite::Database& db, const char* sql) {
   sqlite::Statement st = db.prepare(sql);
@@ -149,6 +175,7 @@ void create_schema(sqlite::Database& db, const std::string& version) {
   db.exec("BEGIN IMMEDIATE");
   try {
     db.exec(kSchemaV1);
+    if (!run_migrations(db, 1)) throw std::logic_error("event DB: a migration step is missing");
     sqlite::Statement st = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
     const auto put = [&st](const char* k, const std::string& v) {
       st.bind_text(1, k);
@@ -169,27 +196,18 @@ void create_schema(sqlite::Database& db, const std::string& version) {
 }
 
 void migrate(sqlite::Database& db, int from, const std::string& path) {
-  int v = from;
   db.exec("BEGIN IMMEDIATE");
   try {
-    while (v < kEventDbSchemaVersion) {
-      const Migration* step = nullptr;
-      for (const Migration& m : kMigrations) {
-        if (m.from == v && m.sql != nullptr) step = &m;
-      }
-      if (step == nullptr) {
-        throw std::runtime_error(fmt::format(
-            "--db {}: schema version {} is older than any this netscope can migrate (it "
-            "writes version {}); the file is left as it is. Move it aside or pass another "
-            "--db path",
-            path, from, kEventDbSchemaVersion));
-      }
-      db.exec(step->sql);
-      ++v;
+    if (!run_migrations(db, from)) {
+      throw std::runtime_error(fmt::format(
+          "--db {}: schema version {} is older than any this netscope can migrate (it "
+          "writes version {}); the file is left as it is. Move it aside or pass another "
+          "--db path",
+          path, from, kEventDbSchemaVersion));
     }
     db.exec(fmt::format("UPDATE meta SET value='{}' WHERE key='schema_version'; "
                         "PRAGMA user_version = {};",
-                        v, v)
+                        kEventDbSchemaVersion, kEventDbSchemaVersion)
                 .c_str());
     db.exec("COMMIT");
   } catch (...) {

@@ -13,7 +13,7 @@
 
 namespace netscope::output {
 
-inline constexpr int kEventDbSchemaVersion = 1;
+inline constexpr int kEventDbSchemaVersion = 2;
 // PRAGMA application_id of a netscope event log: "NSCP".
 inline constexpr int kEventDbApplicationId = 0x4E534350;
 

@@ -34,6 +34,9 @@ constexpr Column kConnColumns[] = {
     {"cmdline", true},
     {"user", true},
     {"container", true},
+    {"container_runtime", true},
+    {"pod_uid", true},
+    {"unit", true},
     {"attribution", false},
     {"app", true},
     {"sni", true},
@@ -374,6 +377,9 @@ void EventWriter::bind_connection(sqlite::Statement& st, const monitor::Connecti
       .text(p != nullptr ? std::string_view(p->cmdline) : std::string_view())
       .text(p != nullptr ? std::string_view(p->user) : std::string_view())
       .text(p != nullptr ? std::string_view(p->container) : std::string_view())
+      .text(p != nullptr ? std::string_view(p->container_runtime) : std::string_view())
+      .text(p != nullptr ? std::string_view(p->pod_uid) : std::string_view())
+      .text(p != nullptr ? std::string_view(p->unit) : std::string_view())
       .text(c.attribution)
       .text(c.dpi->app)
       .text(c.dpi->sni)

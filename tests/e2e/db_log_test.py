@@ -98,8 +98,8 @@ def main():
             print("note: " + incomplete)
 
     check(sql(db, "PRAGMA integrity_check") == [["ok"]], "integrity_check is ok")
-    check(sql(db, "SELECT value FROM meta WHERE key='schema_version'") == [["1"]],
-          "meta holds schema version 1")
+    check(sql(db, "SELECT value FROM meta WHERE key='schema_version'") == [["2"]],
+          "meta holds schema version 2")
 
     rows = sql(db, "SELECT pid, process, cmdline, user, local_port, bytes_up, bytes_down, "
                    "packets_up + packets_down, close_reason, first_seen, first_seen_us, "

@@ -61,7 +61,7 @@ def main():
     newer = os.path.join(work, "newer.db")
     run(["sqlite3", newer, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
                            "INSERT INTO meta VALUES ('schema_version', '9');"])
-    refused(netscope, cap, newer, "schema version 9 is newer than this netscope writes (1)")
+    refused(netscope, cap, newer, "schema version 9 is newer than this netscope writes (2)")
 
     foreign = os.path.join(work, "foreign.db")
     run(["sqlite3", foreign, "CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('hi');"])

@@ -8,6 +8,7 @@ The curls also run in cgroups named as a runtime and systemd name theirs (a dock
 a service), where the machine lets us make cgroups: the process records carry the
 container id and runtime, or the unit, read from /proc/<pid>/cgroup."""
 import json
+import sqlite3
 import os
 import subprocess
 import sys
@@ -90,11 +91,13 @@ def main():
             nsx.spawn(nsx.srv, ["python3", "-c", SLOW_HTTP_SERVER, nsx.srv_ip, "8080", web])
             nsx.wait_port(nsx.srv, 8080)
             snap_path = os.path.join(work, "snapshot.json")
+            db_path = os.path.join(work, "events.db")
             # Capture only on the interface towards the server: the container's traffic
             # crosses it forwarded.
             ns = Netscope(nsx, nsx.cli, netscope,
                           ["snapshot", "-i", nsx.vcli, "--duration", "600", "-n",
-                           "--output", snap_path], os.path.join(work, "netscope.out"))
+                           "--output", snap_path, "--db", db_path],
+                          os.path.join(work, "netscope.out"))
             wait_ready(nsx, nsx.cli)
             caps = settled_caps(ns.p.pid, ATTRIBUTION_CAPS)
             check(caps == ATTRIBUTION_CAPS, "after start-up only the capture's and attribution's "
@@ -116,6 +119,7 @@ def main():
             rc = ns.stop()
             check(rc == 0, "netscope exits 0 (stderr: %s)" % ns.stderr().strip()[-300:])
             doc = load_snapshot(snap_path)
+            db = sqlite3.connect(db_path)
             for pid, port, where in runs:
                 cs = connections(doc, local_port=port, remote_port=8080, proto="tcp")
                 near = [c for c in doc["connections"]
@@ -142,6 +146,14 @@ def main():
                     check(p["unit"] == "netscope-e2e-33.service" and p["container"] is None and
                           p["container_runtime"] is None and p["pod_uid"] is None,
                           "curl in a service: unit %s, container %s" % (p["unit"], p["container"]))
+                # The event log's row says the same (schema 2 columns).
+                rows = db.execute("SELECT pid, container, container_runtime, pod_uid, unit FROM "
+                                  "connections WHERE local_port = ? AND remote_port = 8080",
+                                  (port,)).fetchall()
+                want = (pid, p["container"], p["container_runtime"], p["pod_uid"], p["unit"])
+                check(rows == [want], "event log row of port %d: %s, expected %s" %
+                      (port, rows, want))
+            db.close()
         finally:
             for pid in run(["ip", "netns", "pids", box]).stdout.split():
                 try:

@@ -95,6 +95,9 @@ monitor::ProcessRecord curl_process() {
   p.cmdline = "curl -s http://example.test/";
   p.user = "alice";
   p.container = "web-1";
+  p.container_runtime = "docker";
+  p.pod_uid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+  p.unit = "docker-web-1.scope";
   return p;
 }
 
@@ -128,10 +131,10 @@ TEST(EventDb, CreatesTheSchemaInWalMode) {
     EventDb db(options(path));
     db.finish();
   }
-  EXPECT_EQ(one(path, "SELECT value FROM meta WHERE key='schema_version'"), "1");
+  EXPECT_EQ(one(path, "SELECT value FROM meta WHERE key='schema_version'"), "2");
   EXPECT_EQ(one(path, "SELECT value FROM meta WHERE key='created_by'"), "netscope test");
   EXPECT_EQ(one(path, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(one(path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(one(path, "PRAGMA user_version"), "2");
   EXPECT_EQ(one(path, "PRAGMA application_id"), std::to_string(kEventDbApplicationId));
   EXPECT_EQ(query(path, "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"),
             (std::vector<std::string>{"alerts", "connections", "dns_queries", "meta"}));
@@ -139,9 +142,9 @@ TEST(EventDb, CreatesTheSchemaInWalMode) {
   const auto idx = query(path,
                          "SELECT name FROM sqlite_master WHERE type='index' AND name NOT "
                          "LIKE 'sqlite_%' ORDER BY name");
-  for (const char* want :
-       {"connections_first_seen", "connections_process", "connections_remote", "dns_queries_time",
-        "dns_queries_query", "dns_queries_process", "alerts_time"}) {
+  for (const char* want : {"connections_first_seen", "connections_process", "connections_remote",
+                           "connections_unit", "connections_container", "dns_queries_time",
+                           "dns_queries_query", "dns_queries_process", "alerts_time"}) {
     EXPECT_NE(std::find(idx.begin(), idx.end(), want), idx.end()) << want;
   }
 }
@@ -199,12 +202,13 @@ TEST(EventDb, ConnectionIsInsertedOnceThenUpdatedWhenKnownAndWhenClosed) {
 
   EXPECT_EQ(query(path,
                   "SELECT proto, local_addr, local_port, remote_addr, remote_port, pid, process, "
-                  "cmdline, user, container, attribution, app, sni, bytes_up, bytes_down, "
-                  "packets_up, packets_down, retransmissions_down, close_reason, first_seen, "
-                  "first_seen_us, last_seen FROM connections"),
+                  "cmdline, user, container, container_runtime, pod_uid, unit, attribution, app, "
+                  "sni, bytes_up, bytes_down, packets_up, packets_down, retransmissions_down, "
+                  "close_reason, first_seen, first_seen_us, last_seen FROM connections"),
             (std::vector<std::string>{
                 "tcp|10.0.0.1|40000|93.184.216.34|443|4242|curl|curl -s http://example.test/|"
-                "alice|web-1|exact|TLS|example.test|7000|90000|12|70|3|closed|"
+                "alice|web-1|docker|0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0|docker-web-1.scope|"
+                "exact|TLS|example.test|7000|90000|12|70|3|closed|"
                 "2023-11-14T22:13:10.000001Z|1699999990000001|2023-11-14T22:13:23.250000Z"}));
   const EventDbStats st = db.stats();
   EXPECT_EQ(st.connections_inserted, 1u);
@@ -401,7 +405,7 @@ TEST(EventDb, RefusesWhatItMustNotTouch) {
   exec(newer,
        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
        "INSERT INTO meta VALUES ('schema_version', '7');");
-  expect_refused(newer, "schema version 7 is newer than this netscope writes (1)");
+  expect_refused(newer, "schema version 7 is newer than this netscope writes (2)");
 
   // An older layout (as a pre-release netscope wrote it): no migration step covers it.
   const std::string older = dir.file("older.db");
@@ -412,6 +416,51 @@ TEST(EventDb, RefusesWhatItMustNotTouch) {
        "INSERT INTO connections (remote) VALUES ('192.0.2.1');");
   expect_refused(older, "schema version 0 is older than any this netscope can migrate");
   EXPECT_EQ(one(older, "SELECT remote FROM connections"), "192.0.2.1");
+}
+
+// A version-1 file (netscope before the container runtime, pod UID and unit columns):
+// made here by writing a version-2 one and taking those columns away again, then
+// reopened. The rows written before stay; the new columns are added, NULL in old rows,
+// and new rows fill them.
+TEST(EventDb, MigratesAVersion1FileInPlace) {
+  TempDir dir;
+  const std::string path = dir.file("events.db");
+  const std::int64_t t0 = testing::kTime.ns;
+  monitor::ConnectionRecord c = tcp_connection("93.184.216.34", 40000, 443, 0, 0);
+  {
+    EventDb db(options(path));
+    auto s = snapshot(1, t0);
+    s->connections.push_back(c);
+    s->processes.push_back(curl_process());
+    db.enqueue(s);
+    db.finish();
+  }
+  exec(path,
+       "DROP INDEX connections_unit; DROP INDEX connections_container;"
+       "ALTER TABLE connections DROP COLUMN container_runtime;"
+       "ALTER TABLE connections DROP COLUMN pod_uid; ALTER TABLE connections DROP COLUMN unit;"
+       "UPDATE meta SET value='1' WHERE key='schema_version'; PRAGMA user_version = 1;");
+  ASSERT_EQ(one(path, "SELECT count(*) FROM pragma_table_info('connections') WHERE name='unit'"),
+            "0");
+  {
+    EventDb db(options(path));
+    monitor::ConnectionRecord d = tcp_connection("93.184.216.35", 40001, 443, 0, 0);
+    auto s = snapshot(1, t0 + kSec);
+    s->connections.push_back(d);
+    s->processes.push_back(curl_process());
+    db.enqueue(s);
+    db.finish();
+  }
+  EXPECT_EQ(one(path, "SELECT value FROM meta WHERE key='schema_version'"), "2");
+  EXPECT_EQ(one(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(
+      query(path,
+            "SELECT remote_addr, container, container_runtime, pod_uid, unit FROM "
+            "connections ORDER BY remote_addr"),
+      (std::vector<std::string>{"93.184.216.34|web-1|NULL|NULL|NULL",
+                                "93.184.216.35|web-1|docker|0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0|"
+                                "docker-web-1.scope"}));
+  EXPECT_EQ(one(path, "SELECT count(*) FROM sqlite_master WHERE name='connections_unit'"), "1");
 }
 
 TEST(EventDb, UnopenablePathNamesTheOption) {
