@@ -252,15 +252,19 @@ void check_privileges(bool live, bool attribute) {
 
 // Without attribution (--no-attribution) only the capture's two stay: nothing reads
 // other processes' fd tables, enters a namespace or asks for real-time priority.
-void drop_privileges(bool attribute) {
+// `kill`: CAP_KILL stays too, for the TUI's thread, whose `x` key sends SIGTERM to a
+// process of any user.
+void drop_privileges(bool attribute, bool kill = false) {
   std::string error;
   // CAP_SYS_NICE (optional): real-time priority for the SYN-watch and lookup threads,
   // which switch between SCHED_FIFO and SCHED_OTHER (host/thread_latency.hpp).
+  const int extra = kill ? CAP_KILL : CAP_NET_RAW;  // CAP_NET_RAW: kept anyway
   const bool dropped =
-      attribute ? host::drop_capabilities_except({CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_PTRACE,
-                                                  CAP_DAC_READ_SEARCH, CAP_SYS_ADMIN, CAP_SYS_NICE},
-                                                 &error)
-                : host::drop_capabilities_except({CAP_NET_RAW, CAP_NET_ADMIN}, &error);
+      attribute ? host::drop_capabilities_except(
+                      {CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
+                       CAP_SYS_ADMIN, CAP_SYS_NICE, extra},
+                      &error)
+                : host::drop_capabilities_except({CAP_NET_RAW, CAP_NET_ADMIN, extra}, &error);
   if (!dropped) core::Log::info("could not drop capabilities: " + error);
 }
 
@@ -295,6 +299,10 @@ int run_tui_mode(const LiveCliOptions& o, std::ostream& err) {
       c.before_threads = [attribute = !o.no_attribution] { drop_privileges(attribute); };
     c.packet_tap = find_recorder(sinks);  // --record-*: the recorder sees every packet
     mon = std::make_unique<monitor::LiveMonitor>(c, *fanout);
+    // The monitor runs on a thread the TUI starts, and its before_threads hook drops the
+    // capabilities of that thread only: this one, which draws and starts the UI's
+    // threads, drops its own now that the handles are open (keeping CAP_KILL for `x`).
+    if (o.read_file.empty()) drop_privileges(!o.no_attribution, true);
   } catch (const std::exception& e) {
     return report_open_failure(e, err);
   }

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "host/privileges.hpp"
+
 namespace netscope::tui {
 
 IndexPreparer::IndexPreparer(std::function<void(monitor::Snapshot&)> prefilter)
@@ -74,6 +76,8 @@ void IndexPreparer::drain() {
 }
 
 void IndexPreparer::run() {
+  // It sorts and filters snapshots: no capability (the UI thread keeps CAP_KILL).
+  host::drop_all_capabilities_of_this_thread("TUI preparer");
   const std::uint64_t one = 1;
   for (;;) {
     std::shared_ptr<const monitor::Snapshot> snap;

@@ -19,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import SKIP, Namespaces, check, fail, need_root_and_netns, run, tmpdir  # noqa: E402
+from live_common import ATTRIBUTION_CAPS  # noqa: E402
 
 NETSCOPE = os.path.abspath(sys.argv[1])
 SOCKET = "netscope-tui-41"
@@ -54,6 +55,22 @@ while True:
         pass
     time.sleep(0.3)
 '''
+
+
+CAP_KILL = 5
+
+
+def thread_caps(pid):
+    """(CapEff of the main thread, union of the other threads' CapEff) of `pid`."""
+    main, others = set(), set()
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, task)) as f:
+                bits = next(int(line.split()[1], 16) for line in f if line.startswith("CapEff:"))
+        except (FileNotFoundError, StopIteration):
+            continue
+        (main if int(task) == pid else others).update(n for n in range(64) if bits >> n & 1)
+    return main, others
 
 
 def tmux(*args, check_rc=True):
@@ -115,6 +132,17 @@ def main():
             s = wait(lambda s: "python3" in s and "Processes (" in s,
                      "the client process never showed")
             check(True, "the live overview shows the client process (python3)")
+            # Capabilities are per thread. The UI thread keeps CAP_KILL (`x` signals a
+            # process of any user) besides what the monitor's threads keep; every other
+            # thread has at most the monitor's (the preparer none).
+            pids = run(["pgrep", "-f", "^%s -i %s " % (NETSCOPE, nsx.vcli)]).stdout.split()
+            check(len(pids) == 1, "one netscope process (%s)" % pids)
+            main_caps, other_caps = thread_caps(int(pids[0]))
+            check(main_caps == ATTRIBUTION_CAPS | {CAP_KILL},
+                  "the UI thread keeps the monitor's capabilities and CAP_KILL only: %s" %
+                  sorted(main_caps))
+            check(other_caps == ATTRIBUTION_CAPS,
+                  "the other threads keep the monitor's capabilities only: %s" % sorted(other_caps))
             keys("Tab")  # the processes view
             wait(lambda s: "Processes (" in s and "Remotes (" not in s, "no processes view")
             keys("/")
