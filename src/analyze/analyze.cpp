@@ -72,6 +72,8 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
   config.dpi = opt.dpi;
   // JA3 and JA4 appear in the JSON report only.
   config.inspector.fingerprints = json_stream != nullptr;
+  // No report lists DNS answers (DnsStats keeps counts, names and latencies).
+  config.inspector.dns_answers = false;
   try {
     if (!opt.bpf.empty()) {
       capture::BpfFilter check(opt.bpf);

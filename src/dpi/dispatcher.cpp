@@ -278,6 +278,7 @@ struct Inspector::Impl {
 
 Inspector::Inspector(const InspectorConfig& config) : impl_(std::make_unique<Impl>()) {
   impl_->shared.config = config;
+  impl_->shared.dns_message.keep_records = config.dns_answers;
   impl_->shared.budget = std::make_shared<ReassemblyBudget>();
   impl_->shared.budget->limit = config.total_cap;
 #if NETSCOPE_NDPI
@@ -399,6 +400,7 @@ void Inspector::Impl::recognise_udp(FlowState& flow, SessionContext& c) {
   const decode::PacketView& pkt = c.pkt;
   if (pkt.payload.empty()) return;
   bool maybe = false;
+  probe_message().keep_records = shared.config.dns_answers;  // the DNS session may reuse it
   const int found = recognise(kUdp, pkt, pkt.payload, maybe);
   if (found < 0) {
     if (++flow.probes >= shared.config.max_probe_packets) flow.flags |= flag::done;

@@ -74,6 +74,12 @@ bool parse_record(Bytes msg, ByteReader& r, Section section, Message& out) {
     return true;
   }
   if (out.records.size() >= kMaxRecords) return true;
+  if (!out.keep_records) {
+    // Not kept, but a CNAME target is checked as when it is (strict_parse tells DNS from
+    // other payloads with it).
+    std::size_t at = static_cast<std::size_t>(rdata.data() - msg.data());
+    return type != rr::cname || read_name(msg, at, nullptr);
+  }
   Record rec;
   rec.section = section;
   rec.answer.type = type;

@@ -42,6 +42,9 @@ struct Message {
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 0;
   std::vector<Record> records;  // A, AAAA and CNAME records, in message order
+  // Set by the owner, kept by clear(): false leaves `records` empty (the records are still
+  // read and checked, and an OPT record still extends `rcode`).
+  bool keep_records = true;
 
   // Empties every field but keeps the capacity of qname and records, so that a Message
   // reused across parses does not allocate once warm.

@@ -179,6 +179,10 @@ struct InspectorConfig {
   // JA3 and JA4 of ClientHellos. A digest per hello: worth computing only when an output
   // shows them (analyze's human report does not).
   bool fingerprints = true;
+  // The answers (A, AAAA, CNAME) of DNS responses in DnsEvent::answers. The live monitor
+  // shows them and maps addresses to names with them; analyze reports none, and without
+  // them a response's CNAME targets are only checked, not decoded, and nothing is copied.
+  bool dns_answers = true;
 };
 
 // Anomaly and cap counters (STYLE.md §4: malformed input is data, counted by name).

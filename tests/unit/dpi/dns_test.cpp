@@ -170,6 +170,28 @@ TEST(DnsParse, absurd_counts_and_truncation_fail_fast) {
   EXPECT_FALSE(parse_message(q_cut, msg));
 }
 
+// keep_records off (analyze, which reports no answers): no record is kept, but every one
+// is still read and checked, and the OPT record still extends the rcode.
+TEST(DnsParse, without_records_the_header_question_and_checks_stay) {
+  Message msg;
+  msg.keep_records = false;
+  ByteVec ext = sample_response(0);
+  ext[ext.size() - 6] = 0x01;  // OPT: extended rcode 16
+  ASSERT_TRUE(parse_message(ext, msg));
+  EXPECT_TRUE(msg.records.empty());
+  EXPECT_EQ(msg.qname, "www.example.com");
+  EXPECT_EQ(msg.ancount, 3);
+  EXPECT_EQ(msg.rcode, 16);
+  EXPECT_TRUE(strict_parse(ext, msg));
+  EXPECT_FALSE(msg.keep_records);  // kept across parses (clear() leaves it)
+  // A CNAME whose target points forward (not to a prior occurrence) is malformed either way.
+  ByteVec bad = sample_response(0);
+  bad[50] = 0x40;  // the CNAME target's pointer (rdata at 45): c010 -> c040, forward
+  Message kept;
+  EXPECT_FALSE(strict_parse(bad, kept));
+  EXPECT_FALSE(strict_parse(bad, msg));
+}
+
 TEST(DnsParse, strict_parse_rejects_what_is_unlikely_dns) {
   Message msg;
   ByteVec two_questions = hex("0001 0100 0002 0000 0000 0000 0161 00 0001 0001 0162 00 0001 0001");

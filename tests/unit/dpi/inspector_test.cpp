@@ -356,6 +356,26 @@ TEST(InspectorDns, query_and_response_make_an_event_with_latency) {
   EXPECT_TRUE(h.flow.wants_packets());  // DNS keeps going: a flow carries many lookups
 }
 
+// InspectorConfig::dns_answers off (analyze): the same event, without its answers.
+TEST(InspectorDns, without_answers_the_event_has_everything_else) {
+  InspectorConfig cfg;
+  cfg.dns_answers = false;
+  Harness h(cfg);
+  Conn c;
+  c.server_port = 53;
+  h.feed(c.udp(true, dns_query(0x1234, "example", 1)), 0);
+  c.t_ns += 12'500'000;
+  h.feed(c.udp(false, dns_answer(0x1234, "example", 0)), 1);
+  ASSERT_EQ(h.events.size(), 1u);
+  const DnsEvent& e = h.events[0];
+  EXPECT_EQ(e.query, "example.com");
+  EXPECT_EQ(e.rcode, "NOERROR");
+  EXPECT_TRUE(e.answers.empty());
+  ASSERT_TRUE(e.latency_ms);
+  EXPECT_DOUBLE_EQ(*e.latency_ms, 12.5);
+  EXPECT_EQ(h.info().state, "DNS_RESPONSE");
+}
+
 TEST(InspectorDns, retransmitted_queries_keep_the_first_time_and_nxdomain_is_named) {
   Harness h;
   Conn c;
