@@ -145,6 +145,8 @@ struct Proc {
   std::deque<DnsEventRecord> dns_history;  // newest last, at most cfg.dns_history
   bool exited = false;
   std::int64_t last_active_ns = 0;
+  std::int64_t last_dns_ns = 0;  // of its latest DNS transaction
+  std::uint32_t refs = 0;        // connections whose Conn::proc points here
 };
 
 struct Remote {
@@ -155,6 +157,7 @@ struct Remote {
   std::string host;
   bool host_from_dns = false;  // `host` came from a DNS answer (reverse DNS does not replace it)
   std::int64_t last_active_ns = 0;
+  std::uint32_t refs = 0;  // connections whose Conn::remote_group points here
 };
 
 struct Iface {
@@ -300,6 +303,7 @@ struct TickBuilder::Impl {
   std::deque<std::pair<std::int64_t, std::uint64_t>> packet_samples;
   std::uint64_t tick_no = 0;
   std::uint64_t closed_dropped = 0;
+  std::uint64_t remotes_forgotten = 0;  // sweep_groups
   DnsNameMap dns_names;
   std::deque<DnsEventRecord> run_dns;  // keep_history: the run's DNS transactions
   std::uint64_t dns_events = 0;        // seen since the start
@@ -424,9 +428,9 @@ struct TickBuilder::Impl {
   // container, or two local addresses): swap sides, and re-credit what was credited with
   // up and down the wrong way round.
   void turn_around(Conn& c) {
-    proc(c.credited_to).cum.add(c.credited, -1);
+    proc_of(c).cum.add(c.credited, -1);
     remote_of(c).cum.add(c.credited, -1);
-    c.remote_group = nullptr;
+    release_remote(c);
     c.dirty = true;
     if (c.s.interface_id < ifaces.size()) ifaces[c.s.interface_id].cum.add(c.credited, -1);
     c.credited = Cum{};
@@ -437,13 +441,29 @@ struct TickBuilder::Impl {
     c.cum = oriented(c);
   }
 
+  // A connection's groups, found once and then held (Proc::refs, Remote::refs): a group
+  // is forgotten only when no connection holds it (sweep_groups).
   Remote& remote_of(Conn& c) {
-    if (c.remote_group == nullptr) c.remote_group = &remotes[c.remote().addr];
+    if (c.remote_group == nullptr) {
+      c.remote_group = &remotes[c.remote().addr];
+      ++c.remote_group->refs;
+    }
     return *c.remote_group;
   }
   Proc& proc_of(Conn& c) {
-    if (c.proc == nullptr) c.proc = &proc(c.credited_to);
+    if (c.proc == nullptr) {
+      c.proc = &proc(c.credited_to);
+      ++c.proc->refs;
+    }
     return *c.proc;
+  }
+  void release_remote(Conn& c) {
+    if (c.remote_group != nullptr) --c.remote_group->refs;
+    c.remote_group = nullptr;
+  }
+  void release_proc(Conn& c) {
+    if (c.proc != nullptr) --c.proc->refs;
+    c.proc = nullptr;
   }
 
   // Credits what the connection gained since the last tick to its groups.
@@ -452,8 +472,8 @@ struct TickBuilder::Impl {
     if (target != c.credited_to) {
       // Attributed late: what went to <UNKNOWN> so far belongs to the process.
       proc_of(c).cum.add(c.credited, -1);
+      release_proc(c);
       c.credited_to = target;
-      c.proc = nullptr;
       proc_of(c).cum.add(c.credited, +1);
       c.dirty = true;
     }
@@ -813,6 +833,7 @@ struct TickBuilder::Impl {
       DnsEventRecord rec = dns_record(fe.event);
       if (std::optional<ProcKey> k = asker(fe)) {
         Proc& p = proc(*k);
+        p.last_dns_ns = in.time.ns;
         rec.pid = k->first;
         rec.process = p.details.name;
         if (cfg.dns_history > 0) {
@@ -880,8 +901,10 @@ struct TickBuilder::Impl {
   }
 
   // Before a connection is erased: its by_index entry, if still its own, goes too, and
-  // its all_conns entry (the last one takes its place).
-  void unindex(const Conn& c) {
+  // its all_conns entry (the last one takes its place); it lets go of its groups.
+  void unindex(Conn& c) {
+    release_proc(c);
+    release_remote(c);
     if (c.table_index < by_index.size() && by_index[c.table_index] == &c) {
       by_index[c.table_index] = nullptr;
     }
@@ -1099,6 +1122,37 @@ struct TickBuilder::Impl {
       }
     }
     forget_closed(now);
+    sweep_groups(now);
+    stats.process_groups = procs.size();
+    stats.remote_groups = remotes.size();
+    stats.remotes_forgotten = remotes_forgotten;
+  }
+
+  // Without keep_history (a whole-run document lists them all): forgets the groups no
+  // connection holds (TickBuilderConfig::max_idle_remotes). The <UNKNOWN> groups stay.
+  void sweep_groups(std::int64_t now) {
+    if (cfg.keep_history) return;
+    const std::int64_t idle_after = window_ns() + refresh_ns();
+    for (auto it = procs.begin(); it != procs.end();) {
+      const Proc& p = it->second;
+      const bool gone = it->first != kUnknown && p.exited && p.refs == 0 &&
+                        now - std::max(p.last_active_ns, p.last_dns_ns) > idle_after;
+      it = gone ? procs.erase(it) : std::next(it);
+    }
+    if (remotes.size() <= cfg.max_idle_remotes) return;
+    // Down to seven eighths of the bound, so that a flood sweeps once every few ticks,
+    // not at each one.
+    std::vector<std::pair<std::int64_t, core::IpAddress>> idle;
+    for (const auto& [a, rm] : remotes) {
+      if (rm.refs == 0 && now - rm.last_active_ns > idle_after)
+        idle.emplace_back(rm.last_active_ns, a);
+    }
+    const std::size_t keep = cfg.max_idle_remotes - cfg.max_idle_remotes / 8;
+    const std::size_t excess = remotes.size() > keep ? remotes.size() - keep : 0;
+    const std::size_t n = std::min(excess, idle.size());
+    std::nth_element(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(n), idle.end());
+    for (std::size_t i = 0; i < n; ++i) remotes.erase(idle[i].second);
+    remotes_forgotten += n;
   }
 
   Snapshot whole_run() const {

@@ -78,6 +78,13 @@ struct TickBuilderConfig {
   std::size_t dns_history = 100;         // DNS transactions kept per process
   std::size_t max_dns_events = 100'000;  // DNS transactions kept for the whole-run document
   std::size_t max_dns_names = 65'536;    // addresses named from DNS answers
+  // Without keep_history, the per-process and per-remote groups (their totals, sparkline
+  // and DNS history) that no connection refers to any more are forgotten, so that a
+  // monitor running for weeks through scans and short-lived processes stays bounded: a
+  // process that has exited once it has been idle for the window; a remote only while
+  // there are more than max_idle_remotes of them, least recently active first (below
+  // that, a remote that comes back keeps its running total).
+  std::size_t max_idle_remotes = 16'384;
   bool show_localhost = false;
   // Which addresses are local. Without it (a replay with no --local-net), the local
   // addresses are learned: those that open connections (send a SYN) in the input.
@@ -116,6 +123,11 @@ class TickBuilder {
     std::size_t records_built = 0;     // built from the connection
     std::size_t records_reused = 0;    // copied from the previous snapshot, or in place:
     std::size_t records_in_place = 0;  // of those, already right in a recycled snapshot
+    // The groups held after the tick (listed or not), and the remotes forgotten since the
+    // start (TickBuilderConfig::max_idle_remotes).
+    std::size_t process_groups = 0;
+    std::size_t remote_groups = 0;
+    std::uint64_t remotes_forgotten = 0;
   };
   Stats last_stats() const;
   // Indexes in the latest snapshot's connections of the records that tick built (the
