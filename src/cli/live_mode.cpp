@@ -243,6 +243,7 @@ bool configure_log(const LiveCliOptions& o, std::ostream& err) {
 // attribution of processes that start later.
 void check_privileges(bool live, bool attribute) {
   if (!live) return;
+  host::raise_open_file_limit();  // before the attribution's namespaces are sized by it
   const host::Capabilities caps = host::effective_capabilities();
   if (attribute) {
     const std::string w = host::privilege_warnings(caps);

@@ -3,11 +3,13 @@
 // processes with the incremental ProcScanner in steps that give way to targeted lookups
 // (attributor_impl.hpp).
 
+#include <fmt/format.h>
 #include <pthread.h>
 
 #include <algorithm>
 #include <unordered_set>
 
+#include "core/log.hpp"
 #include "host/attributor_impl.hpp"
 
 namespace netscope::host {
@@ -38,6 +40,7 @@ constexpr std::size_t kMinRevalidateFdsIdle = 256;
 
 void Attributor::Impl::run_refresh() {
   ::pthread_setname_np(::pthread_self(), "ns-refresh");
+  bool warned_capacity = false;
   for (;;) {
     {
       const std::lock_guard lock(refresh_mutex);
@@ -52,6 +55,14 @@ void Attributor::Impl::run_refresh() {
       namespaces_in_use = in_use;
     }
     namespaces.update(namespaces_in_use, config.other_namespaces);
+    if (namespaces.capacity_skips() > 0 && !warned_capacity) {
+      warned_capacity = true;
+      core::Log::warn(fmt::format(
+          "attribution: more network namespaces are in use than the {} its open-file limit "
+          "lets it enter ({} files each); the sockets of the others are not looked up. Raise "
+          "the limit (ulimit -n, systemd LimitNOFILE=) to cover them",
+          namespaces.max_members(), kFilesPerNamespace));
+    }
 
     auto next = std::make_unique<RefreshJob>();
     next->phase = RefreshJob::Phase::start;

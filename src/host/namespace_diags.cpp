@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/netlink.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,7 +37,22 @@ NamespaceDiags::Member member(std::uint64_t netns, std::unique_ptr<SockDiag> dia
 
 }  // namespace
 
-NamespaceDiags::NamespaceDiags(std::string proc_root) : proc_root_(std::move(proc_root)) {
+std::size_t namespace_capacity(std::uint64_t soft_file_limit) {
+  const std::uint64_t left =
+      soft_file_limit > kFilesReserved ? soft_file_limit - kFilesReserved : 0;
+  return static_cast<std::size_t>(std::clamp<std::uint64_t>(left / kFilesPerNamespace, 16, 8192));
+}
+
+namespace {
+std::size_t capacity_now() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return namespace_capacity(1024);
+  return namespace_capacity(lim.rlim_cur == RLIM_INFINITY ? ~std::uint64_t{0} : lim.rlim_cur);
+}
+}  // namespace
+
+NamespaceDiags::NamespaceDiags(std::string proc_root)
+    : proc_root_(std::move(proc_root)), max_members_(capacity_now()) {
   members_.push_back(member(own_netns_inode(), std::make_unique<SockDiag>(),
                             std::make_shared<SockDiag>(), std::chrono::steady_clock::now()));
   // The calling thread's namespace, as own_netns_inode() reads it.
@@ -90,6 +106,7 @@ void NamespaceDiags::update(const std::unordered_map<std::uint64_t, pid_t>& in_u
   });
   bool changed = members_.size() != before;
   std::erase_if(refused_, [&](std::uint64_t ns) { return !used(ns); });
+  std::erase_if(skipped_, [&](std::uint64_t ns) { return !used(ns); });
   if (others) {
     for (const auto& [ns, pid] : in_use) {
       const std::uint64_t netns = ns;  // a structured binding cannot be captured in C++20
@@ -97,6 +114,11 @@ void NamespaceDiags::update(const std::unordered_map<std::uint64_t, pid_t>& in_u
       const bool known = std::any_of(members_.begin(), members_.end(),
                                      [&](const Member& m) { return m.netns == netns; });
       if (known) continue;
+      if (members_.size() >= max_members_) {
+        if (skipped_.insert(netns).second) ++capacity_skips_;
+        continue;
+      }
+      skipped_.erase(netns);
       const std::size_t count = members_.size();
       if (!try_open(netns, pid, now)) {
         refused_.insert(netns);

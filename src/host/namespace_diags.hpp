@@ -33,6 +33,16 @@
 namespace netscope::host {
 
 inline constexpr std::chrono::seconds kNamespaceGrace{5};
+// Open files a member holds (2 sock_diag sockets, 2 counter files, and a finder the
+// targeted-lookup thread may still hold), and the files left for everything else.
+inline constexpr std::size_t kFilesPerNamespace = 5;
+inline constexpr std::size_t kFilesReserved = 256;
+// Namespaces held at most for a soft open-file limit (RLIMIT_NOFILE): what the limit
+// leaves after kFilesReserved, at least 16 and at most 8,192. Past it, further
+// namespaces are not entered (counted, and their sockets not looked up), so that a host
+// with thousands of them cannot make the monitor run out of files for its captures and
+// its own /proc reads.
+std::size_t namespace_capacity(std::uint64_t soft_file_limit);
 // A namespace's TCP sockets are dumped at least every this many refreshes, counters
 // standing still or not; once such a dump found nothing the counters had missed, every
 // kMaxTcpReuseQuiet refreshes until the counters move again. (A dump of 10,000 sockets
@@ -99,6 +109,11 @@ class NamespaceDiags {
   Finders finders() const;
   std::uint64_t own() const { return members_.front().netns; }
   std::uint64_t enter_failures() const { return enter_failures_; }
+  // Namespaces in use that were not entered because max_members() were held (each
+  // counted once while it stays in use), since construction.
+  std::uint64_t capacity_skips() const { return capacity_skips_; }
+  std::size_t max_members() const { return max_members_; }
+  void set_max_members(std::size_t n) { max_members_ = std::max<std::size_t>(n, 1); }
   const std::string& last_error() const { return last_error_; }
 
  private:
@@ -112,6 +127,9 @@ class NamespaceDiags {
   std::uint64_t tcp_dumps_saved_ = 0;
   std::unordered_set<std::uint64_t> refused_;  // namespaces setns() refused
   std::uint64_t enter_failures_ = 0;
+  std::size_t max_members_;                    // namespace_capacity() of the start-up limit
+  std::unordered_set<std::uint64_t> skipped_;  // in use, not entered for max_members_
+  std::uint64_t capacity_skips_ = 0;
   std::string last_error_;
   mutable std::mutex finders_mutex_;
   Finders finders_;

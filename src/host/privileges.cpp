@@ -2,6 +2,7 @@
 
 #include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -150,6 +151,17 @@ bool drop_capabilities_except(std::initializer_list<int> keep, std::string* erro
   kept.inheritable = sets.inheritable & keep_mask;
   if (!cap_set(kept)) return fail(error, std::string("capset failed: ") + std::strerror(errno));
   return true;
+}
+
+std::uint64_t raise_open_file_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    const rlim_t was = lim.rlim_cur;
+    lim.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) lim.rlim_cur = was;
+  }
+  return lim.rlim_cur == RLIM_INFINITY ? ~std::uint64_t{0} : lim.rlim_cur;
 }
 
 void drop_all_capabilities_of_this_thread(std::string_view who) {

@@ -9,6 +9,7 @@
 // /proc/<pid>/fd (CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH) and enters new network
 // namespaces as they appear (CAP_SYS_ADMIN).
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -44,5 +45,10 @@ bool drop_capabilities_except(std::initializer_list<int> keep, std::string* erro
 // calling thread, and logs (info) why when it cannot. Such threads are started with their
 // sinks, before the main thread's drop, so they would keep every capability of the start.
 void drop_all_capabilities_of_this_thread(std::string_view who);
+
+// Raises the soft open-file limit (RLIMIT_NOFILE) to the hard one: attribution holds
+// sockets in every network namespace in use (namespace_capacity() follows the limit),
+// and a default soft limit of 1,024 would cap it near 150. Returns the soft limit now.
+std::uint64_t raise_open_file_limit();
 
 }  // namespace netscope::host

@@ -96,5 +96,40 @@ TEST(NamespaceDiags, an_empty_namespace_is_kept_for_the_grace_period_then_let_go
   EXPECT_EQ(diags.enter_failures(), 0u);
 }
 
+TEST(NamespaceDiags, the_open_file_limit_sizes_how_many_namespaces_are_held) {
+  EXPECT_EQ(namespace_capacity(1024), (1024 - kFilesReserved) / kFilesPerNamespace);
+  EXPECT_EQ(namespace_capacity(100), 16u);  // a floor, however low the limit
+  EXPECT_EQ(namespace_capacity(1'048'576), 8192u);
+  EXPECT_EQ(namespace_capacity(~std::uint64_t{0}), 8192u);
+}
+
+// At the bound, a further namespace is not entered but counted once while it is in use;
+// once a member is let go, it is entered at the next update.
+TEST(NamespaceDiags, past_the_bound_a_namespace_is_counted_not_entered) {
+  if (!is_root()) GTEST_SKIP() << "needs root to enter another network namespace";
+  NamespaceThread a;
+  NamespaceThread b;
+  ASSERT_GT(a.tid(), 0) << "unshare(CLONE_NEWNET) failed";
+  ASSERT_GT(b.tid(), 0) << "unshare(CLONE_NEWNET) failed";
+  NamespaceDiags diags("/proc");
+  diags.set_max_members(2);  // the own namespace and one other
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::unordered_map<std::uint64_t, pid_t> both{{a.netns(), a.tid()}, {b.netns(), b.tid()}};
+  diags.update(both, true, t0);
+  EXPECT_EQ(diags.members().size(), 2u);
+  EXPECT_EQ(diags.capacity_skips(), 1u);
+  diags.update(both, true, t0 + 1s);
+  EXPECT_EQ(diags.capacity_skips(), 1u);  // the same namespace, still in use: counted once
+  // The one held goes unused past the grace period: the other is entered.
+  const std::uint64_t held = diags.members().back().netns;
+  const bool a_held = held == a.netns();
+  const std::unordered_map<std::uint64_t, pid_t> other{a_held ? std::pair{b.netns(), b.tid()}
+                                                              : std::pair{a.netns(), a.tid()}};
+  diags.update(other, true, t0 + 1s + kNamespaceGrace);
+  ASSERT_EQ(diags.members().size(), 2u);
+  EXPECT_EQ(diags.members().back().netns, a_held ? b.netns() : a.netns());
+  EXPECT_EQ(diags.capacity_skips(), 1u);
+}
+
 }  // namespace
 }  // namespace netscope::host
