@@ -54,6 +54,8 @@ const std::uint32_t* DecisionTable::find(const core::FlowKey& key) const {
 namespace {
 
 constexpr std::uint32_t kNotRecorded = 0;
+// Control records held while the ring is full (push_control).
+constexpr std::size_t kMaxDeferred = 65'536;
 
 std::int64_t seconds_ns(double s) {
   return static_cast<std::int64_t>(s * 1e9);
@@ -85,7 +87,7 @@ struct Recorder::Impl {
     std::int64_t last_seen_ns = 0;
   };
   std::unordered_map<core::FlowKey, Decision, FlowKeyHash> decisions;
-  std::vector<RecordHeader> deferred;  // control records the full ring refused
+  std::vector<RecordHeader> deferred;  // control records the full ring refused (kMaxDeferred)
   std::set<pid_t> wanted_pids;         // --record-pid and toggled on
   std::set<pid_t> unwanted_pids;       // toggled off (beats the regex and auto)
   std::set<pid_t> ended_pids;          // recorded until they exited
@@ -141,7 +143,16 @@ struct Recorder::Impl {
     h.kind = kind;
     h.recording = id;
     h.key = key;
-    if (!deferred.empty() || !ring.try_push(h, {})) deferred.push_back(h);
+    if (deferred.empty() && ring.try_push(h, {})) return;
+    // The ring stays full (the disk under --pcap-dir stalls): starts and stops always wait
+    // their turn, but past kMaxDeferred a flow's decision or a tick is dropped and counted
+    // (that flow's waiting packets then age out in the writer).
+    const bool droppable = kind == RecordKind::decide || kind == RecordKind::tick;
+    if (droppable && deferred.size() >= kMaxDeferred) {
+      queue_overflow.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    deferred.push_back(h);
   }
 
   void push_deferred() {
@@ -259,6 +270,18 @@ struct Recorder::Impl {
     // Flows gone from the snapshots for two minutes are forgotten (they ended long ago).
     std::erase_if(decisions,
                   [&](const auto& kv) { return now - kv.second.last_seen_ns > seconds_ns(120); });
+    // A flood of short flows within those two minutes: the least recently listed go first,
+    // down to the table's size (a flow listed again is decided again).
+    if (decisions.size() > cfg.max_flows) {
+      std::vector<std::pair<std::int64_t, core::FlowKey>> by_age;
+      by_age.reserve(decisions.size());
+      for (const auto& [key, d] : decisions) by_age.emplace_back(d.last_seen_ns, key);
+      const std::size_t excess = decisions.size() - cfg.max_flows;
+      std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(excess),
+                       by_age.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (std::size_t i = 0; i < excess; ++i) decisions.erase(by_age[i].second);
+    }
     table.clear();
     for (const auto& [key, d] : decisions) table.put(key, d.recording);
   }

@@ -38,7 +38,8 @@ struct RecorderConfig {
   std::string version;               // netscope's, for the section header
   // Bounds (ARCHITECTURE.md "Every cache and buffer has a bound").
   std::size_t queue_bytes = std::size_t{32} << 20;  // packet path -> writer thread
-  std::size_t max_flows = 65'536;                   // flows the decision table holds
+  // Flows the decision table holds, and the flows whose packets wait for a decision.
+  std::size_t max_flows = 65'536;
   // Before attribution. Sized for the whole grace below, not one tick: under load (the
   // ASan build on a busy machine) an answer can take a few refreshes, and a 150 KB/s
   // transfer outgrew 512 packets before it.
@@ -57,6 +58,7 @@ struct RecorderStats {
   std::uint64_t queue_overflow = 0;   // dropped: the ring was full
   std::uint64_t packets_written = 0;  // in a file
   std::uint64_t pending_dropped = 0;  // dropped: a flow's pre-attribution buffer was full
+  std::uint64_t pending_flows = 0;    // flows whose packets wait for a decision, now
   std::uint64_t files = 0;            // files opened (rotation included)
   std::uint64_t recordings = 0;       // recordings started
   std::uint64_t failed = 0;           // recordings stopped by a write error

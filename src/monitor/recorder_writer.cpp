@@ -191,7 +191,18 @@ struct RecorderWriter::Impl {
   }
 
   void hold(const RecordHeader& h, std::span<const std::uint8_t> data) {
-    PendingFlow& p = pending[h.key];
+    // A new flow gets a buffer only while there is room for its packet and fewer than
+    // max_flows wait: a flood of new flows must not grow the map past the byte budget.
+    auto found = pending.find(h.key);
+    if (found == pending.end()) {
+      if (pending.size() >= cfg.max_flows ||
+          pending_bytes + data.size() > cfg.pending_bytes_total) {
+        ++stats.pending_dropped;
+        return;
+      }
+      found = pending.try_emplace(h.key).first;
+    }
+    PendingFlow& p = found->second;
     if (p.packets.size() >= cfg.pending_packets_per_flow ||
         p.bytes + data.size() > cfg.pending_bytes_per_flow ||
         pending_bytes + data.size() > cfg.pending_bytes_total) {
@@ -268,6 +279,7 @@ struct RecorderWriter::Impl {
   }
 
   void publish() {
+    stats.pending_flows = pending.size();
     std::lock_guard lock(mu);
     shared_stats = stats;
   }

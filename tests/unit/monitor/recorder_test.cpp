@@ -9,9 +9,13 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "capture/file_reader.hpp"
@@ -61,6 +65,40 @@ TEST(RecorderRing, a_full_ring_refuses_instead_of_waiting) {
   std::size_t n = ring.drain([](const RecordHeader&, std::span<const std::uint8_t>) {});
   EXPECT_EQ(n, static_cast<std::size_t>(accepted));
   EXPECT_TRUE(ring.try_push(RecordHeader{}, payload));
+}
+
+// A flood of new flows whose packets wait for a decision: the writer holds at most
+// max_flows of them (each new one past that is dropped and counted, not given an empty
+// buffer), whatever the byte budget has left.
+TEST(RecorderWriter, a_flood_of_undecided_flows_holds_at_most_max_flows) {
+  RecorderConfig cfg;
+  cfg.max_flows = 1000;
+  RecorderRing ring(1 << 20);
+  std::mutex mu;
+  std::map<std::uint32_t, RecordingInfo> infos;
+  std::vector<std::string> names;
+  std::vector<std::string> files;
+  RecorderStats stats;
+  RecorderWriter writer(cfg, ring, mu, infos, names, files, stats);
+  std::atomic<bool> stop{false};
+  std::thread t([&] { writer.run(stop); });
+  const std::vector<std::uint8_t> payload(100, 0xab);
+  constexpr std::uint32_t kFlows = 20'000;
+  for (std::uint32_t i = 0; i < kFlows; ++i) {
+    RecordHeader h;
+    h.kind = RecordKind::packet;
+    h.recording = 0;  // not decided yet
+    h.cap_len = h.orig_len = static_cast<std::uint32_t>(payload.size());
+    h.key = core::make_flow_key(core::IpAddress::from_v4(0x0a000001 + i), 40000,
+                                core::IpAddress::from_v4(0x0a800001), 80, 6)
+                .key;
+    while (!ring.try_push(h, payload)) std::this_thread::yield();
+  }
+  stop.store(true, std::memory_order_release);
+  t.join();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(stats.pending_flows, 1000u);
+  EXPECT_EQ(stats.pending_dropped, kFlows - 1000u);
 }
 
 TEST(DecisionTable, finds_what_was_put_until_cleared) {
