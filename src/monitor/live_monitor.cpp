@@ -288,6 +288,13 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     in.end_of_input = end_of_input;
     std::shared_ptr<Snapshot> built = builder->tick_shared(in);
     ended.swap(in.flows);
+    // A burst of ended flows (a flood's evictions) may have grown the list towards
+    // kMaxEndedPerTick samples (~400 MB); that memory is given back once a tick needs a
+    // small part of it.
+    if (ended.capacity() > 65'536 && ended.size() < ended.capacity() / 8) {
+      ended = std::vector<FlowSample>();
+      ended.reserve(4096);
+    }
     ended.clear();
     if (attributor) publish_kernel_sockets(*built);
     for (const auto& d : cfg.decorators) d(*built);
