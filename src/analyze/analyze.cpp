@@ -36,13 +36,11 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
     err << "netscope: error: " << e.what() << '\n';
     return kExitUsage;
   }
-  if (reader.format() == capture::FileFormat::pcap && !reader.interfaces().empty()) {
-    const int lt = reader.interfaces().front().linktype;
-    if (!decode::linktype_supported(lt)) {
-      err << "netscope: error: " << opt.file << ": unsupported link type "
-          << capture::linktype_name(lt) << " (" << lt << ")\n";
-      return kExitUsage;
-    }
+  try {
+    monitor::check_capture_input(reader, opt.file, opt.bpf);
+  } catch (const std::exception& e) {
+    err << "netscope: error: " << e.what() << '\n';
+    return kExitUsage;
   }
 
   // With --json -, stdout holds only JSON and the human report goes to stderr.
@@ -74,19 +72,6 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
   config.inspector.fingerprints = json_stream != nullptr;
   // No report lists DNS answers (DnsStats keeps counts, names and latencies).
   config.inspector.dns_answers = false;
-  try {
-    if (!opt.bpf.empty()) {
-      capture::BpfFilter check(opt.bpf);
-      for (const capture::InterfaceInfo& i : reader.interfaces()) {
-        capture::BpfFilter probe(opt.bpf);
-        probe.prepare(i.linktype, i.snaplen == 0 ? 262144 : i.snaplen);
-      }
-    }
-  } catch (const std::exception& e) {
-    err << "netscope: error: " << e.what() << '\n';
-    return kExitUsage;
-  }
-
   // The same databases and defaults as the live outputs (enrich::open_geoip): an explicit
   // path must open; without any database private and reserved ranges are still labelled.
   std::shared_ptr<const enrich::GeoIp> geo;
@@ -116,6 +101,7 @@ int run_analyze(const AnalyzeOptions& opt, std::ostream& out, std::ostream& err)
 
   TextOptions text;
   text.top_n = opt.top_n;
+  text.dpi = opt.dpi;
   text.color = opt.color == ColorMode::always ||
                (opt.color == ColorMode::automatic && stream_is_terminal(text_out));
   write_text_report(text_out, text, summary, report, result.anomalies, stats, result.flows);

@@ -278,8 +278,10 @@ void write_text_report(std::ostream& out, const TextOptions& opt, const Summary&
     }
   }
 
-  applications_section(out, p, report.apps(), opt.top_n);
-  dns_section(out, p, report.dns(), opt.top_n);
+  if (opt.dpi) {
+    applications_section(out, p, report.apps(), opt.top_n);
+    dns_section(out, p, report.dns(), opt.top_n);
+  }
   arp_section(out, p, report.arp(), opt.top_n);
 
   out << '\n' << p.bold("Anomalies") << '\n';

@@ -13,6 +13,7 @@ namespace netscope::analyze {
 struct TextOptions {
   bool color = false;
   std::size_t top_n = 10;
+  bool dpi = true;  // false (--no-dpi): no Applications or DNS section, nothing was inspected
 };
 
 void write_text_report(std::ostream& out, const TextOptions& opt, const Summary& summary,

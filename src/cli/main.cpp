@@ -1,7 +1,11 @@
 // netscope command line: parses arguments (CLI11) and the config files, and hands over to
 // a mode. No logic here.
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "analyze/analyze.hpp"
@@ -105,9 +109,21 @@ int main(int argc, char** argv) {
   cli::add_live_options(*scmd, live);
   cli::add_snapshot_options(*scmd, live);
   scmd->footer(kLiveFooter);
+  // The config options and --version after a subcommand's name too ("every live option").
+  for (CLI::App* sub : {acmd, scmd}) {
+    sub->add_option("--config", config_path,
+                    "Read this TOML file instead of the default config files")
+        ->type_name("PATH");
+    sub->add_flag("--no-config", no_config, "Read no config file");
+    sub->set_version_flag("--version", std::string("netscope ") + NETSCOPE_VERSION);
+  }
 
   try {
     app.parse(argc, argv);
+    // A file named on the command line must exist (a default one may not).
+    if (!no_config && !config_path.empty() && ::access(config_path.c_str(), F_OK) != 0) {
+      throw cli::ConfigError("--config " + config_path + ": " + std::strerror(errno));
+    }
     if (!no_config) {
       cli::apply_config_files(app, config_path.empty() ? cli::default_config_paths()
                                                        : std::vector<std::string>{config_path});

@@ -1,12 +1,31 @@
 #include "monitor/engine.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "decode/decode.hpp"
 #include "flow/arp.hpp"
 
 namespace netscope::monitor {
+
+void check_capture_input(const capture::FileReader& reader, const std::string& path,
+                         const std::string& bpf) {
+  if (reader.format() == capture::FileFormat::pcap && !reader.interfaces().empty()) {
+    const int lt = reader.interfaces().front().linktype;
+    if (!decode::linktype_supported(lt)) {
+      throw std::runtime_error(path + ": unsupported link type " + capture::linktype_name(lt) +
+                               " (" + std::to_string(lt) + ")");
+    }
+  }
+  if (bpf.empty()) return;
+  capture::BpfFilter check(bpf);
+  for (const capture::InterfaceInfo& i : reader.interfaces()) {
+    capture::BpfFilter probe(bpf);
+    probe.prepare(i.linktype, i.snaplen == 0 ? 262144 : i.snaplen);
+  }
+}
 
 namespace {
 // The sink of a routing engine's (unused) stage.

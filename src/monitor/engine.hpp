@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "capture/bpf_filter.hpp"
+#include "capture/file_reader.hpp"
 #include "capture/raw_packet.hpp"
 #include "decode/anomalies.hpp"
 #include "decode/packet_view.hpp"
@@ -154,5 +155,12 @@ class Engine {
   int counted_linktype_ = -1;
   std::uint64_t* linktype_count_ = nullptr;  // into stats_.packets_by_linktype (stable)
 };
+
+// Before a capture file is read (analyze, a replay): throws std::runtime_error naming the
+// file when a classic pcap's link type is not one the decoder knows ("PATH: unsupported
+// link type DLT 160 (160)"), or naming --bpf when `bpf` does not compile for one of its
+// interfaces. Both exit 2 (usage), before any output.
+void check_capture_input(const capture::FileReader& reader, const std::string& path,
+                         const std::string& bpf);
 
 }  // namespace netscope::monitor

@@ -170,6 +170,7 @@ struct LiveMonitor::Impl : public EngineSink, public capture::PacketHandler {
     } else {
       reader = std::make_unique<capture::FileReader>();
       reader->open(cfg.read_file);
+      check_capture_input(*reader, cfg.read_file, cfg.capture.bpf);  // as analyze: exit 2
       pacer = std::make_unique<capture::ReplayPacer>(cfg.speed);
       ec.bpf = cfg.capture.bpf;
     }

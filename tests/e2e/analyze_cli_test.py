@@ -130,5 +130,13 @@ try:
           "global options are accepted before the subcommand")
     r = run([netscope, "--version"])
     check(r.returncode == 0 and r.stdout.startswith("netscope "), "--version prints the version")
+    r = run([netscope, "analyze", "--version"])
+    check(r.returncode == 0 and r.stdout.startswith("netscope "), "analyze --version too")
+    # --no-dpi: nothing inspected, so no Applications or DNS section (not "none").
+    on = run([netscope, "--no-config", "analyze", src]).stdout
+    off = run([netscope, "--no-config", "analyze", src, "--no-dpi"]).stdout
+    check("Applications" in on and "\nDNS\n" in on, "the report has Applications and DNS")
+    check("Applications" not in off and "\nDNS\n" not in off,
+          "with --no-dpi the report has neither section")
 finally:
     shutil.rmtree(work, ignore_errors=True)

@@ -198,6 +198,24 @@ def main():
     r = run([netscope, "--config", bad] + base)
     check(r.returncode == 2 and "bad.toml:2:" in r.stderr and "refreshh" in r.stderr,
           "a bad key exits 2 naming file and line: " + r.stderr.strip())
+    missing = os.path.join(work, "missing.toml")
+    r = run([netscope, "--config", missing] + base)
+    check(r.returncode == 2 and "--config " + missing in r.stderr,
+          "a --config file that does not exist exits 2 naming it: " + r.stderr.strip())
+    r = run([netscope, "snapshot", "--read", sample, "--speed", "0", "--output", "-",
+             "--config", good])
+    check(r.returncode == 0 and json.loads(r.stdout)["schema"] == "netscope.snapshot/1",
+          "--config is taken after snapshot too")
+    # Input the replay cannot read: as analyze, exit 2 with a message, before any output.
+    r = run([netscope] + base + ["--bpf", "udp port"])
+    check(r.returncode == 2 and "udp port" in r.stderr and not r.stdout,
+          "a bad --bpf exits 2 naming it: " + r.stderr.strip())
+    odd = os.path.join(pcaps, "tcpdump", "unsupported-link-type-160.pcap")
+    for cmd in ([netscope, "--read", odd, "--speed", "0", "--raw"],
+                [netscope, "snapshot", "--read", odd, "--speed", "0", "--output", "-"]):
+        r = run(cmd)
+        check(r.returncode == 2 and "unsupported link type DLT 160" in r.stderr and not r.stdout,
+              "%s: an unsupported link type exits 2 naming it: %s" % (cmd[1], r.stderr.strip()))
     # Protocol-aware states and timeouts: ICMP echo flows, and --timeout from the command
     # line and from a config file (a UDP flow idle longer than its timeout ends).
     pings = os.path.join(pcaps, "zeek", "linux_dlt_sll2.pcap")
