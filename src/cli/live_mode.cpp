@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <ostream>
 #include <regex>
@@ -203,8 +204,15 @@ class PrintListener : public monitor::SnapshotListener {
       output::write_raw(*s, raw_, out_);
     }
     out_.flush();
-    if (!out_ && monitor_ != nullptr) monitor_->stop();  // reader went away (EPIPE)
+    if (!out_ && write_errno_ == 0) {
+      // The reader went away (EPIPE: `| head`) or the output cannot be written (a full
+      // disk): either way the run ends; only the second is an error (write_error()).
+      write_errno_ = errno != 0 ? errno : EIO;
+      if (monitor_ != nullptr) monitor_->stop();
+    }
   }
+  // The errno of a failed write of stdout other than a closed pipe; 0 when none.
+  int write_error() const { return write_errno_ == EPIPE ? 0 : write_errno_; }
   void on_event(std::string_view message) override { core::Log::warn(message); }
 
  private:
@@ -213,6 +221,7 @@ class PrintListener : public monitor::SnapshotListener {
   bool json_ = false;
   output::RawOptions raw_;
   output::JsonOptions json_opts_;
+  int write_errno_ = 0;
   std::unique_ptr<output::EventTracker> events_;  // --events
   monitor::LiveMonitor* monitor_ = nullptr;
 };
@@ -371,6 +380,10 @@ int run_live(const LiveCliOptions& o, std::ostream& out, std::ostream& err) {
     r = mon->run();
   }
   fanout->finish(o.read_file.empty() ? mon->latest() : nullptr);
+  if (const int e = listener->write_error(); e != 0) {
+    err << "netscope: cannot write the output to stdout: " << std::strerror(e) << "\n";
+    return kExitUsage;
+  }
   return r.exit_code == 0 ? kExitOk : r.exit_code;
 }
 

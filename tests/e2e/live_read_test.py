@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import struct
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -206,6 +207,16 @@ def main():
              "--config", good])
     check(r.returncode == 0 and json.loads(r.stdout)["schema"] == "netscope.snapshot/1",
           "--config is taken after snapshot too")
+    # stdout that cannot be written: 2 with the reason; a reader that leaves early: 0.
+    r = subprocess.run([netscope, "--no-config"] + base, stdout=open("/dev/full", "w"),
+                       stderr=subprocess.PIPE, text=True, timeout=120)
+    check(r.returncode == 2 and "No space left on device" in r.stderr,
+          "--json-lines to a full disk exits 2: " + r.stderr.strip())
+    p = subprocess.Popen([netscope, "--no-config"] + base, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdout.read(10)
+    p.stdout.close()
+    check(p.wait(timeout=120) == 0, "a reader that closes the pipe early: exit 0")
     # Input the replay cannot read: as analyze, exit 2 with a message, before any output.
     r = run([netscope] + base + ["--bpf", "udp port"])
     check(r.returncode == 2 and "udp port" in r.stderr and not r.stdout,
