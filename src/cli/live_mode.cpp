@@ -112,7 +112,8 @@ class ReloadOnHangup {
 
  private:
   void run(enrich::Blacklist& list) const {
-    host::drop_all_capabilities_of_this_thread("blacklist reloader");
+    // It re-reads the --blacklist files, which the start may have read with this capability.
+    host::drop_thread_capabilities("blacklist reloader", {CAP_DAC_READ_SEARCH});
     for (;;) {
       pollfd fds[2] = {{hup_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0) {
@@ -262,19 +263,21 @@ void check_privileges(bool live, bool attribute) {
 
 // Without attribution (--no-attribution) only the capture's two stay: nothing reads
 // other processes' fd tables, enters a namespace or asks for real-time priority.
-// `kill`: CAP_KILL stays too, for the TUI's thread, whose `x` key sends SIGTERM to a
-// process of any user.
-void drop_privileges(bool attribute, bool kill = false) {
+// `ui`: CAP_KILL and CAP_DAC_OVERRIDE stay too, for the TUI's thread: its `x` key sends
+// SIGTERM to a process of any user, and `e` writes exports into --export-dir.
+void drop_privileges(bool attribute, bool ui = false) {
   std::string error;
   // CAP_SYS_NICE (optional): real-time priority for the SYN-watch and lookup threads,
   // which switch between SCHED_FIFO and SCHED_OTHER (host/thread_latency.hpp).
-  const int extra = kill ? CAP_KILL : CAP_NET_RAW;  // CAP_NET_RAW: kept anyway
+  // The UI's two, or CAP_NET_RAW (kept anyway) twice for the others.
+  const int kill = ui ? CAP_KILL : CAP_NET_RAW;
+  const int files = ui ? CAP_DAC_OVERRIDE : CAP_NET_RAW;
   const bool dropped =
       attribute ? host::drop_capabilities_except(
                       {CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
-                       CAP_SYS_ADMIN, CAP_SYS_NICE, extra},
+                       CAP_SYS_ADMIN, CAP_SYS_NICE, kill, files},
                       &error)
-                : host::drop_capabilities_except({CAP_NET_RAW, CAP_NET_ADMIN, extra}, &error);
+                : host::drop_capabilities_except({CAP_NET_RAW, CAP_NET_ADMIN, kill, files}, &error);
   if (!dropped) core::Log::info("could not drop capabilities: " + error);
 }
 
@@ -311,7 +314,8 @@ int run_tui_mode(const LiveCliOptions& o, std::ostream& err) {
     mon = std::make_unique<monitor::LiveMonitor>(c, *fanout);
     // The monitor runs on a thread the TUI starts, and its before_threads hook drops the
     // capabilities of that thread only: this one, which draws and starts the UI's
-    // threads, drops its own now that the handles are open (keeping CAP_KILL for `x`).
+    // threads, drops its own now that the handles are open (keeping CAP_KILL for `x` and
+    // CAP_DAC_OVERRIDE for `e`'s exports).
     if (o.read_file.empty()) drop_privileges(!o.no_attribution, true);
   } catch (const std::exception& e) {
     return report_open_failure(e, err);

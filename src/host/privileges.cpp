@@ -164,9 +164,9 @@ std::uint64_t raise_open_file_limit() {
   return lim.rlim_cur == RLIM_INFINITY ? ~std::uint64_t{0} : lim.rlim_cur;
 }
 
-void drop_all_capabilities_of_this_thread(std::string_view who) {
+void drop_thread_capabilities(std::string_view who, std::initializer_list<int> keep) {
   std::string error;
-  if (!drop_capabilities_except({}, &error)) {
+  if (!drop_capabilities_except(keep, &error)) {
     core::Log::info(std::string(who) + ": could not drop capabilities: " + error);
   }
 }

@@ -40,11 +40,13 @@ std::string privilege_warnings(const Capabilities& caps, std::string_view exe = 
 // capability the thread does not have stays absent. False with `error` set on failure.
 bool drop_capabilities_except(std::initializer_list<int> keep, std::string* error);
 
-// For a worker thread that needs no capability (the event log's writer, the IPFIX
-// exporter, the packet recorder's writer, the blacklist reloader): drops them all from the
-// calling thread, and logs (info) why when it cannot. Such threads are started with their
-// sinks, before the main thread's drop, so they would keep every capability of the start.
-void drop_all_capabilities_of_this_thread(std::string_view who);
+// For a worker thread (the event log's writer, the IPFIX exporter, the packet recorder's
+// writer, the blacklist reloader, the TUI's preparer): drops every capability but `keep`
+// from the calling thread, and logs (info) why when it cannot. Such threads are started
+// with their sinks, before the main thread's drop, so they would keep every capability of
+// the start. A thread that creates files where the start-up checks let it (the recorder's
+// --pcap-dir) keeps CAP_DAC_OVERRIDE, as root in another user's directory needs it.
+void drop_thread_capabilities(std::string_view who, std::initializer_list<int> keep = {});
 
 // Raises the soft open-file limit (RLIMIT_NOFILE) to the hard one: attribution holds
 // sockets in every network namespace in use (namespace_capacity() follows the limit),

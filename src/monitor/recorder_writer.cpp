@@ -2,6 +2,7 @@
 // flows that are not attributed yet in bounded per-flow buffers, and writes the packets of
 // each recording to its pcapng file (see recorder.hpp).
 
+#include <linux/capability.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -313,7 +314,9 @@ RecorderWriter::RecorderWriter(const RecorderConfig& config, RecorderRing& ring,
 RecorderWriter::~RecorderWriter() = default;
 
 void RecorderWriter::run(const std::atomic<bool>& stop) {
-  host::drop_all_capabilities_of_this_thread("packet recorder");
+  // It creates files in --pcap-dir, which the start-up check let it write to (as root:
+  // with CAP_DAC_OVERRIDE in another user's directory).
+  host::drop_thread_capabilities("packet recorder", {CAP_DAC_OVERRIDE});
   impl_->run(stop);
 }
 

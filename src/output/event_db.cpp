@@ -77,7 +77,7 @@ struct EventDb::Impl {
   }
 
   void run() {
-    host::drop_all_capabilities_of_this_thread("event log writer");
+    host::drop_thread_capabilities("event log writer");  // its files are open
     std::unique_lock<std::mutex> lock(mu);
     for (;;) {
       wake.wait(lock, [this] { return stopping || !queue.empty(); });

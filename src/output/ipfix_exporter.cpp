@@ -144,7 +144,7 @@ ExporterStats IpfixExporter::stats() const {
 }
 
 void IpfixExporter::run() {
-  host::drop_all_capabilities_of_this_thread("IPFIX exporter");
+  host::drop_thread_capabilities("IPFIX exporter");
   std::vector<FlowRecord> records;
   for (;;) {
     std::shared_ptr<const monitor::Snapshot> snap;

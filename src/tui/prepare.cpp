@@ -77,7 +77,7 @@ void IndexPreparer::drain() {
 
 void IndexPreparer::run() {
   // It sorts and filters snapshots: no capability (the UI thread keeps CAP_KILL).
-  host::drop_all_capabilities_of_this_thread("TUI preparer");
+  host::drop_thread_capabilities("TUI preparer");
   const std::uint64_t one = 1;
   for (;;) {
     std::shared_ptr<const monitor::Snapshot> snap;

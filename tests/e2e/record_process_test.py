@@ -26,6 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Capture, Namespaces, check, fail, need_root_and_netns, run, tmpdir  # noqa
 from live_common import ATTRIBUTION_CAPS, Netscope, settled_caps, wait_ready  # noqa
 
+CAP_DAC_OVERRIDE = 1
+
 FIELDS = ["tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.flags", "tcp.len"]
 PY_CLIENT = """
 import sys, urllib.request
@@ -82,16 +84,21 @@ def phase_process(netscope, nsx, work, url):
     os.mkdir(pdir)
     pcap = os.path.join(work, "oracle.pcap")
     cap = Capture(nsx, nsx.cli, nsx.vcli, pcap)
+    # The directory belongs to another user (0755): root writes there only with
+    # CAP_DAC_OVERRIDE, which the recorder's writer thread must have kept.
+    os.chown(pdir, 65534, 65534)
+    os.chmod(pdir, 0o755)
     ns = Netscope(nsx, nsx.cli, netscope,
                   ["-i", nsx.vcli, "--json-lines", "-n", "--refresh", "500",
                    "--record-process", "^curl$", "--pcap-dir", pdir, "--log-level", "debug"],
                   os.path.join(work, "ticks.jsonl"))
     wait_ready(nsx, nsx.cli)
-    # The exporter's (recorder's) thread starts before the monitor drops capabilities:
-    # it must drop its own, so that no thread keeps more than attribution needs.
-    caps = settled_caps(ns.p.pid, ATTRIBUTION_CAPS)
-    check(caps == ATTRIBUTION_CAPS, "after start-up no thread has more than the capture's and "
-          "attribution's capabilities (effective, all threads: %s)" % sorted(caps))
+    # The recorder's writer thread starts before the monitor drops capabilities: it drops
+    # its own, keeping only CAP_DAC_OVERRIDE (files in --pcap-dir).
+    want = ATTRIBUTION_CAPS | {CAP_DAC_OVERRIDE}
+    caps = settled_caps(ns.p.pid, want)
+    check(caps == want, "after start-up no thread has more than attribution's capabilities and "
+          "the writer's CAP_DAC_OVERRIDE (effective, all threads: %s)" % sorted(caps))
     other = nsx.spawn(nsx.cli, ["python3", "-c", PY_CLIENT, url])
     curls = [curl(nsx, url, "150k") for _ in range(2)]
     other.wait(timeout=120)

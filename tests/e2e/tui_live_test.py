@@ -57,7 +57,7 @@ while True:
 '''
 
 
-CAP_KILL = 5
+CAP_DAC_OVERRIDE, CAP_KILL = 1, 5
 
 
 def thread_caps(pid):
@@ -133,16 +133,19 @@ def main():
                      "the client process never showed")
             check(True, "the live overview shows the client process (python3)")
             # Capabilities are per thread. The UI thread keeps CAP_KILL (`x` signals a
-            # process of any user) besides what the monitor's threads keep; every other
-            # thread has at most the monitor's (the preparer none).
+            # process of any user) and CAP_DAC_OVERRIDE (`e` exports) besides what the
+            # monitor's threads keep; every other thread has at most the monitor's (the
+            # preparer none), and the recorder's writer CAP_DAC_OVERRIDE.
             pids = run(["pgrep", "-f", "^%s -i %s " % (NETSCOPE, nsx.vcli)]).stdout.split()
             check(len(pids) == 1, "one netscope process (%s)" % pids)
             main_caps, other_caps = thread_caps(int(pids[0]))
-            check(main_caps == ATTRIBUTION_CAPS | {CAP_KILL},
-                  "the UI thread keeps the monitor's capabilities and CAP_KILL only: %s" %
-                  sorted(main_caps))
-            check(other_caps == ATTRIBUTION_CAPS,
-                  "the other threads keep the monitor's capabilities only: %s" % sorted(other_caps))
+            check(main_caps == ATTRIBUTION_CAPS | {CAP_KILL, CAP_DAC_OVERRIDE},
+                  "the UI thread keeps the monitor's capabilities, CAP_KILL and "
+                  "CAP_DAC_OVERRIDE only: %s" % sorted(main_caps))
+            # The recorder's writer (--pcap-dir) keeps CAP_DAC_OVERRIDE for its files.
+            check(other_caps == ATTRIBUTION_CAPS | {CAP_DAC_OVERRIDE},
+                  "the other threads keep the monitor's capabilities and the recorder's "
+                  "CAP_DAC_OVERRIDE only: %s" % sorted(other_caps))
             keys("Tab")  # the processes view
             wait(lambda s: "Processes (" in s and "Remotes (" not in s, "no processes view")
             keys("/")
