@@ -73,13 +73,10 @@ bool parse_record(Bytes msg, ByteReader& r, Section section, Message& out) {
     out.rcode = static_cast<std::uint16_t>(((ttl >> 24) << 4) | (out.rcode & 0xf));
     return true;
   }
-  if (out.records.size() >= kMaxRecords) return true;
-  if (!out.keep_records) {
-    // Not kept, but a CNAME target is checked as when it is (strict_parse tells DNS from
-    // other payloads with it).
-    std::size_t at = static_cast<std::size_t>(rdata.data() - msg.data());
-    return type != rr::cname || read_name(msg, at, nullptr);
-  }
+  // Past kMaxRecords records of the kinds we keep, the rest are not looked into; the
+  // count is the same whether they are stored or not (keep_records), so that what a
+  // message is accepted as does not depend on it.
+  if (out.record_count >= kMaxRecords) return true;
   Record rec;
   rec.section = section;
   rec.answer.type = type;
@@ -90,12 +87,14 @@ bool parse_record(Bytes msg, ByteReader& r, Section section, Message& out) {
     rec.answer.address =
         core::IpAddress::from_v6(std::span<const std::uint8_t, 16>(rdata.data(), 16));
   } else if (type == rr::cname) {
+    // Not kept: checked all the same (strict_parse tells DNS from other payloads with it).
     std::size_t at = static_cast<std::size_t>(rdata.data() - msg.data());
-    if (!read_name(msg, at, &rec.answer.target)) return false;
+    if (!read_name(msg, at, out.keep_records ? &rec.answer.target : nullptr)) return false;
   } else {
     return true;  // a type we do not keep
   }
-  out.records.push_back(std::move(rec));
+  ++out.record_count;
+  if (out.keep_records) out.records.push_back(std::move(rec));
   return true;
 }
 
@@ -221,6 +220,7 @@ void Message::clear() {
   qtype = 0;
   qclass = 0;
   records.clear();
+  record_count = 0;
 }
 
 bool parse_message(Bytes msg, Message& out) {

@@ -45,6 +45,8 @@ struct Message {
   // Set by the owner, kept by clear(): false leaves `records` empty (the records are still
   // read and checked, and an OPT record still extends `rcode`).
   bool keep_records = true;
+  // Records of the kinds above read so far, stored or not (past 64 the rest are skipped).
+  std::uint16_t record_count = 0;
 
   // Empties every field but keeps the capacity of qname and records, so that a Message
   // reused across parses does not allocate once warm.

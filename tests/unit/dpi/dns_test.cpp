@@ -192,6 +192,30 @@ TEST(DnsParse, without_records_the_header_question_and_checks_stay) {
   EXPECT_FALSE(strict_parse(bad, msg));
 }
 
+// Past the 64 records looked into, the same message is read the same way whether records
+// are kept or not: a malformed CNAME there is not looked at either way, and the OPT record
+// after it still extends the rcode.
+TEST(DnsParse, keeping_records_or_not_reads_a_long_message_alike) {
+  ByteVec m = hex("abcd 8180 0001 0042 0000 0001");  // 66 answers, 1 additional
+  test::append(m, hex("03777777 076578616d706c65 03636f6d 00 0001 0001"));
+  for (int i = 0; i < 64; ++i) test::append(m, hex("c00c 0001 0001 0000012c 0004 c0000201"));
+  test::append(m, hex("c00c 0005 0001 0000012c 0002 c0ff"));  // CNAME pointing forward
+  test::append(m, hex("c00c 0001 0001 0000012c 0004 c0000202"));
+  test::append(m, hex("00 0029 1000 01000000 0000"));  // OPT: extended rcode 16
+  for (const bool strict : {false, true}) {
+    Message kept;
+    Message lean;
+    lean.keep_records = false;
+    const bool a = strict ? strict_parse(m, kept) : parse_message(m, kept);
+    const bool b = strict ? strict_parse(m, lean) : parse_message(m, lean);
+    EXPECT_EQ(a, b) << "strict " << strict;
+    EXPECT_EQ(kept.rcode, lean.rcode) << "strict " << strict;
+    EXPECT_EQ(kept.rcode, 16);
+    EXPECT_EQ(kept.records.size(), 64u);
+    EXPECT_TRUE(lean.records.empty());
+  }
+}
+
 TEST(DnsParse, strict_parse_rejects_what_is_unlikely_dns) {
   Message msg;
   ByteVec two_questions = hex("0001 0100 0002 0000 0000 0000 0161 00 0001 0001 0162 00 0001 0001");

@@ -374,6 +374,14 @@ TEST(InspectorDns, without_answers_the_event_has_everything_else) {
   ASSERT_TRUE(e.latency_ms);
   EXPECT_DOUBLE_EQ(*e.latency_ms, 12.5);
   EXPECT_EQ(h.info().state, "DNS_RESPONSE");
+  // A flow whose first datagram is the response (the recogniser's parse is the event's).
+  Harness r(cfg);
+  Conn d;
+  d.server_port = 53;
+  r.feed(d.udp(false, dns_answer(0x4321, "example", 0)), 1);
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].query, "example.com");
+  EXPECT_TRUE(r.events[0].answers.empty());
 }
 
 TEST(InspectorDns, retransmitted_queries_keep_the_first_time_and_nxdomain_is_named) {
