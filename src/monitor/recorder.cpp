@@ -10,6 +10,8 @@
 #include <cstring>
 #include <set>
 #include <stdexcept>
+#include <tuple>
+#include <vector>
 
 #include "core/log.hpp"
 #include "monitor/recorder_impl.hpp"
@@ -270,17 +272,27 @@ struct Recorder::Impl {
     // Flows gone from the snapshots for two minutes are forgotten (they ended long ago).
     std::erase_if(decisions,
                   [&](const auto& kv) { return now - kv.second.last_seen_ns > seconds_ns(120); });
-    // A flood of short flows within those two minutes: the least recently listed go first,
-    // down to the table's size (a flow listed again is decided again).
+    // A flood of short flows within those two minutes: down to the table's size, the flows
+    // not recorded first, then the least recently listed (a flow listed again is decided
+    // again; a recorded one evicted while still listed would be re-decided every tick).
     if (decisions.size() > cfg.max_flows) {
-      std::vector<std::pair<std::int64_t, core::FlowKey>> by_age;
+      struct Aged {
+        bool recorded;
+        std::int64_t last_seen_ns;
+        core::FlowKey key;
+      };
+      std::vector<Aged> by_age;
       by_age.reserve(decisions.size());
-      for (const auto& [key, d] : decisions) by_age.emplace_back(d.last_seen_ns, key);
+      for (const auto& [key, d] : decisions) {
+        by_age.push_back({d.recording != kNotRecorded, d.last_seen_ns, key});
+      }
       const std::size_t excess = decisions.size() - cfg.max_flows;
       std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(excess),
-                       by_age.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (std::size_t i = 0; i < excess; ++i) decisions.erase(by_age[i].second);
+                       by_age.end(), [](const Aged& a, const Aged& b) {
+                         return std::tie(a.recorded, a.last_seen_ns) <
+                                std::tie(b.recorded, b.last_seen_ns);
+                       });
+      for (std::size_t i = 0; i < excess; ++i) decisions.erase(by_age[i].key);
     }
     table.clear();
     for (const auto& [key, d] : decisions) table.put(key, d.recording);

@@ -99,8 +99,10 @@ struct Conn {
   // The tick at which only the peer's socket (another namespace of this host) was found
   // for our side; 0 when not. See set_attribution().
   std::uint64_t peer_only_tick = 0;
-  // Its groups (nodes of Impl::procs and Impl::remotes, which are never erased): null
-  // until first needed and again whenever the group changes.
+  // Its groups (nodes of Impl::procs and Impl::remotes), held while set: a node with a
+  // holder (Proc::refs, Remote::refs) is never erased (sweep_groups). Null until first
+  // needed and again whenever the group changes; set and cleared only through
+  // proc_of/remote_of and release_proc/release_remote.
   Proc* proc = nullptr;
   Remote* remote_group = nullptr;
   double rate_up = 0;

@@ -198,6 +198,14 @@ void create_schema(sqlite::Database& db, const std::string& version) {
 void migrate(sqlite::Database& db, int from, const std::string& path) {
   db.exec("BEGIN IMMEDIATE");
   try {
+    // Read again under the write lock: another netscope opening the same file may have
+    // migrated it while this one waited for the lock.
+    if (const std::optional<int> now = meta_version(db); now && *now >= kEventDbSchemaVersion) {
+      db.exec("COMMIT");
+      return;
+    } else if (now) {
+      from = *now;
+    }
     if (!run_migrations(db, from)) {
       throw std::runtime_error(fmt::format(
           "--db {}: schema version {} is older than any this netscope can migrate (it "

@@ -8,11 +8,13 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "output/event_db_schema.hpp"
@@ -461,6 +463,43 @@ TEST(EventDb, MigratesAVersion1FileInPlace) {
                                 "93.184.216.35|web-1|docker|0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0|"
                                 "docker-web-1.scope"}));
   EXPECT_EQ(one(path, "SELECT count(*) FROM sqlite_master WHERE name='connections_unit'"), "1");
+}
+
+// Several netscope processes opening the same version-1 file at once: one migrates, the
+// others find it migrated once they have the write lock (none fails on the second ALTER).
+TEST(EventDb, ConcurrentOpensOfAVersion1FileMigrateItOnce) {
+  TempDir dir;
+  const std::string path = dir.file("events.db");
+  {
+    EventDb db(options(path));
+    db.finish();
+  }
+  exec(path,
+       "DROP INDEX connections_unit; DROP INDEX connections_container;"
+       "ALTER TABLE connections DROP COLUMN container_runtime;"
+       "ALTER TABLE connections DROP COLUMN pod_uid; ALTER TABLE connections DROP COLUMN unit;"
+       "UPDATE meta SET value='1' WHERE key='schema_version'; PRAGMA user_version = 1;");
+  constexpr int kOpeners = 6;
+  std::atomic<int> ready{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> openers;
+  for (int i = 0; i < kOpeners; ++i) {
+    openers.emplace_back([&] {
+      ++ready;
+      while (ready.load() < kOpeners) std::this_thread::yield();
+      try {
+        output::sqlite::Database db = open_event_db(path, "test");
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        ++failed;
+      }
+    });
+  }
+  for (std::thread& t : openers) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(one(path, "SELECT value FROM meta WHERE key='schema_version'"), "2");
+  EXPECT_EQ(one(path, "SELECT count(*) FROM pragma_table_info('connections') WHERE name='unit'"),
+            "1");
 }
 
 TEST(EventDb, UnopenablePathNamesTheOption) {
