@@ -212,6 +212,9 @@ def main():
                        stderr=subprocess.PIPE, text=True, timeout=120)
     check(r.returncode == 2 and "No space left on device" in r.stderr,
           "--json-lines to a full disk exits 2: " + r.stderr.strip())
+    # More than a pipe holds (64 KiB), so that closing it early makes a write fail (EPIPE).
+    whole = run([netscope, "--no-config"] + base).stdout
+    check(len(whole) > 65536, "the replay writes %d bytes, more than a pipe holds" % len(whole))
     p = subprocess.Popen([netscope, "--no-config"] + base, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     p.stdout.read(10)
