@@ -83,6 +83,16 @@ void exec(const std::string& path, const char* sql) {
   sqlite3_close(db);
 }
 
+// A version-2 file taken back to version 1 (netscope before the container runtime, pod
+// UID and unit columns): what a migration starts from.
+void downgrade_to_version1(const std::string& path) {
+  exec(path,
+       "DROP INDEX connections_unit; DROP INDEX connections_container;"
+       "ALTER TABLE connections DROP COLUMN container_runtime;"
+       "ALTER TABLE connections DROP COLUMN pod_uid; ALTER TABLE connections DROP COLUMN unit;"
+       "UPDATE meta SET value='1' WHERE key='schema_version'; PRAGMA user_version = 1;");
+}
+
 std::shared_ptr<monitor::Snapshot> snapshot(std::uint64_t tick, std::int64_t time_ns) {
   auto s = std::make_shared<monitor::Snapshot>();
   s->tick = tick;
@@ -437,11 +447,7 @@ TEST(EventDb, MigratesAVersion1FileInPlace) {
     db.enqueue(s);
     db.finish();
   }
-  exec(path,
-       "DROP INDEX connections_unit; DROP INDEX connections_container;"
-       "ALTER TABLE connections DROP COLUMN container_runtime;"
-       "ALTER TABLE connections DROP COLUMN pod_uid; ALTER TABLE connections DROP COLUMN unit;"
-       "UPDATE meta SET value='1' WHERE key='schema_version'; PRAGMA user_version = 1;");
+  downgrade_to_version1(path);
   ASSERT_EQ(one(path, "SELECT count(*) FROM pragma_table_info('connections') WHERE name='unit'"),
             "0");
   {
@@ -474,11 +480,7 @@ TEST(EventDb, ConcurrentOpensOfAVersion1FileMigrateItOnce) {
     EventDb db(options(path));
     db.finish();
   }
-  exec(path,
-       "DROP INDEX connections_unit; DROP INDEX connections_container;"
-       "ALTER TABLE connections DROP COLUMN container_runtime;"
-       "ALTER TABLE connections DROP COLUMN pod_uid; ALTER TABLE connections DROP COLUMN unit;"
-       "UPDATE meta SET value='1' WHERE key='schema_version'; PRAGMA user_version = 1;");
+  downgrade_to_version1(path);
   constexpr int kOpeners = 6;
   std::atomic<int> ready{0};
   std::atomic<int> failed{0};
