@@ -39,7 +39,9 @@ constexpr int kExitUsage = 2;
 std::atomic<monitor::LiveMonitor*> g_monitor{nullptr};
 
 extern "C" void on_stop_signal(int /*sig*/) {
+  const int saved = errno;  // the interrupted code may be about to read it
   if (monitor::LiveMonitor* m = g_monitor.load()) m->stop();
+  errno = saved;
 }
 
 // Installs the handlers for the monitor's lifetime; restores the defaults after.
@@ -73,8 +75,10 @@ std::atomic<int> g_hangup_fd{-1};
 extern "C" void on_hangup_signal(int /*sig*/) {
   const int fd = g_hangup_fd.load();
   if (fd < 0) return;
+  const int saved = errno;
   const std::uint64_t one = 1;
   [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);
+  errno = saved;
 }
 
 class ReloadOnHangup {
@@ -98,7 +102,9 @@ class ReloadOnHangup {
   }
   ~ReloadOnHangup() {
     if (thread_.joinable()) {
-      signal(SIGHUP, SIG_DFL);
+      // Ignored, not the default (which ends the process), while the outputs still finish
+      // (the event log's last commit, the recordings' files).
+      signal(SIGHUP, SIG_IGN);
       g_hangup_fd.store(-1);
       const std::uint64_t one = 1;
       [[maybe_unused]] const ssize_t n = ::write(stop_fd_, &one, sizeof one);

@@ -90,7 +90,12 @@ void ProcessCache::expire(Clock::time_point before,
     if (!alive(key.first, key.second)) gone.push_back(key);
   }
   const std::lock_guard lock(mutex_);
-  for (const Key& key : gone) entries_.erase(key);
+  for (const Key& key : gone) {
+    // Used meanwhile (the tick read it while alive() was asked): kept.
+    if (auto it = entries_.find(key); it != entries_.end() && it->second.used < before) {
+      entries_.erase(it);
+    }
+  }
   if (entries_.size() <= max_entries_) return;
   // Least recently used first.
   std::vector<std::pair<Clock::time_point, Key>> by_use;

@@ -39,6 +39,11 @@ class StderrCapture {
     if (isatty(STDERR_FILENO) == 0) return;
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) return;
+    // A writer never blocks on it: once the UI stops reading (it is quitting while the
+    // monitor's threads still log), a full pipe drops the line (core::Log gives up on
+    // EAGAIN) instead of stalling that thread with the log's lock held, which the
+    // monitor's shutdown would then wait on for ever.
+    fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK);
     saved_ = dup(STDERR_FILENO);
     if (saved_ < 0 || dup2(p[1], STDERR_FILENO) < 0) {
       close(p[0]);
@@ -377,7 +382,15 @@ int run_tui(const TuiOptions& opt, monitor::LiveMonitor& mon, SnapshotMailbox& m
   sigaddset(&block, SIGHUP);
   sigaddset(&block, SIGWINCH);
   pthread_sigmask(SIG_BLOCK, &block, &old);
-  std::thread worker([&] { mailbox.finished(mon.run()); });
+  std::thread worker([&] {
+    // An exception here would end the process (std::terminate) with the terminal in the
+    // UI's modes: it ends the run instead, and the UI reports it.
+    try {
+      mailbox.finished(mon.run());
+    } catch (const std::exception& e) {
+      mailbox.finished(monitor::MonitorResult{2, e.what()});
+    }
+  });
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 
   int code = 0;

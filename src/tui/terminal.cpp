@@ -4,6 +4,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 
 namespace netscope::tui {
@@ -22,10 +23,12 @@ struct sigaction g_old_stop[3];
 struct sigaction g_old_crash[5];
 
 extern "C" void on_stop(int sig) {
+  const int saved = errno;  // the interrupted code may be about to read it
   g_stop_signal.store(sig);
   const std::uint64_t one = 1;
   if (g_wake_fd >= 0) [[maybe_unused]]
     ssize_t n = write(g_wake_fd, &one, sizeof one);
+  errno = saved;
 }
 
 extern "C" void on_crash(int sig) {
